@@ -1,0 +1,228 @@
+// Command parley runs the Parley server, its sandbox and its operator tools.
+// Everything it does lives in internal/; this file only wires flags to it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/sandbox"
+	"github.com/parleyhq/parley/internal/secrets"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+func main() {
+	if err := root().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		os.Exit(1)
+	}
+}
+
+func root() *cobra.Command {
+	cfg := config.FromEnv()
+	cmd := &cobra.Command{Use: "parley", Short: "Unified direct-messaging API", SilenceUsage: true, SilenceErrors: true}
+	f := cmd.PersistentFlags()
+	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP listen address (PARLEY_LISTEN)")
+	f.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "postgres:// URL; empty for SQLite in the data dir (PARLEY_DATABASE_URL)")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the SQLite file and sandbox keys (PARLEY_DATA_DIR)")
+	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
+	cmd.AddCommand(serveCmd(&cfg), sandboxCmd(&cfg), migrateCmd(&cfg), keysCmd(&cfg), secretsCmd(&cfg), versionCmd())
+	return cmd
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func serveCmd(cfg *config.Config) *cobra.Command {
+	return &cobra.Command{Use: "serve", Short: "Run the API server", RunE: func(cmd *cobra.Command, _ []string) error {
+		ctx, cancel := signalContext()
+		defer cancel()
+		srv, err := server.New(ctx, *cfg, server.Options{Logger: server.NewLogger(*cfg, os.Stderr)})
+		if err != nil {
+			return err
+		}
+		return srv.Run(ctx, nil)
+	}}
+}
+
+func sandboxCmd(cfg *config.Config) *cobra.Command {
+	return &cobra.Command{Use: "sandbox", Short: "Run Parley on its embedded defaults with seeded data, for a first try",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := signalContext()
+			defer cancel()
+			sb, err := sandbox.Prepare(ctx, *cfg, server.Options{Logger: server.NewLogger(*cfg, os.Stderr)})
+			if err != nil {
+				return err
+			}
+			sb.Banner(cmd.OutOrStdout())
+			return sb.Run(ctx)
+		}}
+}
+
+// openService opens the database for an operator command.
+func openService(ctx context.Context, cfg *config.Config) (*service.Service, store.Store, error) {
+	keys := cfg.SecretKeys
+	if keys == "" && cfg.DatabaseURL == "" {
+		// The sandbox's own key ring, when operating on its data dir.
+		if b, err := os.ReadFile(cfg.DataDir + "/secret-keys"); err == nil {
+			keys = string(b)
+		}
+	}
+	if keys == "" {
+		return nil, nil, server.ErrNoSecretKeys
+	}
+	ring, err := secrets.ParseKeyRing(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := server.OpenStore(ctx, *cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return service.New(service.Config{Store: db, Keys: ring}), db, nil
+}
+
+func migrateCmd(cfg *config.Config) *cobra.Command {
+	return &cobra.Command{Use: "migrate", Short: "Apply database migrations (Parley's and River's) and exit", RunE: func(cmd *cobra.Command, _ []string) error {
+		ctx, cancel := signalContext()
+		defer cancel()
+		db, err := server.OpenStore(ctx, *cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := jobs.Migrate(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name}); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "migrations applied to", db.Dialect().Name)
+		return nil
+	}}
+}
+
+func orgCaller(ctx context.Context, db store.Store, name string) (service.Caller, error) {
+	org, err := db.FindOrganizationByName(ctx, name)
+	if err != nil {
+		return service.Caller{}, fmt.Errorf("organisation %q: %w", name, err)
+	}
+	return service.Caller{OrgID: org.ID}, nil
+}
+
+func keysCmd(cfg *config.Config) *cobra.Command {
+	var org, name string
+	keys := &cobra.Command{Use: "keys", Short: "Manage API keys"}
+	keys.PersistentFlags().StringVar(&org, "org", "Default", "organisation name")
+	create := &cobra.Command{Use: "create", Short: "Create an API key (and the organisation if it is new); prints the key once",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, db, err := openService(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			o, k, err := svc.Bootstrap(cmd.Context(), org, name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "organisation %s (%s)\nkey id %s\n%s\n", o.Name, o.ID, k.ID, k.Secret)
+			return nil
+		}}
+	create.Flags().StringVar(&name, "name", "cli", "what the key is for")
+	list := &cobra.Command{Use: "list", Short: "List an organisation's API keys", RunE: func(cmd *cobra.Command, _ []string) error {
+		svc, db, err := openService(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		c, err := orgCaller(cmd.Context(), db, org)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tENDS\tCREATED\tLAST USED\tREVOKED")
+		for cursor := ""; ; {
+			l, err := svc.ListAPIKeys(cmd.Context(), c, service.PageRequest{Cursor: cursor, Limit: 100})
+			if err != nil {
+				return err
+			}
+			for _, k := range l.Data {
+				fmt.Fprintf(tw, "%s\t%s\t…%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Hint, k.CreatedAt.Format(time.RFC3339), when(k.LastUsedAt), when(k.RevokedAt))
+			}
+			if !l.HasMore {
+				break
+			}
+			cursor = l.NextCursor
+		}
+		return tw.Flush()
+	}}
+	revoke := &cobra.Command{Use: "revoke KEY_ID", Short: "Revoke an API key", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		svc, db, err := openService(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		c, err := orgCaller(cmd.Context(), db, org)
+		if err != nil {
+			return err
+		}
+		if err := svc.RevokeAPIKey(cmd.Context(), c, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "revoked", args[0])
+		return nil
+	}}
+	keys.AddCommand(create, list, revoke)
+	return keys
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func secretsCmd(cfg *config.Config) *cobra.Command {
+	s := &cobra.Command{Use: "secrets", Short: "Manage the key ring that seals stored tokens"}
+	s.AddCommand(&cobra.Command{Use: "generate", Short: "Print a new key ring entry (append it to PARLEY_SECRET_KEYS, comma-separated, newest last)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := secrets.GenerateKey(time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), e)
+			return nil
+		}})
+	s.AddCommand(&cobra.Command{Use: "rotate", Short: "Re-seal every stored token under the newest key of PARLEY_SECRET_KEYS",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, db, err := openService(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			n, err := svc.RotateSecrets(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d credential(s)\n", n)
+			return nil
+		}})
+	return s
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{Use: "version", Short: "Print the version", Run: func(cmd *cobra.Command, _ []string) {
+		fmt.Fprintln(cmd.OutOrStdout(), server.Version)
+	}}
+}

@@ -1,0 +1,203 @@
+// Package api is the REST transport: routes, middleware, JSON envelopes and
+// the OpenAPI document, all generated from one route table so the document
+// cannot drift from the handlers.
+//
+// Handlers are plain functions that decode a request, call the domain layer
+// (package service) and render what it returns; no business rule lives here.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parleyhq/parley/internal/service"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// Config builds the HTTP handler.
+type Config struct {
+	Service *service.Service
+	Logger  *slog.Logger
+	// Registry receives Parley's metrics; nil makes a private one.
+	Registry *prometheus.Registry
+	// Version is reported by /healthz.
+	Version string
+}
+
+// API holds the handler's dependencies.
+type API struct {
+	svc     *service.Service
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	version string
+	routes  []Route
+	mux     *http.ServeMux
+	metrics *metrics
+	openapi []byte
+}
+
+// Param documents a query parameter.
+type Param struct {
+	Name        string
+	Description string
+	// Type is "string", "integer" or "boolean".
+	Type string
+}
+
+// Route is one operation: how it is served and how it is documented.
+type Route struct {
+	Method      string
+	Path        string
+	OperationID string
+	Summary     string
+	Tag         string
+	// Public routes need no API key.
+	Public bool
+	Query  []Param
+	// Body is the request body type, nil for none.
+	Body reflect.Type
+	// Data is the type inside the `data` envelope; nil means no body (204)
+	// or a non-JSON body (Raw).
+	Data reflect.Type
+	// List wraps Data in the list envelope.
+	List bool
+	// Raw is the content type of a non-envelope response (metrics, openapi).
+	Raw string
+	// Status is the success status.
+	Status int
+	// Errors lists the documented error statuses.
+	Errors  []int
+	Handler http.HandlerFunc
+}
+
+// New returns the HTTP handler serving the whole API.
+func New(cfg Config) (http.Handler, *API, error) {
+	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux()}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.reg == nil {
+		a.reg = prometheus.NewRegistry()
+		a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	a.metrics = newMetrics(a.reg)
+	a.routes = a.routeTable()
+	for _, rt := range a.routes {
+		h := rt.Handler
+		if !rt.Public {
+			h = a.authenticate(h)
+		}
+		a.mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	a.mux.HandleFunc("/", a.notFound)
+	doc, err := a.buildOpenAPI()
+	if err != nil {
+		return nil, nil, err
+	}
+	a.openapi = doc
+	return a.middleware(a.mux), a, nil
+}
+
+// Routes returns the route table (for tests and the OpenAPI document).
+func (a *API) Routes() []Route { return a.routes }
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+var pageParams = []Param{
+	{Name: "limit", Type: "integer", Description: "page size, 1-100, default 25"},
+	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+}
+
+func (a *API) routeTable() []Route {
+	std := []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusInternalServerError}
+	withNotFound := append([]int{http.StatusNotFound}, std...)
+	inbox := append([]int{http.StatusNotFound, http.StatusConflict, http.StatusNotImplemented, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout}, std...)
+	send := append([]int{http.StatusGone}, inbox...)
+	return []Route{
+		{Method: "GET", Path: "/healthz", OperationID: "health", Summary: "Liveness: the process serves HTTP", Tag: "operations",
+			Public: true, Data: typeOf[health](), Status: 200, Handler: a.healthz},
+		{Method: "GET", Path: "/readyz", OperationID: "ready", Summary: "Readiness: the database answers", Tag: "operations",
+			Public: true, Data: typeOf[health](), Status: 200, Errors: []int{http.StatusServiceUnavailable}, Handler: a.readyz},
+		{Method: "GET", Path: "/metrics", OperationID: "metrics", Summary: "Prometheus metrics", Tag: "operations",
+			Public: true, Raw: "text/plain", Status: 200, Handler: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: "/openapi.json", OperationID: "openapi", Summary: "This OpenAPI 3.1 document", Tag: "operations",
+			Public: true, Raw: "application/json", Status: 200, Handler: a.serveOpenAPI},
+
+		{Method: "GET", Path: "/v1/brands", OperationID: "listBrands", Summary: "List brands", Tag: "brands",
+			Query: pageParams, Data: typeOf[service.Brand](), List: true, Status: 200, Errors: std, Handler: a.listBrands},
+		{Method: "POST", Path: "/v1/brands", OperationID: "createBrand", Summary: "Create a brand", Tag: "brands",
+			Body: typeOf[service.BrandInput](), Data: typeOf[service.Brand](), Status: 201, Errors: std, Handler: a.createBrand},
+		{Method: "GET", Path: "/v1/brands/{id}", OperationID: "getBrand", Summary: "Get a brand", Tag: "brands",
+			Data: typeOf[service.Brand](), Status: 200, Errors: withNotFound, Handler: a.getBrand},
+		{Method: "PATCH", Path: "/v1/brands/{id}", OperationID: "updateBrand", Summary: "Rename a brand", Tag: "brands",
+			Body: typeOf[service.BrandInput](), Data: typeOf[service.Brand](), Status: 200, Errors: withNotFound, Handler: a.updateBrand},
+		{Method: "DELETE", Path: "/v1/brands/{id}", OperationID: "deleteBrand", Summary: "Delete a brand with no accounts", Tag: "brands",
+			Status: 204, Errors: append([]int{http.StatusConflict}, withNotFound...), Handler: a.deleteBrand},
+
+		{Method: "GET", Path: "/v1/accounts", OperationID: "listAccounts", Summary: "List connected accounts", Tag: "accounts",
+			Query: append([]Param{{Name: "brand_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "status", Type: "string"}}, pageParams...),
+			Data:  typeOf[service.Account](), List: true, Status: 200, Errors: std, Handler: a.listAccounts},
+		{Method: "POST", Path: "/v1/accounts", OperationID: "createAccount", Summary: "Connect an account with a platform access token", Tag: "accounts",
+			Body: typeOf[service.AccountInput](), Data: typeOf[service.Account](), Status: 201,
+			Errors: append([]int{http.StatusConflict, http.StatusNotImplemented}, std...), Handler: a.createAccount},
+		{Method: "GET", Path: "/v1/accounts/{id}", OperationID: "getAccount", Summary: "Get an account", Tag: "accounts",
+			Data: typeOf[service.Account](), Status: 200, Errors: withNotFound, Handler: a.getAccount},
+		{Method: "DELETE", Path: "/v1/accounts/{id}", OperationID: "deleteAccount", Summary: "Disconnect an account and destroy its token", Tag: "accounts",
+			Status: 204, Errors: withNotFound, Handler: a.deleteAccount},
+
+		{Method: "GET", Path: "/v1/api-keys", OperationID: "listApiKeys", Summary: "List API keys (never their secrets)", Tag: "api-keys",
+			Query: pageParams, Data: typeOf[service.APIKey](), List: true, Status: 200, Errors: std, Handler: a.listAPIKeys},
+		{Method: "POST", Path: "/v1/api-keys", OperationID: "createApiKey", Summary: "Create an API key; the secret is in this response only", Tag: "api-keys",
+			Body: typeOf[service.CreateAPIKeyInput](), Data: typeOf[service.APIKey](), Status: 201, Errors: std, Handler: a.createAPIKey},
+		{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "revokeApiKey", Summary: "Revoke an API key", Tag: "api-keys",
+			Status: 204, Errors: withNotFound, Handler: a.revokeAPIKey},
+
+		{Method: "GET", Path: "/v1/inbox/conversations", OperationID: "listConversations", Summary: "Conversations across connected accounts, newest first", Tag: "inbox",
+			Query: append([]Param{{Name: "account_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "brand_id", Type: "string"},
+				{Name: "status", Type: "string"}, {Name: "unread", Type: "boolean"}}, pageParams...),
+			Data: typeOf[service.Conversation](), List: true, Status: 200, Errors: inbox, Handler: a.listConversations},
+		{Method: "GET", Path: "/v1/inbox/conversations/{id}", OperationID: "getConversation", Summary: "One conversation with its reply_window", Tag: "inbox",
+			Data: typeOf[service.Conversation](), Status: 200, Errors: inbox, Handler: a.getConversation},
+		{Method: "GET", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "listMessages", Summary: "Message history, newest first, read live from the platform", Tag: "inbox",
+			Query: []Param{{Name: "limit", Type: "integer", Description: "page size, 1-200, default 25"}, pageParams[1]},
+			Data:  typeOf[service.Message](), List: true, Status: 200, Errors: inbox, Handler: a.listMessages},
+		{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key", Tag: "inbox",
+			Body: typeOf[service.SendInput](), Data: typeOf[service.Message](), Status: 201, Errors: send, Handler: a.sendMessage},
+		{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
+			Status: 204, Errors: inbox, Handler: a.markRead},
+	}
+}
+
+type health struct {
+	Status  string `json:"status"`
+	Version string `json:"version,omitempty"`
+}
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
+	writeData(w, http.StatusOK, health{Status: "ok", Version: a.version})
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := contextTimeout(r, 2*time.Second)
+	defer cancel()
+	if err := a.svc.Ready(ctx); err != nil {
+		a.log.WarnContext(ctx, "not ready", "err", err)
+		a.writeError(w, r, errNotReady)
+		return
+	}
+	writeData(w, http.StatusOK, health{Status: "ready", Version: a.version})
+}
+
+func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(a.openapi)
+}

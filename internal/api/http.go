@@ -1,0 +1,312 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+type ctxKey int
+
+const (
+	callerKey ctxKey = iota
+	requestIDKey
+)
+
+var (
+	requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	errNotReady      = apierr.New(http.StatusServiceUnavailable, "system.not_ready", "the database is not reachable")
+)
+
+func contextTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), d)
+}
+
+// RequestID returns the request's id (the caller's X-Request-ID when it was
+// acceptable, otherwise one we made).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func caller(r *http.Request) service.Caller {
+	c, _ := r.Context().Value(callerKey).(service.Caller)
+	return c
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_http_requests_total",
+			Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "parley_http_request_duration_seconds",
+			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// middleware assigns the request id, recovers panics, logs and measures.
+func (a *API) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if !requestIDPattern.MatchString(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = "req_" + hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", fmt.Sprint(p))
+				if rec.status == 0 {
+					a.writeError(rec, r, apierr.Internal())
+				}
+			}
+			route := r.Pattern
+			if route == "" || route == "/" {
+				route = "unmatched"
+			} else if _, p, ok := strings.Cut(route, " "); ok {
+				route = p
+			}
+			d := time.Since(start)
+			a.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
+			a.metrics.duration.WithLabelValues(r.Method, route).Observe(d.Seconds())
+			a.log.LogAttrs(r.Context(), levelFor(rec.status), "request", slogAttrs(id, r, rec.status, d)...)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// authenticate resolves the Bearer key before the handler runs.
+func (a *API) authenticate(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.svc.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), callerKey, c)))
+	}
+}
+
+// notFound answers unknown paths with 404 and known paths with the wrong
+// method with 405, both in the error envelope.
+func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := a.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.writeError(w, r, apierr.New(http.StatusMethodNotAllowed, "resource.method_not_allowed",
+			"%s is not allowed here; use %s", r.Method, strings.Join(allow, ", ")))
+		return
+	}
+	a.writeError(w, r, apierr.New(http.StatusNotFound, "resource.route_not_found", "no route for %s %s", r.Method, r.URL.Path))
+}
+
+// ErrorBody is the error envelope of DESIGN §1.
+type ErrorBody struct {
+	Error     ErrorDetail `json:"error"`
+	RequestID string      `json:"request_id"`
+}
+
+// ErrorDetail is the inside of the error envelope.
+type ErrorDetail struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Meta    map[string]any `json:"meta,omitempty"`
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := apierr.As(err)
+	if !ok {
+		a.log.ErrorContext(r.Context(), "internal error", "request_id", RequestID(r.Context()), "err", err)
+		e = apierr.Internal()
+	}
+	if e.Status == http.StatusTooManyRequests {
+		if s, ok := e.Meta["retry_after_seconds"]; ok {
+			w.Header().Set("Retry-After", fmt.Sprint(s))
+		}
+	}
+	writeJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Meta: e.Meta}, RequestID: RequestID(r.Context())})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// Single is the single-object envelope.
+type Single[T any] struct {
+	Data T `json:"data"`
+}
+
+// Pagination is the paging part of the list envelope.
+type Pagination struct {
+	HasMore    bool    `json:"has_more"`
+	Limit      int     `json:"limit"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// ListMeta reports accounts that could not be read.
+type ListMeta struct {
+	Partial  bool                     `json:"partial"`
+	Failures []service.AccountFailure `json:"failures"`
+}
+
+// ListBody is the list envelope.
+type ListBody[T any] struct {
+	Data       []T        `json:"data"`
+	Pagination Pagination `json:"pagination"`
+	Meta       *ListMeta  `json:"meta,omitempty"`
+}
+
+func writeData[T any](w http.ResponseWriter, status int, v T) {
+	writeJSON(w, status, Single[T]{Data: v})
+}
+
+func writeList[T any](w http.ResponseWriter, l service.List[T]) {
+	body := ListBody[T]{Data: l.Data, Pagination: Pagination{HasMore: l.HasMore, Limit: l.Limit}}
+	if body.Data == nil {
+		body.Data = []T{}
+	}
+	if l.NextCursor != "" {
+		c := l.NextCursor
+		body.Pagination.NextCursor = &c
+	}
+	if len(l.Partial) > 0 {
+		body.Meta = &ListMeta{Partial: true, Failures: l.Partial}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// decode reads a JSON body into v strictly: bounded size, JSON media type,
+// no unknown fields, one value. Errors name the offending field.
+func decode(r *http.Request, w http.ResponseWriter, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return apierr.New(http.StatusUnsupportedMediaType, "validation.unsupported_media_type", "send the body as application/json")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() {
+			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a single JSON object")
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a single JSON object")
+		}
+		return nil
+	}
+	var (
+		syntax   *json.SyntaxError
+		typ      *json.UnmarshalTypeError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "a JSON body is required")
+	case errors.As(err, &tooLarge):
+		return apierr.New(http.StatusRequestEntityTooLarge, "validation.body_too_large", "the body is larger than %d bytes", MaxBodyBytes).With("max_bytes", MaxBodyBytes)
+	case errors.As(err, &syntax):
+		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "malformed JSON at byte %d", syntax.Offset).With("offset", syntax.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a JSON object")
+		}
+		return apierr.Invalid(field, "%s must be a %s", field, jsonKind(typ.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apierr.New(http.StatusUnprocessableEntity, "validation.unknown_field", "unknown field %q", field).With("field", field)
+	}
+	return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body is not valid JSON")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map", "ptr":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	return "number"
+}
+
+// pageRequest parses limit and cursor.
+func pageRequest(r *http.Request, max int) (service.PageRequest, error) {
+	p := service.PageRequest{Limit: 25, Cursor: r.URL.Query().Get("cursor")}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > max {
+			return p, apierr.Invalid("limit", "limit must be an integer from 1 to %d", max).With("min", 1).With("max", max)
+		}
+		p.Limit = n
+	}
+	if len(p.Cursor) > 8192 {
+		return p, apierr.Invalid("cursor", "cursor is too long")
+	}
+	return p, nil
+}

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// buildOpenAPI renders the route table as an OpenAPI 3.1 document. Schemas are
+// inferred from the same Go types the handlers encode and decode.
+func (a *API) buildOpenAPI() ([]byte, error) {
+	schemas := map[string]any{}
+	ref := func(t reflect.Type) (map[string]any, error) {
+		name := schemaName(t)
+		if _, ok := schemas[name]; !ok {
+			s, err := jsonschema.ForType(t, &jsonschema.ForOptions{})
+			if err != nil {
+				return nil, err
+			}
+			schemas[name] = s
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}, nil
+	}
+	errRef, err := ref(reflect.TypeFor[ErrorBody]())
+	if err != nil {
+		return nil, err
+	}
+	pageRef, err := ref(reflect.TypeFor[Pagination]())
+	if err != nil {
+		return nil, err
+	}
+	metaRef, err := ref(reflect.TypeFor[ListMeta]())
+	if err != nil {
+		return nil, err
+	}
+	paths := map[string]map[string]any{}
+	for _, rt := range a.routes {
+		op := map[string]any{"operationId": rt.OperationID, "summary": rt.Summary, "tags": []string{rt.Tag}}
+		if rt.Public {
+			op["security"] = []any{}
+		}
+		var params []any
+		for _, seg := range strings.Split(rt.Path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			}
+		}
+		for _, q := range rt.Query {
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": map[string]any{"type": q.Type}})
+		}
+		if rt.Method == "POST" && strings.HasSuffix(rt.Path, "/messages") {
+			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "schema": map[string]any{"type": "string", "maxLength": 255}})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.Body != nil {
+			r, err := ref(rt.Body)
+			if err != nil {
+				return nil, err
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": r}}}
+		}
+		responses := map[string]any{}
+		ok := map[string]any{"description": http.StatusText(rt.Status)}
+		switch {
+		case rt.Raw != "":
+			ok["content"] = map[string]any{rt.Raw: map[string]any{}}
+		case rt.Data != nil:
+			d, err := ref(rt.Data)
+			if err != nil {
+				return nil, err
+			}
+			var body map[string]any
+			if rt.List {
+				body = map[string]any{"type": "object", "required": []string{"data", "pagination"}, "additionalProperties": false,
+					"properties": map[string]any{"data": map[string]any{"type": "array", "items": d}, "pagination": pageRef, "meta": metaRef}}
+			} else {
+				body = map[string]any{"type": "object", "required": []string{"data"}, "additionalProperties": false, "properties": map[string]any{"data": d}}
+			}
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": body}}
+		}
+		responses[strconv.Itoa(rt.Status)] = ok
+		for _, code := range append([]int{http.StatusBadRequest}, rt.Errors...) {
+			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code), "content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
+		}
+		op["responses"] = responses
+		if paths[rt.Path] == nil {
+			paths[rt.Path] = map[string]any{}
+		}
+		paths[rt.Path][strings.ToLower(rt.Method)] = op
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "Parley", "version": a.version,
+			"description": "Unified direct-messaging API for Instagram, Messenger, WhatsApp Business, LinkedIn Pages and X."},
+		"servers":  []any{map[string]any{"url": "/"}},
+		"security": []any{map[string]any{"bearer": []string{}}},
+		"paths":    paths,
+		"components": map[string]any{
+			"schemas":         schemas,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "sapi_key_…"}},
+		},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func schemaName(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	return name
+}

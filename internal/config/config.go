@@ -1,0 +1,63 @@
+// Package config holds Parley's runtime configuration and reads it from
+// PARLEY_* environment variables; flags override it in cmd/parley.
+package config
+
+import (
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is everything a Parley process needs to start.
+type Config struct {
+	// Listen is the HTTP address (PARLEY_LISTEN).
+	Listen string
+	// DatabaseURL selects PostgreSQL when it is a postgres:// URL; empty
+	// means SQLite under DataDir (PARLEY_DATABASE_URL).
+	DatabaseURL string
+	// DataDir holds the SQLite file and, for the sandbox, its key file
+	// (PARLEY_DATA_DIR).
+	DataDir string
+	// SecretKeys is the key ring, `id:base64,…`, newest last
+	// (PARLEY_SECRET_KEYS).
+	SecretKeys string
+	// LogLevel is debug, info, warn or error (PARLEY_LOG_LEVEL).
+	LogLevel string
+	// LogFormat is text or json (PARLEY_LOG_FORMAT).
+	LogFormat string
+	// AccountTimeout bounds one account's platform call in lists
+	// (PARLEY_ACCOUNT_TIMEOUT, a Go duration).
+	AccountTimeout time.Duration
+}
+
+// FromEnv reads the environment over the defaults.
+func FromEnv() Config {
+	c := Config{
+		Listen:    env("PARLEY_LISTEN", "127.0.0.1:8080"),
+		DataDir:   env("PARLEY_DATA_DIR", "parley-data"),
+		LogLevel:  env("PARLEY_LOG_LEVEL", "info"),
+		LogFormat: env("PARLEY_LOG_FORMAT", "text"),
+	}
+	c.DatabaseURL = os.Getenv("PARLEY_DATABASE_URL")
+	c.SecretKeys = os.Getenv("PARLEY_SECRET_KEYS")
+	c.AccountTimeout = 10 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("PARLEY_ACCOUNT_TIMEOUT")); err == nil && d > 0 {
+		c.AccountTimeout = d
+	}
+	return c
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// Bool reads a boolean environment variable.
+func Bool(key string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(key)); err == nil {
+		return b
+	}
+	return def
+}

@@ -1,0 +1,153 @@
+// Package platform defines the one interface every messaging platform adapter
+// implements, and the platform-neutral shapes that cross it.
+//
+// The domain layer (package inbox) only ever talks to an Adapter; everything
+// that is specific to the Graph API, the WhatsApp Cloud API, X or LinkedIn lives
+// behind it, in the adapter's own package.
+package platform
+
+import (
+	"context"
+	"time"
+)
+
+// Name identifies a platform. The values are the public `platform` field of the
+// REST API.
+type Name string
+
+// The platforms Parley knows. The last three have no public DM API; they are
+// listed so that GET /v1/platforms can say so and DM calls answer 501.
+const (
+	Instagram Name = "instagram"
+	Messenger Name = "messenger"
+	WhatsApp  Name = "whatsapp"
+	LinkedIn  Name = "linkedin"
+	X         Name = "x"
+	TikTok    Name = "tiktok"
+	Threads   Name = "threads"
+	YouTube   Name = "youtube"
+)
+
+// Known reports whether n is a platform Parley knows about (with or without a
+// DM API).
+func Known(n Name) bool {
+	switch n {
+	case Instagram, Messenger, WhatsApp, LinkedIn, X, TikTok, Threads, YouTube:
+		return true
+	}
+	return false
+}
+
+// HasDMAPI reports whether the platform offers a public direct-message API.
+func HasDMAPI(n Name) bool {
+	switch n {
+	case Instagram, Messenger, WhatsApp, LinkedIn, X:
+		return true
+	}
+	return false
+}
+
+// Account is what an adapter needs to act for one connected account. The
+// access token is already decrypted; adapters must never log it.
+type Account struct {
+	// ID is Parley's account id (acct_…).
+	ID string
+	// Platform is the account's platform.
+	Platform Name
+	// NativeID is the platform's own id: the Page id for Messenger, the
+	// Instagram professional account id, the WhatsApp phone-number id, the
+	// LinkedIn organization URN, the X user id.
+	NativeID string
+	// AccessToken is the decrypted platform token.
+	AccessToken string
+	// Variant selects an API flavour where a platform offers more than one,
+	// e.g. "instagram_login" (graph.instagram.com) or "facebook_login"
+	// (graph.facebook.com) for Instagram. Empty means the platform default.
+	Variant string
+}
+
+// Conversation is one thread as the platform reports it.
+type Conversation struct {
+	// ThreadID is the platform's native thread id.
+	ThreadID           string
+	ParticipantID      string
+	ParticipantName    string
+	ParticipantPicture string
+	LastMessage        string
+	LastMessageAt      time.Time
+	// LastInboundAt is the time of the participant's last message, when the
+	// platform response lets us know it (zero otherwise).
+	LastInboundAt time.Time
+	UnreadCount   int
+}
+
+// Attachment is a media item of a message.
+type Attachment struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// Message is one message of a conversation.
+type Message struct {
+	PlatformID  string
+	Direction   string // "incoming" or "outgoing"
+	SenderID    string
+	SenderName  string
+	Text        string
+	Attachments []Attachment
+	CreatedAt   time.Time
+	Status      string // sent, delivered, read, failed, or "" when unknown
+}
+
+// Page is one page of results and the platform's own cursor for the next one
+// ("" when there is none).
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// Template is a WhatsApp message template reference.
+type Template struct {
+	Name       string           `json:"name"`
+	Language   string           `json:"language"`
+	Components []map[string]any `json:"components,omitempty"`
+}
+
+// Outbound is a message to send.
+type Outbound struct {
+	Text       string
+	Attachment *Attachment
+	// Tag is a Meta message tag (HUMAN_AGENT, …); empty for a standard
+	// in-window reply.
+	Tag      string
+	Template *Template
+}
+
+// Sent is the platform's acknowledgement of a send.
+type Sent struct {
+	PlatformID string
+	CreatedAt  time.Time
+}
+
+// Adapter is implemented once per platform. Every method is called with a
+// context that carries the caller's deadline; adapters must honour it.
+//
+// Errors returned should be *apierr.Error values with a platform.<name>.*
+// code (or account.reauth_required for token failures); anything else is
+// reported as a platform failure.
+type Adapter interface {
+	// ListConversations pages through an account's threads, newest first.
+	ListConversations(ctx context.Context, acct Account, cursor string, limit int) (Page[Conversation], error)
+	// GetConversation reads one thread's metadata.
+	GetConversation(ctx context.Context, acct Account, threadID string) (Conversation, error)
+	// ListMessages pages through a thread's messages, newest first.
+	ListMessages(ctx context.Context, acct Account, threadID string, cursor string, limit int) (Page[Message], error)
+	// Send delivers a message to the thread's participant.
+	Send(ctx context.Context, acct Account, conv Conversation, msg Outbound) (Sent, error)
+	// MarkRead marks the thread as seen by the business.
+	MarkRead(ctx context.Context, acct Account, conv Conversation) error
+}
+
+// Registry maps platforms to their adapters. A platform missing from the map
+// has no adapter configured in this deployment.
+type Registry map[Name]Adapter

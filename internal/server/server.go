@@ -1,0 +1,143 @@
+// Package server assembles a Parley process from its configuration: store,
+// key ring, job queue, domain service and HTTP API, and runs them until the
+// context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/api"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/secrets"
+	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store/postgres"
+	"github.com/parleyhq/parley/internal/store/sqlite"
+	"github.com/parleyhq/parley/internal/store/sqlstore"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// Options adds what configuration cannot express.
+type Options struct {
+	Logger *slog.Logger
+	// Adapters are the platform adapters to serve (the sandbox points them
+	// at its emulators).
+	Adapters platform.Registry
+}
+
+// Server is an assembled Parley process.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	Store   *sqlstore.DB
+	Keys    *secrets.KeyRing
+	Service *service.Service
+	Jobs    *jobs.Client
+	Handler http.Handler
+}
+
+// ErrNoSecretKeys explains how to provide a key ring.
+var ErrNoSecretKeys = errors.New("no secret keys: set PARLEY_SECRET_KEYS to a key ring; make one with `parley secrets generate` (or run `parley sandbox`, which creates its own)")
+
+// OpenStore opens the configured database and migrates it.
+func OpenStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	if u := cfg.DatabaseURL; u != "" {
+		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+			return nil, fmt.Errorf("PARLEY_DATABASE_URL must be a postgres:// URL (or empty for SQLite)")
+		}
+		return postgres.Open(ctx, u)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "parley.db"))
+}
+
+// New opens everything; nothing runs until Run.
+func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if strings.TrimSpace(cfg.SecretKeys) == "" {
+		return nil, ErrNoSecretKeys
+	}
+	keys, err := secrets.ParseKeyRing(cfg.SecretKeys)
+	if err != nil {
+		return nil, err
+	}
+	db, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	svc := service.New(service.Config{Store: db, Keys: keys, Adapters: opts.Adapters, Logger: log, AccountTimeout: cfg.AccountTimeout})
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Server{cfg: cfg, log: log, Store: db, Keys: keys, Service: svc, Jobs: jc, Handler: h}, nil
+}
+
+// Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
+// ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.cfg.Listen); err != nil {
+			return err
+		}
+	}
+	if err := s.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("parley listening", "addr", ln.Addr().String(), "database", s.Store.Dialect().Name)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	_ = s.Jobs.Stop(shutdown)
+	s.Store.Close()
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+// Close releases resources of a server that was never Run.
+func (s *Server) Close() error { return s.Store.Close() }
+
+// NewLogger builds the process logger from configuration.
+func NewLogger(cfg config.Config, w *os.File) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,376 @@
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Conversation is the public shape of a conversation (DESIGN §1).
+type Conversation struct {
+	ID                 string       `json:"id"`
+	AccountID          string       `json:"account_id"`
+	BrandID            string       `json:"brand_id"`
+	Platform           string       `json:"platform"`
+	PlatformID         string       `json:"platform_id"`
+	ParticipantID      string       `json:"participant_id"`
+	ParticipantName    string       `json:"participant_name"`
+	ParticipantPicture string       `json:"participant_picture"`
+	LastMessage        string       `json:"last_message"`
+	LastMessageAt      *time.Time   `json:"last_message_at"`
+	UnreadCount        int          `json:"unread_count"`
+	Status             string       `json:"status"`
+	CreatedAt          *time.Time   `json:"created_at"`
+	UpdatedAt          *time.Time   `json:"updated_at"`
+	ReplyWindow        *ReplyWindow `json:"reply_window"`
+}
+
+// ReplyWindow tells a UI or agent what a send may do now (DESIGN §1).
+type ReplyWindow struct {
+	Open             bool       `json:"open"`
+	ClosesAt         *time.Time `json:"closes_at"`
+	HumanAgentUntil  *time.Time `json:"human_agent_until"`
+	AllowedTags      []string   `json:"allowed_tags"`
+	RequiresTemplate bool       `json:"requires_template"`
+}
+
+// Message is the public shape of a message (DESIGN §1).
+type Message struct {
+	ID             string                `json:"id"`
+	ConversationID string                `json:"conversation_id"`
+	PlatformID     string                `json:"platform_id"`
+	Direction      string                `json:"direction"`
+	SenderID       string                `json:"sender_id"`
+	SenderName     string                `json:"sender_name"`
+	Text           string                `json:"text"`
+	Attachments    []platform.Attachment `json:"attachments"`
+	CreatedAt      time.Time             `json:"created_at"`
+	Status         string                `json:"status,omitempty"`
+}
+
+// ConversationFilter narrows the inbox list (DESIGN §1).
+type ConversationFilter struct {
+	PageRequest
+	AccountID string
+	Platform  string
+	BrandID   string
+	Status    string
+	Unread    *bool
+}
+
+// maxFanOut bounds how many accounts one list call reads from.
+const maxFanOut = 200
+
+// inboxCursor carries each account's own position: the platform cursor of the
+// page being consumed and how many of its items were already returned.
+type inboxCursor struct {
+	V        int                    `json:"v"`
+	Accounts map[string]accountSeek `json:"a"`
+}
+
+type accountSeek struct {
+	Cursor string `json:"c,omitempty"`
+	Skip   int    `json:"s,omitempty"`
+	Done   bool   `json:"d,omitempty"`
+}
+
+func encodeCursor(c inboxCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (inboxCursor, error) {
+	var c inboxCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 64<<10 || json.Unmarshal(b, &c) != nil || c.V != 1 {
+		return c, apierr.Invalid("cursor", "cursor is not valid; pass next_cursor from a previous page unchanged")
+	}
+	return c, nil
+}
+
+// accountHandle is an account resolved for a platform call.
+type accountHandle struct {
+	row     store.Account
+	adapter platform.Adapter
+	acct    platform.Account
+}
+
+// resolve loads an account in the caller's organisation and prepares its
+// adapter. Platform-less and disconnected accounts answer structured errors.
+func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (accountHandle, error) {
+	row, err := s.store.GetAccount(ctx, c.OrgID, accountID)
+	if err != nil {
+		return accountHandle{}, storeErr(err, "account")
+	}
+	return s.prepare(row)
+}
+
+func (s *Service) prepare(row store.Account) (accountHandle, error) {
+	p := platform.Name(row.Platform)
+	if !platform.HasDMAPI(p) {
+		return accountHandle{}, apierr.NotSupported("%s offers no direct-message API", p).With("platform", row.Platform)
+	}
+	switch row.Status {
+	case store.AccountReauthRequired:
+		return accountHandle{}, apierr.New(http.StatusConflict, "account.reauth_required",
+			"the %s account must be reconnected: its token was rejected", p).With("account_id", row.ID)
+	case store.AccountDisabled:
+		return accountHandle{}, apierr.New(http.StatusConflict, "account.disabled", "the account is disabled").With("account_id", row.ID)
+	}
+	ad, ok := s.adapters[p]
+	if !ok {
+		return accountHandle{}, apierr.New(http.StatusServiceUnavailable, "account.platform_unavailable",
+			"no %s adapter is configured on this server", p).With("account_id", row.ID).With("platform", row.Platform)
+	}
+	token, err := s.keys.Open(row.Credentials, []byte(row.ID))
+	if err != nil {
+		s.log.Error("cannot open account credentials", "account_id", row.ID, "err", err)
+		return accountHandle{}, apierr.New(http.StatusConflict, "account.reauth_required",
+			"the account's stored credentials cannot be opened; reconnect it").With("account_id", row.ID)
+	}
+	return accountHandle{row: row, adapter: ad, acct: platform.Account{ID: row.ID, Platform: p, NativeID: row.NativeID,
+		AccessToken: string(token), Variant: row.Variant}}, nil
+}
+
+// platformErr normalises an adapter error and marks the account when its
+// token was refused.
+func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apierr.New(http.StatusGatewayTimeout, "platform."+h.row.Platform+".timeout", "%s did not answer in time", h.row.Platform)
+	}
+	e, ok := apierr.As(err)
+	if !ok {
+		s.log.ErrorContext(ctx, "adapter error", "platform", h.row.Platform, "account_id", h.row.ID, "err", err)
+		return apierr.New(http.StatusBadGateway, "platform."+h.row.Platform+".unavailable", "%s could not be reached", h.row.Platform)
+	}
+	if e.Code == "account.reauth_required" {
+		if serr := s.store.SetAccountStatus(ctx, h.row.OrgID, h.row.ID, store.AccountReauthRequired); serr != nil {
+			s.log.ErrorContext(ctx, "mark account reauth_required", "account_id", h.row.ID, "err", serr)
+		}
+		return e.With("account_id", h.row.ID)
+	}
+	return e
+}
+
+func (s *Service) conversationView(h accountHandle, pc platform.Conversation) Conversation {
+	v := Conversation{
+		ID: convid.Encode(h.row.ID, pc.ThreadID), AccountID: h.row.ID, BrandID: h.row.BrandID, Platform: h.row.Platform,
+		PlatformID: pc.ThreadID, ParticipantID: pc.ParticipantID, ParticipantName: pc.ParticipantName,
+		ParticipantPicture: pc.ParticipantPicture, LastMessage: pc.LastMessage, UnreadCount: pc.UnreadCount, Status: "open",
+	}
+	if !pc.LastMessageAt.IsZero() {
+		t := pc.LastMessageAt.UTC()
+		v.LastMessageAt, v.UpdatedAt = &t, &t
+	}
+	v.ReplyWindow = s.replyWindow(platform.Name(h.row.Platform), pc)
+	return v
+}
+
+// ListConversations lists conversations across the caller's accounts. Each
+// account is read concurrently under its own deadline; results merge by
+// last_message_at, newest first. An account that fails is reported in
+// List.Partial while the others still answer.
+func (s *Service) ListConversations(ctx context.Context, c Caller, f ConversationFilter) (List[Conversation], error) {
+	var cur inboxCursor
+	if f.Cursor != "" {
+		var err error
+		if cur, err = decodeCursor(f.Cursor); err != nil {
+			return List[Conversation]{}, err
+		}
+	}
+	var rows []store.Account
+	if f.AccountID != "" {
+		a, err := s.store.GetAccount(ctx, c.OrgID, f.AccountID)
+		if err != nil {
+			return List[Conversation]{}, storeErr(err, "account")
+		}
+		rows = []store.Account{a}
+	} else {
+		var err error
+		rows, err = s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{Limit: maxFanOut}, BrandID: f.BrandID, Platform: f.Platform})
+		if err != nil {
+			return List[Conversation]{}, err
+		}
+		if len(rows) > maxFanOut {
+			rows = rows[:maxFanOut]
+		}
+	}
+	type result struct {
+		h     accountHandle
+		seek  accountSeek
+		items []platform.Conversation
+		next  string
+		err   error
+	}
+	results := make([]result, 0, len(rows))
+	for _, row := range rows {
+		if (f.BrandID != "" && row.BrandID != f.BrandID) || (f.Platform != "" && row.Platform != f.Platform) || !platform.HasDMAPI(platform.Name(row.Platform)) {
+			continue
+		}
+		seek := accountSeek{}
+		if cur.Accounts != nil {
+			var ok bool
+			if seek, ok = cur.Accounts[row.ID]; !ok || seek.Done {
+				continue // not part of this listing, or exhausted
+			}
+		}
+		results = append(results, result{h: accountHandle{row: row}, seek: seek})
+	}
+	var wg sync.WaitGroup
+	for i := range results {
+		r := &results[i]
+		h, err := s.prepare(r.h.row)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		r.h = h
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			actx, cancel := context.WithTimeout(ctx, s.accountTimeout)
+			defer cancel()
+			page, err := h.adapter.ListConversations(actx, h.acct, r.seek.Cursor, f.Limit+r.seek.Skip)
+			if err != nil {
+				r.err = s.platformErr(ctx, h, err)
+				return
+			}
+			if r.seek.Skip <= len(page.Items) {
+				r.items = page.Items[r.seek.Skip:]
+			}
+			r.next = page.NextCursor
+		}()
+	}
+	wg.Wait()
+
+	type item struct {
+		ri int
+		c  platform.Conversation
+	}
+	var merged []item
+	out := List[Conversation]{Limit: f.Limit, Data: []Conversation{}}
+	for i, r := range results {
+		if r.err != nil {
+			e, ok := apierr.As(r.err)
+			if !ok {
+				e = apierr.Internal()
+			}
+			out.Partial = append(out.Partial, AccountFailure{AccountID: r.h.row.ID, Platform: r.h.row.Platform, Code: e.Code, Message: e.Message, Meta: e.Meta})
+			continue
+		}
+		for _, pc := range r.items {
+			if f.Unread != nil && (pc.UnreadCount > 0) != *f.Unread {
+				continue
+			}
+			merged = append(merged, item{i, pc})
+		}
+	}
+	sort.SliceStable(merged, func(a, b int) bool { return merged[a].c.LastMessageAt.After(merged[b].c.LastMessageAt) })
+	if len(merged) > f.Limit {
+		merged = merged[:f.Limit]
+	}
+	consumed := make([]int, len(results))
+	for _, m := range merged {
+		consumed[m.ri]++
+		out.Data = append(out.Data, s.conversationView(results[m.ri].h, m.c))
+	}
+	next := inboxCursor{V: 1, Accounts: map[string]accountSeek{}}
+	for i, r := range results {
+		if r.err != nil {
+			// Retry a failed account from where it was on the next page.
+			next.Accounts[r.h.row.ID] = r.seek
+			continue
+		}
+		switch {
+		case consumed[i] < len(r.items):
+			next.Accounts[r.h.row.ID] = accountSeek{Cursor: r.seek.Cursor, Skip: r.seek.Skip + consumed[i]}
+		case r.next != "":
+			next.Accounts[r.h.row.ID] = accountSeek{Cursor: r.next}
+		}
+	}
+	if len(next.Accounts) > 0 && (len(out.Data) > 0 || len(out.Partial) < len(next.Accounts)) {
+		out.HasMore = true
+		out.NextCursor = encodeCursor(next)
+	}
+	return out, nil
+}
+
+// conversation resolves a public conversation id within the caller's
+// organisation. Any id that does not resolve is a plain 404.
+func (s *Service) conversation(ctx context.Context, c Caller, id string) (accountHandle, string, error) {
+	accountID, thread, err := convid.Decode(id)
+	if err != nil {
+		return accountHandle{}, "", apierr.NotFound("conversation")
+	}
+	h, err := s.resolve(ctx, c, accountID)
+	if apierr.HasCode(err, "resource.not_found") {
+		return accountHandle{}, "", apierr.NotFound("conversation")
+	}
+	return h, thread, err
+}
+
+// GetConversation reads one conversation, with its reply window.
+func (s *Service) GetConversation(ctx context.Context, c Caller, id string) (Conversation, error) {
+	h, thread, err := s.conversation(ctx, c, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
+	if err != nil {
+		return Conversation{}, s.platformErr(ctx, h, err)
+	}
+	return s.conversationView(h, pc), nil
+}
+
+// ListMessages reads a conversation's history live from the platform, newest
+// first. The cursor is the platform's own, passed through opaquely.
+func (s *Service) ListMessages(ctx context.Context, c Caller, id string, p PageRequest) (List[Message], error) {
+	h, thread, err := s.conversation(ctx, c, id)
+	if err != nil {
+		return List[Message]{}, err
+	}
+	page, err := h.adapter.ListMessages(ctx, h.acct, thread, p.Cursor, p.Limit)
+	if err != nil {
+		return List[Message]{}, s.platformErr(ctx, h, err)
+	}
+	out := List[Message]{Limit: p.Limit, Data: make([]Message, 0, len(page.Items)), NextCursor: page.NextCursor, HasMore: page.NextCursor != ""}
+	for _, m := range page.Items {
+		out.Data = append(out.Data, messageView(id, m))
+	}
+	return out, nil
+}
+
+func messageView(convID string, m platform.Message) Message {
+	att := m.Attachments
+	if att == nil {
+		att = []platform.Attachment{}
+	}
+	return Message{ID: m.PlatformID, ConversationID: convID, PlatformID: m.PlatformID, Direction: m.Direction, SenderID: m.SenderID,
+		SenderName: m.SenderName, Text: m.Text, Attachments: att, CreatedAt: m.CreatedAt.UTC(), Status: m.Status}
+}
+
+// MarkRead marks a conversation as read on the platform.
+func (s *Service) MarkRead(ctx context.Context, c Caller, id string) error {
+	h, thread, err := s.conversation(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
+	if err != nil {
+		return s.platformErr(ctx, h, err)
+	}
+	return s.platformErr(ctx, h, h.adapter.MarkRead(ctx, h.acct, pc))
+}

@@ -1,0 +1,315 @@
+package service
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Brand is the public shape of a brand.
+type Brand struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Account is the public shape of a connected account. Credentials never
+// leave the service.
+type Account struct {
+	ID          string    `json:"id"`
+	BrandID     string    `json:"brand_id"`
+	Platform    string    `json:"platform"`
+	NativeID    string    `json:"native_id"`
+	DisplayName string    `json:"display_name"`
+	Status      string    `json:"status"`
+	Variant     string    `json:"variant,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// APIKey is the public shape of an API key. Secret is set only in the
+// response that creates the key: it is never stored and never shown again.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Hint       string     `json:"hint"`
+	Secret     string     `json:"key,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// List is one page of results and the cursor of the next.
+type List[T any] struct {
+	Data       []T
+	HasMore    bool
+	NextCursor string
+	Limit      int
+	// Partial lists the accounts whose platform could not be read, when a
+	// list across accounts still answered from the others.
+	Partial []AccountFailure
+}
+
+// AccountFailure says why one account is missing from a list.
+type AccountFailure struct {
+	AccountID string         `json:"account_id"`
+	Platform  string         `json:"platform"`
+	Code      string         `json:"code"`
+	Message   string         `json:"message"`
+	Meta      map[string]any `json:"meta,omitempty"`
+}
+
+// PageRequest is a caller's cursor and limit, already validated.
+type PageRequest struct {
+	Cursor string
+	Limit  int
+}
+
+func brandView(b store.Brand) Brand {
+	return Brand{ID: b.ID, Name: b.Name, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+}
+
+func accountView(a store.Account) Account {
+	return Account{ID: a.ID, BrandID: a.BrandID, Platform: a.Platform, NativeID: a.NativeID, DisplayName: a.DisplayName,
+		Status: a.Status, Variant: a.Variant, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+func keyView(k store.APIKey) APIKey {
+	return APIKey{ID: k.ID, Name: k.Name, Hint: k.Hint, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+}
+
+// idPage turns store rows (Limit+1 fetched) into a List whose cursor is the
+// last id shown. Management ids are not secret, so the cursor is the id itself.
+func idPage[R, V any](rows []R, limit int, id func(R) string, view func(R) V) List[V] {
+	out := List[V]{Limit: limit, Data: make([]V, 0, min(len(rows), limit))}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		out.HasMore = true
+		out.NextCursor = id(rows[len(rows)-1])
+	}
+	for _, r := range rows {
+		out.Data = append(out.Data, view(r))
+	}
+	return out
+}
+
+func cleanName(field, v string, max int) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return "", apierr.Required(field)
+	case utf8.RuneCountInString(v) > max:
+		return "", apierr.Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	return v, nil
+}
+
+// BrandInput creates or renames a brand.
+type BrandInput struct {
+	Name string `json:"name" jsonschema:"display name of the brand, 1-200 characters"`
+}
+
+// CreateBrand adds a brand to the caller's organisation.
+func (s *Service) CreateBrand(ctx context.Context, c Caller, in BrandInput) (Brand, error) {
+	name, err := cleanName("name", in.Name, 200)
+	if err != nil {
+		return Brand{}, err
+	}
+	now := s.now()
+	b := store.Brand{ID: store.NewID("brand"), OrgID: c.OrgID, Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateBrand(ctx, b); err != nil {
+		return Brand{}, storeErr(err, "brand")
+	}
+	return s.GetBrand(ctx, c, b.ID)
+}
+
+// GetBrand reads one brand.
+func (s *Service) GetBrand(ctx context.Context, c Caller, id string) (Brand, error) {
+	b, err := s.store.GetBrand(ctx, c.OrgID, id)
+	return brandView(b), storeErr(err, "brand")
+}
+
+// ListBrands pages through the caller's brands.
+func (s *Service) ListBrands(ctx context.Context, c Caller, p PageRequest) (List[Brand], error) {
+	rows, err := s.store.ListBrands(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
+	if err != nil {
+		return List[Brand]{}, err
+	}
+	return idPage(rows, p.Limit, func(b store.Brand) string { return b.ID }, brandView), nil
+}
+
+// UpdateBrand renames a brand.
+func (s *Service) UpdateBrand(ctx context.Context, c Caller, id string, in BrandInput) (Brand, error) {
+	name, err := cleanName("name", in.Name, 200)
+	if err != nil {
+		return Brand{}, err
+	}
+	if err := s.store.UpdateBrand(ctx, store.Brand{ID: id, OrgID: c.OrgID, Name: name, UpdatedAt: s.now()}); err != nil {
+		return Brand{}, storeErr(err, "brand")
+	}
+	return s.GetBrand(ctx, c, id)
+}
+
+// DeleteBrand removes a brand that has no accounts left.
+func (s *Service) DeleteBrand(ctx context.Context, c Caller, id string) error {
+	err := s.store.DeleteBrand(ctx, c.OrgID, id)
+	if err == store.ErrConflict {
+		return apierr.New(http.StatusConflict, "resource.in_use", "the brand still has connected accounts; delete them first").With("resource", "brand")
+	}
+	return storeErr(err, "brand")
+}
+
+// AccountInput connects an account with a platform token the operator
+// already holds.
+type AccountInput struct {
+	BrandID     string `json:"brand_id" jsonschema:"brand the account belongs to"`
+	Platform    string `json:"platform" jsonschema:"instagram, messenger, whatsapp, linkedin or x"`
+	NativeID    string `json:"native_id" jsonschema:"the platform's own account id (Page id, Instagram account id, WhatsApp phone-number id, LinkedIn organization URN, X user id)"`
+	DisplayName string `json:"display_name,omitempty" jsonschema:"name shown in lists; defaults to native_id"`
+	AccessToken string `json:"access_token" jsonschema:"platform access token; stored encrypted, never returned"`
+	Variant     string `json:"variant,omitempty" jsonschema:"API flavour: instagram_login or facebook_login for Instagram"`
+}
+
+var variants = map[string][]string{
+	string(platform.Instagram): {"", "instagram_login", "facebook_login"},
+}
+
+// CreateAccount connects an account: the token is sealed under the
+// account's own id before it is stored.
+func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) (Account, error) {
+	p := platform.Name(strings.ToLower(strings.TrimSpace(in.Platform)))
+	switch {
+	case in.BrandID == "":
+		return Account{}, apierr.Required("brand_id")
+	case in.Platform == "":
+		return Account{}, apierr.Required("platform")
+	case !platform.Known(p):
+		return Account{}, apierr.Invalid("platform", "unknown platform %q", in.Platform).With("allowed", []string{"instagram", "messenger", "whatsapp", "linkedin", "x"})
+	case !platform.HasDMAPI(p):
+		return Account{}, apierr.NotSupported("%s offers no direct-message API", p).With("platform", string(p))
+	}
+	native, err := cleanName("native_id", in.NativeID, 200)
+	if err != nil {
+		return Account{}, err
+	}
+	token := strings.TrimSpace(in.AccessToken)
+	if token == "" {
+		return Account{}, apierr.Required("access_token")
+	}
+	if len(token) > 4096 {
+		return Account{}, apierr.Invalid("access_token", "access_token is too long")
+	}
+	allowed := variants[string(p)]
+	if allowed == nil {
+		allowed = []string{""}
+	}
+	okVariant := false
+	for _, v := range allowed {
+		okVariant = okVariant || v == in.Variant
+	}
+	if !okVariant {
+		return Account{}, apierr.Invalid("variant", "variant %q is not valid for %s", in.Variant, p)
+	}
+	display := strings.TrimSpace(in.DisplayName)
+	if display == "" {
+		display = native
+	}
+	if display, err = cleanName("display_name", display, 200); err != nil {
+		return Account{}, err
+	}
+	now := s.now()
+	a := store.Account{ID: store.NewID("acct"), OrgID: c.OrgID, BrandID: in.BrandID, Platform: string(p), NativeID: native,
+		DisplayName: display, Status: store.AccountActive, Variant: in.Variant, CreatedAt: now, UpdatedAt: now}
+	if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
+		return Account{}, err
+	}
+	if err := s.store.CreateAccount(ctx, a); err != nil {
+		if err == store.ErrNotFound {
+			return Account{}, apierr.Invalid("brand_id", "brand %q not found", in.BrandID)
+		}
+		return Account{}, storeErr(err, "account")
+	}
+	return s.GetAccount(ctx, c, a.ID)
+}
+
+// GetAccount reads one account.
+func (s *Service) GetAccount(ctx context.Context, c Caller, id string) (Account, error) {
+	a, err := s.store.GetAccount(ctx, c.OrgID, id)
+	return accountView(a), storeErr(err, "account")
+}
+
+// AccountFilter narrows ListAccounts.
+type AccountFilter struct {
+	PageRequest
+	BrandID  string
+	Platform string
+	Status   string
+}
+
+// ListAccounts pages through the caller's accounts.
+func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (List[Account], error) {
+	rows, err := s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{After: f.Cursor, Limit: f.Limit},
+		BrandID: f.BrandID, Platform: f.Platform, Status: f.Status})
+	if err != nil {
+		return List[Account]{}, err
+	}
+	return idPage(rows, f.Limit, func(a store.Account) string { return a.ID }, accountView), nil
+}
+
+// DeleteAccount disconnects an account and destroys its sealed token.
+func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
+	return storeErr(s.store.DeleteAccount(ctx, c.OrgID, id), "account")
+}
+
+// CreateAPIKeyInput names a new key.
+type CreateAPIKeyInput struct {
+	Name string `json:"name" jsonschema:"what the key is for, 1-200 characters"`
+}
+
+// CreateAPIKey mints a key in the caller's organisation. The returned APIKey
+// carries the secret; it is the only time it is available.
+func (s *Service) CreateAPIKey(ctx context.Context, c Caller, in CreateAPIKeyInput) (APIKey, error) {
+	name, err := cleanName("name", in.Name, 200)
+	if err != nil {
+		return APIKey{}, err
+	}
+	secret, hash := NewAPIKeySecret()
+	k := store.APIKey{ID: store.NewID("key"), OrgID: c.OrgID, Name: name, Hash: hash, Hint: secret[len(secret)-4:], CreatedAt: s.now()}
+	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+		return APIKey{}, err
+	}
+	v := keyView(k)
+	v.Secret = secret
+	return v, nil
+}
+
+// ListAPIKeys pages through the caller's keys (never their secrets).
+func (s *Service) ListAPIKeys(ctx context.Context, c Caller, p PageRequest) (List[APIKey], error) {
+	rows, err := s.store.ListAPIKeys(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
+	if err != nil {
+		return List[APIKey]{}, err
+	}
+	return idPage(rows, p.Limit, func(k store.APIKey) string { return k.ID }, keyView), nil
+}
+
+// RevokeAPIKey revokes a key; requests with it fail from then on.
+func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
+	return storeErr(s.store.RevokeAPIKey(ctx, c.OrgID, id, s.now()), "api_key")
+}
+
+// RotateSecrets re-seals every stored credential under the newest key.
+func (s *Service) RotateSecrets(ctx context.Context) (int, error) {
+	return s.store.RotateAccountCredentials(ctx, func(id string, sealed []byte) ([]byte, error) {
+		if !s.keys.NeedsRotation(sealed) {
+			return nil, nil
+		}
+		return s.keys.Reseal(sealed, []byte(id))
+	})
+}

@@ -1,0 +1,155 @@
+// Package service is Parley's domain layer: every operation a caller can do,
+// checked and scoped to the caller's organisation. REST and MCP both call it
+// and only render what it returns.
+//
+// It owns the views (the public JSON shapes of DESIGN §1), API key handling,
+// token sealing and the fan-out across platform adapters.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/secrets"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// KeyPrefix starts every API key secret.
+const KeyPrefix = "sapi_key_"
+
+// Config builds a Service.
+type Config struct {
+	Store    store.Store
+	Keys     *secrets.KeyRing
+	Adapters platform.Registry
+	Logger   *slog.Logger
+	// Now is the clock (tests pin it); nil means time.Now.
+	Now func() time.Time
+	// AccountTimeout bounds each account's platform call when listing
+	// across accounts, so one slow platform cannot stall the list.
+	AccountTimeout time.Duration
+}
+
+// Service is the domain layer. It is safe for concurrent use.
+type Service struct {
+	store          store.Store
+	keys           *secrets.KeyRing
+	adapters       platform.Registry
+	log            *slog.Logger
+	now            func() time.Time
+	accountTimeout time.Duration
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.accountTimeout == 0 {
+		s.accountTimeout = 10 * time.Second
+	}
+	if s.adapters == nil {
+		s.adapters = platform.Registry{}
+	}
+	return s
+}
+
+// Caller is an authenticated API key's identity.
+type Caller struct {
+	OrgID string
+	KeyID string
+}
+
+// Ready checks the database answers, for /readyz.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// storeErr turns store sentinels into API errors for one resource kind.
+func storeErr(err error, resource string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return apierr.NotFound(resource)
+	case errors.Is(err, store.ErrConflict):
+		return apierr.New(http.StatusConflict, "resource.conflict", "%s already exists", resource).With("resource", resource)
+	}
+	return err
+}
+
+// NewAPIKeySecret returns a fresh key secret (sapi_key_ + 32 random bytes)
+// and the hash that is stored in its place.
+func NewAPIKeySecret() (secret string, hash []byte) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	secret = KeyPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return secret, HashAPIKey(secret)
+}
+
+// HashAPIKey is the stored form of a key secret. A plain SHA-256 is right
+// here: the secret has 256 bits of entropy, so there is nothing to stretch.
+func HashAPIKey(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+var (
+	errMissingKey = apierr.New(http.StatusUnauthorized, "auth.missing_key", "send your API key as Authorization: Bearer sapi_key_…")
+	errInvalidKey = apierr.New(http.StatusUnauthorized, "auth.invalid_key", "the API key is not valid or has been revoked")
+)
+
+// Authenticate resolves an Authorization header to a Caller.
+func (s *Service) Authenticate(ctx context.Context, authorization string) (Caller, error) {
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return Caller{}, errMissingKey
+	}
+	secret = strings.TrimSpace(secret)
+	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 200 {
+		return Caller{}, errInvalidKey
+	}
+	// Lookup by hash: comparing hashes in the index leaks nothing useful
+	// about the secret through timing.
+	k, err := s.store.APIKeyByHash(ctx, HashAPIKey(secret))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
+		return Caller{}, errInvalidKey
+	}
+	if err != nil {
+		return Caller{}, err
+	}
+	now := s.now()
+	// Record use at most once a minute per key, to keep reads read-only.
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
+		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+			s.log.WarnContext(ctx, "touch api key", "key_id", k.ID, "err", err)
+		}
+	}
+	return Caller{OrgID: k.OrgID, KeyID: k.ID}, nil
+}
+
+// Bootstrap creates an organisation and its first API key, for the CLI and
+// the sandbox (there is no unauthenticated API to do it).
+func (s *Service) Bootstrap(ctx context.Context, orgName, keyName string) (store.Organization, APIKey, error) {
+	org, err := s.store.FindOrganizationByName(ctx, orgName)
+	if errors.Is(err, store.ErrNotFound) {
+		org = store.Organization{ID: store.NewID("org"), Name: orgName, CreatedAt: s.now()}
+		err = s.store.CreateOrganization(ctx, org)
+	}
+	if err != nil {
+		return store.Organization{}, APIKey{}, err
+	}
+	key, err := s.CreateAPIKey(ctx, Caller{OrgID: org.ID}, CreateAPIKeyInput{Name: keyName})
+	return org, key, err
+}

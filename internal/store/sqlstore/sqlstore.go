@@ -1,0 +1,156 @@
+// Package sqlstore is the one SQL implementation of store.Store, shared by the
+// SQLite and PostgreSQL backends through a small Dialect.
+//
+// The schema is the same in both dialects (see each backend's migrations), so
+// the queries are written once with `?` placeholders and rebound per dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Dialect is what differs between the backends.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Numbered rewrites `?` placeholders as $1, $2, … (PostgreSQL).
+	Numbered bool
+	// IsUniqueViolation recognises the driver's unique-constraint error.
+	IsUniqueViolation func(error) bool
+}
+
+// DB implements store.Store over database/sql.
+type DB struct {
+	db *sql.DB
+	d  Dialect
+}
+
+var _ store.Store = (*DB)(nil)
+
+// New wraps an open, migrated database.
+func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, d: d} }
+
+// SQL exposes the pool, for the job queue and tests.
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// Dialect reports the backend's dialect.
+func (s *DB) Dialect() Dialect { return s.d }
+
+// Rebind turns `?` placeholders into the dialect's own.
+func (s *DB) Rebind(q string) string {
+	if !s.d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := s.db.ExecContext(ctx, s.Rebind(q), args...)
+	if err != nil && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err) {
+		return nil, store.ErrConflict
+	}
+	return res, err
+}
+
+// execOne runs a statement that must touch exactly one row of the caller's
+// organisation, and reports ErrNotFound otherwise.
+func (s *DB) execOne(ctx context.Context, q string, args ...any) error {
+	res, err := s.exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.Rebind(q), args...)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// ts normalises times to UTC microseconds, the precision both backends keep,
+// so what is read back equals what was written.
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ts(*t)
+}
+
+func nullTime(n sql.NullTime) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := n.Time.UTC()
+	return &t
+}
+
+// Ping implements store.Store.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close implements store.Store.
+func (s *DB) Close() error { return s.db.Close() }
+
+// keyset appends the pagination clause shared by every list query.
+func keyset(q string, args []any, p store.Page) (string, []any) {
+	if p.After != "" {
+		q += " AND id > ?"
+		args = append(args, p.After)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 25
+	}
+	q += " ORDER BY id LIMIT ?"
+	return q, append(args, limit+1)
+}
+
+func list[T any](ctx context.Context, s *DB, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
