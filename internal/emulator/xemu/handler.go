@@ -1,0 +1,590 @@
+package xemu
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Route names key the per-endpoint rate-limit buckets ("Each endpoint has its
+// own limit", https://docs.x.com/fundamentals/rate-limits).
+const (
+	routeEvents         = "GET /2/dm_events"
+	routeConvEvents     = "GET /2/dm_conversations/:dm_conversation_id/dm_events"
+	routeWithEvents     = "GET /2/dm_conversations/with/:participant_id/dm_events"
+	routeConvMessages   = "POST /2/dm_conversations/:dm_conversation_id/messages"
+	routeWithMessages   = "POST /2/dm_conversations/with/:participant_id/messages"
+	routeUsers          = "GET /2/users"
+	maxSendBody         = 1 << 20
+	defaultMaxResults   = 100
+	maxMaxResults       = 100
+	maxUsersLookupBatch = 100
+)
+
+// Retention is how far back the DM lookup endpoints reach.
+const Retention = 30 * 24 * time.Hour
+
+func (e *Emulator) routes() {
+	m := http.NewServeMux()
+	read := []limit{{e.opts.ReadLimit, e.opts.Window}}
+	send := []limit{{e.opts.SendLimit, e.opts.Window}, {e.opts.SendDailyLimit, 24 * time.Hour}}
+	users := []limit{{e.opts.UsersLimit, e.opts.Window}}
+
+	// https://docs.x.com/x-api/direct-messages/lookup/introduction lists the
+	// three lookup endpoints; https://docs.x.com/x-api/direct-messages/manage/introduction
+	// the two send endpoints served here.
+	m.Handle("GET /2/dm_events", e.endpoint(routeEvents, read, e.listAll))
+	m.Handle("GET /2/dm_conversations/with/{participant_id}/dm_events", e.endpoint(routeWithEvents, read, e.listWith))
+	m.Handle("GET /2/dm_conversations/{dm_conversation_id}/dm_events", e.endpoint(routeConvEvents, read, e.listConversation))
+	m.Handle("POST /2/dm_conversations/with/{participant_id}/messages", e.endpoint(routeWithMessages, send, e.sendWith))
+	m.Handle("POST /2/dm_conversations/{dm_conversation_id}/messages", e.endpoint(routeConvMessages, send, e.sendConversation))
+	// Users lookup, https://docs.x.com/x-api/users/lookup/introduction: lets a
+	// client name participants that sent nothing on the page it read.
+	m.Handle("GET /2/users", e.endpoint(routeUsers, users, e.lookupUsers))
+	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		var body legacyError
+		body.Errors = append(body.Errors, struct {
+			Message string `json:"message"`
+			Code    int    `json:"code"`
+		}{"Sorry, that page does not exist", 34})
+		writeJSON(w, http.StatusNotFound, body)
+	})
+	e.mux = m
+}
+
+// ServeHTTP serves the X API v2 paths under /2/.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := e.opts.Latency; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	e.mux.ServeHTTP(w, r)
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, userID string)
+
+// endpoint wraps a route with X's checks, in X's order: the user-context
+// token, then the user's rate-limit window (headers on every authenticated
+// response), then the injected transient failure, then the route itself.
+func (e *Emulator) endpoint(route string, limits []limit, fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		userID, ok := e.authenticate(r)
+		if !ok {
+			// OAuth 2.0 user-context Bearer tokens only; app-only and
+			// missing tokens are refused
+			// (https://docs.x.com/x-api/direct-messages/lookup/integrate, "Authentication").
+			writeProblem(w, http.StatusUnauthorized, genericProblem(http.StatusUnauthorized))
+			return
+		}
+		st, ok := e.take(userID, route, limits)
+		st.set(w.Header())
+		if !ok {
+			writeProblem(w, http.StatusTooManyRequests, genericProblem(http.StatusTooManyRequests))
+			return
+		}
+		if e.fail() {
+			writeProblem(w, http.StatusServiceUnavailable, genericProblem(http.StatusServiceUnavailable))
+			return
+		}
+		fn(w, r, userID)
+	})
+}
+
+func (e *Emulator) authenticate(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id, ok := e.tokens[tok]
+	return id, ok
+}
+
+func (e *Emulator) fail() bool {
+	if e.opts.FailureRate <= 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rng.Float64() < e.opts.FailureRate
+}
+
+// Allowed values, from the dm_events reference
+// (https://docs.x.com/x-api/direct-messages/get-dm-events) and the fields
+// and expansions tables of https://docs.x.com/x-api/direct-messages/lookup/integrate.
+var (
+	lookupParams   = []string{"dm_event.fields", "event_types", "expansions", "max_results", "media.fields", "pagination_token", "tweet.fields", "user.fields"}
+	dmEventFields  = []string{"attachments", "created_at", "dm_conversation_id", "event_type", "id", "participant_ids", "referenced_tweets", "sender_id", "text"}
+	dmExpansions   = []string{"attachments.media_keys", "participant_ids", "referenced_tweets.id", "sender_id"}
+	eventTypes     = []string{MessageCreate, ParticipantsJoin, ParticipantsLeave}
+	userFieldNames = []string{"affiliation", "connection_status", "created_at", "description", "entities", "id", "location", "most_recent_tweet_id", "name", "pinned_tweet_id", "profile_banner_url", "profile_image_url", "protected", "public_metrics", "receives_your_dm", "subscription_type", "url", "username", "verified", "verified_type", "withheld"}
+	mediaFieldList = []string{"alt_text", "duration_ms", "height", "media_key", "non_public_metrics", "organic_metrics", "preview_image_url", "promoted_metrics", "public_metrics", "type", "url", "variants", "width"}
+	usersParams    = []string{"expansions", "ids", "tweet.fields", "user.fields"}
+)
+
+// lookupQuery is a parsed and validated dm_events query.
+type lookupQuery struct {
+	fields     map[string]bool
+	expansions map[string]bool
+	userFields map[string]bool
+	mediaField map[string]bool
+	types      map[string]bool
+	max        int
+	token      string
+}
+
+// checkParams refuses unknown query parameters as X does.
+func checkParams(q url.Values, allowed []string) *problem {
+	var unknown []string
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	p := invalidRequest(unknown[0], q.Get(unknown[0]),
+		fmt.Sprintf("The query parameters [%s] is not one of [%s]", strings.Join(unknown, ","), strings.Join(allowed, ",")))
+	return &p
+}
+
+// parseList parses a comma-separated enumerated parameter.
+func parseList(q url.Values, name string, allowed []string) (map[string]bool, *problem) {
+	out := map[string]bool{}
+	if !q.Has(name) {
+		return out, nil
+	}
+	raw := q.Get(name)
+	for _, v := range strings.Split(raw, ",") {
+		if !slices.Contains(allowed, v) {
+			p := invalidRequest(name, v, fmt.Sprintf("The `%s` query parameter value [%s] is not one of [%s]", name, v, strings.Join(allowed, ",")))
+			return nil, &p
+		}
+		out[v] = true
+	}
+	return out, nil
+}
+
+func parseLookup(q url.Values) (lookupQuery, *problem) {
+	var lq lookupQuery
+	if p := checkParams(q, lookupParams); p != nil {
+		return lq, p
+	}
+	var p *problem
+	if lq.fields, p = parseList(q, "dm_event.fields", dmEventFields); p != nil {
+		return lq, p
+	}
+	if lq.expansions, p = parseList(q, "expansions", dmExpansions); p != nil {
+		return lq, p
+	}
+	if lq.userFields, p = parseList(q, "user.fields", userFieldNames); p != nil {
+		return lq, p
+	}
+	if lq.mediaField, p = parseList(q, "media.fields", mediaFieldList); p != nil {
+		return lq, p
+	}
+	if lq.types, p = parseList(q, "event_types", eventTypes); p != nil {
+		return lq, p
+	}
+	// max_results: 1–100, default 100
+	// (https://docs.x.com/x-api/direct-messages/lookup/quickstart, "Common parameters").
+	lq.max = defaultMaxResults
+	if q.Has("max_results") {
+		v := q.Get("max_results")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxMaxResults {
+			pr := invalidRequest("max_results", v, fmt.Sprintf("The `max_results` query parameter value [%s] is not between 1 and %d", v, maxMaxResults))
+			return lq, &pr
+		}
+		lq.max = n
+	}
+	if q.Has("pagination_token") {
+		lq.token = q.Get("pagination_token")
+		if _, _, ok := decodeToken(lq.token); !ok {
+			pr := invalidRequest("pagination_token", lq.token, fmt.Sprintf("The `pagination_token` query parameter value [%s] is not valid", lq.token))
+			return lq, &pr
+		}
+	}
+	return lq, nil
+}
+
+func (e *Emulator) listAll(w http.ResponseWriter, r *http.Request, userID string) {
+	lq, p := parseLookup(r.URL.Query())
+	if p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	writeJSON(w, http.StatusOK, e.renderLocked(e.eventsForLocked(userID), lq))
+}
+
+func (e *Emulator) listWith(w http.ResponseWriter, r *http.Request, userID string) {
+	pid := r.PathValue("participant_id")
+	if !isNumericID(pid) {
+		writeProblem(w, http.StatusBadRequest, invalidRequest("participant_id", pid, fmt.Sprintf("The `participant_id` path parameter value [%s] is not valid", pid)))
+		return
+	}
+	e.listByID(w, r, userID, ConversationID(userID, pid))
+}
+
+func (e *Emulator) listConversation(w http.ResponseWriter, r *http.Request, userID string) {
+	cid := r.PathValue("dm_conversation_id")
+	if !validConversationID(cid) {
+		writeProblem(w, http.StatusBadRequest, invalidRequest("dm_conversation_id", cid, fmt.Sprintf("The `dm_conversation_id` path parameter value [%s] is not valid", cid)))
+		return
+	}
+	e.listByID(w, r, userID, cid)
+}
+
+func (e *Emulator) listByID(w http.ResponseWriter, r *http.Request, userID, cid string) {
+	lq, p := parseLookup(r.URL.Query())
+	if p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.convs[cid]
+	if c != nil && !c.has(userID) {
+		// DMs are private (https://docs.x.com/x-api/direct-messages/lookup/integrate):
+		// a conversation the user is not in is forbidden. The detail
+		// sentence is the emulator's; X documents only the status.
+		pr := genericProblem(http.StatusForbidden)
+		pr.Detail = "You are not a participant of this conversation."
+		writeProblem(w, http.StatusForbidden, pr)
+		return
+	}
+	var evs []*Event
+	if c != nil {
+		evs = append(evs, c.events...)
+		sortNewestFirst(evs)
+	}
+	// A conversation that does not exist yet simply has no events.
+	writeJSON(w, http.StatusOK, e.renderLocked(evs, lq))
+}
+
+// renderLocked filters, pages and renders newest-first events. DM events are
+// returned newest first (https://docs.x.com/x-api/direct-messages/lookup/integrate,
+// "Pagination").
+func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
+	// "Events from up to 30 days ago are available"
+	// (https://docs.x.com/x-api/direct-messages/lookup/introduction, "Data retention").
+	oldest := e.opts.Now().Add(-Retention)
+	evs := all[:0:0]
+	for _, ev := range all {
+		if ev.CreatedAt.Before(oldest) {
+			continue
+		}
+		if len(lq.types) == 0 || lq.types[ev.Type] {
+			evs = append(evs, ev)
+		}
+	}
+	start, end := 0, min(lq.max, len(evs))
+	if lq.token != "" {
+		dir, id, _ := decodeToken(lq.token)
+		// k is the first event at or older than the token's event.
+		k := sort.Search(len(evs), func(i int) bool { return !lessID(id, evs[i].ID) })
+		if dir == 'n' {
+			start, end = k, min(k+lq.max, len(evs))
+		} else {
+			start, end = max(0, k-lq.max), k
+		}
+	}
+	page := evs[start:end]
+	resp := listResponse{Meta: wireMeta{ResultCount: len(page)}}
+	if end < len(evs) {
+		resp.Meta.NextToken = encodeToken('n', evs[end].ID)
+	}
+	if start > 0 && len(page) > 0 {
+		resp.Meta.PreviousToken = encodeToken('p', page[0].ID)
+	}
+	var userIDs, mediaIDs []string
+	addUser := func(id string) {
+		if id != "" && !slices.Contains(userIDs, id) {
+			userIDs = append(userIDs, id)
+		}
+	}
+	for _, ev := range page {
+		resp.Data = append(resp.Data, e.wireEventLocked(ev, lq.fields))
+		if lq.expansions["sender_id"] {
+			addUser(ev.SenderID)
+		}
+		if lq.expansions["participant_ids"] {
+			for _, p := range ev.ParticipantIDs {
+				addUser(p)
+			}
+		}
+		if lq.expansions["attachments.media_keys"] {
+			for _, m := range ev.MediaIDs {
+				if !slices.Contains(mediaIDs, m) {
+					mediaIDs = append(mediaIDs, m)
+				}
+			}
+		}
+	}
+	inc := &wireIncludes{}
+	for _, id := range userIDs {
+		if u := e.users[id]; u != nil {
+			inc.Users = append(inc.Users, wireUserOf(u, lq.userFields))
+		}
+	}
+	for _, id := range mediaIDs {
+		if m, ok := e.media[id]; ok {
+			wm := wireMedia{MediaKey: m.mediaKey(), Type: m.Type}
+			if lq.mediaField["url"] {
+				wm.URL = m.URL
+			}
+			inc.Media = append(inc.Media, wm)
+		}
+	}
+	if len(inc.Users) > 0 || len(inc.Media) > 0 {
+		resp.Includes = inc
+	}
+	return resp
+}
+
+// wireEventLocked renders an event with X's default fields (id, event_type,
+// and text or participant_ids) plus the requested dm_event.fields.
+func (e *Emulator) wireEventLocked(ev *Event, fields map[string]bool) wireEvent {
+	w := wireEvent{ID: ev.ID, EventType: ev.Type}
+	if ev.Type == MessageCreate {
+		w.Text = ev.Text
+	} else {
+		w.ParticipantIDs = ev.ParticipantIDs
+	}
+	if fields["sender_id"] {
+		w.SenderID = ev.SenderID
+	}
+	if fields["participant_ids"] {
+		w.ParticipantIDs = ev.ParticipantIDs
+	}
+	if fields["dm_conversation_id"] {
+		w.DMConversationID = ev.ConversationID
+	}
+	if fields["created_at"] {
+		w.CreatedAt = xTime(ev.CreatedAt)
+	}
+	if fields["attachments"] && len(ev.MediaIDs) > 0 {
+		a := &wireAttachments{}
+		for _, id := range ev.MediaIDs {
+			m, ok := e.media[id]
+			if !ok {
+				m = Media{ID: id, Type: "photo"}
+			}
+			a.MediaKeys = append(a.MediaKeys, m.mediaKey())
+		}
+		w.Attachments = a
+	}
+	return w
+}
+
+// wireUserOf renders a user with the default fields id, name, username plus
+// the requested user.fields that the emulator models.
+func wireUserOf(u *User, fields map[string]bool) wireUser {
+	w := wireUser{ID: u.ID, Name: u.Name, Username: u.Username}
+	if fields["profile_image_url"] {
+		w.ProfileImageURL = u.ProfileImageURL
+	}
+	if fields["created_at"] && !u.CreatedAt.IsZero() {
+		w.CreatedAt = xTime(u.CreatedAt)
+	}
+	if fields["description"] {
+		d := u.Description
+		w.Description = &d
+	}
+	if fields["protected"] {
+		p := u.Protected
+		w.Protected = &p
+	}
+	if fields["verified"] {
+		v := u.Verified
+		w.Verified = &v
+	}
+	return w
+}
+
+// parseSend reads a send body: {"text": "...", "attachments": [{"media_id": "..."}]},
+// at least one of the two, one attachment at most
+// (https://docs.x.com/x-api/direct-messages/manage/integrate, "Message requirements"
+// and "Media attachments").
+func parseSend(body io.Reader) (text string, mediaIDs []string, p *problem) {
+	raw, err := io.ReadAll(io.LimitReader(body, maxSendBody+1))
+	if err != nil || len(raw) > maxSendBody {
+		pr := invalidRequest("body", "", "The request body could not be read")
+		return "", nil, &pr
+	}
+	var req sendRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		pr := invalidRequest("body", "", "The request body is not valid JSON")
+		return "", nil, &pr
+	}
+	if req.Text != nil {
+		text = *req.Text
+	}
+	for _, a := range req.Attachments {
+		if !isNumericID(a.MediaID) {
+			pr := invalidRequest("attachments.media_id", a.MediaID, fmt.Sprintf("The `media_id` value [%s] is not valid", a.MediaID))
+			return "", nil, &pr
+		}
+		mediaIDs = append(mediaIDs, a.MediaID)
+	}
+	if text == "" && len(mediaIDs) == 0 {
+		pr := invalidRequest("text", "", "One of `text` or `attachments` is required")
+		return "", nil, &pr
+	}
+	if len(mediaIDs) > 1 {
+		pr := invalidRequest("attachments", strconv.Itoa(len(mediaIDs)), "Only one attachment per message is supported")
+		return "", nil, &pr
+	}
+	return text, mediaIDs, nil
+}
+
+func (e *Emulator) sendWith(w http.ResponseWriter, r *http.Request, userID string) {
+	pid := r.PathValue("participant_id")
+	if !isNumericID(pid) {
+		writeProblem(w, http.StatusBadRequest, invalidRequest("participant_id", pid, fmt.Sprintf("The `participant_id` path parameter value [%s] is not valid", pid)))
+		return
+	}
+	e.send(w, r, userID, ConversationID(userID, pid), pid)
+}
+
+func (e *Emulator) sendConversation(w http.ResponseWriter, r *http.Request, userID string) {
+	cid := r.PathValue("dm_conversation_id")
+	if !validConversationID(cid) {
+		writeProblem(w, http.StatusBadRequest, invalidRequest("dm_conversation_id", cid, fmt.Sprintf("The `dm_conversation_id` path parameter value [%s] is not valid", cid)))
+		return
+	}
+	e.send(w, r, userID, cid, "")
+}
+
+// forbidden is the 403 for a recipient or conversation the user may not
+// write to (https://docs.x.com/x-api/direct-messages/manage/integrate,
+// "Error handling": 403 Forbidden). The detail sentence is the emulator's.
+func forbidden(detail string) problem {
+	p := genericProblem(http.StatusForbidden)
+	p.Detail = detail
+	return p
+}
+
+// send adds a message. POST .../with/:participant_id/messages "either creates
+// a new 1-1 conversation or retrieves the current conversation"; POST
+// .../:dm_conversation_id/messages adds to an existing conversation
+// (https://developer.x.com/en/docs/x-api/direct-messages/manage). Answers
+// 201 with {data:{dm_conversation_id, dm_event_id}}.
+func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, participantID string) {
+	text, mediaIDs, p := parseSend(r.Body)
+	if p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.convs[cid]
+	if c == nil {
+		// Only a one-to-one conversation that includes the sender can come
+		// into being by a send.
+		a, b, ok := strings.Cut(cid, "-")
+		switch {
+		case ok && a == userID:
+			participantID = b
+		case ok && b == userID:
+			participantID = a
+		default:
+			writeProblem(w, http.StatusForbidden, forbidden("You are not a participant of this conversation."))
+			return
+		}
+	} else if !c.has(userID) {
+		writeProblem(w, http.StatusForbidden, forbidden("You are not a participant of this conversation."))
+		return
+	}
+	if participantID != "" {
+		u := e.users[participantID]
+		if u == nil || participantID == userID {
+			writeProblem(w, http.StatusBadRequest, invalidRequest("participant_id", participantID, fmt.Sprintf("The `participant_id` value [%s] does not identify a user you can message", participantID)))
+			return
+		}
+	}
+	recipients := []string{participantID}
+	if c != nil {
+		recipients = c.participants
+	}
+	for _, id := range recipients {
+		if u := e.users[id]; id != userID && u != nil && u.DMsClosed {
+			writeProblem(w, http.StatusForbidden, forbidden("You cannot send messages to this user."))
+			return
+		}
+	}
+	for _, id := range mediaIDs {
+		m, ok := e.media[id]
+		if !ok || m.OwnerID != userID {
+			writeProblem(w, http.StatusBadRequest, invalidRequest("attachments.media_id", id, fmt.Sprintf("The media [%s] was not uploaded by the authenticated user", id)))
+			return
+		}
+	}
+	if c == nil {
+		c = e.oneToOneLocked(userID, participantID)
+	}
+	ev := e.appendLocked(c, &Event{Type: MessageCreate, SenderID: userID, Text: text, MediaIDs: mediaIDs, CreatedAt: e.opts.Now(), ViaAPI: true})
+	var resp sendResponse
+	resp.Data.DMConversationID = c.id
+	resp.Data.DMEventID = ev.ID
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// lookupUsers serves GET /2/users?ids=… (1–100 ids): found users in data,
+// missing ones as partial errors
+// (https://docs.x.com/x-api/fundamentals/response-codes-and-errors, "Partial errors").
+func (e *Emulator) lookupUsers(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	if p := checkParams(q, usersParams); p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	fields, p := parseList(q, "user.fields", userFieldNames)
+	if p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	raw := q.Get("ids")
+	ids := strings.Split(raw, ",")
+	if raw == "" || len(ids) > maxUsersLookupBatch {
+		writeProblem(w, http.StatusBadRequest, invalidRequest("ids", raw, fmt.Sprintf("The `ids` query parameter value [%s] must name between 1 and %d users", raw, maxUsersLookupBatch)))
+		return
+	}
+	for _, id := range ids {
+		if !isNumericID(id) {
+			writeProblem(w, http.StatusBadRequest, invalidRequest("ids", id, fmt.Sprintf("The `ids` query parameter value [%s] is not valid", id)))
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var resp usersResponse
+	for _, id := range ids {
+		if u := e.users[id]; u != nil {
+			resp.Data = append(resp.Data, wireUserOf(u, fields))
+			continue
+		}
+		resp.Errors = append(resp.Errors, resourceError{
+			Value: id, Detail: fmt.Sprintf("Could not find user with ids: [%s].", id), Title: "Not Found Error",
+			ResourceType: "user", Parameter: "ids", ResourceID: id, Type: problemBase + "resource-not-found",
+		})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
