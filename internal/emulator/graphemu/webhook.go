@@ -1,0 +1,62 @@
+package graphemu
+
+import (
+	"encoding/json"
+
+	"github.com/parleyhq/parley/internal/platform"
+)
+
+// WebhookBody builds the webhook notification Meta would POST for an
+// inbound message (e.g. one returned by Inbound), so the sandbox can
+// deliver it, signed, to Parley's webhook endpoint.
+//
+// Messenger: object "page", entry[].messaging[] with sender, recipient,
+// timestamp (ms) and message{mid,text,attachments[{type,payload{url}}]}
+// (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages).
+// Instagram: the same with object "instagram" and the Instagram account id
+// as entry id (https://developers.facebook.com/docs/instagram-platform/webhooks).
+func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
+	e.mu.Lock()
+	t := e.threads[m.ThreadID]
+	e.mu.Unlock()
+	if t == nil {
+		return nil, ErrNotFound
+	}
+	object := "page"
+	if t.acct.Platform == platform.Instagram {
+		object = "instagram"
+	}
+	sender, recipient := t.who.ID, t.acct.ID
+	if !m.Inbound {
+		// An echo of the business's own message.
+		sender, recipient = recipient, sender
+	}
+	msg := map[string]any{"mid": m.ID}
+	if m.Text != "" {
+		msg["text"] = m.Text
+	}
+	if len(m.Attachments) > 0 {
+		var atts []any
+		for _, a := range m.Attachments {
+			atts = append(atts, map[string]any{"type": a.Type, "payload": map[string]any{"url": a.URL}})
+		}
+		msg["attachments"] = atts
+	}
+	if !m.Inbound {
+		msg["is_echo"] = true
+	}
+	ms := m.At.UnixMilli()
+	return json.Marshal(map[string]any{
+		"object": object,
+		"entry": []any{map[string]any{
+			"id":   t.acct.ID,
+			"time": ms,
+			"messaging": []any{map[string]any{
+				"sender":    map[string]any{"id": sender},
+				"recipient": map[string]any{"id": recipient},
+				"timestamp": ms,
+				"message":   msg,
+			}},
+		}},
+	})
+}

@@ -1,0 +1,139 @@
+package waemu
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+)
+
+// Webhook payload types: the "messages" field of the whatsapp_business_account
+// object, as Meta posts it for an incoming text message and for the status
+// of a sent message.
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/text/
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status/
+type webhook struct {
+	Object string         `json:"object"`
+	Entry  []webhookEntry `json:"entry"`
+}
+
+type webhookEntry struct {
+	ID      string          `json:"id"`
+	Changes []webhookChange `json:"changes"`
+}
+
+type webhookChange struct {
+	Value webhookValue `json:"value"`
+	Field string       `json:"field"`
+}
+
+type webhookValue struct {
+	MessagingProduct string           `json:"messaging_product"`
+	Metadata         webhookMetadata  `json:"metadata"`
+	Contacts         []webhookContact `json:"contacts,omitempty"`
+	Messages         []webhookMessage `json:"messages,omitempty"`
+	Statuses         []webhookStatus  `json:"statuses,omitempty"`
+}
+
+type webhookMetadata struct {
+	DisplayPhoneNumber string `json:"display_phone_number"`
+	PhoneNumberID      string `json:"phone_number_id"`
+}
+
+type webhookContact struct {
+	Profile struct {
+		Name string `json:"name"`
+	} `json:"profile"`
+	WaID string `json:"wa_id"`
+}
+
+type webhookMessage struct {
+	From      string      `json:"from"`
+	ID        string      `json:"id"`
+	Timestamp string      `json:"timestamp"`
+	Type      string      `json:"type"`
+	Text      *TextObject `json:"text,omitempty"`
+	Referral  *Referral   `json:"referral,omitempty"`
+}
+
+type webhookStatus struct {
+	ID          string   `json:"id"`
+	Status      string   `json:"status"`
+	Timestamp   string   `json:"timestamp"`
+	RecipientID string   `json:"recipient_id"`
+	Pricing     *Pricing `json:"pricing,omitempty"`
+}
+
+// WebhookPayload returns the body Meta would POST to the app's webhook for
+// an inbound message, so the sandbox can deliver it through Parley's real
+// webhook endpoint.
+func (e *Emulator) WebhookPayload(m InboundMessage) []byte {
+	value := webhookValue{
+		MessagingProduct: "whatsapp",
+		Metadata:         e.metadata(m.PhoneNumberID),
+		Messages: []webhookMessage{{
+			From:      m.From,
+			ID:        m.ID,
+			Timestamp: strconv.FormatInt(m.Timestamp.Unix(), 10),
+			Type:      "text",
+			Text:      &TextObject{Body: m.Text},
+			Referral:  m.Referral,
+		}},
+	}
+	c := webhookContact{WaID: m.From}
+	c.Profile.Name = m.Name
+	value.Contacts = []webhookContact{c}
+	return e.wrap(m.PhoneNumberID, value)
+}
+
+// StatusWebhookPayload returns the status webhook (sent, delivered, read or
+// failed) of a message the business sent, with its pricing object.
+func (e *Emulator) StatusWebhookPayload(m SentMessage, status string) []byte {
+	p := m.Pricing
+	value := webhookValue{
+		MessagingProduct: "whatsapp",
+		Metadata:         e.metadata(m.PhoneNumberID),
+		Statuses: []webhookStatus{{
+			ID:          m.ID,
+			Status:      status,
+			Timestamp:   strconv.FormatInt(e.now().Unix(), 10),
+			RecipientID: m.To,
+			Pricing:     &p,
+		}},
+	}
+	return e.wrap(m.PhoneNumberID, value)
+}
+
+func (e *Emulator) metadata(phoneID string) webhookMetadata {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	md := webhookMetadata{PhoneNumberID: phoneID}
+	if n := e.numbers[phoneID]; n != nil {
+		md.DisplayPhoneNumber = n.DisplayPhoneNumber
+	}
+	return md
+}
+
+func (e *Emulator) wrap(phoneID string, v webhookValue) []byte {
+	e.mu.Lock()
+	waba := ""
+	if n := e.numbers[phoneID]; n != nil {
+		waba = n.WABAID
+	}
+	e.mu.Unlock()
+	b, _ := json.Marshal(webhook{
+		Object: "whatsapp_business_account",
+		Entry:  []webhookEntry{{ID: waba, Changes: []webhookChange{{Value: v, Field: "messages"}}}},
+	})
+	return b
+}
+
+// SignWebhook returns the X-Hub-Signature-256 header value Meta sends with a
+// webhook body: "sha256=" + hex HMAC-SHA256 of the raw body under the app
+// secret. https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
+func SignWebhook(appSecret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
