@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
@@ -26,14 +27,22 @@ type env struct {
 	url string
 }
 
+// newEnv runs Parley with no platform adapters at all.
 func newEnv(t *testing.T, b storetest.Backend) *env {
+	t.Helper()
+	return newEnvWith(t, b, config.Config{}, platform.Registry{})
+}
+
+// newEnvWith runs Parley with cfg (over the backend's database) and the
+// given adapters; nil adapters means those built from cfg.
+func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, adapters platform.Registry) *env {
 	t.Helper()
 	key, err := secrets.GenerateKey(t0())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{DatabaseURL: b.URL, DataDir: b.DataDir, SecretKeys: key}
-	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler)})
+	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys = b.URL, b.DataDir, key
+	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler), Adapters: adapters})
 	if err != nil {
 		t.Fatal(err)
 	}

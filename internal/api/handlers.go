@@ -146,7 +146,11 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	in.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	m, err := a.svc.SendMessage(r.Context(), caller(r), r.PathValue("id"), in)
+	if m.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	render(a, w, r, http.StatusCreated, m, err)
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"regexp"
@@ -68,6 +69,9 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 type recorder struct {
 	http.ResponseWriter
 	status int
+	// throttled is set when the answer is a platform's rate limit, which
+	// must not count against the caller's quota.
+	throttled bool
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -132,7 +136,22 @@ func (a *API) authenticate(next http.HandlerFunc) http.HandlerFunc {
 			a.writeError(w, r, err)
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), callerKey, c)))
+		q, err := a.svc.ChargeQuota(r.Context(), c)
+		if q.Limit > 0 {
+			// IETF draft RateLimit header fields, as most API clients read them.
+			w.Header().Set("RateLimit-Limit", strconv.Itoa(q.Limit))
+			w.Header().Set("RateLimit-Remaining", strconv.Itoa(q.Remaining))
+			w.Header().Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil(q.Reset.Seconds()))))
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		rec := &recorder{ResponseWriter: w}
+		next(rec, r.WithContext(context.WithValue(r.Context(), callerKey, c)))
+		if rec.throttled {
+			a.svc.RefundQuota(context.WithoutCancel(r.Context()), c)
+		}
 	}
 }
 
@@ -178,6 +197,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status == http.StatusTooManyRequests {
 		if s, ok := e.Meta["retry_after_seconds"]; ok {
 			w.Header().Set("Retry-After", fmt.Sprint(s))
+		}
+		if rec, ok := w.(*recorder); ok && service.IsPlatformThrottle(e) {
+			rec.throttled = true
 		}
 	}
 	writeJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Meta: e.Meta}, RequestID: RequestID(r.Context())})
@@ -240,7 +262,9 @@ func writeList[T any](w http.ResponseWriter, l service.List[T]) {
 func decode(r *http.Request, w http.ResponseWriter, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		// curl -d labels a JSON body as a form unless told otherwise; the body
+		// is still parsed strictly as JSON, so accepting the label is safe.
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") && mt != "application/x-www-form-urlencoded") {
 			return apierr.New(http.StatusUnsupportedMediaType, "validation.unsupported_media_type", "send the body as application/json")
 		}
 	}

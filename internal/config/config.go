@@ -28,6 +28,18 @@ type Config struct {
 	// AccountTimeout bounds one account's platform call in lists
 	// (PARLEY_ACCOUNT_TIMEOUT, a Go duration).
 	AccountTimeout time.Duration
+	// KeyQuota is each API key's requests per minute (PARLEY_KEY_QUOTA;
+	// 0 disables).
+	KeyQuota int
+	// WhatsAppRetention is how long journalled WhatsApp messages are kept
+	// (PARLEY_WHATSAPP_RETENTION, a Go duration).
+	WhatsAppRetention time.Duration
+	// Platform API roots; tests and the sandbox point them at emulators.
+	GraphFacebookURL  string // PARLEY_GRAPH_FACEBOOK_URL
+	GraphInstagramURL string // PARLEY_GRAPH_INSTAGRAM_URL
+	WhatsAppURL       string // PARLEY_WHATSAPP_URL
+	XURL              string // PARLEY_X_URL
+	LinkedInURL       string // PARLEY_LINKEDIN_URL
 }
 
 // FromEnv reads the environment over the defaults.
@@ -44,6 +56,19 @@ func FromEnv() Config {
 	if d, err := time.ParseDuration(os.Getenv("PARLEY_ACCOUNT_TIMEOUT")); err == nil && d > 0 {
 		c.AccountTimeout = d
 	}
+	c.KeyQuota = 600
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_KEY_QUOTA")); err == nil && n >= 0 {
+		c.KeyQuota = n
+	}
+	c.WhatsAppRetention = 90 * 24 * time.Hour
+	if d, err := time.ParseDuration(os.Getenv("PARLEY_WHATSAPP_RETENTION")); err == nil && d > 0 {
+		c.WhatsAppRetention = d
+	}
+	c.GraphFacebookURL = env("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com")
+	c.GraphInstagramURL = env("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com")
+	c.WhatsAppURL = env("PARLEY_WHATSAPP_URL", "https://graph.facebook.com")
+	c.XURL = env("PARLEY_X_URL", "https://api.x.com")
+	c.LinkedInURL = env("PARLEY_LINKEDIN_URL", "https://api.linkedin.com")
 	return c
 }
 

@@ -64,6 +64,9 @@ type Account struct {
 	// e.g. "instagram_login" (graph.instagram.com) or "facebook_login"
 	// (graph.facebook.com) for Instagram. Empty means the platform default.
 	Variant string
+	// BusinessAccountID is the WhatsApp Business Account id that owns the
+	// number's message templates; empty on other platforms.
+	BusinessAccountID string
 }
 
 // Conversation is one thread as the platform reports it.
@@ -151,3 +154,18 @@ type Adapter interface {
 // Registry maps platforms to their adapters. A platform missing from the map
 // has no adapter configured in this deployment.
 type Registry map[Name]Adapter
+
+// TemplateInfo is a message template as the platform lists it.
+type TemplateInfo struct {
+	Name       string           `json:"name"`
+	Language   string           `json:"language"`
+	Status     string           `json:"status"`
+	Category   string           `json:"category"`
+	Components []map[string]any `json:"components,omitempty"`
+}
+
+// TemplateLister is implemented by adapters whose platform has message
+// templates (WhatsApp).
+type TemplateLister interface {
+	ListTemplates(ctx context.Context, acct Account) ([]TemplateInfo, error)
+}

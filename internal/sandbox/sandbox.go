@@ -58,11 +58,13 @@ func LoadOrCreateKeys(dataDir string, now time.Time) (string, error) {
 
 // Sandbox is a prepared sandbox, ready to Run.
 type Sandbox struct {
-	Server   *server.Server
-	Listener net.Listener
-	Org      store.Organization
-	Brand    service.Brand
-	Key      service.APIKey
+	Server    *server.Server
+	Listener  net.Listener
+	Emulators *Emulators
+	Org       store.Organization
+	Brand     service.Brand
+	Key       service.APIKey
+	Seeded    Seeded
 }
 
 // Prepare opens the sandbox's server on cfg, seeding what a newcomer needs.
@@ -74,13 +76,20 @@ func Prepare(ctx context.Context, cfg config.Config, opts server.Options) (*Sand
 		}
 		cfg.SecretKeys = keys
 	}
-	srv, err := server.New(ctx, cfg, opts)
+	emu, err := StartEmulators(EmulatorOptions{})
 	if err != nil {
 		return nil, err
 	}
-	sb := &Sandbox{Server: srv}
+	emu.Configure(&cfg)
+	srv, err := server.New(ctx, cfg, opts)
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	sb := &Sandbox{Server: srv, Emulators: emu}
 	if err := sb.seed(ctx); err != nil {
 		srv.Close()
+		emu.Close()
 		return nil, err
 	}
 	if sb.Listener, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -104,33 +113,61 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 	}
 	if len(brands.Data) > 0 {
 		sb.Brand = brands.Data[0]
-		return nil
+	} else if sb.Brand, err = svc.CreateBrand(ctx, caller, service.BrandInput{Name: "Sandbox brand"}); err != nil {
+		return err
 	}
-	sb.Brand, err = svc.CreateBrand(ctx, caller, service.BrandInput{Name: "Sandbox brand"})
+	// The emulators start empty on every run; the accounts persist in the
+	// database and are found again.
+	sb.Seeded, err = sb.Emulators.Seed(ctx, svc, caller, sb.Brand.ID, time.Now())
 	return err
 }
 
 // Banner writes the key and ready-to-paste commands.
 func (sb *Sandbox) Banner(w io.Writer) {
 	base := "http://" + sb.Listener.Addr().String()
+	c := sb.Seeded.Conversations
 	fmt.Fprintf(w, `
-Parley sandbox is running at %[1]s
+Parley sandbox is running at %[1]s, with emulated Instagram, Messenger,
+WhatsApp, X and LinkedIn accounts seeded in brand %[3]q.
 
   API key (shown once): %[2]s
 
 Try it:
 
   export PARLEY_URL=%[1]s PARLEY_API_KEY=%[2]s
-  curl -s $PARLEY_URL/v1/brands -H "Authorization: Bearer $PARLEY_API_KEY"
-  curl -s $PARLEY_URL/v1/accounts -H "Authorization: Bearer $PARLEY_API_KEY"
-  curl -s $PARLEY_URL/v1/inbox/conversations -H "Authorization: Bearer $PARLEY_API_KEY"
-  curl -s $PARLEY_URL/openapi.json | head
+  H="Authorization: Bearer $PARLEY_API_KEY"
+
+  # every conversation across the five accounts, newest first
+  curl -s "$PARLEY_URL/v1/inbox/conversations" -H "$H"
+
+  # one conversation and its reply window, then its history (read live from the platform)
+  curl -s "$PARLEY_URL/v1/inbox/conversations/%[4]s" -H "$H"
+  curl -s "$PARLEY_URL/v1/inbox/conversations/%[4]s/messages" -H "$H"
+
+  # reply (the window is open)
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[4]s/messages" -H "$H"     -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%%s)" -d '{"text":"Yes, medium is in stock!"}'
+
+  # a closed window answers 410 with the options that remain (HUMAN_AGENT for a person)
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[5]s/messages" -H "$H" -d '{"text":"Still there?"}'
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[5]s/messages" -H "$H" -d '{"text":"Sorry for the wait!","tag":"HUMAN_AGENT"}'
+
+  # WhatsApp outside the 24 h window needs an approved template
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[6]s/messages" -H "$H" -d '{"text":"hello?"}'
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[6]s/messages" -H "$H"     -d '{"template":{"name":"order_update","language":"en_US"}}'
+
+  # X and LinkedIn have no window
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[7]s/messages" -H "$H" -d '{"text":"Happy to help!"}'
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[8]s/messages" -H "$H" -d '{"text":"We are! See our careers page."}'
+
+  curl -s "$PARLEY_URL/v1/platforms" -H "$H"      # what each platform allows
+  curl -s "$PARLEY_URL/openapi.json" | head
 
 Press Ctrl-C to stop.
-`, base, sb.Key.Secret)
+`, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"])
 }
 
 // Run serves until ctx ends.
 func (sb *Sandbox) Run(ctx context.Context) error {
+	defer sb.Emulators.Close()
 	return sb.Server.Run(ctx, sb.Listener)
 }

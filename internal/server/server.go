@@ -32,8 +32,7 @@ var Version = "dev"
 // Options adds what configuration cannot express.
 type Options struct {
 	Logger *slog.Logger
-	// Adapters are the platform adapters to serve (the sandbox points them
-	// at its emulators).
+	// Adapters replaces the adapters built from configuration (tests).
 	Adapters platform.Registry
 }
 
@@ -44,6 +43,7 @@ type Server struct {
 	Store   *sqlstore.DB
 	Keys    *secrets.KeyRing
 	Service *service.Service
+	Journal *service.Journal
 	Jobs    *jobs.Client
 	Handler http.Handler
 }
@@ -87,13 +87,19 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		db.Close()
 		return nil, err
 	}
-	svc := service.New(service.Config{Store: db, Keys: keys, Adapters: opts.Adapters, Logger: log, AccountTimeout: cfg.AccountTimeout})
+	journal := service.NewJournal(db, keys, cfg.WhatsAppRetention)
+	adapters := opts.Adapters
+	if adapters == nil {
+		adapters = Adapters(cfg, journal)
+	}
+	svc := service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
+		KeyQuota: cfg.KeyQuota, Journal: journal})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, Keys: keys, Service: svc, Jobs: jc, Handler: h}, nil
+	return &Server{cfg: cfg, log: log, Store: db, Keys: keys, Service: svc, Journal: journal, Jobs: jc, Handler: h}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx

@@ -13,35 +13,27 @@ import (
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/rules"
 	"github.com/parleyhq/parley/internal/store"
 )
 
 // Conversation is the public shape of a conversation (DESIGN §1).
 type Conversation struct {
-	ID                 string       `json:"id"`
-	AccountID          string       `json:"account_id"`
-	BrandID            string       `json:"brand_id"`
-	Platform           string       `json:"platform"`
-	PlatformID         string       `json:"platform_id"`
-	ParticipantID      string       `json:"participant_id"`
-	ParticipantName    string       `json:"participant_name"`
-	ParticipantPicture string       `json:"participant_picture"`
-	LastMessage        string       `json:"last_message"`
-	LastMessageAt      *time.Time   `json:"last_message_at"`
-	UnreadCount        int          `json:"unread_count"`
-	Status             string       `json:"status"`
-	CreatedAt          *time.Time   `json:"created_at"`
-	UpdatedAt          *time.Time   `json:"updated_at"`
-	ReplyWindow        *ReplyWindow `json:"reply_window"`
-}
-
-// ReplyWindow tells a UI or agent what a send may do now (DESIGN §1).
-type ReplyWindow struct {
-	Open             bool       `json:"open"`
-	ClosesAt         *time.Time `json:"closes_at"`
-	HumanAgentUntil  *time.Time `json:"human_agent_until"`
-	AllowedTags      []string   `json:"allowed_tags"`
-	RequiresTemplate bool       `json:"requires_template"`
+	ID                 string            `json:"id"`
+	AccountID          string            `json:"account_id"`
+	BrandID            string            `json:"brand_id"`
+	Platform           string            `json:"platform"`
+	PlatformID         string            `json:"platform_id"`
+	ParticipantID      string            `json:"participant_id"`
+	ParticipantName    string            `json:"participant_name"`
+	ParticipantPicture string            `json:"participant_picture"`
+	LastMessage        string            `json:"last_message"`
+	LastMessageAt      *time.Time        `json:"last_message_at"`
+	UnreadCount        int               `json:"unread_count"`
+	Status             string            `json:"status"`
+	CreatedAt          *time.Time        `json:"created_at"`
+	UpdatedAt          *time.Time        `json:"updated_at"`
+	ReplyWindow        rules.ReplyWindow `json:"reply_window"`
 }
 
 // Message is the public shape of a message (DESIGN §1).
@@ -56,6 +48,9 @@ type Message struct {
 	Attachments    []platform.Attachment `json:"attachments"`
 	CreatedAt      time.Time             `json:"created_at"`
 	Status         string                `json:"status,omitempty"`
+	// Replayed is true when an Idempotency-Key answered with a stored
+	// outcome instead of sending.
+	Replayed bool `json:"-"`
 }
 
 // ConversationFilter narrows the inbox list (DESIGN §1).
@@ -139,7 +134,7 @@ func (s *Service) prepare(row store.Account) (accountHandle, error) {
 			"the account's stored credentials cannot be opened; reconnect it").With("account_id", row.ID)
 	}
 	return accountHandle{row: row, adapter: ad, acct: platform.Account{ID: row.ID, Platform: p, NativeID: row.NativeID,
-		AccessToken: string(token), Variant: row.Variant}}, nil
+		AccessToken: string(token), Variant: row.Variant, BusinessAccountID: row.BusinessAccountID}}, nil
 }
 
 // platformErr normalises an adapter error and marks the account when its
@@ -165,7 +160,7 @@ func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) e
 	return e
 }
 
-func (s *Service) conversationView(h accountHandle, pc platform.Conversation) Conversation {
+func (s *Service) conversationView(ctx context.Context, h accountHandle, pc platform.Conversation) Conversation {
 	v := Conversation{
 		ID: convid.Encode(h.row.ID, pc.ThreadID), AccountID: h.row.ID, BrandID: h.row.BrandID, Platform: h.row.Platform,
 		PlatformID: pc.ThreadID, ParticipantID: pc.ParticipantID, ParticipantName: pc.ParticipantName,
@@ -175,7 +170,11 @@ func (s *Service) conversationView(h accountHandle, pc platform.Conversation) Co
 		t := pc.LastMessageAt.UTC()
 		v.LastMessageAt, v.UpdatedAt = &t, &t
 	}
-	v.ReplyWindow = s.replyWindow(platform.Name(h.row.Platform), pc)
+	meta := s.syncMeta(ctx, h, pc)
+	if v.UnreadCount == 0 {
+		v.UnreadCount = meta.UnreadCount // journalled platforms count unread from webhooks
+	}
+	v.ReplyWindow = rules.Window(platform.Name(h.row.Platform), ruleConv(meta), s.now())
 	return v
 }
 
@@ -285,7 +284,7 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 	consumed := make([]int, len(results))
 	for _, m := range merged {
 		consumed[m.ri]++
-		out.Data = append(out.Data, s.conversationView(results[m.ri].h, m.c))
+		out.Data = append(out.Data, s.conversationView(ctx, results[m.ri].h, m.c))
 	}
 	next := inboxCursor{V: 1, Accounts: map[string]accountSeek{}}
 	for i, r := range results {
@@ -332,7 +331,7 @@ func (s *Service) GetConversation(ctx context.Context, c Caller, id string) (Con
 	if err != nil {
 		return Conversation{}, s.platformErr(ctx, h, err)
 	}
-	return s.conversationView(h, pc), nil
+	return s.conversationView(ctx, h, pc), nil
 }
 
 // ListMessages reads a conversation's history live from the platform, newest
@@ -372,5 +371,31 @@ func (s *Service) MarkRead(ctx context.Context, c Caller, id string) error {
 	if err != nil {
 		return s.platformErr(ctx, h, err)
 	}
-	return s.platformErr(ctx, h, h.adapter.MarkRead(ctx, h.acct, pc))
+	if err := h.adapter.MarkRead(ctx, h.acct, pc); err != nil {
+		return s.platformErr(ctx, h, err)
+	}
+	return s.store.ClearUnread(ctx, h.row.OrgID, h.row.ID, thread)
+}
+
+// syncMeta merges what the platform just told us with the metadata we keep,
+// persisting a newer inbound time so windows survive platforms that only
+// show recent history. A store failure degrades to the platform's view.
+func (s *Service) syncMeta(ctx context.Context, h accountHandle, pc platform.Conversation) store.ConversationMeta {
+	meta, err := s.store.ConversationMeta(ctx, h.row.OrgID, h.row.ID, pc.ThreadID)
+	if err != nil {
+		s.log.WarnContext(ctx, "read conversation metadata", "account_id", h.row.ID, "err", err)
+	}
+	if pc.LastInboundAt.After(meta.LastInboundAt) {
+		meta.LastInboundAt = pc.LastInboundAt.UTC()
+		meta.ParticipantID = pc.ParticipantID
+		if err := s.store.NoteInbound(ctx, meta, 0); err != nil {
+			s.log.WarnContext(ctx, "record inbound time", "account_id", h.row.ID, "err", err)
+		}
+	}
+	return meta
+}
+
+func ruleConv(m store.ConversationMeta) rules.Conversation {
+	return rules.Conversation{LastInboundAt: m.LastInboundAt, LastOutboundAt: m.LastOutboundAt, ReferralAt: m.ReferralAt,
+		EntryPointReplyAt: m.EntryPointReplyAt}
 }

@@ -23,15 +23,17 @@ type Brand struct {
 // Account is the public shape of a connected account. Credentials never
 // leave the service.
 type Account struct {
-	ID          string    `json:"id"`
-	BrandID     string    `json:"brand_id"`
-	Platform    string    `json:"platform"`
-	NativeID    string    `json:"native_id"`
-	DisplayName string    `json:"display_name"`
-	Status      string    `json:"status"`
-	Variant     string    `json:"variant,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	BrandID     string `json:"brand_id"`
+	Platform    string `json:"platform"`
+	NativeID    string `json:"native_id"`
+	DisplayName string `json:"display_name"`
+	Status      string `json:"status"`
+	Variant     string `json:"variant,omitempty"`
+	// BusinessAccountID is the WhatsApp Business Account id (WhatsApp only).
+	BusinessAccountID string    `json:"business_account_id,omitempty"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // APIKey is the public shape of an API key. Secret is set only in the
@@ -78,7 +80,7 @@ func brandView(b store.Brand) Brand {
 
 func accountView(a store.Account) Account {
 	return Account{ID: a.ID, BrandID: a.BrandID, Platform: a.Platform, NativeID: a.NativeID, DisplayName: a.DisplayName,
-		Status: a.Status, Variant: a.Variant, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		Status: a.Status, Variant: a.Variant, BusinessAccountID: a.BusinessAccountID, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 func keyView(k store.APIKey) APIKey {
@@ -175,6 +177,8 @@ type AccountInput struct {
 	DisplayName string `json:"display_name,omitempty" jsonschema:"name shown in lists; defaults to native_id"`
 	AccessToken string `json:"access_token" jsonschema:"platform access token; stored encrypted, never returned"`
 	Variant     string `json:"variant,omitempty" jsonschema:"API flavour: instagram_login or facebook_login for Instagram"`
+	// BusinessAccountID is needed to list a WhatsApp number's templates.
+	BusinessAccountID string `json:"business_account_id,omitempty" jsonschema:"WhatsApp only: the WhatsApp Business Account id that owns the number's templates"`
 }
 
 var variants = map[string][]string{
@@ -226,7 +230,11 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) 
 	}
 	now := s.now()
 	a := store.Account{ID: store.NewID("acct"), OrgID: c.OrgID, BrandID: in.BrandID, Platform: string(p), NativeID: native,
-		DisplayName: display, Status: store.AccountActive, Variant: in.Variant, CreatedAt: now, UpdatedAt: now}
+		DisplayName: display, Status: store.AccountActive, Variant: in.Variant, BusinessAccountID: strings.TrimSpace(in.BusinessAccountID),
+		CreatedAt: now, UpdatedAt: now}
+	if a.BusinessAccountID != "" && p != platform.WhatsApp {
+		return Account{}, apierr.Invalid("business_account_id", "business_account_id applies to WhatsApp accounts only")
+	}
 	if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
 		return Account{}, err
 	}

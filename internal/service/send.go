@@ -2,12 +2,13 @@ package service
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/rules"
 )
 
 // SendInput is the body of POST /v1/inbox/conversations/{id}/messages.
@@ -17,6 +18,9 @@ type SendInput struct {
 	Tag        string               `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE or ACCOUNT_UPDATE"`
 	Template   *platform.Template   `json:"template,omitempty" jsonschema:"WhatsApp template: name, language, components"`
 	Automated  bool                 `json:"automated,omitempty" jsonschema:"true when no human wrote this message (HUMAN_AGENT is then refused)"`
+	// IdempotencyKey comes from the Idempotency-Key header (REST) or the
+	// tool argument (MCP), never from the JSON body.
+	IdempotencyKey string `json:"-"`
 }
 
 var attachmentTypes = map[string]bool{"image": true, "video": true, "audio": true, "file": true}
@@ -46,50 +50,114 @@ func (in SendInput) validate() error {
 	return nil
 }
 
-// SendMessage sends a message into a conversation.
+// SendMessage sends a message into a conversation, after the messaging rules
+// allow it. With an idempotency key, the first outcome is replayed.
 func (s *Service) SendMessage(ctx context.Context, c Caller, id string, in SendInput) (Message, error) {
 	if err := in.validate(); err != nil {
 		return Message{}, err
 	}
+	if in.IdempotencyKey == "" {
+		m, _, err := s.send(ctx, c, id, in)
+		return m, err
+	}
+	return s.sendIdempotent(ctx, c, id, in)
+}
+
+// send runs one send. reached reports whether the platform was called, which
+// decides whether an idempotency key must remember the outcome.
+func (s *Service) send(ctx context.Context, c Caller, id string, in SendInput) (msg Message, reached bool, err error) {
 	h, thread, err := s.conversation(ctx, c, id)
 	if err != nil {
-		return Message{}, err
+		return Message{}, false, err
+	}
+	p := platform.Name(h.row.Platform)
+	if err := s.allowSend(ctx, h, thread); err != nil {
+		return Message{}, false, err
 	}
 	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
 	if err != nil {
-		return Message{}, s.platformErr(ctx, h, err)
+		return Message{}, false, s.platformErr(ctx, h, err)
 	}
-	if err := s.decide(platform.Name(h.row.Platform), pc, in); err != nil {
-		return Message{}, err
+	meta := s.syncMeta(ctx, h, pc)
+	req := rules.Request{Text: in.Text, HasAttachment: in.Attachment != nil, Tag: in.Tag, Automated: in.Automated}
+	if in.Template != nil {
+		ref, err := s.templateRef(ctx, h, *in.Template)
+		if err != nil {
+			return Message{}, false, err
+		}
+		req.Template = &ref
+	}
+	now := s.now()
+	d := rules.Decide(p, ruleConv(meta), req, now)
+	if !d.Allowed {
+		return Message{}, false, d.Err
+	}
+	if err := s.allowAutomated(ctx, h, in.Automated); err != nil {
+		return Message{}, false, err
+	}
+	if err := s.allowRecipient(ctx, h, pc); err != nil {
+		return Message{}, false, err
 	}
 	sent, err := h.adapter.Send(ctx, h.acct, pc, platform.Outbound{Text: in.Text, Attachment: in.Attachment, Tag: in.Tag, Template: in.Template})
 	if err != nil {
-		return Message{}, s.platformErr(ctx, h, err)
+		return Message{}, true, s.platformErr(ctx, h, err)
 	}
 	at := sent.CreatedAt
 	if at.IsZero() {
-		at = s.now()
+		at = now
 	}
 	var att []platform.Attachment
 	if in.Attachment != nil {
 		att = []platform.Attachment{*in.Attachment}
 	}
-	return messageView(id, platform.Message{PlatformID: sent.PlatformID, Direction: "outgoing", SenderID: h.row.NativeID,
-		SenderName: h.row.DisplayName, Text: in.Text, Attachments: att, CreatedAt: at, Status: "sent"}), nil
+	pm := platform.Message{PlatformID: sent.PlatformID, Direction: "outgoing", SenderID: h.row.NativeID,
+		SenderName: h.row.DisplayName, Text: in.Text, Attachments: att, CreatedAt: at, Status: "sent"}
+	if in.Template != nil && pm.Text == "" {
+		pm.Text = "[template " + in.Template.Name + "]"
+	}
+	s.recordSend(ctx, h, thread, pm, d)
+	return messageView(id, pm), true, nil
 }
 
-// decide applies the messaging rules before the platform is called. Until
-// the rules engine lands it lets every well-formed request through and the
-// platform's own refusal is mapped instead.
-func (s *Service) decide(p platform.Name, pc platform.Conversation, in SendInput) error {
-	_, _, _ = p, pc, in
-	return nil
+// recordSend keeps the metadata a send changes. The message is already
+// sent, so a failure here is logged, not returned: answering an error would
+// invite a retry that sends twice.
+func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string, m platform.Message, d rules.Decision) {
+	at := m.CreatedAt
+	if s.journal != nil && platform.Name(h.row.Platform) == platform.WhatsApp {
+		// WhatsApp has no history API: our own sends are journalled too.
+		if _, err := s.journal.Record(ctx, h.row.ID, thread, m); err != nil {
+			s.log.ErrorContext(ctx, "journal outbound", "account_id", h.row.ID, "err", err)
+		}
+	}
+	if err := s.store.NoteOutbound(ctx, h.row.OrgID, h.row.ID, thread, at, d.OpensEntryPoint); err != nil {
+		s.log.ErrorContext(ctx, "record outbound", "account_id", h.row.ID, "err", err)
+	}
+	if d.Pricing != nil {
+		if err := s.store.CountUsage(ctx, h.row.OrgID, h.row.ID, at.UTC().Format("2006-01"), d.Pricing.Category, d.Pricing.Free); err != nil {
+			s.log.ErrorContext(ctx, "count whatsapp usage", "account_id", h.row.ID, "err", err)
+		}
+	}
 }
 
-// replyWindow computes the reply_window of a conversation; nil (rendered as
-// null) until the rules engine lands.
-func (s *Service) replyWindow(p platform.Name, pc platform.Conversation) *ReplyWindow {
-	_, _ = p, pc
-	_ = time.Time{}
-	return nil
+// templateRef resolves a requested template's category and review status
+// from the account's template list, which the rules need to decide.
+func (s *Service) templateRef(ctx context.Context, h accountHandle, t platform.Template) (rules.TemplateRef, error) {
+	ref := rules.TemplateRef{Name: t.Name, Language: t.Language}
+	if platform.Name(h.row.Platform) != platform.WhatsApp {
+		return ref, nil // the rules refuse templates elsewhere
+	}
+	list, err := s.templates(ctx, h, false)
+	if err != nil {
+		return ref, err
+	}
+	for _, ti := range list {
+		if ti.Name == t.Name && strings.EqualFold(ti.Language, t.Language) {
+			ref.Category, ref.Status = strings.ToLower(ti.Category), strings.ToUpper(ti.Status)
+			return ref, nil
+		}
+	}
+	return ref, apierr.New(http.StatusUnprocessableEntity, rules.CodeTemplateNotApproved,
+		"no approved template %q in language %q on this account", t.Name, t.Language).
+		With("template", t.Name).With("language", t.Language).With("hint", "list templates with refresh=true if it was approved recently")
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
@@ -37,6 +38,10 @@ type Config struct {
 	// AccountTimeout bounds each account's platform call when listing
 	// across accounts, so one slow platform cannot stall the list.
 	AccountTimeout time.Duration
+	// Journal keeps WhatsApp history; nil disables journalling of sends.
+	Journal *Journal
+	// KeyQuota is each API key's request quota per minute; 0 disables it.
+	KeyQuota int
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -47,11 +52,17 @@ type Service struct {
 	log            *slog.Logger
 	now            func() time.Time
 	accountTimeout time.Duration
+	keyQuota       int
+	journal        *Journal
+
+	tmplMu    sync.Mutex
+	tmplCache map[string]templateEntry
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout}
+	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
+		keyQuota: cfg.KeyQuota, journal: cfg.Journal, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
 	}

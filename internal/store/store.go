@@ -65,10 +65,13 @@ type Account struct {
 	DisplayName string
 	Status      string
 	// Variant selects a platform API flavour (see platform.Account.Variant).
-	Variant     string
-	Credentials []byte
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Variant string
+	// BusinessAccountID is the WhatsApp Business Account id that owns the
+	// number's templates; empty elsewhere.
+	BusinessAccountID string
+	Credentials       []byte
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // APIKey is a caller credential. Only the SHA-256 of the secret is kept.
@@ -102,6 +105,9 @@ type AccountFilter struct {
 // Store is implemented by the SQLite and PostgreSQL backends. List methods
 // return up to Limit+1 records so callers can tell whether there is more.
 type Store interface {
+	MessagingStore
+	JournalStore
+
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -133,4 +139,119 @@ type Store interface {
 	// organisation: it is how a caller's organisation is learnt.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+// ConversationMeta is what Parley keeps about a thread (DESIGN §3): times and
+// counts that drive reply windows, never message bodies. Zero times are
+// unknown.
+type ConversationMeta struct {
+	OrgID             string
+	AccountID         string
+	ThreadID          string
+	ParticipantID     string
+	LastInboundAt     time.Time
+	LastOutboundAt    time.Time
+	ReferralAt        time.Time
+	EntryPointReplyAt time.Time
+	UnreadCount       int
+	UpdatedAt         time.Time
+}
+
+// Idempotency key states.
+const (
+	IdempotencyPending  = "pending"
+	IdempotencyComplete = "complete"
+)
+
+// IdempotencyRecord is a stored Idempotency-Key and, once complete, the
+// response it produced.
+type IdempotencyRecord struct {
+	OrgID        string
+	Key          string
+	RequestHash  []byte
+	State        string
+	ResponseCode int
+	ResponseBody []byte
+	CreatedAt    time.Time
+}
+
+// UsageRow counts WhatsApp messages of one pricing category in one month.
+type UsageRow struct {
+	AccountID string `json:"account_id"`
+	Month     string `json:"month"`
+	Category  string `json:"category"`
+	Free      bool   `json:"free"`
+	Count     int    `json:"count"`
+}
+
+// MessagingStore keeps conversation metadata, idempotency keys, rate
+// counters and WhatsApp usage. It is part of Store.
+type MessagingStore interface {
+	// ConversationMeta reads a thread's metadata; unknown threads return a
+	// zero record (with ids filled) and no error.
+	ConversationMeta(ctx context.Context, orgID, accountID, threadID string) (ConversationMeta, error)
+	// NoteInbound records an inbound message time (never moving it back),
+	// and adds unreadDelta to the unread count.
+	NoteInbound(ctx context.Context, m ConversationMeta, unreadDelta int) error
+	// NoteOutbound records a send; entryPoint marks the reply that opened a
+	// WhatsApp free entry point window.
+	NoteOutbound(ctx context.Context, orgID, accountID, threadID string, at time.Time, entryPoint bool) error
+	// ClearUnread sets the unread count to zero.
+	ClearUnread(ctx context.Context, orgID, accountID, threadID string) error
+
+	// ClaimIdempotencyKey inserts a pending record. It returns (rec, true) when
+	// this call claimed the key, or the existing record and false. A record
+	// older than ttl is replaced.
+	ClaimIdempotencyKey(ctx context.Context, rec IdempotencyRecord, ttl time.Duration) (IdempotencyRecord, bool, error)
+	// CompleteIdempotencyKey stores the response of a claimed key.
+	CompleteIdempotencyKey(ctx context.Context, orgID, key string, code int, body []byte) error
+	// ReleaseIdempotencyKey forgets a claimed key whose request never reached
+	// the platform, so the caller may retry it.
+	ReleaseIdempotencyKey(ctx context.Context, orgID, key string) error
+	// GetIdempotencyKey reads a key's record.
+	GetIdempotencyKey(ctx context.Context, orgID, key string) (IdempotencyRecord, error)
+
+	// Hit adds n to a fixed-window counter and returns its new value.
+	// window identifies the window (e.g. unix seconds / window length).
+	Hit(ctx context.Context, bucket string, window int64, n int, expires time.Time) (int, error)
+
+	// CountUsage adds one message to a WhatsApp usage counter.
+	CountUsage(ctx context.Context, orgID, accountID string, month, category string, free bool) error
+	// Usage lists an account's counters for a month ("" for all months).
+	Usage(ctx context.Context, orgID, accountID, month string) ([]UsageRow, error)
+}
+
+// JournalEntry is one journalled WhatsApp message. Sealed holds the message
+// body and sender name, sealed with the entry's id as associated data.
+type JournalEntry struct {
+	ID        string
+	AccountID string
+	WaID      string
+	WamID     string
+	Direction string
+	Sealed    []byte
+	Status    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// JournalThread is one customer's thread in the journal.
+type JournalThread struct {
+	WaID   string
+	LastAt time.Time
+}
+
+// JournalStore keeps the WhatsApp journal. It is part of Store; callers have
+// already checked the account belongs to the caller's organisation.
+type JournalStore interface {
+	// AppendJournal adds an entry; a repeated wamid is ignored (false).
+	AppendJournal(ctx context.Context, e JournalEntry) (bool, error)
+	// JournalThreads pages through an account's threads, newest first.
+	JournalThreads(ctx context.Context, accountID string, offset, limit int) ([]JournalThread, error)
+	// JournalMessages pages through a thread, newest first.
+	JournalMessages(ctx context.Context, accountID, waID string, offset, limit int) ([]JournalEntry, error)
+	// SetJournalStatus records a delivery status (sent, delivered, read, failed).
+	SetJournalStatus(ctx context.Context, accountID, wamid, status string) error
+	// PruneJournal deletes entries past their retention.
+	PruneJournal(ctx context.Context, now time.Time) (int64, error)
 }

@@ -79,12 +79,12 @@ func (s *DB) DeleteBrand(ctx context.Context, orgID, id string) error {
 	return s.execOne(ctx, `DELETE FROM brands WHERE org_id = ? AND id = ?`, orgID, id)
 }
 
-const accountCols = `id, org_id, brand_id, platform, native_id, display_name, status, variant, credentials, created_at, updated_at`
+const accountCols = `id, org_id, brand_id, platform, native_id, display_name, status, variant, credentials, created_at, updated_at, business_account_id`
 
 func scanAccount(r interface{ Scan(...any) error }) (store.Account, error) {
 	var a store.Account
 	err := r.Scan(&a.ID, &a.OrgID, &a.BrandID, &a.Platform, &a.NativeID, &a.DisplayName, &a.Status, &a.Variant,
-		&a.Credentials, &a.CreatedAt, &a.UpdatedAt)
+		&a.Credentials, &a.CreatedAt, &a.UpdatedAt, &a.BusinessAccountID)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	return a, notFound(err)
 }
@@ -93,9 +93,9 @@ func scanAccount(r interface{ Scan(...any) error }) (store.Account, error) {
 // organisation: the check is in the statement so it cannot be skipped.
 func (s *DB) CreateAccount(ctx context.Context, a store.Account) error {
 	return s.execOne(ctx, `INSERT INTO accounts (`+accountCols+`)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)`,
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)`,
 		a.ID, a.OrgID, a.BrandID, a.Platform, a.NativeID, a.DisplayName, a.Status, a.Variant, a.Credentials,
-		ts(a.CreatedAt), ts(a.UpdatedAt), a.OrgID, a.BrandID)
+		ts(a.CreatedAt), ts(a.UpdatedAt), a.BusinessAccountID, a.OrgID, a.BrandID)
 }
 
 // GetAccount implements store.Store.

@@ -1,0 +1,237 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/emulator/graphemu"
+	"github.com/parleyhq/parley/internal/emulator/liemu"
+	"github.com/parleyhq/parley/internal/emulator/waemu"
+	"github.com/parleyhq/parley/internal/emulator/xemu"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+// EmulatorOptions tunes the emulators (benchmarks add latency).
+type EmulatorOptions struct {
+	Latency     time.Duration
+	FailureRate float64
+}
+
+// Emulators are the five platform emulators, each served on its own loopback
+// port like the real hosts they stand in for.
+type Emulators struct {
+	Graph    *graphemu.Emulator
+	WhatsApp *waemu.Emulator
+	X        *xemu.Emulator
+	LinkedIn *liemu.Emulator
+
+	FacebookURL, InstagramURL, WhatsAppURL, XURL, LinkedInURL string
+
+	servers []*http.Server
+}
+
+// StartEmulators serves every emulator on 127.0.0.1.
+func StartEmulators(opts EmulatorOptions) (*Emulators, error) {
+	e := &Emulators{
+		Graph:    graphemu.New(graphemu.Options{Latency: opts.Latency, FailureRate: opts.FailureRate}),
+		WhatsApp: waemu.New(waemu.Options{Latency: opts.Latency, FailureRate: opts.FailureRate}),
+		X:        xemu.New(xemu.Options{Latency: opts.Latency, FailureRate: opts.FailureRate}),
+		LinkedIn: liemu.New(liemu.Options{Latency: opts.Latency, FailureRate: opts.FailureRate}),
+	}
+	for _, s := range []struct {
+		h   http.Handler
+		url *string
+	}{
+		{e.Graph.FacebookHost(), &e.FacebookURL},
+		{e.Graph.InstagramHost(), &e.InstagramURL},
+		{e.WhatsApp, &e.WhatsAppURL},
+		{e.X, &e.XURL},
+		{e.LinkedIn, &e.LinkedInURL},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		e.servers = append(e.servers, srv)
+		*s.url = "http://" + ln.Addr().String()
+	}
+	return e, nil
+}
+
+// Configure points a configuration's platform URLs at the emulators.
+func (e *Emulators) Configure(cfg *config.Config) {
+	cfg.GraphFacebookURL, cfg.GraphInstagramURL = e.FacebookURL, e.InstagramURL
+	cfg.WhatsAppURL, cfg.XURL, cfg.LinkedInURL = e.WhatsAppURL, e.XURL, e.LinkedInURL
+}
+
+// Close stops the emulators.
+func (e *Emulators) Close() {
+	for _, s := range e.servers {
+		_ = s.Close()
+	}
+}
+
+// Seeded names what Seed created, for the banner and for tests.
+type Seeded struct {
+	// Accounts maps a platform to its account id.
+	Accounts map[platform.Name]string
+	// NativeIDs maps a platform to its account's native id on the emulator.
+	NativeIDs map[platform.Name]string
+	// Tokens maps a platform to the access token its emulator accepts.
+	Tokens map[platform.Name]string
+	// Conversations maps a scenario name (e.g. "instagram/open") to a
+	// conversation id.
+	Conversations map[string]string
+}
+
+// Native ids and tokens of the seeded accounts.
+const (
+	igID       = "17841400000000001"
+	pageID     = "100000000000001"
+	waPhoneID  = "106540352242922"
+	waWABAID   = "102290129340398"
+	xUserID    = "1500000000000000001"
+	liOrgURN   = "urn:li:organization:5000001"
+	tokenIG    = "IGQWRsandbox-instagram-token"
+	tokenPage  = "EAAGsandbox-messenger-page-token"
+	tokenWA    = "EAAGsandbox-whatsapp-system-user-token"
+	tokenX     = "sandbox-x-oauth2-user-token"
+	tokenLI    = "AQVsandbox-linkedin-token"
+	sampleWaID = "16505551234"
+)
+
+// Seed creates one account per platform in the caller's brand, with
+// conversations in each reply-window state, on the emulators and in Parley.
+// Seeding twice reuses what exists.
+func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Caller, brandID string, now time.Time) (Seeded, error) {
+	out := Seeded{Accounts: map[platform.Name]string{}, Conversations: map[string]string{}, NativeIDs: map[platform.Name]string{
+		platform.Instagram: igID, platform.Messenger: pageID, platform.WhatsApp: waPhoneID, platform.X: xUserID, platform.LinkedIn: liOrgURN,
+	}, Tokens: map[platform.Name]string{
+		platform.Instagram: tokenIG, platform.Messenger: tokenPage, platform.WhatsApp: tokenWA, platform.X: tokenX, platform.LinkedIn: tokenLI,
+	}}
+	h := func(d time.Duration) time.Time { return now.Add(-d) }
+	var errs []error
+	add := func(p platform.Name, native, name, token, waba string) string {
+		acct, err := svc.CreateAccount(ctx, c, service.AccountInput{BrandID: brandID, Platform: string(p), NativeID: native,
+			DisplayName: name, AccessToken: token, BusinessAccountID: waba})
+		if err != nil {
+			// Already connected on an earlier run: find it.
+			l, lerr := svc.ListAccounts(ctx, c, service.AccountFilter{PageRequest: service.PageRequest{Limit: 100}, Platform: string(p)})
+			if lerr == nil {
+				for _, a := range l.Data {
+					if a.NativeID == native {
+						return a.ID
+					}
+				}
+			}
+			errs = append(errs, fmt.Errorf("%s account: %w", p, err))
+			return ""
+		}
+		return acct.ID
+	}
+
+	// Instagram and Messenger: one conversation open, one HUMAN_AGENT-only,
+	// one closed.
+	for _, m := range []struct {
+		p            platform.Name
+		id, token, n string
+	}{
+		{platform.Instagram, igID, tokenIG, "Acme on Instagram"},
+		{platform.Messenger, pageID, tokenPage, "Acme on Messenger"},
+	} {
+		if _, err := e.Graph.AddAccount(graphemu.Account{Platform: m.p, ID: m.id, Token: m.token, Name: m.n}); err != nil {
+			return out, err
+		}
+		out.Accounts[m.p] = add(m.p, m.id, m.n, m.token, "")
+		for _, conv := range []struct {
+			scenario, who, pid string
+			inbound            time.Duration
+		}{
+			{"open", "Maya Lopez", "6100000000000001", time.Hour},
+			{"human_agent_only", "Jonas Berg", "6100000000000002", 3 * 24 * time.Hour},
+			{"closed", "Ana Souza", "6100000000000003", 10 * 24 * time.Hour},
+		} {
+			tid, err := e.Graph.AddConversation(m.id, graphemu.Conversation{Participant: graphemu.Participant{ID: conv.pid, Name: conv.who},
+				Messages: []graphemu.SeedMessage{
+					{Inbound: true, Text: "Hi! Is the blue jacket still in stock?", At: h(conv.inbound + 10*time.Minute)},
+					{Text: "It is. Which size?", At: h(conv.inbound + 5*time.Minute)},
+					{Inbound: true, Text: "Medium, please.", At: h(conv.inbound)},
+				}})
+			if err != nil {
+				return out, err
+			}
+			out.Conversations[string(m.p)+"/"+conv.scenario] = convid.Encode(out.Accounts[m.p], tid)
+		}
+	}
+
+	// WhatsApp: open, closed (template required), and opened from an ad.
+	e.WhatsApp.AddPhoneNumber(waemu.PhoneNumber{ID: waPhoneID, DisplayPhoneNumber: "+1 555 010 0100", WABAID: waWABAID, Token: tokenWA})
+	e.WhatsApp.AddTemplate(waWABAID, waemu.Template{Name: "order_update", Language: "en_US", Status: "APPROVED", Category: "UTILITY"})
+	e.WhatsApp.AddTemplate(waWABAID, waemu.Template{Name: "spring_sale", Language: "en_US", Status: "APPROVED", Category: "MARKETING"})
+	e.WhatsApp.AddTemplate(waWABAID, waemu.Template{Name: "new_terms", Language: "en_US", Status: "PENDING", Category: "UTILITY"})
+	waAcct := add(platform.WhatsApp, waPhoneID, "Acme on WhatsApp", tokenWA, waWABAID)
+	out.Accounts[platform.WhatsApp] = waAcct
+	for _, w := range []struct {
+		scenario, waID, name, text string
+		ago                        time.Duration
+		referral                   bool
+	}{
+		{"open", sampleWaID, "Ana", "Hi, where is my order #1042?", 2 * time.Hour, false},
+		{"closed", "447700900123", "Bo", "Thanks for the help last week!", 30 * time.Hour, false},
+		{"ad_referral", "5511987654321", "Carla", "Hi, I saw your ad for the spring sale", 20 * time.Minute, true},
+	} {
+		var opts []waemu.InboundOption
+		opts = append(opts, waemu.At(h(w.ago)))
+		var referralAt time.Time
+		if w.referral {
+			opts = append(opts, waemu.WithReferral(waemu.Referral{SourceURL: "https://fb.me/sandbox-ad", SourceID: "120200000000000001", SourceType: "ad"}))
+			referralAt = h(w.ago)
+		}
+		in := e.WhatsApp.Inbound(waPhoneID, w.waID, w.name, w.text, opts...)
+		if waAcct != "" {
+			// What the webhook pipeline does on a real inbound message.
+			if _, err := svc.RecordInbound(ctx, c.OrgID, waAcct, w.waID, platform.Message{PlatformID: in.ID, Direction: "incoming",
+				SenderID: w.waID, SenderName: w.name, Text: w.text, CreatedAt: in.Timestamp}, referralAt); err != nil {
+				return out, err
+			}
+		}
+		out.Conversations["whatsapp/"+w.scenario] = convid.Encode(waAcct, w.waID)
+	}
+
+	// X: a one-to-one DM thread.
+	e.X.AddAccount(xUserID, "acme", "Acme", tokenX)
+	e.X.AddUser(xemu.User{ID: "1500000000000000002", Username: "dana_dev", Name: "Dana"})
+	out.Accounts[platform.X] = add(platform.X, xUserID, "Acme on X", tokenX, "")
+	xConv, err := e.X.AddConversation(xUserID, "1500000000000000002",
+		xemu.SeedMessage{SenderID: "1500000000000000002", Text: "Does the API support webhooks?", At: h(3 * time.Hour)},
+		xemu.SeedMessage{SenderID: xUserID, Text: "Yes, signed ones.", At: h(2 * time.Hour)},
+		xemu.SeedMessage{SenderID: "1500000000000000002", Text: "Great, thanks!", At: h(time.Hour)})
+	if err != nil {
+		return out, err
+	}
+	out.Conversations["x/open"] = convid.Encode(out.Accounts[platform.X], xConv)
+
+	// LinkedIn: a member writing to the organisation page.
+	if err := e.LinkedIn.AddAccount(liOrgURN, "Acme", tokenLI); err != nil {
+		return out, err
+	}
+	out.Accounts[platform.LinkedIn] = add(platform.LinkedIn, liOrgURN, "Acme on LinkedIn", tokenLI, "")
+	member := liemu.Person{URN: "urn:li:person:sandboxEli", FirstName: "Eli", LastName: "Novak"}
+	liConv, err := e.LinkedIn.AddConversation(liOrgURN, []liemu.Person{member},
+		liemu.SeedMessage{From: member.URN, Text: "Hello, are you hiring engineers?", At: h(4 * time.Hour)})
+	if err != nil {
+		return out, err
+	}
+	out.Conversations["linkedin/open"] = convid.Encode(out.Accounts[platform.LinkedIn], liConv)
+	return out, errors.Join(errs...)
+}

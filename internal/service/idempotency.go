@@ -1,0 +1,124 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// IdempotencyTTL is how long a key's first outcome is replayed.
+const IdempotencyTTL = 24 * time.Hour
+
+// maxIdempotencyWait bounds how long a duplicate waits for the first request.
+const maxIdempotencyWait = 30 * time.Second
+
+// storedOutcome is what an idempotency key remembers.
+type storedOutcome struct {
+	Message *Message       `json:"message,omitempty"`
+	Error   *storedError   `json:"error,omitempty"`
+	Meta    map[string]any `json:"-"`
+}
+
+type storedError struct {
+	Status  int            `json:"status"`
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Meta    map[string]any `json:"meta,omitempty"`
+}
+
+func requestHash(id string, in SendInput) []byte {
+	b, _ := json.Marshal(struct {
+		ID string
+		In SendInput
+	}{id, in})
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func (s *Service) sendIdempotent(ctx context.Context, c Caller, id string, in SendInput) (Message, error) {
+	if len(in.IdempotencyKey) > 255 {
+		return Message{}, apierr.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
+	}
+	hash := requestHash(id, in)
+	rec, claimed, err := s.store.ClaimIdempotencyKey(ctx, store.IdempotencyRecord{OrgID: c.OrgID, Key: in.IdempotencyKey,
+		RequestHash: hash, CreatedAt: s.now()}, IdempotencyTTL)
+	if err != nil {
+		return Message{}, err
+	}
+	if !claimed {
+		return s.replay(ctx, c, in.IdempotencyKey, hash, rec)
+	}
+	msg, reached, err := s.send(ctx, c, id, in)
+	if !reached {
+		// Nothing was sent: forget the key so the caller can fix and retry.
+		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), c.OrgID, in.IdempotencyKey); rerr != nil {
+			s.log.ErrorContext(ctx, "release idempotency key", "err", rerr)
+		}
+		return msg, err
+	}
+	out := storedOutcome{}
+	code := http.StatusCreated
+	if err != nil {
+		e, ok := apierr.As(err)
+		if !ok {
+			e = apierr.Internal()
+		}
+		out.Error = &storedError{Status: e.Status, Code: e.Code, Message: e.Message, Meta: e.Meta}
+		code = e.Status
+	} else {
+		out.Message = &msg
+	}
+	body, _ := json.Marshal(out)
+	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), c.OrgID, in.IdempotencyKey, code, body); cerr != nil {
+		s.log.ErrorContext(ctx, "complete idempotency key", "err", cerr)
+	}
+	return msg, err
+}
+
+// replay answers a repeated key: the stored outcome when the body matches,
+// after waiting for a concurrent first request to finish.
+func (s *Service) replay(ctx context.Context, c Caller, key string, hash []byte, rec store.IdempotencyRecord) (Message, error) {
+	if string(rec.RequestHash) != string(hash) {
+		return Message{}, apierr.New(http.StatusUnprocessableEntity, "validation.idempotency_key_reused",
+			"this Idempotency-Key was used with a different request; use a new key for a new message").With("field", "Idempotency-Key")
+	}
+	deadline := time.Now().Add(maxIdempotencyWait)
+	for rec.State != store.IdempotencyComplete {
+		if time.Now().After(deadline) {
+			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
+				"a request with this Idempotency-Key is still in progress; retry later")
+		}
+		select {
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+		var err error
+		rec, err = s.store.GetIdempotencyKey(ctx, c.OrgID, key)
+		if errors.Is(err, store.ErrNotFound) {
+			// The first request never reached the platform and released the
+			// key; this one may go ahead as a fresh request.
+			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
+				"the first request with this Idempotency-Key failed before sending; retry")
+		}
+		if err != nil {
+			return Message{}, err
+		}
+	}
+	var out storedOutcome
+	if err := json.Unmarshal(rec.ResponseBody, &out); err != nil {
+		return Message{}, err
+	}
+	if out.Error != nil {
+		return Message{}, &apierr.Error{Status: out.Error.Status, Code: out.Error.Code, Message: out.Error.Message, Meta: out.Error.Meta}
+	}
+	m := *out.Message
+	m.Replayed = true
+	return m, nil
+}

@@ -1,0 +1,141 @@
+package service
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/platform"
+)
+
+// ceiling is one fixed-window limit. Counters live in the database, so the
+// limit holds across every replica sharing it.
+type ceiling struct {
+	name   string
+	window time.Duration
+	max    int
+	// why cites the platform's published limit.
+	why string
+}
+
+// Per-account send ceilings (DESIGN §2).
+var (
+	// Meta's Send API: about 300 calls per second per Page or Instagram
+	// account. https://developers.facebook.com/docs/messenger-platform/send-messages/#rate-limits
+	metaSend = ceiling{"send", time.Second, 300, "Meta Send API: ~300 messages/s per Page or Instagram account"}
+	// Instagram caps automated messages at 200 per hour per account (DESIGN §2).
+	// https://developers.facebook.com/docs/messenger-platform/instagram/features/send-message
+	igAutomated = ceiling{"automated", time.Hour, 200, "Instagram: 200 automated messages per hour per account"}
+	// WhatsApp Cloud API: 80 messages/s per business phone number by default.
+	// https://developers.facebook.com/documentation/business-messaging/whatsapp/throughput
+	waThroughput = ceiling{"send", time.Second, 80, "WhatsApp Cloud API: 80 messages/s per phone number"}
+	// WhatsApp pair rate: about one message every 6 s to the same user
+	// (error 131056). https://developers.facebook.com/documentation/business-messaging/whatsapp/throughput
+	waPair = ceiling{"pair", 6 * time.Second, 1, "WhatsApp: about one message per 6 s to the same user"}
+	// X: POST /2/dm_conversations/* is limited to 15 requests per 15 minutes
+	// per user. https://docs.x.com/x-api/fundamentals/rate-limits
+	xSend = ceiling{"send", 15 * time.Minute, 15, "X API: 15 DM sends per 15 minutes per user"}
+)
+
+// hit counts one event against a ceiling and refuses past it.
+func (s *Service) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name) error {
+	now := s.now()
+	w := now.UnixNano() / int64(c.window)
+	end := time.Unix(0, (w+1)*int64(c.window))
+	n, err := s.store.Hit(ctx, c.name+":"+key, w, 1, end.Add(c.window))
+	if err != nil {
+		return err
+	}
+	if n <= c.max {
+		return nil
+	}
+	retry := int(math.Ceil(end.Sub(now).Seconds()))
+	return apierr.New(http.StatusTooManyRequests, code, "%s; retry in %ds", c.why, retry).
+		With("retry_after_seconds", retry).With("limit", c.max).With("window_seconds", c.window.Seconds()).
+		With("platform", string(p)).With("enforced_by", "parley")
+}
+
+// allowSend applies the account's own send ceilings.
+func (s *Service) allowSend(ctx context.Context, h accountHandle, _ string) error {
+	p := platform.Name(h.row.Platform)
+	code := "platform." + h.row.Platform + ".rate_limit"
+	switch p {
+	case platform.Instagram, platform.Messenger:
+		return s.hit(ctx, metaSend, h.row.ID, code, p)
+	case platform.WhatsApp:
+		return s.hit(ctx, waThroughput, h.row.ID, code, p)
+	case platform.X:
+		return s.hit(ctx, xSend, h.row.ID, code, p)
+	}
+	return nil
+}
+
+// allowRecipient applies per-recipient limits, once the send is otherwise
+// allowed (so a refused send does not use up the pair's slot).
+func (s *Service) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation) error {
+	switch platform.Name(h.row.Platform) {
+	case platform.WhatsApp:
+		return s.hit(ctx, waPair, h.row.ID+":"+pc.ParticipantID, "whatsapp.pair_rate_limit", platform.WhatsApp)
+	}
+	return nil
+}
+
+// allowAutomated applies Instagram's automated-message cap.
+func (s *Service) allowAutomated(ctx context.Context, h accountHandle, automated bool) error {
+	if !automated || platform.Name(h.row.Platform) != platform.Instagram {
+		return nil
+	}
+	return s.hit(ctx, igAutomated, h.row.ID, "platform.instagram.rate_limit", platform.Instagram)
+}
+
+// Quota is the state of a caller's request quota after a request.
+type Quota struct {
+	Limit     int
+	Remaining int
+	Reset     time.Duration
+}
+
+// ChargeQuota counts one request against the caller's API key quota
+// (requests per minute). Over quota it returns the state and a 429
+// rate_limit.exceeded error.
+func (s *Service) ChargeQuota(ctx context.Context, c Caller) (Quota, error) {
+	if s.keyQuota <= 0 {
+		return Quota{}, nil
+	}
+	now := s.now()
+	w := now.Unix() / 60
+	end := time.Unix((w+1)*60, 0)
+	n, err := s.store.Hit(ctx, "key:"+c.KeyID, w, 1, end.Add(time.Minute))
+	if err != nil {
+		return Quota{}, err
+	}
+	q := Quota{Limit: s.keyQuota, Remaining: max(0, s.keyQuota-n), Reset: end.Sub(now)}
+	if n > s.keyQuota {
+		retry := int(math.Ceil(q.Reset.Seconds()))
+		return q, apierr.New(http.StatusTooManyRequests, "rate_limit.exceeded",
+			"this API key made more than %d requests this minute; retry in %ds", s.keyQuota, retry).
+			With("retry_after_seconds", retry).With("limit", s.keyQuota)
+	}
+	return q, nil
+}
+
+// RefundQuota gives back a request that the platform throttled: a
+// platform's limit never counts against the caller.
+func (s *Service) RefundQuota(ctx context.Context, c Caller) {
+	if s.keyQuota <= 0 {
+		return
+	}
+	w := s.now().Unix() / 60
+	if _, err := s.store.Hit(ctx, "key:"+c.KeyID, w, -1, time.Unix((w+2)*60, 0)); err != nil {
+		s.log.WarnContext(ctx, "refund quota", "key_id", c.KeyID, "err", err)
+	}
+}
+
+// IsPlatformThrottle reports whether err is a platform's rate limit (ours
+// on its behalf included), which must not count against the caller.
+func IsPlatformThrottle(err error) bool {
+	e, ok := apierr.As(err)
+	return ok && e.Status == http.StatusTooManyRequests && e.Code != "rate_limit.exceeded"
+}

@@ -1,0 +1,55 @@
+package service
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/platform"
+)
+
+// ListWhatsAppTemplates lists an account's message templates. refresh asks
+// the platform again instead of answering from the cache.
+func (s *Service) ListWhatsAppTemplates(ctx context.Context, c Caller, accountID string, refresh bool) ([]platform.TemplateInfo, error) {
+	h, err := s.resolve(ctx, c, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.templates(ctx, h, refresh)
+}
+
+// templateTTL bounds how stale a cached template list may be; callers can
+// always force a refresh (stale templates are a known pain of other inboxes).
+const templateTTL = 5 * time.Minute
+
+type templateEntry struct {
+	at   time.Time
+	list []platform.TemplateInfo
+}
+
+func (s *Service) templates(ctx context.Context, h accountHandle, refresh bool) ([]platform.TemplateInfo, error) {
+	tl, ok := h.adapter.(platform.TemplateLister)
+	if !ok {
+		return nil, apierr.New(http.StatusUnprocessableEntity, "validation.templates_not_supported",
+			"%s accounts have no message templates", h.row.Platform).With("platform", h.row.Platform)
+	}
+	now := s.now()
+	s.tmplMu.Lock()
+	e, hit := s.tmplCache[h.row.ID]
+	s.tmplMu.Unlock()
+	if hit && !refresh && now.Sub(e.at) < templateTTL {
+		return e.list, nil
+	}
+	out, err := tl.ListTemplates(ctx, h.acct)
+	if err != nil {
+		return nil, s.platformErr(ctx, h, err)
+	}
+	if out == nil {
+		out = []platform.TemplateInfo{}
+	}
+	s.tmplMu.Lock()
+	s.tmplCache[h.row.ID] = templateEntry{at: now, list: out}
+	s.tmplMu.Unlock()
+	return out, nil
+}

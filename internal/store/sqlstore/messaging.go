@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ts(t)
+}
+
+func fromNull(n sql.NullTime) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return n.Time.UTC()
+}
+
+// ConversationMeta implements store.MessagingStore.
+func (s *DB) ConversationMeta(ctx context.Context, orgID, accountID, threadID string) (store.ConversationMeta, error) {
+	m := store.ConversationMeta{OrgID: orgID, AccountID: accountID, ThreadID: threadID}
+	var in, out, ref, ep, upd sql.NullTime
+	err := s.queryRow(ctx, `SELECT participant_id, last_inbound_at, last_outbound_at, referral_at, entry_point_reply_at, unread_count, updated_at
+		FROM conversations WHERE org_id = ? AND account_id = ? AND thread_id = ?`, orgID, accountID, threadID).
+		Scan(&m.ParticipantID, &in, &out, &ref, &ep, &m.UnreadCount, &upd)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, nil
+	}
+	m.LastInboundAt, m.LastOutboundAt, m.ReferralAt, m.EntryPointReplyAt, m.UpdatedAt = fromNull(in), fromNull(out), fromNull(ref), fromNull(ep), fromNull(upd)
+	return m, err
+}
+
+// later keeps the newer of the stored and the new value; written once so
+// both dialects share it.
+func later(col string) string {
+	return col + ` = CASE WHEN conversations.` + col + ` IS NULL OR (excluded.` + col + ` IS NOT NULL AND excluded.` + col +
+		` > conversations.` + col + `) THEN excluded.` + col + ` ELSE conversations.` + col + ` END`
+}
+
+// NoteInbound implements store.MessagingStore.
+func (s *DB) NoteInbound(ctx context.Context, m store.ConversationMeta, unreadDelta int) error {
+	_, err := s.exec(ctx, `INSERT INTO conversations (account_id, thread_id, org_id, participant_id, last_inbound_at, referral_at, unread_count, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ?)
+		ON CONFLICT (account_id, thread_id) DO UPDATE SET
+			participant_id = CASE WHEN excluded.participant_id = '' THEN conversations.participant_id ELSE excluded.participant_id END,
+			`+later("last_inbound_at")+`, `+later("referral_at")+`,
+			unread_count = conversations.unread_count + excluded.unread_count,
+			updated_at = excluded.updated_at`,
+		m.AccountID, m.ThreadID, m.OrgID, m.ParticipantID, timeOrNil(m.LastInboundAt), timeOrNil(m.ReferralAt), unreadDelta, ts(time.Now()),
+		m.OrgID, m.AccountID)
+	return err
+}
+
+// NoteOutbound implements store.MessagingStore.
+func (s *DB) NoteOutbound(ctx context.Context, orgID, accountID, threadID string, at time.Time, entryPoint bool) error {
+	var ep any
+	if entryPoint {
+		ep = ts(at)
+	}
+	_, err := s.exec(ctx, `INSERT INTO conversations (account_id, thread_id, org_id, last_outbound_at, entry_point_reply_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ?)
+		ON CONFLICT (account_id, thread_id) DO UPDATE SET `+later("last_outbound_at")+`,
+			entry_point_reply_at = COALESCE(conversations.entry_point_reply_at, excluded.entry_point_reply_at),
+			updated_at = excluded.updated_at`,
+		accountID, threadID, orgID, ts(at), ep, ts(time.Now()), orgID, accountID)
+	return err
+}
+
+// ClearUnread implements store.MessagingStore.
+func (s *DB) ClearUnread(ctx context.Context, orgID, accountID, threadID string) error {
+	_, err := s.exec(ctx, `UPDATE conversations SET unread_count = 0 WHERE org_id = ? AND account_id = ? AND thread_id = ?`, orgID, accountID, threadID)
+	return err
+}
+
+const idemCols = `org_id, key, request_hash, state, response_code, response_body, created_at`
+
+func scanIdem(r interface{ Scan(...any) error }) (store.IdempotencyRecord, error) {
+	var rec store.IdempotencyRecord
+	err := r.Scan(&rec.OrgID, &rec.Key, &rec.RequestHash, &rec.State, &rec.ResponseCode, &rec.ResponseBody, &rec.CreatedAt)
+	rec.CreatedAt = rec.CreatedAt.UTC()
+	return rec, notFound(err)
+}
+
+// ClaimIdempotencyKey implements store.MessagingStore. The primary key makes
+// the claim atomic across replicas: exactly one INSERT wins.
+func (s *DB) ClaimIdempotencyKey(ctx context.Context, rec store.IdempotencyRecord, ttl time.Duration) (store.IdempotencyRecord, bool, error) {
+	if _, err := s.exec(ctx, `DELETE FROM idempotency_keys WHERE org_id = ? AND key = ? AND created_at < ?`,
+		rec.OrgID, rec.Key, ts(rec.CreatedAt.Add(-ttl))); err != nil {
+		return rec, false, err
+	}
+	res, err := s.exec(ctx, `INSERT INTO idempotency_keys (`+idemCols+`) VALUES (?, ?, ?, ?, 0, NULL, ?) ON CONFLICT (org_id, key) DO NOTHING`,
+		rec.OrgID, rec.Key, rec.RequestHash, store.IdempotencyPending, ts(rec.CreatedAt))
+	if err != nil {
+		return rec, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		rec.State = store.IdempotencyPending
+		return rec, true, nil
+	}
+	got, err := s.GetIdempotencyKey(ctx, rec.OrgID, rec.Key)
+	if errors.Is(err, store.ErrNotFound) {
+		// Released between our INSERT and SELECT: try once more.
+		return s.ClaimIdempotencyKey(ctx, rec, ttl)
+	}
+	return got, false, err
+}
+
+// CompleteIdempotencyKey implements store.MessagingStore.
+func (s *DB) CompleteIdempotencyKey(ctx context.Context, orgID, key string, code int, body []byte) error {
+	return s.execOne(ctx, `UPDATE idempotency_keys SET state = ?, response_code = ?, response_body = ? WHERE org_id = ? AND key = ?`,
+		store.IdempotencyComplete, code, body, orgID, key)
+}
+
+// ReleaseIdempotencyKey implements store.MessagingStore.
+func (s *DB) ReleaseIdempotencyKey(ctx context.Context, orgID, key string) error {
+	_, err := s.exec(ctx, `DELETE FROM idempotency_keys WHERE org_id = ? AND key = ? AND state = ?`, orgID, key, store.IdempotencyPending)
+	return err
+}
+
+// GetIdempotencyKey implements store.MessagingStore.
+func (s *DB) GetIdempotencyKey(ctx context.Context, orgID, key string) (store.IdempotencyRecord, error) {
+	return scanIdem(s.queryRow(ctx, `SELECT `+idemCols+` FROM idempotency_keys WHERE org_id = ? AND key = ?`, orgID, key))
+}
+
+// Hit implements store.MessagingStore with one atomic upsert, so concurrent
+// replicas never lose a count.
+func (s *DB) Hit(ctx context.Context, bucket string, window int64, n int, expires time.Time) (int, error) {
+	var count int
+	err := s.queryRow(ctx, `INSERT INTO rate_counters (bucket, window_start, count, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count
+		RETURNING count`, bucket, window, n, expires.Unix()).Scan(&count)
+	return count, err
+}
+
+// PruneCounters deletes expired rate counters.
+func (s *DB) PruneCounters(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM rate_counters WHERE expires_at < ?`, now.Unix())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// CountUsage implements store.MessagingStore.
+func (s *DB) CountUsage(ctx context.Context, orgID, accountID, month, category string, free bool) error {
+	_, err := s.exec(ctx, `INSERT INTO whatsapp_usage (org_id, account_id, month, category, free, count) VALUES (?, ?, ?, ?, ?, 1)
+		ON CONFLICT (account_id, month, category, free) DO UPDATE SET count = whatsapp_usage.count + 1`,
+		orgID, accountID, month, category, free)
+	return err
+}
+
+// Usage implements store.MessagingStore.
+func (s *DB) Usage(ctx context.Context, orgID, accountID, month string) ([]store.UsageRow, error) {
+	q, args := `SELECT account_id, month, category, free, count FROM whatsapp_usage WHERE org_id = ? AND account_id = ?`, []any{orgID, accountID}
+	if month != "" {
+		q += ` AND month = ?`
+		args = append(args, month)
+	}
+	q += ` ORDER BY month, category, free`
+	return list(ctx, s, q, args, func(r *sql.Rows) (store.UsageRow, error) {
+		var u store.UsageRow
+		return u, r.Scan(&u.AccountID, &u.Month, &u.Category, &u.Free, &u.Count)
+	})
+}
