@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -153,6 +155,15 @@ func (a *API) routeTable() []Route {
 			Data: typeOf[service.Account](), Status: 200, Errors: withNotFound, Handler: a.getAccount},
 		{Method: "DELETE", Path: "/v1/accounts/{id}", OperationID: "deleteAccount", Summary: "Disconnect an account and destroy its token", Tag: "accounts",
 			Status: 204, Errors: withNotFound, Handler: a.deleteAccount},
+
+		{Method: "GET", Path: "/v1/accounts/{id}/usage", OperationID: "getWhatsAppUsage", Summary: "WhatsApp messages counted by month, pricing category and free/paid", Tag: "accounts",
+			Query: []Param{{Name: "month", Type: "string", Description: "YYYY-MM; all months when absent"}},
+			Data:  typeOf[store.UsageRow](), List: true, Status: 200, Errors: withNotFound, Handler: a.usage},
+		{Method: "GET", Path: "/v1/accounts/{id}/templates", OperationID: "listWhatsAppTemplates", Summary: "A WhatsApp number's message templates (cached; refresh=true asks Meta again)", Tag: "accounts",
+			Query: []Param{{Name: "refresh", Type: "boolean", Description: "bypass the cache"}},
+			Data:  typeOf[platform.TemplateInfo](), List: true, Status: 200, Errors: inbox, Handler: a.templates},
+		{Method: "GET", Path: "/v1/platforms", OperationID: "listPlatforms", Summary: "Capability matrix: what each platform allows", Tag: "platforms",
+			Data: typeOf[service.PlatformInfo](), List: true, Status: 200, Errors: std, Handler: a.platforms},
 
 		{Method: "GET", Path: "/v1/api-keys", OperationID: "listApiKeys", Summary: "List API keys (never their secrets)", Tag: "api-keys",
 			Query: pageParams, Data: typeOf[service.APIKey](), List: true, Status: 200, Errors: std, Handler: a.listAPIKeys},

@@ -22,9 +22,10 @@ import (
 
 // env is a running Parley over real loopback HTTP on one backend.
 type env struct {
-	t   *testing.T
-	srv *server.Server
-	url string
+	t    *testing.T
+	srv  *server.Server
+	url  string
+	keys string
 }
 
 // newEnv runs Parley with no platform adapters at all.
@@ -41,6 +42,21 @@ func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, adapters p
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := newEnvWithKeys(t, b, cfg, key)
+	if adapters != nil {
+		e.srv.Close()
+		return newEnvFull(t, b, cfg, key, adapters)
+	}
+	return e
+}
+
+func newEnvWithKeys(t *testing.T, b storetest.Backend, cfg config.Config, keys string) *env {
+	t.Helper()
+	return newEnvFull(t, b, cfg, keys, nil)
+}
+
+func newEnvFull(t *testing.T, b storetest.Backend, cfg config.Config, key string, adapters platform.Registry) *env {
+	t.Helper()
 	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys = b.URL, b.DataDir, key
 	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler), Adapters: adapters})
 	if err != nil {
@@ -49,7 +65,7 @@ func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, adapters p
 	t.Cleanup(func() { srv.Close() })
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(hs.Close)
-	return &env{t: t, srv: srv, url: hs.URL}
+	return &env{t: t, srv: srv, url: hs.URL, keys: key}
 }
 
 // org creates an organisation and returns its API key.

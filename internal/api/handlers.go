@@ -5,7 +5,9 @@ import (
 	"strconv"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // Each handler decodes, calls the service once and renders.
@@ -78,6 +80,22 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	a.renderNoContent(w, r, a.svc.DeleteAccount(r.Context(), caller(r), r.PathValue("id")))
+}
+
+func (a *API) usage(w http.ResponseWriter, r *http.Request) {
+	rows, err := a.svc.WhatsAppUsage(r.Context(), caller(r), r.PathValue("id"), r.URL.Query().Get("month"))
+	renderList(a, w, r, service.List[store.UsageRow]{Data: rows, Limit: len(rows)}, err)
+}
+
+func (a *API) templates(w http.ResponseWriter, r *http.Request) {
+	refresh, _ := strconv.ParseBool(r.URL.Query().Get("refresh"))
+	list, err := a.svc.ListWhatsAppTemplates(r.Context(), caller(r), r.PathValue("id"), refresh)
+	renderList(a, w, r, service.List[platform.TemplateInfo]{Data: list, Limit: len(list)}, err)
+}
+
+func (a *API) platforms(w http.ResponseWriter, r *http.Request) {
+	p := a.svc.Platforms()
+	renderList(a, w, r, service.List[service.PlatformInfo]{Data: p, Limit: len(p)}, nil)
 }
 
 func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,92 @@
+package service
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/rules"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// PlatformInfo is one row of the capability matrix (GET /v1/platforms).
+type PlatformInfo struct {
+	rules.Capability
+	// Read is true when history can be read (live, or from the journal).
+	Read bool `json:"read"`
+	// History says where history comes from: "live" or "journal".
+	History string `json:"history,omitempty"`
+	// Send is true when Parley can send on the platform.
+	Send bool `json:"send"`
+	// Attachments is true when an attachment can be sent by URL.
+	Attachments bool `json:"attachments"`
+	// MarkRead is true when the platform has a read receipt to send.
+	MarkRead bool `json:"mark_read"`
+	// Limits are the ceilings Parley enforces before calling the platform.
+	Limits []Limit `json:"limits"`
+}
+
+// Limit is one published ceiling.
+type Limit struct {
+	Scope         string `json:"scope"`
+	Max           int    `json:"max"`
+	WindowSeconds int    `json:"window_seconds"`
+	Description   string `json:"description"`
+}
+
+func limitOf(scope string, c ceiling) Limit {
+	return Limit{Scope: scope, Max: c.max, WindowSeconds: int(c.window.Seconds()), Description: c.why}
+}
+
+// Platforms returns the capability matrix of every known platform.
+func (s *Service) Platforms() []PlatformInfo {
+	var out []PlatformInfo
+	for _, c := range rules.Capabilities() {
+		pi := PlatformInfo{Capability: c, Limits: []Limit{}}
+		switch c.Platform {
+		case platform.Instagram, platform.Messenger:
+			pi.Read, pi.History, pi.Send, pi.Attachments, pi.MarkRead = true, "live", true, true, true
+			pi.Limits = append(pi.Limits, limitOf("account", metaSend))
+			if c.Platform == platform.Instagram {
+				pi.Limits = append(pi.Limits, limitOf("account_automated", igAutomated))
+			}
+		case platform.WhatsApp:
+			pi.Read, pi.History, pi.Send, pi.Attachments, pi.MarkRead = true, "journal", true, true, true
+			pi.Limits = append(pi.Limits, limitOf("account", waThroughput), limitOf("recipient", waPair))
+		case platform.X:
+			// X sends media only after an upload to its media endpoint.
+			pi.Read, pi.History, pi.Send = true, "live", true
+			pi.Limits = append(pi.Limits, limitOf("account", xSend))
+		case platform.LinkedIn:
+			// LinkedIn takes media-asset URNs, not URLs, and has no
+			// documented read receipt for Pages.
+			pi.Read, pi.History, pi.Send = true, "live", true
+		}
+		out = append(out, pi)
+	}
+	return out
+}
+
+var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+
+// WhatsAppUsage counts an account's WhatsApp messages by month, pricing
+// category and whether they were free (DESIGN §2: counts, never prices).
+func (s *Service) WhatsAppUsage(ctx context.Context, c Caller, accountID, month string) ([]store.UsageRow, error) {
+	if month != "" && !monthPattern.MatchString(month) {
+		return nil, apierr.Invalid("month", "month must be YYYY-MM")
+	}
+	a, err := s.store.GetAccount(ctx, c.OrgID, accountID)
+	if err != nil {
+		return nil, storeErr(err, "account")
+	}
+	if platform.Name(a.Platform) != platform.WhatsApp {
+		return nil, apierr.New(http.StatusUnprocessableEntity, "validation.not_whatsapp", "usage is counted for WhatsApp accounts only").With("platform", a.Platform)
+	}
+	rows, err := s.store.Usage(ctx, c.OrgID, accountID, month)
+	if rows == nil {
+		rows = []store.UsageRow{}
+	}
+	return rows, err
+}
