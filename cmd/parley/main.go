@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
@@ -38,7 +40,7 @@ func root() *cobra.Command {
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the SQLite file and sandbox keys (PARLEY_DATA_DIR)")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
-	cmd.AddCommand(serveCmd(&cfg), sandboxCmd(&cfg), migrateCmd(&cfg), keysCmd(&cfg), secretsCmd(&cfg), versionCmd())
+	cmd.AddCommand(serveCmd(&cfg), sandboxCmd(&cfg), migrateCmd(&cfg), keysCmd(&cfg), secretsCmd(&cfg), mcpCmd(), versionCmd())
 	return cmd
 }
 
@@ -219,6 +221,21 @@ func secretsCmd(cfg *config.Config) *cobra.Command {
 			return nil
 		}})
 	return s
+}
+
+func mcpCmd() *cobra.Command {
+	return &cobra.Command{Use: "mcp", Short: "Serve MCP over stdio against a Parley server (PARLEY_URL, PARLEY_API_KEY), for desktop agents",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := signalContext()
+			defer cancel()
+			remote, err := mcpserver.RemoteFromEnv("parley-mcp/" + server.Version)
+			if err != nil {
+				return err
+			}
+			// stdout carries JSON-RPC only; logs go to stderr.
+			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			return mcpserver.RunStdio(ctx, remote, os.Stdin, os.Stdout, &mcpserver.Options{Logger: log, Version: server.Version})
+		}}
 }
 
 func versionCmd() *cobra.Command {

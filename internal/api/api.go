@@ -32,6 +32,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is reported by /healthz.
 	Version string
+	// MCP, when set, is served at /mcp (it authenticates on its own).
+	MCP http.Handler
+	// Inbound, when set, serves the platforms' webhooks under /webhooks/.
+	Inbound http.Handler
 }
 
 // API holds the handler's dependencies.
@@ -99,6 +103,13 @@ func New(cfg Config) (http.Handler, *API, error) {
 		}
 		a.mux.Handle(rt.Method+" "+rt.Path, h)
 	}
+	if cfg.MCP != nil {
+		// Every method: the MCP SDK answers GET and DELETE itself.
+		a.mux.Handle("/mcp", cfg.MCP)
+	}
+	if cfg.Inbound != nil {
+		a.mux.Handle("/webhooks/", cfg.Inbound)
+	}
 	a.mux.HandleFunc("/", a.notFound)
 	doc, err := a.buildOpenAPI()
 	if err != nil {
@@ -164,6 +175,32 @@ func (a *API) routeTable() []Route {
 			Data:  typeOf[platform.TemplateInfo](), List: true, Status: 200, Errors: inbox, Handler: a.templates},
 		{Method: "GET", Path: "/v1/platforms", OperationID: "listPlatforms", Summary: "Capability matrix: what each platform allows", Tag: "platforms",
 			Data: typeOf[service.PlatformInfo](), List: true, Status: 200, Errors: std, Handler: a.platforms},
+
+		{Method: "GET", Path: "/v1/webhooks", OperationID: "listWebhooks", Summary: "List webhook endpoints", Tag: "webhooks",
+			Query: pageParams, Data: typeOf[service.WebhookEndpoint](), List: true, Status: 200, Errors: std, Handler: a.listWebhooks},
+		{Method: "POST", Path: "/v1/webhooks", OperationID: "createWebhook", Summary: "Create an endpoint; its whsec_ secret is in this response only", Tag: "webhooks",
+			Body: typeOf[service.WebhookInput](), Data: typeOf[service.WebhookEndpoint](), Status: 201, Errors: std, Handler: a.createWebhook},
+		{Method: "GET", Path: "/v1/webhooks/{id}", OperationID: "getWebhook", Summary: "Get an endpoint", Tag: "webhooks",
+			Data: typeOf[service.WebhookEndpoint](), Status: 200, Errors: withNotFound, Handler: a.getWebhook},
+		{Method: "PATCH", Path: "/v1/webhooks/{id}", OperationID: "updateWebhook", Summary: "Change an endpoint's url, events, description or enabled state", Tag: "webhooks",
+			Body: typeOf[service.WebhookInput](), Data: typeOf[service.WebhookEndpoint](), Status: 200, Errors: withNotFound, Handler: a.updateWebhook},
+		{Method: "DELETE", Path: "/v1/webhooks/{id}", OperationID: "deleteWebhook", Summary: "Delete an endpoint", Tag: "webhooks",
+			Status: 204, Errors: withNotFound, Handler: a.deleteWebhook},
+		{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", OperationID: "rotateWebhookSecret", Summary: "New secret; the old one keeps signing for 24 h", Tag: "webhooks",
+			Data: typeOf[service.WebhookEndpoint](), Status: 200, Errors: withNotFound, Handler: a.rotateWebhook},
+		{Method: "POST", Path: "/v1/webhooks/{id}/test", OperationID: "testWebhook", Summary: "Send a webhook.test event to this endpoint", Tag: "webhooks",
+			Data: typeOf[service.EventView](), Status: 202, Errors: withNotFound, Handler: a.testWebhook},
+		{Method: "GET", Path: "/v1/webhooks/{id}/attempts", OperationID: "listWebhookAttempts", Summary: "Delivery attempts to this endpoint", Tag: "webhooks",
+			Query: pageParams, Data: typeOf[store.Attempt](), List: true, Status: 200, Errors: withNotFound, Handler: a.endpointAttempts},
+		{Method: "GET", Path: "/v1/events", OperationID: "listEvents", Summary: "Events, oldest first", Tag: "webhooks",
+			Query: pageParams, Data: typeOf[service.EventView](), List: true, Status: 200, Errors: std, Handler: a.listEvents},
+		{Method: "GET", Path: "/v1/events/{id}", OperationID: "getEvent", Summary: "One event as delivered", Tag: "webhooks",
+			Data: typeOf[service.EventView](), Status: 200, Errors: withNotFound, Handler: a.getEvent},
+		{Method: "GET", Path: "/v1/events/{id}/attempts", OperationID: "listEventAttempts", Summary: "Delivery attempts of this event", Tag: "webhooks",
+			Query: pageParams, Data: typeOf[store.Attempt](), List: true, Status: 200, Errors: withNotFound, Handler: a.eventAttempts},
+		{Method: "POST", Path: "/v1/events/{id}/replay", OperationID: "replayEvent", Summary: "Deliver an event again, with its original webhook-id", Tag: "webhooks",
+			Query:  []Param{{Name: "endpoint_id", Type: "string", Description: "replay to this endpoint only"}},
+			Status: 202, Errors: append([]int{http.StatusConflict}, withNotFound...), Handler: a.replayEvent},
 
 		{Method: "GET", Path: "/v1/api-keys", OperationID: "listApiKeys", Summary: "List API keys (never their secrets)", Tag: "api-keys",
 			Query: pageParams, Data: typeOf[service.APIKey](), List: true, Status: 200, Errors: std, Handler: a.listAPIKeys},

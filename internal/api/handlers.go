@@ -98,6 +98,99 @@ func (a *API) platforms(w http.ResponseWriter, r *http.Request) {
 	renderList(a, w, r, service.List[service.PlatformInfo]{Data: p, Limit: len(p)}, nil)
 }
 
+func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r, 100)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	l, err := a.svc.ListWebhooks(r.Context(), caller(r), p)
+	renderList(a, w, r, l, err)
+}
+
+func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) {
+	var in service.WebhookInput
+	if err := decode(r, w, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ep, err := a.svc.CreateWebhook(r.Context(), caller(r), in)
+	render(a, w, r, http.StatusCreated, ep, err)
+}
+
+func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) {
+	ep, err := a.svc.GetWebhook(r.Context(), caller(r), r.PathValue("id"))
+	render(a, w, r, http.StatusOK, ep, err)
+}
+
+func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) {
+	var in service.WebhookInput
+	if err := decode(r, w, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ep, err := a.svc.UpdateWebhook(r.Context(), caller(r), r.PathValue("id"), in)
+	render(a, w, r, http.StatusOK, ep, err)
+}
+
+func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	a.renderNoContent(w, r, a.svc.DeleteWebhook(r.Context(), caller(r), r.PathValue("id")))
+}
+
+func (a *API) rotateWebhook(w http.ResponseWriter, r *http.Request) {
+	ep, err := a.svc.RotateWebhookSecret(r.Context(), caller(r), r.PathValue("id"))
+	render(a, w, r, http.StatusOK, ep, err)
+}
+
+func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) {
+	ev, err := a.svc.TestWebhook(r.Context(), caller(r), r.PathValue("id"))
+	render(a, w, r, http.StatusAccepted, ev, err)
+}
+
+func (a *API) endpointAttempts(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r, 100)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	l, err := a.svc.ListAttempts(r.Context(), caller(r), "", r.PathValue("id"), p)
+	renderList(a, w, r, l, err)
+}
+
+func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r, 100)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	l, err := a.svc.ListEvents(r.Context(), caller(r), p)
+	renderList(a, w, r, l, err)
+}
+
+func (a *API) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := a.svc.GetEvent(r.Context(), caller(r), r.PathValue("id"))
+	render(a, w, r, http.StatusOK, ev, err)
+}
+
+func (a *API) eventAttempts(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r, 100)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	l, err := a.svc.ListAttempts(r.Context(), caller(r), r.PathValue("id"), "", p)
+	renderList(a, w, r, l, err)
+}
+
+func (a *API) replayEvent(w http.ResponseWriter, r *http.Request) {
+	err := a.svc.ReplayEvent(r.Context(), caller(r), r.PathValue("id"), r.URL.Query().Get("endpoint_id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
 func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 	p, err := pageRequest(r, 100)
 	if err != nil {

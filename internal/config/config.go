@@ -34,6 +34,17 @@ type Config struct {
 	// WhatsAppRetention is how long journalled WhatsApp messages are kept
 	// (PARLEY_WHATSAPP_RETENTION, a Go duration).
 	WhatsAppRetention time.Duration
+	// AllowPrivateWebhooks lets webhook endpoints use loopback, private and
+	// link-local addresses (PARLEY_WEBHOOK_ALLOW_PRIVATE; the sandbox sets it).
+	AllowPrivateWebhooks bool
+	// WindowLead is how long before a reply window closes that
+	// conversation.window_closing is sent (PARLEY_WINDOW_CLOSING_LEAD).
+	WindowLead time.Duration
+	// Inbound webhook secrets, per platform app.
+	MetaAppSecret        string // PARLEY_META_APP_SECRET: X-Hub-Signature-256 key
+	MetaVerifyToken      string // PARLEY_META_VERIFY_TOKEN: hub.verify_token
+	XConsumerSecret      string // PARLEY_X_CONSUMER_SECRET: CRC and signature key
+	LinkedInClientSecret string // PARLEY_LINKEDIN_CLIENT_SECRET
 	// Platform API roots; tests and the sandbox point them at emulators.
 	GraphFacebookURL  string // PARLEY_GRAPH_FACEBOOK_URL
 	GraphInstagramURL string // PARLEY_GRAPH_INSTAGRAM_URL
@@ -64,6 +75,15 @@ func FromEnv() Config {
 	if d, err := time.ParseDuration(os.Getenv("PARLEY_WHATSAPP_RETENTION")); err == nil && d > 0 {
 		c.WhatsAppRetention = d
 	}
+	c.AllowPrivateWebhooks = Bool("PARLEY_WEBHOOK_ALLOW_PRIVATE", false)
+	c.WindowLead = 2 * time.Hour
+	if d, err := time.ParseDuration(os.Getenv("PARLEY_WINDOW_CLOSING_LEAD")); err == nil && d > 0 {
+		c.WindowLead = d
+	}
+	c.MetaAppSecret = os.Getenv("PARLEY_META_APP_SECRET")
+	c.MetaVerifyToken = os.Getenv("PARLEY_META_VERIFY_TOKEN")
+	c.XConsumerSecret = os.Getenv("PARLEY_X_CONSUMER_SECRET")
+	c.LinkedInClientSecret = os.Getenv("PARLEY_LINKEDIN_CLIENT_SECRET")
 	c.GraphFacebookURL = env("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com")
 	c.GraphInstagramURL = env("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com")
 	c.WhatsAppURL = env("PARLEY_WHATSAPP_URL", "https://graph.facebook.com")

@@ -31,9 +31,42 @@ type Config struct {
 	Logger  *slog.Logger
 	// Register adds the workers of other packages.
 	Register func(w *river.Workers)
+	// Queues adds queues (name → workers) beside the default one.
+	Queues map[string]int
+	// Tasks run periodically, each on one replica at a time (River's
+	// leader runs periodic jobs).
+	Tasks []Task
 	// PollInterval bounds how long a newly enqueued job may wait before a
 	// worker fetches it (River's FetchPollInterval).
 	PollInterval time.Duration
+}
+
+// Task is a periodic piece of maintenance.
+type Task struct {
+	Name     string
+	Interval time.Duration
+	Run      func(ctx context.Context) error
+}
+
+// TaskArgs runs the named task.
+type TaskArgs struct {
+	Name string `json:"name"`
+}
+
+// Kind implements river.JobArgs.
+func (TaskArgs) Kind() string { return "task" }
+
+type taskWorker struct {
+	river.WorkerDefaults[TaskArgs]
+	tasks map[string]Task
+}
+
+func (w taskWorker) Work(ctx context.Context, job *river.Job[TaskArgs]) error {
+	t, ok := w.tasks[job.Args.Name]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("unknown task %q", job.Args.Name))
+	}
+	return t.Run(ctx)
 }
 
 // HeartbeatArgs is a periodic no-op job: it proves the queue is alive and its
@@ -86,8 +119,27 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, heartbeatWorker{})
+	tasks := map[string]Task{}
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return HeartbeatArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+	for _, t := range cfg.Tasks {
+		tasks[t.Name] = t
+		name := t.Name
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(t.Interval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return TaskArgs{Name: name}, &river.InsertOpts{MaxAttempts: 1}
+			}, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	river.AddWorker(workers, taskWorker{tasks: tasks})
 	if cfg.Register != nil {
 		cfg.Register(workers)
+	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+	for name, n := range cfg.Queues {
+		queues[name] = river.QueueConfig{MaxWorkers: n}
 	}
 	poll := cfg.PollInterval
 	if poll == 0 {
@@ -97,13 +149,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		Logger:            quiet(cfg.Logger),
 		FetchPollInterval: poll,
 		FetchCooldown:     min(poll, 100*time.Millisecond),
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
+		Queues:            queues,
 		Workers:           workers,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-				func() (river.JobArgs, *river.InsertOpts) { return HeartbeatArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		PeriodicJobs:      periodic,
 	})
 }
 

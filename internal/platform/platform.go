@@ -169,3 +169,49 @@ type TemplateInfo struct {
 type TemplateLister interface {
 	ListTemplates(ctx context.Context, acct Account) ([]TemplateInfo, error)
 }
+
+// Inbound event kinds, normalised from every platform's webhooks.
+const (
+	EventMessage   = "message"   // a customer wrote to the business
+	EventEcho      = "echo"      // the business's own send, echoed back
+	EventDelivered = "delivered" // a business message reached the customer
+	EventRead      = "read"      // the customer read up to a message
+	EventFailed    = "failed"    // a business message could not be delivered
+	EventSent      = "sent"      // WhatsApp: accepted for delivery
+)
+
+// InboundEvent is one normalised webhook event. Parsers fill what the
+// platform says and leave the rest zero; one bad item never drops the others.
+type InboundEvent struct {
+	Kind     string
+	Platform Name
+	// AccountNativeID is the business side: Page id, Instagram account id,
+	// WhatsApp phone-number id, X for_user_id, LinkedIn organization URN.
+	AccountNativeID string
+	// ThreadID is the native thread id when the payload carries it (WhatsApp:
+	// the customer's wa_id; X: the dm_conversation_id); empty for Meta, whose
+	// webhooks name only the participant.
+	ThreadID      string
+	ParticipantID string
+	// Message is set for EventMessage and EventEcho.
+	Message Message
+	// MessageID is the platform message a status event refers to (or the
+	// message's own id).
+	MessageID string
+	At        time.Time
+	// Referral is set when a message came from an ad or Page call-to-action
+	// (Click-to-WhatsApp, Click-to-Messenger).
+	Referral bool
+	// PricingCategory and Billable come from WhatsApp status webhooks.
+	PricingCategory string
+	Billable        *bool
+	// ErrorCode and ErrorTitle describe a failed delivery.
+	ErrorCode  int
+	ErrorTitle string
+}
+
+// ThreadResolver is implemented by adapters whose webhooks name a
+// participant but not the thread (Meta): it finds the thread id.
+type ThreadResolver interface {
+	ResolveThread(ctx context.Context, acct Account, participantID string) (string, error)
+}

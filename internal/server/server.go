@@ -15,9 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/service"
@@ -34,6 +38,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Adapters replaces the adapters built from configuration (tests).
 	Adapters platform.Registry
+	// PollInterval is how often idle job workers look for new jobs; 0
+	// keeps the jobs package default.
+	PollInterval time.Duration
+	// RetrySchedule replaces the webhook retry schedule (tests).
+	RetrySchedule []time.Duration
 }
 
 // Server is an assembled Parley process.
@@ -82,19 +91,33 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
 	journal := service.NewJournal(db, keys, cfg.WhatsAppRetention)
 	adapters := opts.Adapters
 	if adapters == nil {
 		adapters = Adapters(cfg, journal)
 	}
-	svc := service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
-		KeyQuota: cfg.KeyQuota, Journal: journal})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version})
+	// The delivery worker reports disabled endpoints through the service,
+	// which itself needs the job client: the closure breaks the cycle.
+	var svc *service.Service
+	worker := delivery.NewWorker(delivery.Config{Store: db, Keys: keys, Logger: log, AllowPrivate: cfg.AllowPrivateWebhooks, Schedule: opts.RetrySchedule,
+		Notify: func(ctx context.Context, orgID, endpointID, reason string) error {
+			return svc.NotifyEndpointDisabled(ctx, orgID, endpointID, reason)
+		}})
+	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval,
+		Register: func(w *river.Workers) { river.AddWorker(w, worker) },
+		Queues:   map[string]int{delivery.Queue: 50},
+		Tasks: []jobs.Task{
+			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
+			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
+		}})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
+		KeyQuota: cfg.KeyQuota, Journal: journal, Jobs: jc, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, WindowLead: cfg.WindowLead})
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version,
+		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version})})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -155,6 +155,11 @@ func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) e
 		if serr := s.store.SetAccountStatus(ctx, h.row.OrgID, h.row.ID, store.AccountReauthRequired); serr != nil {
 			s.log.ErrorContext(ctx, "mark account reauth_required", "account_id", h.row.ID, "err", serr)
 		}
+		// One notice per disconnection: the key names the account's last update.
+		if perr := s.Publish(ctx, h.row.OrgID, EventAccountDisconn, "disconnected:"+h.row.ID+":"+h.row.UpdatedAt.Format(time.RFC3339Nano),
+			map[string]any{"account_id": h.row.ID, "platform": h.row.Platform, "status": store.AccountReauthRequired, "reason": e.Message}); perr != nil {
+			s.log.ErrorContext(ctx, "publish account.disconnected", "account_id", h.row.ID, "err", perr)
+		}
 		return e.With("account_id", h.row.ID)
 	}
 	return e

@@ -43,6 +43,11 @@ type journalBody struct {
 // Record journals one message of an account's thread with customer waID.
 // It reports false for a wamid already journalled (platforms retry).
 func (j *Journal) Record(ctx context.Context, accountID, waID string, m platform.Message) (bool, error) {
+	return j.record(ctx, j.store, accountID, waID, m)
+}
+
+// record journals through st, which may be a transaction.
+func (j *Journal) record(ctx context.Context, st store.Store, accountID, waID string, m platform.Message) (bool, error) {
 	e := store.JournalEntry{ID: store.NewID("wam"), AccountID: accountID, WaID: waID, WamID: m.PlatformID, Direction: m.Direction,
 		Status: m.Status, CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(j.retention)}
 	if e.CreatedAt.IsZero() {
@@ -54,7 +59,7 @@ func (j *Journal) Record(ctx context.Context, accountID, waID string, m platform
 	if e.Sealed, err = j.keys.Seal(body, []byte(e.ID)); err != nil {
 		return false, err
 	}
-	return j.store.AppendJournal(ctx, e)
+	return st.AppendJournal(ctx, e)
 }
 
 func (j *Journal) open(e store.JournalEntry) platform.Message {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
 )
@@ -132,6 +133,11 @@ func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string
 	}
 	if err := s.store.NoteOutbound(ctx, h.row.OrgID, h.row.ID, thread, at, d.OpensEntryPoint); err != nil {
 		s.log.ErrorContext(ctx, "record outbound", "account_id", h.row.ID, "err", err)
+	}
+	mv := messageView(convid.Encode(h.row.ID, thread), m)
+	if err := s.Publish(ctx, h.row.OrgID, EventMessageSent, "sent:"+h.row.ID+":"+m.PlatformID,
+		MessageEvent{AccountID: h.row.ID, Platform: h.row.Platform, ConversationID: mv.ConversationID, Message: &mv, MessageID: m.PlatformID}); err != nil {
+		s.log.ErrorContext(ctx, "publish message.sent", "account_id", h.row.ID, "err", err)
 	}
 	if d.Pricing != nil {
 		if err := s.store.CountUsage(ctx, h.row.OrgID, h.row.ID, at.UTC().Format("2006-01"), d.Pricing.Category, d.Pricing.Free); err != nil {

@@ -40,6 +40,15 @@ type Config struct {
 	AccountTimeout time.Duration
 	// Journal keeps WhatsApp history; nil disables journalling of sends.
 	Journal *Journal
+	// Jobs enqueues webhook deliveries; nil records events without
+	// delivering them.
+	Jobs Enqueuer
+	// AllowPrivateWebhooks lets endpoints use private and loopback
+	// addresses (tests, the sandbox).
+	AllowPrivateWebhooks bool
+	// WindowLead is how long before a reply window closes that
+	// conversation.window_closing is sent; 0 means DefaultWindowLead.
+	WindowLead time.Duration
 	// KeyQuota is each API key's request quota per minute; 0 disables it.
 	KeyQuota int
 }
@@ -54,6 +63,9 @@ type Service struct {
 	accountTimeout time.Duration
 	keyQuota       int
 	journal        *Journal
+	jobs           Enqueuer
+	allowPrivate   bool
+	windowLead     time.Duration
 
 	tmplMu    sync.Mutex
 	tmplCache map[string]templateEntry
@@ -62,7 +74,8 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
-		keyQuota: cfg.KeyQuota, journal: cfg.Journal, tmplCache: map[string]templateEntry{}}
+		keyQuota: cfg.KeyQuota, journal: cfg.Journal,
+		jobs: cfg.Jobs, allowPrivate: cfg.AllowPrivateWebhooks, windowLead: cfg.WindowLead, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -71,6 +84,9 @@ func New(cfg Config) *Service {
 	}
 	if s.accountTimeout == 0 {
 		s.accountTimeout = 10 * time.Second
+	}
+	if s.windowLead <= 0 {
+		s.windowLead = DefaultWindowLead
 	}
 	if s.adapters == nil {
 		s.adapters = platform.Registry{}

@@ -9,6 +9,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -107,6 +108,11 @@ type AccountFilter struct {
 type Store interface {
 	MessagingStore
 	JournalStore
+	WebhookStore
+
+	// InTx runs fn in one transaction. Store calls through st, and writes
+	// through tx (River job inserts), commit or roll back together.
+	InTx(ctx context.Context, fn func(st Store, tx *sql.Tx) error) error
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
@@ -196,6 +202,13 @@ type MessagingStore interface {
 	// NoteOutbound records a send; entryPoint marks the reply that opened a
 	// WhatsApp free entry point window.
 	NoteOutbound(ctx context.Context, orgID, accountID, threadID string, at time.Time, entryPoint bool) error
+	// ThreadByParticipant finds the thread of an account with a participant
+	// (Meta webhooks name the participant, not the thread); "" if unknown.
+	ThreadByParticipant(ctx context.Context, accountID, participantID string) (string, error)
+	// AwaitingReply lists conversations whose last inbound message is in
+	// [from, to) and has had no reply since, across organisations (for
+	// conversation.window_closing).
+	AwaitingReply(ctx context.Context, from, to time.Time) ([]ConversationMeta, error)
 	// ClearUnread sets the unread count to zero.
 	ClearUnread(ctx context.Context, orgID, accountID, threadID string) error
 
@@ -214,6 +227,9 @@ type MessagingStore interface {
 	// Hit adds n to a fixed-window counter and returns its new value.
 	// window identifies the window (e.g. unix seconds / window length).
 	Hit(ctx context.Context, bucket string, window int64, n int, expires time.Time) (int, error)
+
+	// PruneCounters deletes expired rate counters.
+	PruneCounters(ctx context.Context, now time.Time) (int64, error)
 
 	// CountUsage adds one message to a WhatsApp usage counter.
 	CountUsage(ctx context.Context, orgID, accountID string, month, category string, free bool) error
@@ -254,4 +270,73 @@ type JournalStore interface {
 	SetJournalStatus(ctx context.Context, accountID, wamid, status string) error
 	// PruneJournal deletes entries past their retention.
 	PruneJournal(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Event is something that happened in an organisation, recorded once and
+// delivered to its webhook endpoints. Payload is the JSON body delivered.
+type Event struct {
+	ID        string
+	OrgID     string
+	Type      string
+	DedupeKey string
+	Payload   []byte
+	CreatedAt time.Time
+}
+
+// Endpoint is a user's webhook endpoint. Secrets are sealed with the
+// endpoint id as associated data.
+type Endpoint struct {
+	ID             string
+	OrgID          string
+	URL            string
+	Description    string
+	EventTypes     []string // empty: every event
+	Secret         []byte
+	PreviousSecret []byte
+	PreviousUntil  *time.Time
+	Enabled        bool
+	DisabledReason string
+	FailingSince   *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Attempt is one delivery try of an event to an endpoint.
+type Attempt struct {
+	ID         string    `json:"id"`
+	OrgID      string    `json:"-"`
+	EventID    string    `json:"event_id"`
+	EndpointID string    `json:"endpoint_id"`
+	Attempt    int       `json:"attempt"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error,omitempty"`
+	DurationMS int       `json:"duration_ms"`
+	Success    bool      `json:"success"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// WebhookStore keeps events, endpoints and attempts. It is part of Store.
+type WebhookStore interface {
+	// InsertEvent records an event; false when its dedupe key was seen.
+	InsertEvent(ctx context.Context, e Event) (bool, error)
+	GetEvent(ctx context.Context, orgID, id string) (Event, error)
+	ListEvents(ctx context.Context, orgID string, p Page) ([]Event, error)
+
+	CreateEndpoint(ctx context.Context, e Endpoint) error
+	GetEndpoint(ctx context.Context, orgID, id string) (Endpoint, error)
+	ListEndpoints(ctx context.Context, orgID string, p Page) ([]Endpoint, error)
+	// EnabledEndpoints lists an organisation's enabled endpoints.
+	EnabledEndpoints(ctx context.Context, orgID string) ([]Endpoint, error)
+	UpdateEndpoint(ctx context.Context, e Endpoint) error
+	DeleteEndpoint(ctx context.Context, orgID, id string) error
+	// SetEndpointHealth records a delivery outcome: failing since a time (nil
+	// on success), and disabled with a reason when reason is not empty.
+	SetEndpointHealth(ctx context.Context, orgID, id string, failingSince *time.Time, disableReason string) error
+
+	InsertAttempt(ctx context.Context, a Attempt) error
+	ListAttempts(ctx context.Context, orgID, eventID, endpointID string, p Page) ([]Attempt, error)
+
+	// AccountsByNative finds the accounts of every organisation connected to
+	// one platform account (inbound webhooks name only the native id).
+	AccountsByNative(ctx context.Context, platform, nativeID string) ([]Account, error)
 }

@@ -169,3 +169,27 @@ func (s *DB) Usage(ctx context.Context, orgID, accountID, month string) ([]store
 		return u, r.Scan(&u.AccountID, &u.Month, &u.Category, &u.Free, &u.Count)
 	})
 }
+
+// ThreadByParticipant implements store.MessagingStore.
+func (s *DB) ThreadByParticipant(ctx context.Context, accountID, participantID string) (string, error) {
+	var thread string
+	err := s.queryRow(ctx, `SELECT thread_id FROM conversations WHERE account_id = ? AND participant_id = ? ORDER BY updated_at DESC LIMIT 1`,
+		accountID, participantID).Scan(&thread)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return thread, err
+}
+
+// AwaitingReply implements store.MessagingStore.
+func (s *DB) AwaitingReply(ctx context.Context, from, to time.Time) ([]store.ConversationMeta, error) {
+	return list(ctx, s, `SELECT org_id, account_id, thread_id, participant_id, last_inbound_at FROM conversations
+		WHERE last_inbound_at >= ? AND last_inbound_at < ? AND (last_outbound_at IS NULL OR last_outbound_at < last_inbound_at)
+		ORDER BY last_inbound_at LIMIT 10000`, []any{ts(from), ts(to)}, func(r *sql.Rows) (store.ConversationMeta, error) {
+		var m store.ConversationMeta
+		var in sql.NullTime
+		err := r.Scan(&m.OrgID, &m.AccountID, &m.ThreadID, &m.ParticipantID, &in)
+		m.LastInboundAt = fromNull(in)
+		return m, err
+	})
+}

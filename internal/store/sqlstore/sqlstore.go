@@ -26,16 +26,43 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 }
 
-// DB implements store.Store over database/sql.
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB implements store.Store over database/sql. Inside InTx, q is the
+// transaction; otherwise it is the pool.
 type DB struct {
 	db *sql.DB
+	q  querier
 	d  Dialect
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New wraps an open, migrated database.
-func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, d: d} }
+func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, q: db, d: d} }
+
+// InTx runs fn in one transaction: every store call made through the Store
+// fn receives, and anything fn writes through the *sql.Tx (River job
+// inserts), commits or rolls back together.
+func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error) error {
+	if _, nested := s.q.(*sql.Tx); nested {
+		return errors.New("sqlstore: nested transaction")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&DB{db: s.db, q: tx, d: s.d}, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
 
 // SQL exposes the pool, for the job queue and tests.
 func (s *DB) SQL() *sql.DB { return s.db }
@@ -64,7 +91,7 @@ func (s *DB) Rebind(q string) string {
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := s.db.ExecContext(ctx, s.Rebind(q), args...)
+	res, err := s.q.ExecContext(ctx, s.Rebind(q), args...)
 	if err != nil && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err) {
 		return nil, store.ErrConflict
 	}
@@ -89,7 +116,7 @@ func (s *DB) execOne(ctx context.Context, q string, args ...any) error {
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.Rebind(q), args...)
+	return s.q.QueryRowContext(ctx, s.Rebind(q), args...)
 }
 
 func notFound(err error) error {
@@ -139,7 +166,7 @@ func keyset(q string, args []any, p store.Page) (string, []any) {
 }
 
 func list[T any](ctx context.Context, s *DB, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	rows, err := s.db.QueryContext(ctx, s.Rebind(q), args...)
+	rows, err := s.q.QueryContext(ctx, s.Rebind(q), args...)
 	if err != nil {
 		return nil, err
 	}

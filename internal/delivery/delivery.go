@@ -1,0 +1,259 @@
+// Package delivery sends events to users' webhook endpoints on River, exactly
+// as Standard Webhooks specifies: one webhook-id per event on every attempt,
+// retries with jitter over about a day, 2xx only is success, no redirects.
+//
+// It also guards where deliveries may go: private, loopback and link-local
+// addresses are refused unless the operator allows them.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/parleyhq/parley/internal/secrets"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
+)
+
+// Args is the River job that delivers one event to one endpoint.
+type Args struct {
+	OrgID      string `json:"org_id"`
+	EventID    string `json:"event_id"`
+	EndpointID string `json:"endpoint_id"`
+}
+
+// Kind implements river.JobArgs.
+func (Args) Kind() string { return "webhook_delivery" }
+
+// InsertOpts spreads deliveries over their own queue and sets the attempt
+// budget of DESIGN §4.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: len(Schedule), Queue: Queue}
+}
+
+// Queue is the River queue deliveries run on.
+const Queue = "webhooks"
+
+// Schedule is the delay before each attempt (DESIGN §4): immediately, then
+// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — about a day in all.
+var Schedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+
+// Timeout bounds one delivery attempt.
+const Timeout = 15 * time.Second
+
+// DisableAfter is how long an endpoint may fail every delivery before it is
+// disabled and an endpoint.disabled notice recorded.
+const DisableAfter = 5 * 24 * time.Hour
+
+// Config builds a Worker.
+type Config struct {
+	Store  store.Store
+	Keys   *secrets.KeyRing
+	Logger *slog.Logger
+	// AllowPrivate lets deliveries reach loopback, private and link-local
+	// addresses (tests and the sandbox; never on a shared deployment).
+	AllowPrivate bool
+	// Notify records an endpoint.disabled notice for an organisation.
+	Notify func(ctx context.Context, orgID, endpointID, reason string) error
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Schedule replaces the retry schedule (tests compress the day into
+	// milliseconds); nil means Schedule.
+	Schedule []time.Duration
+}
+
+// Worker delivers events.
+type Worker struct {
+	river.WorkerDefaults[Args]
+	cfg    Config
+	client *http.Client
+}
+
+// NewWorker returns a delivery worker.
+func NewWorker(cfg Config) *Worker {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Schedule == nil {
+		cfg.Schedule = Schedule
+	}
+	return &Worker{cfg: cfg, client: NewClient(cfg.AllowPrivate)}
+}
+
+// NewClient is the HTTP client deliveries use: bounded, no redirects, and
+// (unless allowPrivate) refusing to connect to non-public addresses. The
+// check runs on the resolved address at connect time, so DNS tricks that
+// point a public name at a private address are caught too.
+func NewClient(allowPrivate bool) *http.Client {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return err
+			}
+			if !Public(ap.Addr()) {
+				return fmt.Errorf("%w: %s", ErrPrivateAddress, ap.Addr())
+			}
+			return nil
+		}
+	}
+	tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: Timeout}
+	return &http.Client{Transport: tr, Timeout: Timeout,
+		// Redirects are not followed (DESIGN §4): a 3xx is a failed attempt.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// ErrPrivateAddress refuses a delivery to a non-public address.
+var ErrPrivateAddress = errors.New("delivery: address is not public")
+
+// Public reports whether an address is a public unicast address.
+func Public(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast() &&
+		!a.IsMulticast() && !a.IsUnspecified() && !cgnat.Contains(a)
+}
+
+// cgnat is the shared address space (RFC 6598), private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// NextRetry implements River's per-worker retry schedule, with ±10 % jitter
+// so retries from one outage do not arrive together.
+func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
+	sched := w.cfg.Schedule
+	i := min(job.Attempt, len(sched)-1) // Attempt counts from 1; the next delay is sched[Attempt].
+	d := sched[i]
+	jitter := time.Duration(rand.Int64N(int64(d)/5+1)) - d/10
+	return w.cfg.Now().Add(d + jitter)
+}
+
+// Timeout implements river.Worker: the HTTP client has its own bound.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return Timeout + 5*time.Second }
+
+// Work makes one attempt.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	a := job.Args
+	ev, err := w.cfg.Store.GetEvent(ctx, a.OrgID, a.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	ep, err := w.cfg.Store.GetEndpoint(ctx, a.OrgID, a.EndpointID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("endpoint %s deleted", a.EndpointID))
+	}
+	if err != nil {
+		return err
+	}
+	if !ep.Enabled {
+		return river.JobCancel(fmt.Errorf("endpoint %s disabled", ep.ID))
+	}
+	keys, err := w.signingKeys(ep)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	now := w.cfg.Now()
+	start := time.Now()
+	status, derr := w.post(ctx, ep.URL, stdwebhook.Headers(keys, ev.ID, now, ev.Payload), ev.Payload)
+	att := store.Attempt{ID: store.NewID("att"), OrgID: a.OrgID, EventID: ev.ID, EndpointID: ep.ID, Attempt: job.Attempt,
+		StatusCode: status, DurationMS: int(time.Since(start).Milliseconds()), Success: derr == nil, CreatedAt: now}
+	if derr != nil {
+		att.Error = derr.Error()
+	}
+	if err := w.cfg.Store.InsertAttempt(ctx, att); err != nil {
+		w.cfg.Logger.ErrorContext(ctx, "record delivery attempt", "err", err)
+	}
+	if derr == nil {
+		if ep.FailingSince != nil {
+			_ = w.cfg.Store.SetEndpointHealth(ctx, a.OrgID, ep.ID, nil, "")
+		}
+		return nil
+	}
+	switch {
+	case status == http.StatusGone:
+		// 410: the receiver asks us to stop (DESIGN §4).
+		w.disable(ctx, ep, now, "endpoint answered 410 Gone")
+		return river.JobCancel(derr)
+	case ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= DisableAfter:
+		w.disable(ctx, ep, now, fmt.Sprintf("every delivery failed for %s", DisableAfter))
+		return river.JobCancel(derr)
+	default:
+		if err := w.cfg.Store.SetEndpointHealth(ctx, a.OrgID, ep.ID, &now, ""); err != nil {
+			w.cfg.Logger.ErrorContext(ctx, "record endpoint failure", "err", err)
+		}
+	}
+	return derr
+}
+
+func (w *Worker) disable(ctx context.Context, ep store.Endpoint, now time.Time, reason string) {
+	if err := w.cfg.Store.SetEndpointHealth(ctx, ep.OrgID, ep.ID, &now, reason); err != nil {
+		w.cfg.Logger.ErrorContext(ctx, "disable endpoint", "endpoint_id", ep.ID, "err", err)
+	}
+	if w.cfg.Notify != nil {
+		if err := w.cfg.Notify(ctx, ep.OrgID, ep.ID, reason); err != nil {
+			w.cfg.Logger.ErrorContext(ctx, "record endpoint.disabled", "endpoint_id", ep.ID, "err", err)
+		}
+	}
+}
+
+// signingKeys opens the endpoint's secret, and the previous one while a
+// rotation overlap lasts, so receivers on either secret verify.
+func (w *Worker) signingKeys(ep store.Endpoint) ([][]byte, error) {
+	open := func(sealed []byte) ([]byte, error) {
+		s, err := w.cfg.Keys.Open(sealed, []byte(ep.ID))
+		if err != nil {
+			return nil, err
+		}
+		return stdwebhook.ParseSecret(string(s))
+	}
+	cur, err := open(ep.Secret)
+	if err != nil {
+		return nil, err
+	}
+	keys := [][]byte{cur}
+	if len(ep.PreviousSecret) > 0 && ep.PreviousUntil != nil && w.cfg.Now().Before(*ep.PreviousUntil) {
+		if prev, err := open(ep.PreviousSecret); err == nil {
+			keys = append(keys, prev)
+		}
+	}
+	return keys, nil
+}
+
+// post sends the body; any non-2xx answer is an error carrying its status.
+func (w *Worker) post(ctx context.Context, url string, h http.Header, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = h
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Parley-Webhooks/1")
+	res, err := w.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return res.StatusCode, fmt.Errorf("endpoint answered %d", res.StatusCode)
+	}
+	return res.StatusCode, nil
+}

@@ -1,0 +1,377 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/secrets"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// env is a running Parley (REST at /v1, MCP at /mcp) over real loopback
+// HTTP on one storage backend, with the given platform adapters. To test
+// against an emulator, pass a Registry whose adapter points at it.
+type env struct {
+	t   *testing.T
+	srv *server.Server
+	url string
+}
+
+func newEnv(t *testing.T, b storetest.Backend, reg platform.Registry) *env {
+	t.Helper()
+	if reg == nil {
+		reg = platform.Registry{} // never the real platforms
+	}
+	return newEnvWith(t, b, config.Config{}, reg)
+}
+
+// newEnvWith runs Parley with cfg over the backend's database; nil adapters
+// means those server.New builds from cfg (the emulators' URLs, say).
+func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, reg platform.Registry) *env {
+	t.Helper()
+	key, err := secrets.GenerateKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys, cfg.AccountTimeout = b.URL, b.DataDir, key, 5*time.Second
+	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler), Adapters: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler)
+	// Mounted here as the lead mounts it in the server.
+	mux.Handle("/mcp", mcpserver.Handler(srv.Service, &mcpserver.Options{Version: "test"}))
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return &env{t: t, srv: srv, url: hs.URL}
+}
+
+// org creates an organisation and returns its API key.
+func (e *env) org(name string) string {
+	e.t.Helper()
+	_, k, err := e.srv.Service.Bootstrap(context.Background(), name, "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return k.Secret
+}
+
+func (e *env) caller(key string) service.Caller {
+	e.t.Helper()
+	c, err := e.srv.Service.Authenticate(context.Background(), "Bearer "+key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// account connects an account on p in a new brand and returns its id.
+func (e *env) account(key string, p platform.Name, nativeID string) service.Account {
+	e.t.Helper()
+	ctx, c := context.Background(), e.caller(key)
+	b, err := e.srv.Service.CreateBrand(ctx, c, service.BrandInput{Name: "Brand " + nativeID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := e.srv.Service.CreateAccount(ctx, c, service.AccountInput{BrandID: b.ID, Platform: string(p), NativeID: nativeID,
+		DisplayName: string(p) + " " + nativeID, AccessToken: "token-" + nativeID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// rest calls the REST API and returns the status and the decoded body.
+func (e *env) rest(method, path, key string) (int, map[string]any) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &body); err != nil {
+			e.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return res.StatusCode, body
+}
+
+// transport connects an MCP client session for an API key.
+type transport struct {
+	name    string
+	connect func(t *testing.T, e *env, key string) (*mcp.ClientSession, error)
+}
+
+// transports are the two ways an agent reaches Parley: Streamable HTTP to
+// /mcp (in-process backend), and stdio to `parley mcp` (remote backend
+// calling the REST API).
+var transports = []transport{
+	{"http", connectHTTP},
+	{"stdio", connectStdio},
+}
+
+type bearer struct {
+	key  string
+	next http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if b.key != "" {
+		r.Header.Set("Authorization", "Bearer "+b.key)
+	}
+	return b.next.RoundTrip(r)
+}
+
+func newClient() *mcp.Client {
+	return mcp.NewClient(&mcp.Implementation{Name: "parley-test", Version: "1"}, nil)
+}
+
+func connectHTTP(t *testing.T, e *env, key string) (*mcp.ClientSession, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tr := &mcp.StreamableClientTransport{Endpoint: e.url + "/mcp", MaxRetries: -1, DisableStandaloneSSE: true,
+		HTTPClient: &http.Client{Transport: bearer{key, http.DefaultTransport}}}
+	cs, err := newClient().Connect(ctx, tr, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, err
+}
+
+func connectStdio(t *testing.T, e *env, key string) (*mcp.ClientSession, error) {
+	t.Helper()
+	rc, err := client.New(e.url, key, client.Options{UserAgent: "parley-mcp-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two pipes stand in for the agent's pipe to `parley mcp`.
+	toServer, fromClient := io.Pipe()
+	toClient, fromServer := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := mcpserver.RunStdio(ctx, rc, toServer, fromServer, nil); err != nil {
+			t.Errorf("RunStdio: %v", err)
+		}
+		fromServer.Close()
+	}()
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ccancel()
+	cs, err := newClient().Connect(cctx, &mcp.IOTransport{Reader: toClient, Writer: fromClient}, nil)
+	t.Cleanup(func() {
+		if cs != nil {
+			cs.Close()
+		}
+		fromClient.Close()
+		cancel()
+		wg.Wait()
+	})
+	return cs, err
+}
+
+// eachEnv runs fn for every transport and storage backend, each with a
+// fresh database; fn builds its env with the adapters it needs.
+func eachEnv(t *testing.T, fn func(t *testing.T, tr transport, b storetest.Backend)) {
+	t.Helper()
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) { fn(t, tr, b) })
+		})
+	}
+}
+
+func mustConnect(t *testing.T, e *env, tr transport, key string) *mcp.ClientSession {
+	t.Helper()
+	cs, err := tr.connect(t, e, key)
+	if err != nil {
+		t.Fatalf("%s connect: %v", tr.name, err)
+	}
+	return cs
+}
+
+// call calls a tool and returns the result, failing on protocol errors.
+func call(t *testing.T, cs *mcp.ClientSession, tool string, args any) *mcp.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error: %v", tool, err)
+	}
+	return res
+}
+
+// ok asserts success and returns the structured content as generic JSON,
+// checking the text content carries the same JSON.
+func ok(t *testing.T, res *mcp.CallToolResult) map[string]any {
+	t.Helper()
+	if res.IsError {
+		t.Fatalf("tool error: %s", text(res))
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc, tc map[string]any
+	if err := json.Unmarshal(b, &sc); err != nil {
+		t.Fatalf("structured content %s: %v", b, err)
+	}
+	if err := json.Unmarshal([]byte(text(res)), &tc); err != nil {
+		t.Fatalf("text content is not JSON: %q", text(res))
+	}
+	if !jsonEqual(sc, tc) {
+		t.Fatalf("text content %s differs from structured content %s", text(res), b)
+	}
+	return sc
+}
+
+// toolErr asserts a tool error in the REST envelope and returns its detail.
+func toolErr(t *testing.T, res *mcp.CallToolResult, code string) client.ErrorDetail {
+	t.Helper()
+	if !res.IsError {
+		t.Fatalf("want tool error %s, got success: %s", code, text(res))
+	}
+	if res.StructuredContent != nil {
+		t.Errorf("error result has structured content %v", res.StructuredContent)
+	}
+	var body client.ErrorBody
+	if err := json.Unmarshal([]byte(text(res)), &body); err != nil {
+		t.Fatalf("error content is not the REST error envelope: %q", text(res))
+	}
+	if body.Error.Code != code || body.Error.Message == "" {
+		t.Fatalf("error %q (%s), want %q", body.Error.Code, body.Error.Message, code)
+	}
+	return body.Error
+}
+
+func text(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// fakeAdapter is a minimal in-memory platform for driving the tools through
+// every service path (reads, sends, refusals) before the emulators land; it
+// answers the structured errors adapters must answer.
+type fakeAdapter struct {
+	name  platform.Name
+	mu    sync.Mutex
+	convs map[string]platform.Conversation
+	sent  []platform.Outbound
+	read  []string
+	// fail makes every call fail with this error.
+	fail error
+	// templates, when non-nil, makes the adapter a TemplateLister.
+	templates []platform.TemplateInfo
+}
+
+func newFake(name platform.Name, convs ...platform.Conversation) *fakeAdapter {
+	f := &fakeAdapter{name: name, convs: map[string]platform.Conversation{}}
+	for _, c := range convs {
+		f.convs[c.ThreadID] = c
+	}
+	return f
+}
+
+func (f *fakeAdapter) ListConversations(_ context.Context, _ platform.Account, _ string, limit int) (platform.Page[platform.Conversation], error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return platform.Page[platform.Conversation]{}, f.fail
+	}
+	var out []platform.Conversation
+	for _, c := range f.convs {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LastMessageAt.After(out[j].LastMessageAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return platform.Page[platform.Conversation]{Items: out}, nil
+}
+
+func (f *fakeAdapter) GetConversation(_ context.Context, _ platform.Account, thread string) (platform.Conversation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return platform.Conversation{}, f.fail
+	}
+	c, ok := f.convs[thread]
+	if !ok {
+		return c, apierr.NotFound("conversation")
+	}
+	return c, nil
+}
+
+func (f *fakeAdapter) ListMessages(context.Context, platform.Account, string, string, int) (platform.Page[platform.Message], error) {
+	return platform.Page[platform.Message]{}, nil
+}
+
+func (f *fakeAdapter) Send(_ context.Context, _ platform.Account, _ platform.Conversation, msg platform.Outbound) (platform.Sent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return platform.Sent{}, f.fail
+	}
+	f.sent = append(f.sent, msg)
+	return platform.Sent{PlatformID: "mid." + string(rune('a'+len(f.sent))), CreatedAt: time.Now()}, nil
+}
+
+func (f *fakeAdapter) MarkRead(_ context.Context, _ platform.Account, c platform.Conversation) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.read = append(f.read, c.ThreadID)
+	return f.fail
+}
+
+func (f *fakeAdapter) sends() []platform.Outbound {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]platform.Outbound(nil), f.sent...)
+}
+
+// templateFake adds WhatsApp's template listing.
+type templateFake struct{ *fakeAdapter }
+
+func (f templateFake) ListTemplates(context.Context, platform.Account) ([]platform.TemplateInfo, error) {
+	return f.templates, nil
+}

@@ -1,0 +1,96 @@
+package mcpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"regexp"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+// MaxBodyBytes bounds one MCP request body, as REST bounds its bodies.
+const MaxBodyBytes = 1 << 20
+
+type callerKey struct{}
+
+// Handler serves MCP over Streamable HTTP for svc, to be mounted at /mcp.
+//
+// Every request needs the same `Authorization: Bearer sapi_key_…` as REST;
+// a missing, unknown or revoked key is answered 401 with the REST error
+// body before any MCP processing. The server is stateless (no
+// Mcp-Session-Id): each request is authenticated on its own and may land on
+// any replica, and answers are plain JSON rather than an event stream, which
+// no tool here needs.
+func Handler(svc *service.Service, opts *Options) http.Handler {
+	o := opts.orDefault()
+	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
+		c, ok := r.Context().Value(callerKey{}).(service.Caller)
+		if !ok {
+			return nil // unreachable: the auth wrapper always sets it
+		}
+		return NewServer(ServiceBackend{Svc: svc, Caller: c}, &o)
+	}, &mcp.StreamableHTTPOptions{
+		Stateless:           true,
+		JSONResponse:        true,
+		Logger:              o.Logger,
+		MaxRequestBodyBytes: MaxBodyBytes,
+		// The SDK's DNS-rebinding guard refuses localhost connections whose
+		// Host is not localhost, which is every request behind a reverse
+		// proxy on the same machine. It protects servers a browser can reach
+		// without credentials; every request here needs an API key that a
+		// rebinding page does not have.
+		DisableLocalhostProtection: true,
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestID(w, r)
+		c, err := svc.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			e, ok := apierr.As(err)
+			if !ok {
+				o.Logger.ErrorContext(r.Context(), "mcp authenticate", "request_id", id, "err", err)
+				e = apierr.Internal()
+			}
+			if e.Status == http.StatusUnauthorized {
+				// RFC 6750 §3: a 401 names the scheme it wants.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			}
+			writeError(w, e, id)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// requestID keeps the id REST's middleware already assigned when the
+// handler is mounted behind it, else the caller's acceptable X-Request-ID,
+// else a new one (DESIGN §1).
+func requestID(w http.ResponseWriter, r *http.Request) string {
+	if id := w.Header().Get("X-Request-ID"); id != "" {
+		return id
+	}
+	id := r.Header.Get("X-Request-ID")
+	if !requestIDPattern.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = "req_" + hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-ID", id)
+	return id
+}
+
+func writeError(w http.ResponseWriter, e *apierr.Error, requestID string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(client.ErrorBody{Error: client.ErrorDetail{Code: e.Code, Message: e.Message, Meta: e.Meta}, RequestID: requestID})
+}

@@ -1,0 +1,470 @@
+// Package mcpserver is Parley's MCP server (DESIGN §5): six tools over the
+// official Go SDK, served as Streamable HTTP at /mcp and over stdio.
+//
+// The tools are defined once against Backend, which has two implementations:
+// ServiceBackend calls the domain layer in-process for one authenticated
+// caller, and *client.Client calls a remote Parley's REST API. Either way a
+// tool answers the REST JSON shapes, and a refusal (*apierr.Error) is a tool
+// result with IsError whose text is the REST error envelope, so an agent
+// reads the same codes and meta (e.g. conversation.window_closed and the
+// options that remain) as a REST caller.
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+// Backend is what the tools need. *client.Client implements it (remote);
+// ServiceBackend implements it in-process.
+type Backend interface {
+	ListConversations(ctx context.Context, q client.ConversationQuery) (client.List[service.Conversation], error)
+	GetConversation(ctx context.Context, id string) (service.Conversation, error)
+	// SendMessage sends; in.IdempotencyKey makes it safe to retry, and the
+	// returned Message.Replayed reports a replayed first outcome.
+	SendMessage(ctx context.Context, id string, in service.SendInput) (service.Message, error)
+	MarkRead(ctx context.Context, id string) error
+	ListAccounts(ctx context.Context, q client.AccountQuery) (client.List[service.Account], error)
+	ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) ([]platform.TemplateInfo, error)
+}
+
+var _ Backend = (*client.Client)(nil)
+
+// Options tunes the MCP server.
+type Options struct {
+	// Logger receives internal errors (never shown to the agent); nil
+	// discards them.
+	Logger *slog.Logger
+	// Version is reported as the server implementation's version.
+	Version string
+}
+
+func (o *Options) orDefault() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	if out.Version == "" {
+		out.Version = "dev"
+	}
+	return out
+}
+
+// Tool names, as agents call them.
+const (
+	ToolListConversations     = "list_conversations"
+	ToolGetConversation       = "get_conversation"
+	ToolSendDM                = "send_dm"
+	ToolMarkConversationRead  = "mark_conversation_read"
+	ToolListAccounts          = "list_accounts"
+	ToolListWhatsAppTemplates = "list_whatsapp_templates"
+)
+
+const instructions = `Parley is a unified direct-message inbox for business accounts on Instagram, Facebook Messenger, WhatsApp, LinkedIn and X.
+Start with list_accounts or list_conversations. Conversation ids look like sapi_dm_…; pass them unchanged to get_conversation, send_dm and mark_conversation_read.
+Before replying, read the conversation's reply_window: if open is false, a plain reply is refused; use one of allowed_tags (a human replying within human_agent_until may use HUMAN_AGENT) or, on WhatsApp when requires_template is true, an APPROVED template from list_whatsapp_templates.
+Failed calls return {"error":{"code","message","meta"}} with the same codes as Parley's REST API; meta says what to do next. Give send_dm an idempotency_key so a retry never sends twice.`
+
+// NewServer returns an MCP server whose tools call b.
+func NewServer(b Backend, opts *Options) *mcp.Server {
+	o := opts.orDefault()
+	s := mcp.NewServer(&mcp.Implementation{Name: "parley", Title: "Parley", Version: o.Version},
+		&mcp.ServerOptions{Instructions: instructions, Logger: o.Logger, SchemaCache: schemaCache})
+	t := tools{b: b, log: o.Logger}
+	t.register(s)
+	s.AddReceivingMiddleware(t.renderErrors)
+	return s
+}
+
+// schemaCache shares the schemas inferred from the argument and result types
+// across servers: the HTTP handler builds one server per request.
+var schemaCache = mcp.NewSchemaCache()
+
+type tools struct {
+	b   Backend
+	log *slog.Logger
+}
+
+// Pages, as REST: limit 1-100 default 25 for lists across accounts.
+const (
+	defaultLimit = 25
+	maxLimit     = 100
+	maxCursor    = 8192
+)
+
+var platforms = []any{"instagram", "messenger", "whatsapp", "linkedin", "x"}
+
+// ListConversationsArgs are list_conversations' arguments.
+type ListConversationsArgs struct {
+	AccountID string `json:"account_id,omitempty" jsonschema:"only conversations of this connected account (an acct_… id from list_accounts)"`
+	Platform  string `json:"platform,omitempty" jsonschema:"only conversations on this platform"`
+	BrandID   string `json:"brand_id,omitempty" jsonschema:"only conversations of accounts in this brand (a brand_… id)"`
+	Status    string `json:"status,omitempty" jsonschema:"only conversations with this status (open)"`
+	Unread    *bool  `json:"unread,omitempty" jsonschema:"true: only conversations with unread messages; false: only fully read ones; omit for both"`
+	Limit     int    `json:"limit,omitempty" jsonschema:"page size, 1-100 (default 25)"`
+	Cursor    string `json:"cursor,omitempty" jsonschema:"pagination.next_cursor of the previous page, unchanged, to get the next page"`
+}
+
+// GetConversationArgs are get_conversation's arguments.
+type GetConversationArgs struct {
+	ID string `json:"id" jsonschema:"the conversation id (sapi_dm_…) as returned by list_conversations"`
+}
+
+// AttachmentArg is one attachment by URL.
+type AttachmentArg struct {
+	Type string `json:"type" jsonschema:"kind of media"`
+	URL  string `json:"url" jsonschema:"public absolute http(s) URL the platform downloads the media from"`
+}
+
+// TemplateArg is a WhatsApp template to send.
+type TemplateArg struct {
+	Name       string           `json:"name" jsonschema:"template name, exactly as list_whatsapp_templates shows it"`
+	Language   string           `json:"language" jsonschema:"template language code, e.g. en_US, as list_whatsapp_templates shows it"`
+	Components []map[string]any `json:"components,omitempty" jsonschema:"WhatsApp Cloud API template components filling the template's variables, e.g. [{\"type\":\"body\",\"parameters\":[{\"type\":\"text\",\"text\":\"Ada\"}]}]"`
+}
+
+// SendDMArgs are send_dm's arguments.
+type SendDMArgs struct {
+	ConversationID string         `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…) to reply in"`
+	Text           string         `json:"text,omitempty" jsonschema:"message text; required unless attachment or template is given"`
+	Attachment     *AttachmentArg `json:"attachment,omitempty" jsonschema:"one media attachment by URL"`
+	Tag            string         `json:"tag,omitempty" jsonschema:"Meta message tag, only for Instagram/Messenger replies outside the 24 h window: HUMAN_AGENT (a person replies, up to 7 days) or, Messenger only, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE, ACCOUNT_UPDATE (non-promotional). Omit for a normal reply."`
+	Template       *TemplateArg   `json:"template,omitempty" jsonschema:"WhatsApp only: an APPROVED message template (required when reply_window.requires_template is true)"`
+	Automated      bool           `json:"automated,omitempty" jsonschema:"true when the message was written by software (you, an AI agent, without a person approving it); HUMAN_AGENT is then refused"`
+	IdempotencyKey string         `json:"idempotency_key,omitempty" jsonschema:"a unique string (max 255 characters) for this message; repeating the call with the same key and arguments returns the first outcome instead of sending again"`
+}
+
+// MarkReadArgs are mark_conversation_read's arguments.
+type MarkReadArgs struct {
+	ConversationID string `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…) to mark read"`
+}
+
+// ListAccountsArgs are list_accounts' arguments.
+type ListAccountsArgs struct {
+	BrandID  string `json:"brand_id,omitempty" jsonschema:"only accounts of this brand (a brand_… id)"`
+	Platform string `json:"platform,omitempty" jsonschema:"only accounts on this platform"`
+	Status   string `json:"status,omitempty" jsonschema:"only accounts in this state; reauth_required accounts must be reconnected before use"`
+	Limit    int    `json:"limit,omitempty" jsonschema:"page size, 1-100 (default 25)"`
+	Cursor   string `json:"cursor,omitempty" jsonschema:"pagination.next_cursor of the previous page, unchanged, to get the next page"`
+}
+
+// ListTemplatesArgs are list_whatsapp_templates' arguments.
+type ListTemplatesArgs struct {
+	AccountID string `json:"account_id" jsonschema:"the WhatsApp account id (acct_…) from list_accounts"`
+	Refresh   bool   `json:"refresh,omitempty" jsonschema:"true to ask WhatsApp again instead of using the list cached for a few minutes (use after a template was just approved)"`
+}
+
+// MarkReadResult is mark_conversation_read's data (REST answers 204).
+type MarkReadResult struct {
+	ConversationID string `json:"conversation_id"`
+	Read           bool   `json:"read"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// inputSchema infers T's schema and lets the caller add what struct tags
+// cannot say (enums, bounds), so a model calls the tool right the first time.
+func inputSchema[T any](tweak func(props map[string]*jsonschema.Schema)) *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(err) // the argument types are static; a failure is a programming error
+	}
+	if tweak != nil {
+		tweak(s.Properties)
+	}
+	return s
+}
+
+func pageBounds(p map[string]*jsonschema.Schema) {
+	p["limit"].Minimum, p["limit"].Maximum, p["limit"].Default = ptr(1.0), ptr(float64(maxLimit)), json.RawMessage("25")
+	p["cursor"].MaxLength = ptr(maxCursor)
+}
+
+// schemas are built once: the HTTP handler builds a server per request, and
+// the SDK's schema cache recognises a schema by its pointer.
+var schemas = struct {
+	listConversations, getConversation, sendDM, markRead, listAccounts, listTemplates *jsonschema.Schema
+}{
+	listConversations: inputSchema[ListConversationsArgs](func(p map[string]*jsonschema.Schema) {
+		p["platform"].Enum = platforms
+		pageBounds(p)
+	}),
+	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) { p["id"].MinLength = ptr(1) }),
+	sendDM: inputSchema[SendDMArgs](func(p map[string]*jsonschema.Schema) {
+		p["conversation_id"].MinLength = ptr(1)
+		p["tag"].Enum = []any{"HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"}
+		p["attachment"].Properties["type"].Enum = []any{"image", "video", "audio", "file"}
+		p["idempotency_key"].MaxLength = ptr(255)
+	}),
+	markRead: inputSchema[MarkReadArgs](func(p map[string]*jsonschema.Schema) { p["conversation_id"].MinLength = ptr(1) }),
+	listAccounts: inputSchema[ListAccountsArgs](func(p map[string]*jsonschema.Schema) {
+		p["platform"].Enum = platforms
+		p["status"].Enum = []any{"active", "reauth_required", "disabled"}
+		pageBounds(p)
+	}),
+	listTemplates: inputSchema[ListTemplatesArgs](func(p map[string]*jsonschema.Schema) { p["account_id"].MinLength = ptr(1) }),
+}
+
+func (t tools) register(s *mcp.Server) {
+	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(true)}
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolListConversations,
+		Title: "List conversations",
+		Description: "List direct-message conversations across every connected account (Instagram, Messenger, WhatsApp, LinkedIn, X), newest first. " +
+			"Each has an id (sapi_dm_…) for get_conversation, send_dm and mark_conversation_read, the last message, unread_count and reply_window (can a reply be sent now). " +
+			"Page with pagination.next_cursor. When some accounts could not be read, meta.partial is true and meta.failures says which and why; the others are still listed.",
+		Annotations: withTitle(readOnly, "List conversations"),
+		InputSchema: schemas.listConversations,
+	}, t.listConversations)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolGetConversation,
+		Title: "Get a conversation",
+		Description: "Get one conversation by id with its reply_window: open (a plain reply may be sent now), closes_at, human_agent_until, " +
+			"allowed_tags (message tags usable now) and requires_template (WhatsApp: only an approved template may be sent). Check it before send_dm.",
+		Annotations: withTitle(readOnly, "Get a conversation"),
+		InputSchema: schemas.getConversation,
+	}, t.getConversation)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolSendDM,
+		Title: "Send a direct message",
+		Description: "Send a direct message to the customer of a conversation, on its platform, as the business. This really delivers a message and cannot be undone. " +
+			"Send text and/or one attachment, or on WhatsApp outside the 24 h window an approved template. Messaging rules are checked before anything is sent: " +
+			"when the reply window is closed the call fails with error.code conversation.window_closed and error.meta lists the options that remain (a tag or a template). " +
+			"Pass idempotency_key so a retry returns the first outcome instead of sending twice.",
+		Annotations: &mcp.ToolAnnotations{Title: "Send a direct message", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
+		InputSchema: schemas.sendDM,
+	}, t.sendDM)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:        ToolMarkConversationRead,
+		Title:       "Mark a conversation read",
+		Description: "Mark a conversation as read on its platform (the customer may see a read receipt) and reset its unread_count.",
+		Annotations: &mcp.ToolAnnotations{Title: "Mark a conversation read", IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(true)},
+		InputSchema: schemas.markRead,
+	}, t.markRead)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolListAccounts,
+		Title: "List connected accounts",
+		Description: "List the connected business accounts: id (acct_…), brand_id, platform, display_name and status. " +
+			"An account with status reauth_required must be reconnected by its owner before it can be read or used to send.",
+		Annotations: &mcp.ToolAnnotations{Title: "List connected accounts", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
+		InputSchema: schemas.listAccounts,
+	}, t.listAccounts)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolListWhatsAppTemplates,
+		Title: "List WhatsApp templates",
+		Description: "List a WhatsApp account's message templates: name, language, status, category and components. " +
+			"Only templates with status APPROVED can be sent, through send_dm's template argument; outside the 24 h customer-service window they are the only thing WhatsApp accepts.",
+		Annotations: withTitle(readOnly, "List WhatsApp templates"),
+		InputSchema: schemas.listTemplates,
+	}, t.listTemplates)
+}
+
+func withTitle(a *mcp.ToolAnnotations, title string) *mcp.ToolAnnotations {
+	c := *a
+	c.Title = title
+	return &c
+}
+
+// page validates limit and cursor exactly as REST does (the schema also
+// says so, but a client may skip schema validation).
+func page(limit int, cursor string) (int, error) {
+	if limit == 0 {
+		limit = defaultLimit
+	}
+	if limit < 1 || limit > maxLimit {
+		return 0, apierr.Invalid("limit", "limit must be an integer from 1 to %d", maxLimit).With("min", 1).With("max", maxLimit)
+	}
+	if len(cursor) > maxCursor {
+		return 0, apierr.Invalid("cursor", "cursor is too long")
+	}
+	return limit, nil
+}
+
+func (t tools) listConversations(ctx context.Context, _ *mcp.CallToolRequest, in ListConversationsArgs) (*mcp.CallToolResult, client.List[service.Conversation], error) {
+	limit, err := page(in.Limit, in.Cursor)
+	if err != nil {
+		return nil, client.List[service.Conversation]{}, err
+	}
+	l, err := t.b.ListConversations(ctx, client.ConversationQuery{AccountID: in.AccountID, Platform: in.Platform, BrandID: in.BrandID,
+		Status: in.Status, Unread: in.Unread, Limit: limit, Cursor: in.Cursor})
+	if l.Data == nil {
+		l.Data = []service.Conversation{}
+	}
+	return nil, l, err
+}
+
+func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[service.Conversation], error) {
+	c, err := t.b.GetConversation(ctx, strings.TrimSpace(in.ID))
+	return nil, client.Single[service.Conversation]{Data: c}, err
+}
+
+func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs) (*mcp.CallToolResult, client.Single[service.Message], error) {
+	si := service.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey}
+	if in.Attachment != nil {
+		si.Attachment = &platform.Attachment{Type: in.Attachment.Type, URL: in.Attachment.URL}
+	}
+	if in.Template != nil {
+		si.Template = &platform.Template{Name: in.Template.Name, Language: in.Template.Language, Components: in.Template.Components}
+	}
+	m, err := t.b.SendMessage(ctx, strings.TrimSpace(in.ConversationID), si)
+	if err != nil {
+		return nil, client.Single[service.Message]{}, err
+	}
+	res := &mcp.CallToolResult{}
+	if m.Replayed {
+		// REST says so in the Idempotent-Replayed header; MCP results have
+		// _meta for what is not part of the data.
+		res.Meta = mcp.Meta{"idempotent_replayed": true}
+	}
+	return res, client.Single[service.Message]{Data: m}, nil
+}
+
+func (t tools) markRead(ctx context.Context, _ *mcp.CallToolRequest, in MarkReadArgs) (*mcp.CallToolResult, client.Single[MarkReadResult], error) {
+	id := strings.TrimSpace(in.ConversationID)
+	if err := t.b.MarkRead(ctx, id); err != nil {
+		return nil, client.Single[MarkReadResult]{}, err
+	}
+	return nil, client.Single[MarkReadResult]{Data: MarkReadResult{ConversationID: id, Read: true}}, nil
+}
+
+func (t tools) listAccounts(ctx context.Context, _ *mcp.CallToolRequest, in ListAccountsArgs) (*mcp.CallToolResult, client.List[service.Account], error) {
+	limit, err := page(in.Limit, in.Cursor)
+	if err != nil {
+		return nil, client.List[service.Account]{}, err
+	}
+	l, err := t.b.ListAccounts(ctx, client.AccountQuery{BrandID: in.BrandID, Platform: in.Platform, Status: in.Status, Limit: limit, Cursor: in.Cursor})
+	if l.Data == nil {
+		l.Data = []service.Account{}
+	}
+	return nil, l, err
+}
+
+func (t tools) listTemplates(ctx context.Context, _ *mcp.CallToolRequest, in ListTemplatesArgs) (*mcp.CallToolResult, client.List[platform.TemplateInfo], error) {
+	list, err := t.b.ListWhatsAppTemplates(ctx, strings.TrimSpace(in.AccountID), in.Refresh)
+	if list == nil {
+		list = []platform.TemplateInfo{}
+	}
+	return nil, client.List[platform.TemplateInfo]{Data: list, Pagination: client.Pagination{Limit: len(list)}}, err
+}
+
+// renderErrors turns every failed tools/call into the REST error envelope:
+// a domain refusal keeps its code and meta, an argument the SDK's schema
+// validation rejected becomes a validation.* error naming the field, and
+// anything else is system.internal (the cause is logged, never shown).
+// Error results carry no structuredContent: it would have to match the
+// tool's output schema, which describes success.
+func (t tools) renderErrors(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		r, ok := res.(*mcp.CallToolResult)
+		if method != "tools/call" || err != nil || !ok || r == nil || !r.IsError {
+			return res, err
+		}
+		name := ""
+		if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
+			name = p.Name
+		}
+		body := t.errorBody(ctx, name, r.GetError(), textOf(r))
+		b, _ := json.Marshal(body)
+		out := &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}}
+		out.SetError(r.GetError())
+		return out, nil
+	}
+}
+
+func textOf(r *mcp.CallToolResult) string {
+	for _, c := range r.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			return tc.Text
+		}
+	}
+	return ""
+}
+
+var (
+	// jsonschema-go nests one "validating /properties/<path>: " per level,
+	// ending with the innermost failure.
+	schemaLevel   = regexp.MustCompile(`^validating (/properties/[^:]+): `)
+	schemaMissing = regexp.MustCompile(`^required: missing properties: \["([^"]+)"`)
+	schemaExtra   = regexp.MustCompile(`unexpected additional properties \["([^"]+)"`)
+)
+
+// schemaError maps the SDK's argument validation failure to REST's codes:
+// validation.required, validation.unknown_field or validation.invalid_field
+// with the dotted field name (attachment.type), as REST names body fields.
+func schemaError(tool, text string) client.ErrorDetail {
+	rest := strings.TrimPrefix(text, `validating "arguments": `)
+	rest = strings.TrimPrefix(rest, "validating root: ")
+	var path []string
+	for m := schemaLevel.FindStringSubmatch(rest); m != nil; m = schemaLevel.FindStringSubmatch(rest) {
+		path = strings.Split(strings.TrimPrefix(m[1], "/properties/"), "/properties/")
+		rest = rest[len(m[0]):]
+	}
+	code := "validation.invalid_field"
+	if m := schemaMissing.FindStringSubmatch(rest); m != nil {
+		code, path = "validation.required", append(path, m[1])
+	} else if m := schemaExtra.FindStringSubmatch(rest); m != nil {
+		code, path = "validation.unknown_field", append(path, m[1])
+	}
+	d := client.ErrorDetail{Code: code, Meta: map[string]any{"tool": tool}}
+	if len(path) == 0 {
+		d.Code = "validation.invalid_arguments"
+		d.Message = "the arguments do not match the tool's input schema: " + rest
+		return d
+	}
+	field := strings.Join(path, ".")
+	d.Meta["field"] = field
+	d.Message = fmt.Sprintf("argument %s: %s (see the tool's input schema)", field, rest)
+	return d
+}
+
+func (t tools) errorBody(ctx context.Context, tool string, err error, text string) client.ErrorBody {
+	var body client.ErrorBody
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		body.RequestID = ce.RequestID
+	}
+	if e, ok := apierr.As(err); ok {
+		body.Error = client.ErrorDetail{Code: e.Code, Message: e.Message, Meta: e.Meta}
+		return body
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		body.Error = client.ErrorDetail{Code: "system.timeout", Message: "the request took too long; try again"}
+		return body
+	case strings.HasPrefix(text, `validating "arguments"`):
+		// The SDK refused the arguments before the tool ran.
+		body.Error = schemaError(tool, text)
+		return body
+	case strings.HasPrefix(text, "unmarshaling") || strings.HasPrefix(text, "json: "):
+		body.Error = client.ErrorDetail{Code: "validation.invalid_arguments", Message: "the arguments could not be read: " + text,
+			Meta: map[string]any{"tool": tool}}
+		return body
+	}
+	t.log.ErrorContext(ctx, "mcp tool failed", "tool", tool, "err", err)
+	e := apierr.Internal()
+	body.Error = client.ErrorDetail{Code: e.Code, Message: e.Message}
+	return body
+}

@@ -1,0 +1,74 @@
+package mcpserver_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// tsDir holds the TypeScript SDK harness (package.json, lock file, script).
+const tsDir = "../../test/mcp-ts"
+
+// TestTypeScriptSDK drives a running Parley's /mcp with the official
+// TypeScript SDK (@modelcontextprotocol/sdk), the client most agents embed.
+// It needs node and npm; without them it skips, except under CI=true.
+func TestTypeScriptSDK(t *testing.T) {
+	node, nerr := exec.LookPath("node")
+	npm, merr := exec.LookPath("npm")
+	if nerr != nil || merr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but node or npm is missing: install Node.js 18+ to run the TypeScript MCP client test")
+		}
+		t.Skip("node and npm are needed for the TypeScript MCP client test")
+	}
+	dir, err := filepath.Abs(tsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
+		// npm ci installs exactly the committed lock file.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci: %v\n%s", err, out)
+		}
+	}
+
+	now := time.Now()
+	ig := newFake(platform.Instagram, platform.Conversation{ThreadID: "t_closed", ParticipantID: "u1", ParticipantName: "Ada",
+		LastMessage: "hello?", LastMessageAt: now.Add(-10 * 24 * time.Hour), LastInboundAt: now.Add(-10 * 24 * time.Hour)})
+	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()}, platform.Registry{platform.Instagram: ig})
+	key := e.org("A")
+	acct := e.account(key, platform.Instagram, "1784")
+	e.account(key, platform.LinkedIn, "urn:li:organization:1")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "mcp.test.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"PARLEY_URL="+e.url,
+		"PARLEY_API_KEY="+key,
+		"PARLEY_EXPECT_ACCOUNTS="+strconv.Itoa(2),
+		"PARLEY_CLOSED_CONVERSATION_ID="+convid.Encode(acct.ID, "t_closed"),
+		"NO_COLOR=1",
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	if len(ig.sends()) != 0 {
+		t.Errorf("a refused send reached the platform: %+v", ig.sends())
+	}
+}

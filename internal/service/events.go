@@ -1,0 +1,379 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/delivery"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
+)
+
+// Event types delivered to users' endpoints (DESIGN §4).
+const (
+	EventMessageReceived  = "message.received"
+	EventMessageSent      = "message.sent"
+	EventMessageDelivered = "message.delivered"
+	EventMessageRead      = "message.read"
+	EventMessageFailed    = "message.failed"
+	EventAccountDisconn   = "account.disconnected"
+	EventWindowClosing    = "conversation.window_closing"
+	EventEndpointDisabled = "endpoint.disabled"
+	EventWebhookTest      = "webhook.test"
+)
+
+// EventTypes are the types an endpoint may filter on.
+var EventTypes = []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
+	EventAccountDisconn, EventWindowClosing, EventEndpointDisabled}
+
+// Enqueuer inserts River jobs inside a transaction (the River client).
+type Enqueuer interface {
+	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// EventView is an event as delivered and as listed.
+type EventView struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp time.Time       `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// publish records an event once (by dedupeKey) and, in the same transaction,
+// enqueues a delivery to each enabled endpoint that wants it. only, when set,
+// restricts delivery to one endpoint.
+func (s *Service) publish(ctx context.Context, st store.Store, tx *sql.Tx, orgID, typ, dedupeKey string, data any, only string) (store.Event, bool, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return store.Event{}, false, err
+	}
+	now := s.now().UTC()
+	ev := store.Event{ID: store.NewID("evt"), OrgID: orgID, Type: typ, DedupeKey: dedupeKey, CreatedAt: now}
+	if ev.Payload, err = json.Marshal(EventView{ID: ev.ID, Type: typ, Timestamp: now, Data: raw}); err != nil {
+		return ev, false, err
+	}
+	fresh, err := st.InsertEvent(ctx, ev)
+	if err != nil || !fresh {
+		return ev, false, err
+	}
+	return ev, true, s.enqueue(ctx, st, tx, ev, only)
+}
+
+func (s *Service) enqueue(ctx context.Context, st store.Store, tx *sql.Tx, ev store.Event, only string) error {
+	if s.jobs == nil {
+		return nil
+	}
+	eps, err := st.EnabledEndpoints(ctx, ev.OrgID)
+	if err != nil {
+		return err
+	}
+	var params []river.InsertManyParams
+	for _, ep := range eps {
+		if only != "" && ep.ID != only {
+			continue
+		}
+		if only == "" && len(ep.EventTypes) > 0 && !slices.Contains(ep.EventTypes, ev.Type) {
+			continue
+		}
+		params = append(params, river.InsertManyParams{Args: delivery.Args{OrgID: ev.OrgID, EventID: ev.ID, EndpointID: ep.ID}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	_, err = s.jobs.InsertManyTx(ctx, tx, params)
+	return err
+}
+
+// Publish records and enqueues an event in its own transaction. Errors are
+// logged by callers that have already done what the event reports.
+func (s *Service) Publish(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
+		_, _, err := s.publish(ctx, st, tx, orgID, typ, dedupeKey, data, "")
+		return err
+	})
+}
+
+// WebhookEndpoint is the public shape of an endpoint. Secret is set only when
+// it is created or rotated.
+type WebhookEndpoint struct {
+	ID             string     `json:"id"`
+	URL            string     `json:"url"`
+	Description    string     `json:"description"`
+	Events         []string   `json:"events"`
+	Enabled        bool       `json:"enabled"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	FailingSince   *time.Time `json:"failing_since"`
+	Secret         string     `json:"secret,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+func endpointView(e store.Endpoint) WebhookEndpoint {
+	ev := e.EventTypes
+	if ev == nil {
+		ev = []string{}
+	}
+	return WebhookEndpoint{ID: e.ID, URL: e.URL, Description: e.Description, Events: ev, Enabled: e.Enabled,
+		DisabledReason: e.DisabledReason, FailingSince: e.FailingSince, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+// WebhookInput creates or updates an endpoint.
+type WebhookInput struct {
+	URL         *string   `json:"url,omitempty" jsonschema:"where events are POSTed (https; http only for loopback when allowed)"`
+	Events      *[]string `json:"events,omitempty" jsonschema:"event types to deliver; empty or absent for all"`
+	Description *string   `json:"description,omitempty" jsonschema:"a note for humans"`
+	Enabled     *bool     `json:"enabled,omitempty" jsonschema:"false pauses deliveries; true re-enables a disabled endpoint"`
+}
+
+// checkURL validates an endpoint URL. Literal non-public addresses are
+// refused here; names are checked again at connect time by delivery.
+func (s *Service) checkURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || len(raw) > 2048 {
+		return "", apierr.Invalid("url", "url must be an absolute http(s) URL without credentials")
+	}
+	if s.allowPrivate {
+		return u.String(), nil
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return "", apierr.Invalid("url", "url resolves to a loopback address; the operator has not allowed private addresses").With("reason", "private_address")
+	}
+	if a, err := netip.ParseAddr(host); err == nil && !delivery.Public(a) {
+		return "", apierr.Invalid("url", "url is a private, loopback or link-local address; the operator has not allowed them").With("reason", "private_address")
+	}
+	if u.Scheme != "https" {
+		return "", apierr.Invalid("url", "url must use https")
+	}
+	return u.String(), nil
+}
+
+func checkEventTypes(types []string) error {
+	for _, t := range types {
+		if !slices.Contains(EventTypes, t) {
+			return apierr.Invalid("events", "unknown event type %q", t).With("allowed", EventTypes)
+		}
+	}
+	return nil
+}
+
+func (s *Service) sealSecret(id string) (plain string, sealed []byte, err error) {
+	if plain, err = stdwebhook.NewSecret(); err != nil {
+		return "", nil, err
+	}
+	sealed, err = s.keys.Seal([]byte(plain), []byte(id))
+	return plain, sealed, err
+}
+
+// CreateWebhook adds an endpoint; its whsec_ secret is in this answer only.
+func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) (WebhookEndpoint, error) {
+	if in.URL == nil {
+		return WebhookEndpoint{}, apierr.Required("url")
+	}
+	u, err := s.checkURL(*in.URL)
+	if err != nil {
+		return WebhookEndpoint{}, err
+	}
+	now := s.now()
+	ep := store.Endpoint{ID: store.NewID("whep"), OrgID: c.OrgID, URL: u, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if in.Events != nil {
+		if err := checkEventTypes(*in.Events); err != nil {
+			return WebhookEndpoint{}, err
+		}
+		ep.EventTypes = *in.Events
+	}
+	if in.Description != nil {
+		ep.Description = strings.TrimSpace(*in.Description)
+	}
+	secret, sealed, err := s.sealSecret(ep.ID)
+	if err != nil {
+		return WebhookEndpoint{}, err
+	}
+	ep.Secret = sealed
+	if err := s.store.CreateEndpoint(ctx, ep); err != nil {
+		return WebhookEndpoint{}, err
+	}
+	v := endpointView(ep)
+	v.Secret = secret
+	return v, nil
+}
+
+// GetWebhook reads one endpoint.
+func (s *Service) GetWebhook(ctx context.Context, c Caller, id string) (WebhookEndpoint, error) {
+	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
+	return endpointView(ep), storeErr(err, "webhook")
+}
+
+// ListWebhooks pages through endpoints.
+func (s *Service) ListWebhooks(ctx context.Context, c Caller, p PageRequest) (List[WebhookEndpoint], error) {
+	rows, err := s.store.ListEndpoints(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
+	if err != nil {
+		return List[WebhookEndpoint]{}, err
+	}
+	return idPage(rows, p.Limit, func(e store.Endpoint) string { return e.ID }, endpointView), nil
+}
+
+// UpdateWebhook changes an endpoint; enabling clears a disabled state.
+func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in WebhookInput) (WebhookEndpoint, error) {
+	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
+	if err != nil {
+		return WebhookEndpoint{}, storeErr(err, "webhook")
+	}
+	if in.URL != nil {
+		if ep.URL, err = s.checkURL(*in.URL); err != nil {
+			return WebhookEndpoint{}, err
+		}
+	}
+	if in.Events != nil {
+		if err := checkEventTypes(*in.Events); err != nil {
+			return WebhookEndpoint{}, err
+		}
+		ep.EventTypes = *in.Events
+	}
+	if in.Description != nil {
+		ep.Description = strings.TrimSpace(*in.Description)
+	}
+	if in.Enabled != nil {
+		ep.Enabled = *in.Enabled
+		if ep.Enabled {
+			ep.DisabledReason, ep.FailingSince = "", nil
+		} else if ep.DisabledReason == "" {
+			ep.DisabledReason = "disabled by the user"
+		}
+	}
+	ep.UpdatedAt = s.now()
+	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+		return WebhookEndpoint{}, storeErr(err, "webhook")
+	}
+	return endpointView(ep), nil
+}
+
+// DeleteWebhook removes an endpoint; pending deliveries to it are dropped.
+func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) error {
+	return storeErr(s.store.DeleteEndpoint(ctx, c.OrgID, id), "webhook")
+}
+
+// RotationOverlap is how long the previous secret keeps signing after a
+// rotation, so receivers can switch without dropping deliveries.
+const RotationOverlap = 24 * time.Hour
+
+// RotateWebhookSecret issues a new secret; both sign until the overlap ends.
+func (s *Service) RotateWebhookSecret(ctx context.Context, c Caller, id string) (WebhookEndpoint, error) {
+	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
+	if err != nil {
+		return WebhookEndpoint{}, storeErr(err, "webhook")
+	}
+	secret, sealed, err := s.sealSecret(ep.ID)
+	if err != nil {
+		return WebhookEndpoint{}, err
+	}
+	until := s.now().Add(RotationOverlap)
+	ep.PreviousSecret, ep.PreviousUntil, ep.Secret, ep.UpdatedAt = ep.Secret, &until, sealed, s.now()
+	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+		return WebhookEndpoint{}, storeErr(err, "webhook")
+	}
+	v := endpointView(ep)
+	v.Secret = secret
+	return v, nil
+}
+
+// TestWebhook sends a webhook.test event to one endpoint.
+func (s *Service) TestWebhook(ctx context.Context, c Caller, id string) (EventView, error) {
+	if _, err := s.store.GetEndpoint(ctx, c.OrgID, id); err != nil {
+		return EventView{}, storeErr(err, "webhook")
+	}
+	var ev store.Event
+	err := s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
+		var err error
+		ev, _, err = s.publish(ctx, st, tx, c.OrgID, EventWebhookTest, store.NewID("test"),
+			map[string]any{"endpoint_id": id, "message": "Parley test event"}, id)
+		return err
+	})
+	if err != nil {
+		return EventView{}, err
+	}
+	return eventView(ev), nil
+}
+
+func eventView(e store.Event) EventView {
+	var v EventView
+	if json.Unmarshal(e.Payload, &v) != nil {
+		v = EventView{ID: e.ID, Type: e.Type, Timestamp: e.CreatedAt}
+	}
+	return v
+}
+
+// ListEvents pages through the organisation's events, oldest first.
+func (s *Service) ListEvents(ctx context.Context, c Caller, p PageRequest) (List[EventView], error) {
+	rows, err := s.store.ListEvents(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
+	if err != nil {
+		return List[EventView]{}, err
+	}
+	return idPage(rows, p.Limit, func(e store.Event) string { return e.ID }, eventView), nil
+}
+
+// GetEvent reads one event.
+func (s *Service) GetEvent(ctx context.Context, c Caller, id string) (EventView, error) {
+	e, err := s.store.GetEvent(ctx, c.OrgID, id)
+	return eventView(e), storeErr(err, "event")
+}
+
+// ListAttempts lists delivery attempts of an event or to an endpoint.
+func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointID string, p PageRequest) (List[store.Attempt], error) {
+	if eventID != "" {
+		if _, err := s.store.GetEvent(ctx, c.OrgID, eventID); err != nil {
+			return List[store.Attempt]{}, storeErr(err, "event")
+		}
+	}
+	if endpointID != "" {
+		if _, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID); err != nil {
+			return List[store.Attempt]{}, storeErr(err, "webhook")
+		}
+	}
+	rows, err := s.store.ListAttempts(ctx, c.OrgID, eventID, endpointID, store.Page{After: p.Cursor, Limit: p.Limit})
+	if err != nil {
+		return List[store.Attempt]{}, err
+	}
+	return idPage(rows, p.Limit, func(a store.Attempt) string { return a.ID }, func(a store.Attempt) store.Attempt { return a }), nil
+}
+
+// ReplayEvent delivers an event again (with its original webhook-id) to every
+// matching enabled endpoint, or to one.
+func (s *Service) ReplayEvent(ctx context.Context, c Caller, id, endpointID string) error {
+	ev, err := s.store.GetEvent(ctx, c.OrgID, id)
+	if err != nil {
+		return storeErr(err, "event")
+	}
+	if endpointID != "" {
+		ep, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID)
+		if err != nil {
+			return storeErr(err, "webhook")
+		}
+		if !ep.Enabled {
+			return apierr.New(http.StatusConflict, "resource.disabled", "the endpoint is disabled; enable it first").With("resource", "webhook")
+		}
+	}
+	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error { return s.enqueue(ctx, st, tx, ev, endpointID) })
+}
+
+// NotifyEndpointDisabled records the endpoint.disabled notice.
+func (s *Service) NotifyEndpointDisabled(ctx context.Context, orgID, endpointID, reason string) error {
+	err := s.Publish(ctx, orgID, EventEndpointDisabled, "endpoint.disabled:"+endpointID+":"+s.now().UTC().Format(time.RFC3339),
+		map[string]any{"endpoint_id": endpointID, "reason": reason})
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

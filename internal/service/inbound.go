@@ -1,0 +1,158 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// MessageEvent is the data of message.* events.
+type MessageEvent struct {
+	AccountID      string   `json:"account_id"`
+	Platform       string   `json:"platform"`
+	ConversationID string   `json:"conversation_id"`
+	Message        *Message `json:"message,omitempty"`
+	// MessageID names the message a status refers to.
+	MessageID string `json:"message_id,omitempty"`
+	Status    string `json:"status,omitempty"`
+	// Pricing is WhatsApp's category and billability, when it reports them.
+	PricingCategory string `json:"pricing_category,omitempty"`
+	Billable        *bool  `json:"billable,omitempty"`
+	ErrorCode       int    `json:"error_code,omitempty"`
+	ErrorTitle      string `json:"error_title,omitempty"`
+}
+
+// Ingest records normalised webhook events durably. For each account
+// connected to the event's native id (in any organisation), the event is
+// de-duplicated, the conversation metadata updated (and, for WhatsApp, the
+// message journalled) and its deliveries enqueued, all in one transaction.
+// When Ingest returns nil everything is durable; an error asks the platform
+// to retry.
+func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) error {
+	for _, ev := range events {
+		accounts, err := s.store.AccountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
+		if err != nil {
+			return err
+		}
+		if len(accounts) == 0 {
+			s.log.InfoContext(ctx, "inbound event for an account no organisation connected", "platform", ev.Platform, "native_id", ev.AccountNativeID)
+			continue
+		}
+		for _, a := range accounts {
+			if err := s.ingestOne(ctx, a, ev); err != nil {
+				return fmt.Errorf("ingest %s event for %s: %w", ev.Kind, a.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// threadOf finds the native thread of an event.
+func (s *Service) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
+	if ev.ThreadID != "" {
+		return ev.ThreadID, nil
+	}
+	if ev.ParticipantID == "" {
+		return "", nil
+	}
+	thread, err := s.store.ThreadByParticipant(ctx, a.ID, ev.ParticipantID)
+	if err != nil || thread != "" {
+		return thread, err
+	}
+	h, err := s.prepare(a)
+	if err != nil {
+		return "", err
+	}
+	r, ok := h.adapter.(platform.ThreadResolver)
+	if !ok {
+		return ev.ParticipantID, nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	thread, err = r.ResolveThread(rctx, h.acct, ev.ParticipantID)
+	if err != nil {
+		return "", s.platformErr(ctx, h, err)
+	}
+	return thread, nil
+}
+
+func (s *Service) ingestOne(ctx context.Context, a store.Account, ev platform.InboundEvent) error {
+	thread, err := s.threadOf(ctx, a, ev)
+	if err != nil {
+		if e, ok := apierr.As(err); ok && (e.Status == http.StatusConflict || e.Status == http.StatusNotImplemented) {
+			// A disconnected account: nothing to resolve against; drop it.
+			s.log.WarnContext(ctx, "inbound event for an unusable account", "account_id", a.ID, "code", e.Code)
+			return nil
+		}
+		return err
+	}
+	if thread == "" {
+		return nil
+	}
+	conv := convid.Encode(a.ID, thread)
+	data := MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
+		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle}
+	at := ev.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
+		switch ev.Kind {
+		case platform.EventMessage:
+			m := ev.Message
+			if m.CreatedAt.IsZero() {
+				m.CreatedAt = at
+			}
+			m.Direction = "incoming"
+			mv := messageView(conv, m)
+			data.Message, data.MessageID = &mv, m.PlatformID
+			_, fresh, err := s.publish(ctx, st, tx, a.OrgID, EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
+			if err != nil || !fresh {
+				return err // a platform retry: already recorded
+			}
+			if platform.Name(a.Platform) == platform.WhatsApp && s.journal != nil {
+				if _, err := s.journal.record(ctx, st, a.ID, thread, m); err != nil {
+					return err
+				}
+			}
+			var referral time.Time
+			if ev.Referral {
+				referral = m.CreatedAt
+			}
+			return st.NoteInbound(ctx, store.ConversationMeta{OrgID: a.OrgID, AccountID: a.ID, ThreadID: thread,
+				ParticipantID: ev.ParticipantID, LastInboundAt: m.CreatedAt, ReferralAt: referral}, 1)
+		case platform.EventEcho:
+			m := ev.Message
+			if m.CreatedAt.IsZero() {
+				m.CreatedAt = at
+			}
+			m.Direction = "outgoing"
+			mv := messageView(conv, m)
+			data.Message, data.MessageID = &mv, m.PlatformID
+			// Shares its key with sends made through Parley: one event per message.
+			if _, _, err := s.publish(ctx, st, tx, a.OrgID, EventMessageSent, "sent:"+a.ID+":"+m.PlatformID, data, ""); err != nil {
+				return err
+			}
+			return st.NoteOutbound(ctx, a.OrgID, a.ID, thread, m.CreatedAt, false)
+		case platform.EventDelivered, platform.EventRead, platform.EventFailed:
+			typ := map[string]string{platform.EventDelivered: EventMessageDelivered, platform.EventRead: EventMessageRead,
+				platform.EventFailed: EventMessageFailed}[ev.Kind]
+			data.Status = ev.Kind
+			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" {
+				if err := st.SetJournalStatus(ctx, a.ID, ev.MessageID, ev.Kind); err != nil {
+					return err
+				}
+			}
+			_, _, err := s.publish(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
+			return err
+		}
+		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
+	})
+}

@@ -1,0 +1,106 @@
+// Drives a running Parley's /mcp endpoint with the official TypeScript MCP
+// SDK, as a Node agent would. internal/mcpserver's TestTypeScriptSDK starts
+// the server and runs this with:
+//   PARLEY_URL                     base URL of the server (http://127.0.0.1:port)
+//   PARLEY_API_KEY                 an API key (sapi_key_…)
+//   PARLEY_EXPECT_ACCOUNTS         how many accounts list_accounts must return
+//   PARLEY_CLOSED_CONVERSATION_ID  a conversation whose reply window is closed
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const base = process.env.PARLEY_URL;
+const key = process.env.PARLEY_API_KEY;
+assert.ok(base && key, 'set PARLEY_URL and PARLEY_API_KEY');
+const endpoint = new URL('/mcp', base);
+
+function connect(headers) {
+  const client = new Client({ name: 'parley-ts-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers } });
+  return client.connect(transport).then(() => client);
+}
+
+// errorOf reads the REST error envelope a refused tool call carries.
+function errorOf(result) {
+  assert.equal(result.isError, true, `expected a tool error, got ${JSON.stringify(result)}`);
+  const text = result.content.find((c) => c.type === 'text');
+  assert.ok(text, 'a tool error carries a text block');
+  const body = JSON.parse(text.text);
+  assert.ok(body.error && body.error.code && body.error.message, `not the REST error envelope: ${text.text}`);
+  return body.error;
+}
+
+let client;
+before(async () => {
+  client = await connect({ Authorization: `Bearer ${key}` });
+});
+after(async () => {
+  await client?.close();
+});
+
+test('lists the six tools with schemas and annotations', async () => {
+  const { tools } = await client.listTools();
+  const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+  for (const name of ['list_conversations', 'get_conversation', 'send_dm', 'mark_conversation_read', 'list_accounts', 'list_whatsapp_templates']) {
+    const tool = byName[name];
+    assert.ok(tool, `missing tool ${name}`);
+    assert.equal(tool.inputSchema.type, 'object');
+    assert.ok(tool.description.length > 40, `${name} needs a description`);
+    assert.ok(tool.outputSchema, `${name} has no output schema`);
+  }
+  assert.equal(byName.send_dm.annotations.destructiveHint, true);
+  assert.equal(byName.send_dm.annotations.openWorldHint, true);
+  assert.equal(byName.list_accounts.annotations.readOnlyHint, true);
+  assert.deepEqual(byName.send_dm.inputSchema.required, ['conversation_id']);
+});
+
+test('list_accounts answers the REST list envelope', async () => {
+  // The SDK validates structuredContent against the tool's output schema.
+  const result = await client.callTool({ name: 'list_accounts', arguments: {} });
+  assert.ok(!result.isError, JSON.stringify(result));
+  const { data, pagination } = result.structuredContent;
+  assert.equal(data.length, Number(process.env.PARLEY_EXPECT_ACCOUNTS ?? data.length));
+  assert.equal(pagination.has_more, false);
+  assert.equal(pagination.next_cursor, null);
+  for (const a of data) {
+    assert.match(a.id, /^acct_/);
+    assert.ok(a.platform);
+  }
+  assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent);
+});
+
+test('a send outside the reply window is refused with the options left', { skip: !process.env.PARLEY_CLOSED_CONVERSATION_ID }, async () => {
+  const result = await client.callTool({
+    name: 'send_dm',
+    arguments: { conversation_id: process.env.PARLEY_CLOSED_CONVERSATION_ID, text: 'Are you still there?', automated: true },
+  });
+  const err = errorOf(result);
+  assert.equal(err.code, 'conversation.window_closed');
+  assert.ok(Array.isArray(err.meta.options) && err.meta.options.length > 0, JSON.stringify(err));
+  assert.equal(result.structuredContent, undefined);
+});
+
+test('an unknown conversation is resource.not_found', async () => {
+  const err = errorOf(await client.callTool({ name: 'get_conversation', arguments: { id: 'sapi_dm_doesnotexist' } }));
+  assert.equal(err.code, 'resource.not_found');
+});
+
+test('arguments outside the schema are a validation error naming the field', async () => {
+  const err = errorOf(await client.callTool({ name: 'list_conversations', arguments: { limit: 1000 } }));
+  assert.equal(err.code, 'validation.invalid_field');
+  assert.equal(err.meta.field, 'limit');
+});
+
+test('no API key is refused before MCP', async () => {
+  await assert.rejects(connect({}), (e) => /401|auth\.missing_key|Unauthorized/i.test(String(e)));
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  assert.equal(res.status, 401);
+  const body = await res.json();
+  assert.equal(body.error.code, 'auth.missing_key');
+  assert.equal(body.request_id, res.headers.get('x-request-id'));
+});
