@@ -42,23 +42,19 @@ func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, adapters p
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvWithKeys(t, b, cfg, key)
-	if adapters != nil {
-		e.srv.Close()
-		return newEnvFull(t, b, cfg, key, adapters)
-	}
-	return e
+	return newEnvFull(t, b, cfg, key, server.Options{Adapters: adapters})
 }
 
 func newEnvWithKeys(t *testing.T, b storetest.Backend, cfg config.Config, keys string) *env {
 	t.Helper()
-	return newEnvFull(t, b, cfg, keys, nil)
+	return newEnvFull(t, b, cfg, keys, server.Options{})
 }
 
-func newEnvFull(t *testing.T, b storetest.Backend, cfg config.Config, key string, adapters platform.Registry) *env {
+func newEnvFull(t *testing.T, b storetest.Backend, cfg config.Config, key string, opts server.Options) *env {
 	t.Helper()
 	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys = b.URL, b.DataDir, key
-	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler), Adapters: adapters})
+	opts.Logger = slog.New(slog.DiscardHandler)
+	srv, err := server.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

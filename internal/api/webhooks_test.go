@@ -1,0 +1,254 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/sandbox"
+	"github.com/parleyhq/parley/internal/secrets"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/jsverify"
+)
+
+// receiver is a user's webhook endpoint: it records every delivery and
+// answers with the next scripted status (200 once the script runs out).
+type receiver struct {
+	mu         sync.Mutex
+	script     []int
+	deliveries []delivered
+	srv        *httptest.Server
+}
+
+type delivered struct {
+	headers map[string]string
+	body    string
+	status  int
+}
+
+func newReceiver(t *testing.T, script ...int) *receiver {
+	t.Helper()
+	r := &receiver{script: script}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		status := http.StatusOK
+		if len(r.script) > 0 {
+			status, r.script = r.script[0], r.script[1:]
+		}
+		h := map[string]string{}
+		for _, k := range []string{"webhook-id", "webhook-timestamp", "webhook-signature"} {
+			h[k] = req.Header.Get(k)
+		}
+		r.deliveries = append(r.deliveries, delivered{headers: h, body: string(b), status: status})
+		r.mu.Unlock()
+		if status == http.StatusFound {
+			http.Redirect(w, req, "/elsewhere", status)
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) wait(t *testing.T, n int) []delivered {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		got := append([]delivered(nil), r.deliveries...)
+		r.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("receiver got %d deliveries, want %d", len(r.deliveries), n)
+	return nil
+}
+
+// newDeliveringEnv runs Parley with its job workers started, loopback
+// endpoints allowed and the day-long retry schedule compressed.
+func newDeliveringEnv(t *testing.T, b storetest.Backend) *liveEnv {
+	t.Helper()
+	emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	cfg := config.Config{AllowPrivateWebhooks: true}
+	emu.Configure(&cfg)
+	key, _ := secrets.GenerateKey(t0())
+	e := newEnvFull(t, b, cfg, key, server.Options{PollInterval: 20 * time.Millisecond,
+		RetrySchedule: []time.Duration{0, 30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond,
+			30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond}})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := e.srv.Jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		_ = e.srv.Jobs.Stop(stop)
+		cancel()
+	})
+	org, apiKey, err := e.srv.Service.Bootstrap(context.Background(), "Hooks", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := service.Caller{OrgID: org.ID}
+	brand, _ := e.srv.Service.CreateBrand(context.Background(), c, service.BrandInput{Name: "b"})
+	seeded, err := emu.Seed(context.Background(), e.srv.Service, c, brand.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &liveEnv{env: e, emu: emu, key: apiKey.Secret, seeded: seeded}
+}
+
+func TestWebhookDeliveryStandardWebhooks(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		l := newDeliveringEnv(t, b)
+		rcv := newReceiver(t, 500, 503) // two failures, then success
+		cr := l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": rcv.srv.URL + "/hook", "events": []string{"message.sent"}})
+		expect(t, cr, 201, "")
+		ep := cr.data(t)
+		secret := ep["secret"].(string)
+		if !strings.HasPrefix(secret, "whsec_") {
+			t.Fatalf("secret %q", secret)
+		}
+		if g := l.do("GET", "/v1/webhooks/"+ep["id"].(string), l.key, nil); strings.Contains(string(g.raw), secret) {
+			t.Fatal("secret shown again after creation")
+		}
+
+		expect(t, l.do("POST", "/v1/inbox/conversations/"+l.conv("x/open")+"/messages", l.key, map[string]any{"text": "hello"}), 201, "")
+		got := rcv.wait(t, 3)
+		id := got[0].headers["webhook-id"]
+		for i, d := range got {
+			if d.headers["webhook-id"] != id {
+				t.Fatalf("attempt %d has webhook-id %q, want %q", i, d.headers["webhook-id"], id)
+			}
+			if !strings.Contains(d.body, `"type":"message.sent"`) || !strings.Contains(d.body, `"id":"`+id+`"`) {
+				t.Fatalf("body: %s", d.body)
+			}
+		}
+		// The official Standard Webhooks library accepts every delivery.
+		var cases []jsverify.Case
+		for _, d := range got {
+			cases = append(cases, jsverify.Case{Secret: secret, Headers: d.headers, Body: d.body})
+		}
+		for i, ans := range jsverify.Verify(t, cases) {
+			if ans != "ok" {
+				t.Fatalf("official library rejected delivery %d: %s", i, ans)
+			}
+		}
+		// Attempts are listed per endpoint and per event.
+		var atts []any
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			atts = l.do("GET", "/v1/webhooks/"+ep["id"].(string)+"/attempts", l.key, nil).body["data"].([]any)
+			if len(atts) == 3 {
+				break
+			}
+		}
+		if len(atts) != 3 || atts[2].(map[string]any)["success"] != true || atts[0].(map[string]any)["status_code"] != float64(500) {
+			t.Fatalf("attempts: %v", atts)
+		}
+		ea := l.do("GET", "/v1/events/"+id+"/attempts", l.key, nil)
+		expect(t, ea, 200, "")
+		if len(ea.body["data"].([]any)) != 3 {
+			t.Fatalf("event attempts: %s", ea.raw)
+		}
+		// Replay: delivered again with the same webhook-id.
+		expect(t, l.do("POST", "/v1/events/"+id+"/replay", l.key, nil), 202, "")
+		if d := rcv.wait(t, 4)[3]; d.headers["webhook-id"] != id {
+			t.Fatalf("replay webhook-id %q, want %q", d.headers["webhook-id"], id)
+		}
+		// Rotation: during the overlap both secrets verify.
+		rot := l.do("POST", "/v1/webhooks/"+ep["id"].(string)+"/rotate-secret", l.key, nil)
+		expect(t, rot, 200, "")
+		newSecret := rot.data(t)["secret"].(string)
+		expect(t, l.do("POST", "/v1/events/"+id+"/replay", l.key, nil), 202, "")
+		d := rcv.wait(t, 5)[4]
+		if n := len(strings.Fields(d.headers["webhook-signature"])); n != 2 {
+			t.Fatalf("%d signatures during rotation, want 2", n)
+		}
+		for i, ans := range jsverify.Verify(t, []jsverify.Case{{Secret: secret, Headers: d.headers, Body: d.body}, {Secret: newSecret, Headers: d.headers, Body: d.body}}) {
+			if ans != "ok" {
+				t.Fatalf("secret %d does not verify during rotation: %s", i, ans)
+			}
+		}
+	})
+}
+
+func TestWebhookEndpointLifecycle(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		l := newDeliveringEnv(t, b)
+		// 410 disables the endpoint and records endpoint.disabled.
+		gone := newReceiver(t, 410)
+		ep := l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": gone.srv.URL, "events": []string{"message.sent"}}).data(t)
+		expect(t, l.do("POST", "/v1/webhooks/"+ep["id"].(string)+"/test", l.key, nil), 202, "")
+		gone.wait(t, 1)
+		var state map[string]any
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			state = l.do("GET", "/v1/webhooks/"+ep["id"].(string), l.key, nil).data(t)
+			if state["enabled"] == false {
+				break
+			}
+		}
+		if state["enabled"] != false || !strings.Contains(state["disabled_reason"].(string), "410") {
+			t.Fatalf("endpoint after 410: %v", state)
+		}
+		evs := l.do("GET", "/v1/events?limit=100", l.key, nil)
+		if !strings.Contains(string(evs.raw), `"type":"endpoint.disabled"`) {
+			t.Fatalf("no endpoint.disabled event: %s", evs.raw)
+		}
+		// A disabled endpoint gets nothing more; re-enabling clears the state.
+		expect(t, l.do("POST", "/v1/inbox/conversations/"+l.conv("x/open")+"/messages", l.key, map[string]any{"text": "x"}), 201, "")
+		en := l.do("PATCH", "/v1/webhooks/"+ep["id"].(string), l.key, map[string]any{"enabled": true})
+		expect(t, en, 200, "")
+		if en.data(t)["enabled"] != true || en.data(t)["disabled_reason"] != nil {
+			t.Fatalf("re-enabled: %s", en.raw)
+		}
+
+		// A redirect is a failed attempt, never followed.
+		redir := newReceiver(t, 302, 302, 302, 302, 302, 302, 302, 302)
+		rep := l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": redir.srv.URL + "/start"}).data(t)
+		expect(t, l.do("POST", "/v1/webhooks/"+rep["id"].(string)+"/test", l.key, nil), 202, "")
+		for _, d := range redir.wait(t, 2) {
+			if d.status != 302 {
+				t.Fatalf("unexpected delivery: %+v", d)
+			}
+		}
+		redir.mu.Lock()
+		for _, d := range redir.deliveries {
+			if d.headers["webhook-id"] == "" {
+				t.Fatal("the redirect target was requested")
+			}
+		}
+		redir.mu.Unlock()
+
+		// Validation.
+		expect(t, l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": "ftp://x"}), 422, "validation.invalid_field")
+		expect(t, l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": "https://x.example", "events": []string{"message.nope"}}), 422, "validation.invalid_field")
+		expect(t, l.do("DELETE", "/v1/webhooks/"+rep["id"].(string), l.key, nil), 204, "")
+		expect(t, l.do("GET", "/v1/webhooks/"+rep["id"].(string), l.key, nil), 404, "resource.not_found")
+	})
+}
+
+func TestWebhookPrivateAddressesRefused(t *testing.T) {
+	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	key := e.org("A")
+	for _, u := range []string{"http://127.0.0.1:9/x", "https://10.0.0.5/x", "https://[::1]/x", "https://169.254.169.254/latest", "https://localhost/x", "http://example.com/x"} {
+		r := e.do("POST", "/v1/webhooks", key, map[string]any{"url": u})
+		expect(t, r, 422, "validation.invalid_field")
+	}
+	expect(t, e.do("POST", "/v1/webhooks", key, map[string]any{"url": "https://hooks.example.com/parley"}), 201, "")
+}
