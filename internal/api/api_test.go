@@ -22,7 +22,7 @@ import (
 
 // env is a running Parley over real loopback HTTP on one backend.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *server.Server
 	url  string
 	keys string
@@ -50,7 +50,7 @@ func newEnvWithKeys(t *testing.T, b storetest.Backend, cfg config.Config, keys s
 	return newEnvFull(t, b, cfg, keys, server.Options{})
 }
 
-func newEnvFull(t *testing.T, b storetest.Backend, cfg config.Config, key string, opts server.Options) *env {
+func newEnvFull(t testing.TB, b storetest.Backend, cfg config.Config, key string, opts server.Options) *env {
 	t.Helper()
 	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys = b.URL, b.DataDir, key
 	opts.Logger = slog.New(slog.DiscardHandler)
@@ -122,7 +122,7 @@ func (e *env) do(method, path, key string, body any, headers ...string) response
 	return r
 }
 
-func (r response) data(t *testing.T) map[string]any {
+func (r response) data(t testing.TB) map[string]any {
 	t.Helper()
 	d, ok := r.body["data"].(map[string]any)
 	if !ok {
@@ -137,7 +137,7 @@ func (r response) errCode() string {
 	return c
 }
 
-func expect(t *testing.T, r response, status int, code string) {
+func expect(t testing.TB, r response, status int, code string) {
 	t.Helper()
 	if r.status != status || r.errCode() != code {
 		t.Fatalf("got %d %q, want %d %q: %s", r.status, r.errCode(), status, code, r.raw)

@@ -1,5 +1,19 @@
 package api_test
 
-import "time"
+import (
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/secrets"
+)
 
 func t0() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+
+func mustKey(tb testing.TB) string {
+	tb.Helper()
+	k, err := secrets.GenerateKey(t0())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
