@@ -3,11 +3,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -61,7 +66,7 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 }
 
 func sandboxCmd(cfg *config.Config) *cobra.Command {
-	return &cobra.Command{Use: "sandbox", Short: "Run Parley on its embedded defaults with seeded data, for a first try",
+	sb := &cobra.Command{Use: "sandbox", Short: "Run Parley on its embedded defaults with seeded data, for a first try",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := signalContext()
 			defer cancel()
@@ -72,6 +77,35 @@ func sandboxCmd(cfg *config.Config) *cobra.Command {
 			sb.Banner(cmd.OutOrStdout())
 			return sb.Run(ctx)
 		}}
+	var p string
+	say := &cobra.Command{Use: "say TEXT", Short: "Simulate a customer's DM to a running sandbox (uses PARLEY_URL and PARLEY_API_KEY)",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			base, key := strings.TrimRight(os.Getenv("PARLEY_URL"), "/"), os.Getenv("PARLEY_API_KEY")
+			if base == "" || key == "" {
+				return fmt.Errorf("set PARLEY_URL and PARLEY_API_KEY to the values the sandbox printed")
+			}
+			body, _ := json.Marshal(map[string]string{"platform": p, "text": args[0]})
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, base+"/sandbox/inbound", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer res.Body.Close()
+			out, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusCreated {
+				return fmt.Errorf("sandbox answered %d: %s", res.StatusCode, out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s", out)
+			return nil
+		}}
+	say.Flags().StringVar(&p, "platform", "instagram", "instagram, messenger, whatsapp, x or linkedin")
+	sb.AddCommand(say)
+	return sb
 }
 
 // openService opens the database for an operator command.

@@ -40,6 +40,9 @@ type Config struct {
 	// WindowLead is how long before a reply window closes that
 	// conversation.window_closing is sent (PARLEY_WINDOW_CLOSING_LEAD).
 	WindowLead time.Duration
+	// JobRescueAfter is how long a background job may run before it is
+	// retried as lost (PARLEY_JOB_RESCUE_AFTER).
+	JobRescueAfter time.Duration
 	// Inbound webhook secrets, per platform app.
 	MetaAppSecret        string // PARLEY_META_APP_SECRET: X-Hub-Signature-256 key
 	MetaVerifyToken      string // PARLEY_META_VERIFY_TOKEN: hub.verify_token
@@ -79,6 +82,9 @@ func FromEnv() Config {
 	c.WindowLead = 2 * time.Hour
 	if d, err := time.ParseDuration(os.Getenv("PARLEY_WINDOW_CLOSING_LEAD")); err == nil && d > 0 {
 		c.WindowLead = d
+	}
+	if d, err := time.ParseDuration(os.Getenv("PARLEY_JOB_RESCUE_AFTER")); err == nil && d > 0 {
+		c.JobRescueAfter = d
 	}
 	c.MetaAppSecret = os.Getenv("PARLEY_META_APP_SECRET")
 	c.MetaVerifyToken = os.Getenv("PARLEY_META_VERIFY_TOKEN")

@@ -31,6 +31,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Register adds the workers of other packages.
 	Register func(w *river.Workers)
+	// RescueAfter is how long a job may stay running before it is deemed
+	// lost with a killed process and retried; 0 means two minutes.
+	RescueAfter time.Duration
 	// Queues adds queues (name → workers) beside the default one.
 	Queues map[string]int
 	// Tasks run periodically, each on one replica at a time (River's
@@ -145,13 +148,21 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if poll == 0 {
 		poll = 200 * time.Millisecond
 	}
+	rescue := cfg.RescueAfter
+	if rescue <= 0 {
+		rescue = 2 * time.Minute
+	}
 	return river.NewClient(d, &river.Config{
-		Logger:            quiet(cfg.Logger),
-		FetchPollInterval: poll,
-		FetchCooldown:     min(poll, 100*time.Millisecond),
-		Queues:            queues,
-		Workers:           workers,
-		PeriodicJobs:      periodic,
+		// A process killed mid-job leaves it "running": rescue it soon, so an
+		// accepted webhook is delivered after a crash without an hour's wait.
+		JobTimeout:           rescue / 2,
+		RescueStuckJobsAfter: rescue,
+		Logger:               quiet(cfg.Logger),
+		FetchPollInterval:    poll,
+		FetchCooldown:        min(poll, 100*time.Millisecond),
+		Queues:               queues,
+		Workers:              workers,
+		PeriodicJobs:         periodic,
 	})
 }
 

@@ -76,26 +76,35 @@ func Prepare(ctx context.Context, cfg config.Config, opts server.Options) (*Sand
 		}
 		cfg.SecretKeys = keys
 	}
+	// A newcomer's webhook receiver runs on their own machine.
+	cfg.AllowPrivateWebhooks = true
+	webhookSecrets(&cfg)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
 	emu, err := StartEmulators(EmulatorOptions{})
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	emu.Configure(&cfg)
 	srv, err := server.New(ctx, cfg, opts)
 	if err != nil {
 		emu.Close()
+		ln.Close()
 		return nil, err
 	}
-	sb := &Sandbox{Server: srv, Emulators: emu}
+	sb := &Sandbox{Server: srv, Emulators: emu, Listener: ln}
 	if err := sb.seed(ctx); err != nil {
 		srv.Close()
 		emu.Close()
+		ln.Close()
 		return nil, err
 	}
-	if sb.Listener, err = net.Listen("tcp", cfg.Listen); err != nil {
-		srv.Close()
-		return nil, err
-	}
+	// Only now: seeding must not send webhooks to a server not yet serving.
+	sb.connectWebhooks("http://"+ln.Addr().String(), cfg)
+	srv.Handler = sb.sayHandler(srv.Handler)
 	return sb, nil
 }
 
@@ -158,6 +167,12 @@ Try it:
   # X and LinkedIn have no window
   curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[7]s/messages" -H "$H" -d '{"text":"Happy to help!"}'
   curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[8]s/messages" -H "$H" -d '{"text":"We are! See our careers page."}'
+
+  # receive events: point a webhook at your own endpoint (loopback is allowed in the sandbox)
+  curl -s -X POST "$PARLEY_URL/v1/webhooks" -H "$H" -d '{"url":"http://127.0.0.1:9999/hook"}'
+  # a customer writes on Instagram: emulator -> signed webhook -> Parley -> your endpoint
+  go run ./cmd/parley sandbox say --platform instagram "Is the jacket back in stock?"
+  curl -s "$PARLEY_URL/v1/events" -H "$H"
 
   curl -s "$PARLEY_URL/v1/platforms" -H "$H"      # what each platform allows
   curl -s "$PARLEY_URL/openapi.json" | head

@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/webhook/receiver"
 )
 
 // Version is set at build time.
@@ -103,7 +104,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Notify: func(ctx context.Context, orgID, endpointID, reason string) error {
 			return svc.NotifyEndpointDisabled(ctx, orgID, endpointID, reason)
 		}})
-	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval,
+	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval, RescueAfter: cfg.JobRescueAfter,
 		Register: func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:   map[string]int{delivery.Queue: 50},
 		Tasks: []jobs.Task{
@@ -117,7 +118,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
 		KeyQuota: cfg.KeyQuota, Journal: journal, Jobs: jc, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, WindowLead: cfg.WindowLead})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version,
-		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version})})
+		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
+		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
+			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -156,6 +156,7 @@ type Emulator struct {
 	messages map[string]*Message // by message id
 	sent     []Message           // sends through the API, in order
 	failNext []Error
+	hook     *hookTarget // where inbound messages are notified; nil for none
 }
 
 type account struct {
@@ -304,12 +305,23 @@ func (e *Emulator) AddConversation(accountID string, c Conversation) (string, er
 // Inbound records a message the participant writes to the business now,
 // opening a thread if there is none (the participant's name is then their
 // id). It reopens the standard window, as a real inbound message does.
+// With a webhook set (SetWebhook) it then POSTs the signed notification and
+// returns the delivery error, if any, wrapping ErrWebhook; the message is
+// recorded either way.
 func (e *Emulator) Inbound(accountID, participantID, text string) (Message, error) {
 	return e.InboundFrom(accountID, Participant{ID: participantID}, text, nil)
 }
 
 // InboundFrom is Inbound with a participant name and attachments.
 func (e *Emulator) InboundFrom(accountID string, p Participant, text string, atts []Attachment) (Message, error) {
+	m, err := e.recordInbound(accountID, p, text, atts)
+	if err != nil {
+		return m, err
+	}
+	return m, e.notify(m)
+}
+
+func (e *Emulator) recordInbound(accountID string, p Participant, text string, atts []Attachment) (Message, error) {
 	if p.ID == "" {
 		return Message{}, errors.New("graphemu: participant needs an ID")
 	}
@@ -329,7 +341,9 @@ func (e *Emulator) InboundFrom(accountID string, p Participant, text string, att
 	m := &Message{Inbound: true, Text: text, Attachments: slices.Clone(atts), At: e.opts.Now()}
 	e.appendMessage(t, m)
 	t.unread++
-	return *m, nil
+	c := *m
+	c.Attachments = slices.Clone(m.Attachments)
+	return c, nil
 }
 
 // Messages returns what the business sent through the API for the account,

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // WebhookBody builds the webhook notification Meta would POST for an
 // inbound message (e.g. one returned by Inbound), so the sandbox can
-// deliver it, signed, to Parley's webhook endpoint.
+// deliver it, signed, to Parley's webhook endpoint. The body is what Meta
+// puts on the wire: non-ASCII characters are \uXXXX-escaped, so
+// inbound.SignMeta over it is the X-Hub-Signature-256 Meta would send.
 //
 // Messenger: object "page", entry[].messaging[] with sender, recipient,
 // timestamp (ms) and message{mid,text,attachments[{type,payload{url}}]}
@@ -46,7 +49,7 @@ func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
 		msg["is_echo"] = true
 	}
 	ms := m.At.UnixMilli()
-	return json.Marshal(map[string]any{
+	b, err := json.Marshal(map[string]any{
 		"object": object,
 		"entry": []any{map[string]any{
 			"id":   t.acct.ID,
@@ -59,4 +62,9 @@ func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
 			}},
 		}},
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Meta sends (and signs) JSON with non-ASCII characters escaped.
+	return inbound.MetaEscapeUnicode(b), nil
 }

@@ -110,6 +110,8 @@ type Emulator struct {
 	threads  map[string]*thread
 	failNext []int // statuses to answer next, in order
 	requests int
+	hook     *hookTarget // where message notifications go; nil for none
+	noteSeq  int64       // last notificationId handed out
 }
 
 // Errors returned by the seeding methods.
@@ -241,8 +243,19 @@ func (e *Emulator) AddConversation(orgURN string, members []Person, msgs ...Seed
 }
 
 // Inbound delivers a message from a member to the organisation, in their
-// existing one-to-one thread or a new one, and returns it.
+// existing one-to-one thread or a new one, and returns it. With a webhook
+// set (SetWebhook) it then POSTs the signed notification and returns the
+// delivery error, if any, wrapping ErrWebhook; the message is recorded
+// either way.
 func (e *Emulator) Inbound(orgURN, fromPersonURN, text string) (Message, error) {
+	m, err := e.recordInbound(orgURN, fromPersonURN, text)
+	if err != nil {
+		return m, err
+	}
+	return m, e.notify(m)
+}
+
+func (e *Emulator) recordInbound(orgURN, fromPersonURN, text string) (Message, error) {
 	if !personURNRe.MatchString(fromPersonURN) {
 		return Message{}, fmt.Errorf("%w: %q", ErrBadURN, fromPersonURN)
 	}
@@ -265,7 +278,7 @@ func (e *Emulator) Inbound(orgURN, fromPersonURN, text string) (Message, error) 
 			e.people[fromPersonURN] = Person{URN: fromPersonURN}
 		}
 	}
-	return *e.appendLocked(t, fromPersonURN, text, nil, now), nil
+	return cloneMessage(e.appendLocked(t, fromPersonURN, text, nil, now)), nil
 }
 
 // Messages returns what the organisation sent (through the API or seeded),

@@ -77,6 +77,8 @@ type Emulator struct {
 	inbound   map[string][]*InboundMessage // by phone-number id, in arrival order
 	undeliver map[string]bool              // wa_ids that are not on WhatsApp
 	tplSeq    int
+	hook      *hookTarget // where webhooks go; nil for none
+	pending   hooks       // asynchronous status deliveries
 }
 
 // PhoneNumber is a business phone number registered on the Cloud API.

@@ -108,7 +108,16 @@ func WithReferral(r Referral) InboundOption {
 // business number: it opens or refreshes the 24 h customer service window
 // from the message's time. It returns the message, whose ID can be marked
 // read and which WebhookPayload turns into the webhook Meta would post.
+// With a webhook set (SetWebhook) it POSTs that webhook before returning; a
+// delivery error is kept for Flush (InboundAndNotify returns it instead).
 func (e *Emulator) Inbound(phoneNumberID, fromWaID, name, text string, opts ...InboundOption) InboundMessage {
+	m, err := e.InboundAndNotify(phoneNumberID, fromWaID, name, text, opts...)
+	e.pending.fail(err)
+	return m
+}
+
+// record stores an inbound message and updates the pair's windows.
+func (e *Emulator) record(phoneNumberID, fromWaID, name, text string, opts ...InboundOption) InboundMessage {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	m := &InboundMessage{

@@ -139,6 +139,8 @@ func (e *Emulator) handleMessages(w http.ResponseWriter, r *http.Request, phoneI
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+	// The status webhooks follow the answer, as on the Cloud API.
+	e.notifySent(phoneID, resp.Messages[0].ID)
 }
 
 // markRead answers {"success":true} and marks the message and every earlier

@@ -1,11 +1,10 @@
 package waemu
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strconv"
+
+	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // Webhook payload types: the "messages" field of the whatsapp_business_account
@@ -126,14 +125,16 @@ func (e *Emulator) wrap(phoneID string, v webhookValue) []byte {
 		Object: "whatsapp_business_account",
 		Entry:  []webhookEntry{{ID: waba, Changes: []webhookChange{{Value: v, Field: "messages"}}}},
 	})
-	return b
+	// Meta sends (and signs) JSON with non-ASCII characters escaped.
+	return hooksig.MetaEscapeUnicode(b)
 }
 
 // SignWebhook returns the X-Hub-Signature-256 header value Meta sends with a
-// webhook body: "sha256=" + hex HMAC-SHA256 of the raw body under the app
-// secret. https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
+// webhook body: "sha256=" + hex HMAC-SHA256 under the app secret of the body
+// as Meta serialises it, non-ASCII \uXXXX-escaped
+// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads).
+// WebhookPayload and StatusWebhookPayload already return escaped bodies, so
+// the signature is over exactly the bytes they return.
 func SignWebhook(appSecret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return hooksig.SignMeta(appSecret, hooksig.MetaEscapeUnicode(body))
 }

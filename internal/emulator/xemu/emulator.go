@@ -159,6 +159,7 @@ type Emulator struct {
 	media   map[string]Media
 	ids     map[uint64]bool // every id handed out
 	buckets map[bucketKey]*bucket
+	hook    *hookTarget // where Account Activity events go; nil for none
 }
 
 // New returns an emulator with no accounts.
@@ -301,8 +302,18 @@ func (e *Emulator) AddGroupConversation(creatorID string, memberIDs []string, at
 
 // Inbound records a message from fromUserID to accountUserID now (a customer
 // writing to the business). An unknown sender is created on the fly so the
-// sandbox can simulate new customers.
+// sandbox can simulate new customers. With a webhook set (SetWebhook) it
+// then POSTs the signed Account Activity event and returns the delivery
+// error, if any, wrapping ErrWebhook; the message is recorded either way.
 func (e *Emulator) Inbound(accountUserID, fromUserID, text string) (Event, error) {
+	ev, err := e.recordInbound(accountUserID, fromUserID, text)
+	if err != nil {
+		return ev, err
+	}
+	return ev, e.notify(accountUserID, ev)
+}
+
+func (e *Emulator) recordInbound(accountUserID, fromUserID, text string) (Event, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.users[accountUserID] == nil {
@@ -313,7 +324,7 @@ func (e *Emulator) Inbound(accountUserID, fromUserID, text string) (Event, error
 	}
 	c := e.oneToOneLocked(accountUserID, fromUserID)
 	ev := e.appendLocked(c, &Event{Type: MessageCreate, SenderID: fromUserID, Text: text, CreatedAt: e.opts.Now()})
-	return *ev, nil
+	return cloneEvent(ev), nil
 }
 
 // Messages returns, oldest first, the messages accountUserID sent through the

@@ -1,5 +1,7 @@
 package linkedin
 
+import "encoding/json"
+
 // This file holds EVERY assumption the adapter makes about LinkedIn's
 // organisation (Pages) messaging API that the public documentation does not
 // pin down. LinkedIn's messaging APIs are restricted to approved partners
@@ -173,4 +175,44 @@ type wireError struct {
 	ServiceErrorCode int    `json:"serviceErrorCode"`
 	Code             string `json:"code"`
 	Message          string `json:"message"`
+}
+
+// Webhooks. DOCUMENTED: registration, the challengeCode validation and the
+// X-LI-Signature header (hex HMAC-SHA256 keyed with the clientSecret over
+// "hmacsha256=" + body) —
+// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/webhook-validation
+// — and one organisation event family, ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS
+// (likes, comments, shares, mentions; no messages), whose push body is
+// {"type": "...", "notifications": [{notificationId, organizationalEntity,
+// action, lastModifiedAt, …}]} —
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-social-action-notifications
+//
+// ASSUMED: no public webhook carries organisation messages, so Parley defines
+// one in the same envelope. The event type is WebhookTypeMessages; each
+// notification names the organisation (organizationalEntity), an action
+// (WebhookActionMessageCreated), lastModifiedAt (epoch ms), the message in
+// the Message Schema shape the adapter already reads (wireMessage), and the
+// author's display fields (decoratedAuthor, wireParticipant's shape). The
+// emulator (liemu) sends exactly this; the parser skips every other type
+// and action.
+const (
+	WebhookTypeMessages         = "ORGANIZATION_MESSAGE_NOTIFICATIONS" // ASSUMED
+	WebhookActionMessageCreated = "MESSAGE_CREATED"                    // ASSUMED
+)
+
+// wireNotifications is the push body (envelope DOCUMENTED for social
+// actions, ASSUMED for messages; see above).
+type wireNotifications struct {
+	Type          string            `json:"type"`
+	Notifications []json.RawMessage `json:"notifications"`
+}
+
+// wireMessageNotification is one message notification. ASSUMED shape.
+type wireMessageNotification struct {
+	NotificationID       int64            `json:"notificationId"`
+	OrganizationalEntity string           `json:"organizationalEntity"`
+	Action               string           `json:"action"`
+	LastModifiedAt       int64            `json:"lastModifiedAt"`
+	Message              *wireMessage     `json:"message"`
+	DecoratedAuthor      *wireParticipant `json:"decoratedAuthor,omitempty"`
 }

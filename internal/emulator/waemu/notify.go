@@ -1,0 +1,150 @@
+package waemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
+)
+
+// WebhookTimeout bounds one webhook POST.
+const WebhookTimeout = 5 * time.Second
+
+// ErrWebhook wraps every failure to deliver a webhook: the target was
+// unreachable, timed out or answered other than 2xx. What triggered the
+// webhook (an inbound message, a send) is recorded regardless.
+var ErrWebhook = errors.New("waemu: webhook delivery failed")
+
+// hookTarget is where webhooks go and the App Secret that signs them.
+type hookTarget struct {
+	url, secret string
+	client      *http.Client
+}
+
+// hooks tracks asynchronous deliveries so Flush can wait for them.
+type hooks struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func (h *hooks) fail(err error) {
+	if err == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.errs = append(h.errs, err)
+}
+
+// SetWebhook makes the emulator POST Meta's webhooks to url, signed with
+// appSecret in X-Hub-Signature-256
+// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
+// "Validating Payloads"): the messages webhook each time a customer writes
+// (Inbound, InboundAndNotify), and the sent then delivered status webhooks,
+// with their pricing object, for every message the business sends through
+// the API. Status webhooks go out asynchronously, after the send's answer,
+// as on the Cloud API; Flush waits for them. An empty url turns delivery off.
+func (e *Emulator) SetWebhook(url, appSecret string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if url == "" {
+		e.hook = nil
+		return
+	}
+	e.hook = &hookTarget{url: url, secret: appSecret, client: &http.Client{
+		Timeout: WebhookTimeout,
+		// Meta posts to the URL as registered.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// Flush waits until every pending status webhook has been delivered (or
+// has failed) and returns the delivery errors collected since the last
+// Flush, including those Inbound could not return, joined.
+func (e *Emulator) Flush() error {
+	e.pending.wg.Wait()
+	e.pending.mu.Lock()
+	defer e.pending.mu.Unlock()
+	err := errors.Join(e.pending.errs...)
+	e.pending.errs = nil
+	return err
+}
+
+func (e *Emulator) target() *hookTarget {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.hook
+}
+
+// InboundAndNotify is Inbound that also returns the webhook delivery error
+// (wrapping ErrWebhook) when a webhook is set. The message is recorded
+// either way.
+func (e *Emulator) InboundAndNotify(phoneNumberID, fromWaID, name, text string, opts ...InboundOption) (InboundMessage, error) {
+	m := e.record(phoneNumberID, fromWaID, name, text, opts...)
+	h := e.target()
+	if h == nil {
+		return m, nil
+	}
+	return m, h.post(e.WebhookPayload(m))
+}
+
+// notifySent posts the sent and delivered status webhooks of the message
+// with id msgID in the background.
+func (e *Emulator) notifySent(phoneID, msgID string) {
+	h := e.target()
+	if h == nil {
+		return
+	}
+	var msg *SentMessage
+	e.mu.Lock()
+	for i := range e.sent[phoneID] {
+		if e.sent[phoneID][i].ID == msgID {
+			m := e.sent[phoneID][i]
+			msg = &m
+			break
+		}
+	}
+	e.mu.Unlock()
+	if msg == nil {
+		return
+	}
+	e.pending.wg.Add(1)
+	go func() {
+		defer e.pending.wg.Done()
+		for _, status := range []string{"sent", "delivered"} {
+			if err := h.post(e.StatusWebhookPayload(*msg, status)); err != nil {
+				e.pending.fail(err)
+				return
+			}
+		}
+	}()
+}
+
+func (h *hookTarget) post(body []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrWebhook, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "facebookexternalua")
+	req.Header.Set(hooksig.HeaderMetaSignature, SignWebhook(h.secret, body))
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrWebhook, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("%w: %s answered %d", ErrWebhook, h.url, resp.StatusCode)
+	}
+	return nil
+}

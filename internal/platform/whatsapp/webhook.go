@@ -1,0 +1,324 @@
+package whatsapp
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/platform"
+)
+
+// Webhook payloads: object "whatsapp_business_account", entry[].changes[]
+// with field "messages" and a value carrying metadata.phone_number_id,
+// contacts[{profile{name}, wa_id}], messages[] and statuses[]
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/text/,
+// .../messages/image, .../messages/status/). Message types read here: text
+// (text.body), image/video/audio/document/sticker (caption, url when Meta
+// includes one), button (button.text) and interactive
+// (button_reply/list_reply title); others (reaction, location, contacts,
+// system, unsupported, …) are skipped. A message with a `referral` came from
+// a Click-to-WhatsApp ad or a Page CTA. Statuses sent, delivered, read and
+// failed map to the Event* kinds of the same names, with pricing{category,
+// billable} and errors[{code, title}].
+
+// ErrNotWhatsAppWebhook is returned by ParseWebhook when the body is not a
+// WhatsApp Business Account webhook.
+var ErrNotWhatsAppWebhook = errors.New("whatsapp: not a whatsapp_business_account webhook payload")
+
+type hookEnvelope struct {
+	Object string            `json:"object"`
+	Entry  []json.RawMessage `json:"entry"`
+}
+
+type hookEntry struct {
+	Changes []json.RawMessage `json:"changes"`
+}
+
+type hookChange struct {
+	Field string          `json:"field"`
+	Value json.RawMessage `json:"value"`
+}
+
+type hookValue struct {
+	Metadata struct {
+		PhoneNumberID flexString `json:"phone_number_id"`
+	} `json:"metadata"`
+	Contacts []json.RawMessage `json:"contacts"`
+	Messages []json.RawMessage `json:"messages"`
+	Statuses []json.RawMessage `json:"statuses"`
+}
+
+type hookContact struct {
+	WaID    flexString `json:"wa_id"`
+	Profile struct {
+		Name string `json:"name"`
+	} `json:"profile"`
+}
+
+type hookMedia struct {
+	URL      string `json:"url"`
+	Caption  string `json:"caption"`
+	MimeType string `json:"mime_type"`
+}
+
+type hookMessage struct {
+	From      flexString      `json:"from"`
+	ID        string          `json:"id"`
+	Timestamp flexInt         `json:"timestamp"`
+	Type      string          `json:"type"`
+	Referral  json.RawMessage `json:"referral"`
+	Text      *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Button *struct {
+		Text string `json:"text"`
+	} `json:"button"`
+	Interactive *struct {
+		ButtonReply *struct {
+			Title string `json:"title"`
+		} `json:"button_reply"`
+		ListReply *struct {
+			Title string `json:"title"`
+		} `json:"list_reply"`
+	} `json:"interactive"`
+	Image    json.RawMessage `json:"image"`
+	Video    json.RawMessage `json:"video"`
+	Audio    json.RawMessage `json:"audio"`
+	Document json.RawMessage `json:"document"`
+	Sticker  json.RawMessage `json:"sticker"`
+}
+
+type hookStatus struct {
+	ID          string     `json:"id"`
+	Status      string     `json:"status"`
+	Timestamp   flexInt    `json:"timestamp"`
+	RecipientID flexString `json:"recipient_id"`
+	Pricing     *struct {
+		Billable *bool  `json:"billable"`
+		Category string `json:"category"`
+	} `json:"pricing"`
+	Errors []struct {
+		Code  int    `json:"code"`
+		Title string `json:"title"`
+	} `json:"errors"`
+}
+
+// ParseWebhook normalises a WhatsApp Cloud API webhook body into events.
+// AccountNativeID is the business phone-number id; ThreadID and
+// ParticipantID are the customer's wa_id. Unknown fields, change fields and
+// message types are skipped; a malformed message or status skips only
+// itself. It fails only when the body is not a JSON object with object
+// "whatsapp_business_account".
+func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
+	var env hookEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		var probe struct {
+			Object string `json:"object"`
+		}
+		if json.Unmarshal(body, &probe) != nil || probe.Object != "whatsapp_business_account" {
+			return nil, ErrNotWhatsAppWebhook
+		}
+		return nil, nil
+	}
+	if env.Object != "whatsapp_business_account" {
+		return nil, ErrNotWhatsAppWebhook
+	}
+	var out []platform.InboundEvent
+	for _, re := range env.Entry {
+		var e hookEntry
+		if json.Unmarshal(re, &e) != nil {
+			continue
+		}
+		for _, rc := range e.Changes {
+			var c hookChange
+			if json.Unmarshal(rc, &c) != nil || (c.Field != "" && c.Field != "messages") {
+				continue
+			}
+			var v hookValue
+			if json.Unmarshal(c.Value, &v) != nil || v.Metadata.PhoneNumberID == "" {
+				continue
+			}
+			out = appendValue(out, string(v.Metadata.PhoneNumberID), v)
+		}
+	}
+	return out, nil
+}
+
+func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []platform.InboundEvent {
+	names := make(map[string]string, min(len(v.Contacts), 64))
+	for _, rc := range v.Contacts {
+		var c hookContact
+		if json.Unmarshal(rc, &c) == nil && c.WaID != "" {
+			names[string(c.WaID)] = c.Profile.Name
+		}
+	}
+	for _, rm := range v.Messages {
+		var m hookMessage
+		if json.Unmarshal(rm, &m) != nil || m.ID == "" || m.From == "" {
+			continue
+		}
+		msg, ok := messageOf(m)
+		if !ok {
+			continue
+		}
+		at := seconds(int64(m.Timestamp))
+		from := string(m.From)
+		msg.PlatformID, msg.Direction, msg.SenderID, msg.SenderName, msg.CreatedAt = m.ID, "incoming", from, names[from], at
+		out = append(out, platform.InboundEvent{
+			Kind:            platform.EventMessage,
+			Platform:        platform.WhatsApp,
+			AccountNativeID: phoneID,
+			ThreadID:        from,
+			ParticipantID:   from,
+			Message:         msg,
+			MessageID:       m.ID,
+			At:              at,
+			Referral:        present(m.Referral),
+		})
+	}
+	for _, rs := range v.Statuses {
+		var s hookStatus
+		if json.Unmarshal(rs, &s) != nil || s.ID == "" {
+			continue
+		}
+		kind := statusKind(s.Status)
+		if kind == "" {
+			continue
+		}
+		ev := platform.InboundEvent{
+			Kind:            kind,
+			Platform:        platform.WhatsApp,
+			AccountNativeID: phoneID,
+			ThreadID:        string(s.RecipientID),
+			ParticipantID:   string(s.RecipientID),
+			MessageID:       s.ID,
+			At:              seconds(int64(s.Timestamp)),
+		}
+		if s.Pricing != nil {
+			ev.PricingCategory = s.Pricing.Category
+			if s.Pricing.Billable != nil {
+				b := *s.Pricing.Billable
+				ev.Billable = &b
+			}
+		}
+		if len(s.Errors) > 0 {
+			ev.ErrorCode, ev.ErrorTitle = s.Errors[0].Code, s.Errors[0].Title
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// messageOf reads the content of the message types Parley shows; ok is
+// false for the others.
+func messageOf(m hookMessage) (platform.Message, bool) {
+	var msg platform.Message
+	switch m.Type {
+	case "text":
+		if m.Text == nil {
+			return msg, false
+		}
+		msg.Text = m.Text.Body
+	case "button":
+		if m.Button == nil {
+			return msg, false
+		}
+		msg.Text = m.Button.Text
+	case "interactive":
+		switch {
+		case m.Interactive == nil:
+			return msg, false
+		case m.Interactive.ButtonReply != nil:
+			msg.Text = m.Interactive.ButtonReply.Title
+		case m.Interactive.ListReply != nil:
+			msg.Text = m.Interactive.ListReply.Title
+		default:
+			return msg, false
+		}
+	case "image", "video", "audio", "document", "sticker":
+		raw := map[string]json.RawMessage{"image": m.Image, "video": m.Video, "audio": m.Audio, "document": m.Document, "sticker": m.Sticker}[m.Type]
+		var md hookMedia
+		if json.Unmarshal(raw, &md) != nil {
+			// A media message whose media object is unreadable still
+			// happened; report it without the attachment.
+			md = hookMedia{}
+		}
+		msg.Text = md.Caption
+		typ := m.Type
+		switch typ {
+		case "document":
+			typ = "file"
+		case "sticker":
+			typ = "image"
+		}
+		// The webhook carries a media id and, in recent versions, a url;
+		// without a url the attachment is still listed so the message is
+		// not shown as empty.
+		msg.Attachments = []platform.Attachment{{Type: typ, URL: md.URL}}
+	default:
+		return msg, false
+	}
+	return msg, true
+}
+
+func statusKind(s string) string {
+	switch s {
+	case "sent":
+		return platform.EventSent
+	case "delivered":
+		return platform.EventDelivered
+	case "read":
+		return platform.EventRead
+	case "failed":
+		return platform.EventFailed
+	}
+	return ""
+}
+
+// present reports whether a raw field was sent with a non-null value.
+func present(r json.RawMessage) bool {
+	s := strings.TrimSpace(string(r))
+	return s != "" && s != "null"
+}
+
+// seconds turns the webhook's Unix-seconds timestamp into a time.
+func seconds(s int64) time.Time {
+	if s <= 0 || s > 1<<40 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// flexString accepts a JSON string or number (ids and phone numbers are
+// documented as strings; a number is tolerated rather than dropping the item).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+// flexInt accepts an integer as a numeric string (Meta's form) or a number;
+// anything else reads as 0 rather than failing the item.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*f = flexInt(n)
+		return nil
+	}
+	*f = 0
+	return nil
+}

@@ -1,0 +1,100 @@
+package sandbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/sandbox"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// TestSayTravelsThroughSignedWebhooks runs the sandbox as a newcomer would
+// and simulates a DM on every platform: each one goes emulator → signed
+// webhook → Parley → the user's endpoint, for the right conversation.
+func TestSayTravelsThroughSignedWebhooks(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		cfg := config.Config{Listen: "127.0.0.1:0", DataDir: b.DataDir, DatabaseURL: b.URL}
+		if cfg.DataDir == "" {
+			cfg.DataDir = t.TempDir()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sb, err := sandbox.Prepare(ctx, cfg, server.Options{Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- sb.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+
+		var mu sync.Mutex
+		got := map[string]map[string]any{}
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			raw, _ := io.ReadAll(r.Body)
+			var ev struct {
+				Type string         `json:"type"`
+				Data map[string]any `json:"data"`
+			}
+			_ = json.Unmarshal(raw, &ev)
+			if ev.Type == "message.received" {
+				mu.Lock()
+				got[ev.Data["platform"].(string)] = ev.Data
+				mu.Unlock()
+			}
+		}))
+		defer rcv.Close()
+		c := service.Caller{OrgID: sb.Org.ID}
+		if _, err := sb.Server.Service.CreateWebhook(ctx, c, service.WebhookInput{URL: &rcv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for _, p := range []platform.Name{platform.Instagram, platform.Messenger, platform.WhatsApp, platform.X, platform.LinkedIn} {
+			said, err := sb.Say(ctx, p, "hello from "+string(p))
+			if err != nil {
+				t.Fatalf("say on %s: %v", p, err)
+			}
+			want[string(p)] = said.ConversationID
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			mu.Lock()
+			n := len(got)
+			mu.Unlock()
+			if n == len(want) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for p, conv := range want {
+			ev := got[p]
+			if ev == nil {
+				t.Errorf("%s: no message.received delivered", p)
+				continue
+			}
+			msg := ev["message"].(map[string]any)
+			if ev["conversation_id"] != conv || !strings.HasPrefix(msg["text"].(string), "hello from ") || msg["direction"] != "incoming" {
+				t.Errorf("%s: delivered %v, want conversation %s", p, ev, conv)
+			}
+		}
+		// The inbound message reopened the window metadata: the conversation
+		// lists with unread messages.
+		l, err := sb.Server.Service.GetConversation(ctx, c, want["whatsapp"])
+		if err != nil || !l.ReplyWindow.Open {
+			t.Fatalf("whatsapp conversation after inbound: %+v %v", l, err)
+		}
+	})
+}
