@@ -36,6 +36,7 @@ type MessageEvent struct {
 // When Ingest returns nil everything is durable; an error asks the platform
 // to retry.
 func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) error {
+	var writes []func(store.Store, *sql.Tx) error
 	for _, ev := range events {
 		accounts, err := s.store.AccountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
 		if err != nil {
@@ -46,12 +47,30 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 			continue
 		}
 		for _, a := range accounts {
-			if err := s.ingestOne(ctx, a, ev); err != nil {
+			w, err := s.prepareIngest(ctx, a, ev)
+			if err != nil {
 				return fmt.Errorf("ingest %s event for %s: %w", ev.Kind, a.ID, err)
+			}
+			if w != nil {
+				writes = append(writes, w)
 			}
 		}
 	}
-	return nil
+	if len(writes) == 0 {
+		return nil
+	}
+	return s.ingest.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
+		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
+			for _, ws := range batch {
+				for _, w := range ws {
+					if err := w(st, tx); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	})
 }
 
 // threadOf finds the native thread of an event.
@@ -83,18 +102,21 @@ func (s *Service) threadOf(ctx context.Context, a store.Account, ev platform.Inb
 	return thread, nil
 }
 
-func (s *Service) ingestOne(ctx context.Context, a store.Account, ev platform.InboundEvent) error {
+// prepareIngest does an event's reads and platform calls (thread
+// resolution) outside any transaction, and returns the writes that make it
+// durable, to run in a group-committed transaction.
+func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platform.InboundEvent) (func(store.Store, *sql.Tx) error, error) {
 	thread, err := s.threadOf(ctx, a, ev)
 	if err != nil {
 		if e, ok := apierr.As(err); ok && (e.Status == http.StatusConflict || e.Status == http.StatusNotImplemented) {
 			// A disconnected account: nothing to resolve against; drop it.
 			s.log.WarnContext(ctx, "inbound event for an unusable account", "account_id", a.ID, "code", e.Code)
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
 	if thread == "" {
-		return nil
+		return nil, nil
 	}
 	conv := convid.Encode(a.ID, thread)
 	data := MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
@@ -103,7 +125,8 @@ func (s *Service) ingestOne(ctx context.Context, a store.Account, ev platform.In
 	if at.IsZero() {
 		at = s.now()
 	}
-	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
+	ctx = context.WithoutCancel(ctx)
+	return func(st store.Store, tx *sql.Tx) error {
 		switch ev.Kind {
 		case platform.EventMessage:
 			m := ev.Message
@@ -154,5 +177,5 @@ func (s *Service) ingestOne(ctx context.Context, a store.Account, ev platform.In
 			return err
 		}
 		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
-	})
+	}, nil
 }

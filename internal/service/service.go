@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"log/slog"
@@ -66,6 +67,8 @@ type Service struct {
 	jobs           Enqueuer
 	allowPrivate   bool
 	windowLead     time.Duration
+
+	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
 
 	tmplMu    sync.Mutex
 	tmplCache map[string]templateEntry

@@ -25,7 +25,8 @@ var migrations embed.FS
 
 // Dialect is the SQLite flavour of the shared SQL.
 var Dialect = sqlstore.Dialect{
-	Name: "sqlite",
+	Name:            "sqlite",
+	CacheStatements: true,
 	IsUniqueViolation: func(err error) bool {
 		var e *msqlite.Error
 		return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -24,6 +25,10 @@ type Dialect struct {
 	Numbered bool
 	// IsUniqueViolation recognises the driver's unique-constraint error.
 	IsUniqueViolation func(error) bool
+	// CacheStatements keeps prepared statements for reuse: SQLite spends
+	// most of a small query parsing it, and its driver keeps no cache of its
+	// own (pgx does).
+	CacheStatements bool
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -36,15 +41,50 @@ type querier interface {
 // DB implements store.Store over database/sql. Inside InTx, q is the
 // transaction; otherwise it is the pool.
 type DB struct {
-	db *sql.DB
-	q  querier
-	d  Dialect
+	db    *sql.DB
+	q     querier
+	d     Dialect
+	stmts *sync.Map // rebound query → *sql.Stmt on db, shared by transactions
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New wraps an open, migrated database.
-func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, q: db, d: d} }
+func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, q: db, d: d, stmts: &sync.Map{}} }
+
+// prepared returns a cached statement for q (already rebound), bound to the
+// current transaction when there is one; nil when caching is off or the
+// statement cannot be prepared (the query then runs unprepared).
+func (s *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	if !s.d.CacheStatements {
+		return nil
+	}
+	tx, inTx := s.q.(*sql.Tx)
+	var st *sql.Stmt
+	if v, ok := s.stmts.Load(q); ok {
+		st = v.(*sql.Stmt)
+	} else if inTx {
+		// Preparing on the pool would wait for a connection the transaction
+		// may hold (SQLite has one): run this one unprepared; the next call
+		// outside a transaction caches it.
+		return nil
+	} else {
+		p, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil
+		}
+		if v, loaded := s.stmts.LoadOrStore(q, p); loaded {
+			p.Close()
+			st = v.(*sql.Stmt)
+		} else {
+			st = p
+		}
+	}
+	if inTx {
+		return tx.StmtContext(ctx, st)
+	}
+	return st
+}
 
 // InTx runs fn in one transaction: every store call made through the Store
 // fn receives, and anything fn writes through the *sql.Tx (River job
@@ -57,7 +97,7 @@ func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error
 	if err != nil {
 		return err
 	}
-	if err := fn(&DB{db: s.db, q: tx, d: s.d}, tx); err != nil {
+	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts}, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -91,7 +131,16 @@ func (s *DB) Rebind(q string) string {
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := s.q.ExecContext(ctx, s.Rebind(q), args...)
+	var (
+		res sql.Result
+		err error
+	)
+	q = s.Rebind(q)
+	if st := s.prepared(ctx, q); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = s.q.ExecContext(ctx, q, args...)
+	}
 	if err != nil && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err) {
 		return nil, store.ErrConflict
 	}
@@ -116,7 +165,11 @@ func (s *DB) execOne(ctx context.Context, q string, args ...any) error {
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.q.QueryRowContext(ctx, s.Rebind(q), args...)
+	q = s.Rebind(q)
+	if st := s.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.q.QueryRowContext(ctx, q, args...)
 }
 
 func notFound(err error) error {
@@ -166,7 +219,16 @@ func keyset(q string, args []any, p store.Page) (string, []any) {
 }
 
 func list[T any](ctx context.Context, s *DB, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	rows, err := s.q.QueryContext(ctx, s.Rebind(q), args...)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	q = s.Rebind(q)
+	if st := s.prepared(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.q.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, err
 	}

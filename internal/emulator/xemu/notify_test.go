@@ -1,0 +1,132 @@
+package xemu
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/platform/xapi"
+	"github.com/parleyhq/parley/internal/webhook/inbound"
+)
+
+const consumerSecret = "x_consumer_secret"
+
+// hookReceiver verifies each webhook with package inbound and parses it with
+// xapi.ParseWebhook, as Parley's endpoint does.
+type hookReceiver struct {
+	mu     sync.Mutex
+	events []platform.InboundEvent
+	errs   []error
+}
+
+func newHookReceiver(t *testing.T, secret string, status int) (*hookReceiver, *httptest.Server) {
+	t.Helper()
+	rc := &hookReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		body, err := inbound.ReadBody(r, 0)
+		if err == nil {
+			err = inbound.VerifyX(secret, r.Header.Get(inbound.HeaderXSignature), body)
+		}
+		var evs []platform.InboundEvent
+		if err == nil {
+			evs, err = xapi.ParseWebhook(body)
+		}
+		if err != nil {
+			rc.errs = append(rc.errs, err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		rc.events = append(rc.events, evs...)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return rc, srv
+}
+
+func TestWebhookRoundTrip(t *testing.T) {
+	e, _ := fixture(t, Options{})
+	rc, srv := newHookReceiver(t, consumerSecret, http.StatusOK)
+	e.SetWebhook(srv.URL, consumerSecret)
+	for i, from := range []string{aliceID, "42"} { // a known user, then a new short-id one
+		ev, err := e.Inbound(bizID, from, "Olá ✓ <b> & 👋")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.mu.Lock()
+		if len(rc.errs) > 0 || len(rc.events) != i+1 {
+			t.Fatalf("receiver: %v, %d events", rc.errs, len(rc.events))
+		}
+		got := rc.events[i]
+		rc.mu.Unlock()
+		if got.Kind != platform.EventMessage || got.Platform != platform.X || got.AccountNativeID != bizID ||
+			got.ThreadID != ev.ConversationID || got.ThreadID != ConversationID(bizID, from) || got.ParticipantID != from ||
+			got.MessageID != ev.ID || !got.At.Equal(ev.CreatedAt.Truncate(1e6)) || got.Message.Text != ev.Text ||
+			got.Message.SenderID != from || got.Message.SenderName == "" {
+			t.Errorf("event %+v, sent %+v", got, ev)
+		}
+	}
+}
+
+// TestWebhookBodyParses covers what Inbound does not send: an echo of the
+// business's own message and a media attachment.
+func TestWebhookBodyParses(t *testing.T) {
+	e, _ := fixture(t, Options{})
+	e.AddMedia(Media{ID: "1455952740635586573", OwnerID: bizID, Type: "photo", URL: "https://pbs.twimg.com/dm_media/1.jpg"})
+	conv, err := e.AddConversation(bizID, bobID, SeedMessage{SenderID: bizID, Text: "here you go", At: t0, MediaIDs: []string{"1455952740635586573"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := e.ConversationEvents(conv)
+	last := evs[len(evs)-1]
+	body, err := e.WebhookBody(bizID, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := xapi.ParseWebhook(body)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("parse: %v %+v", err, got)
+	}
+	g := got[0]
+	if g.Kind != platform.EventEcho || g.ParticipantID != bobID || g.ThreadID != conv || g.MessageID != last.ID ||
+		len(g.Message.Attachments) != 1 || g.Message.Attachments[0] != (platform.Attachment{Type: "image", URL: "https://pbs.twimg.com/dm_media/1.jpg"}) ||
+		g.Message.SenderName != "Parley HQ" || !g.At.Equal(t0) {
+		t.Fatalf("event %+v", g)
+	}
+	if _, err := e.WebhookBody(carolID, last); !errors.Is(err, ErrUnknownUser) {
+		t.Fatalf("outsider: %v", err)
+	}
+}
+
+func TestWebhookFailures(t *testing.T) {
+	e, _ := fixture(t, Options{})
+	if _, err := e.Inbound(bizID, aliceID, "no webhook"); err != nil {
+		t.Fatal(err)
+	}
+	_, wrongSecret := newHookReceiver(t, "other", http.StatusOK)
+	_, refusing := newHookReceiver(t, consumerSecret, http.StatusInternalServerError)
+	for name, url := range map[string]string{"bad signature": wrongSecret.URL, "5xx": refusing.URL} {
+		t.Run(name, func(t *testing.T) {
+			e.SetWebhook(url, consumerSecret)
+			ev, err := e.Inbound(bizID, aliceID, name)
+			if !errors.Is(err, ErrWebhook) {
+				t.Fatalf("err = %v", err)
+			}
+			evs := e.ConversationEvents(ev.ConversationID)
+			if evs[len(evs)-1].ID != ev.ID {
+				t.Fatal("message not recorded")
+			}
+		})
+	}
+	e.SetWebhook("", "")
+	if _, err := e.Inbound(bizID, aliceID, "off"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Inbound("1", aliceID, "x"); !errors.Is(err, ErrUnknownUser) {
+		t.Fatalf("unknown account: %v", err)
+	}
+}
