@@ -25,12 +25,16 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, b storetest.Backend) *liveEnv {
 	t.Helper()
+	return newLiveEnvCfg(t, b, config.Config{})
+}
+
+func newLiveEnvCfg(t *testing.T, b storetest.Backend, cfg config.Config) *liveEnv {
+	t.Helper()
 	emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(emu.Close)
-	var cfg config.Config
 	emu.Configure(&cfg)
 	e := newEnvWith(t, b, cfg, nil)
 	org, key, err := e.srv.Service.Bootstrap(context.Background(), "Live", "test")

@@ -168,8 +168,8 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 			typ := map[string]string{platform.EventDelivered: EventMessageDelivered, platform.EventRead: EventMessageRead,
 				platform.EventFailed: EventMessageFailed}[ev.Kind]
 			data.Status = ev.Kind
-			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" {
-				if err := st.SetJournalStatus(ctx, a.ID, ev.MessageID, ev.Kind); err != nil {
+			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" && s.journal != nil {
+				if err := s.journal.status(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
 					return err
 				}
 			}

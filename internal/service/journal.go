@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
@@ -48,7 +50,7 @@ func (j *Journal) Record(ctx context.Context, accountID, waID string, m platform
 
 // record journals through st, which may be a transaction.
 func (j *Journal) record(ctx context.Context, st store.Store, accountID, waID string, m platform.Message) (bool, error) {
-	e := store.JournalEntry{ID: store.NewID("wam"), AccountID: accountID, WaID: waID, WamID: m.PlatformID, Direction: m.Direction,
+	e := store.JournalEntry{ID: journalID(accountID, m.PlatformID), AccountID: accountID, WaID: waID, WamID: m.PlatformID, Direction: m.Direction,
 		Status: m.Status, CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(j.retention)}
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = j.now()
@@ -60,6 +62,19 @@ func (j *Journal) record(ctx context.Context, st store.Store, accountID, waID st
 		return false, err
 	}
 	return st.AppendJournal(ctx, e)
+}
+
+// journalID is derived from the message, so a status webhook that arrives
+// before its message can leave a placeholder under the same id.
+func journalID(accountID, wamid string) string {
+	h := sha256.Sum256([]byte(accountID + "\x00" + wamid))
+	return "wam_" + hex.EncodeToString(h[:16])
+}
+
+// status records a delivery status through st, even before the message.
+func (j *Journal) status(ctx context.Context, st store.Store, accountID, waID, wamid, status string, at time.Time) error {
+	return st.SetJournalStatus(ctx, store.JournalEntry{ID: journalID(accountID, wamid), AccountID: accountID, WaID: waID,
+		WamID: wamid, Direction: "outgoing", Status: status, CreatedAt: at, ExpiresAt: at.Add(j.retention)})
 }
 
 func (j *Journal) open(e store.JournalEntry) platform.Message {

@@ -260,14 +260,18 @@ type JournalThread struct {
 // JournalStore keeps the WhatsApp journal. It is part of Store; callers have
 // already checked the account belongs to the caller's organisation.
 type JournalStore interface {
-	// AppendJournal adds an entry; a repeated wamid is ignored (false).
+	// AppendJournal adds an entry; a repeated wamid is ignored (false),
+	// except that it fills in a placeholder a status webhook left first.
 	AppendJournal(ctx context.Context, e JournalEntry) (bool, error)
 	// JournalThreads pages through an account's threads, newest first.
 	JournalThreads(ctx context.Context, accountID string, offset, limit int) ([]JournalThread, error)
 	// JournalMessages pages through a thread, newest first.
 	JournalMessages(ctx context.Context, accountID, waID string, offset, limit int) ([]JournalEntry, error)
-	// SetJournalStatus records a delivery status (sent, delivered, read, failed).
-	SetJournalStatus(ctx context.Context, accountID, wamid, status string) error
+	// SetJournalStatus records a delivery status (sent, delivered, read,
+	// failed), never moving it backwards. A status that arrives before its
+	// message is journalled leaves placeholder p (empty Sealed), which
+	// AppendJournal later fills.
+	SetJournalStatus(ctx context.Context, p JournalEntry) error
 	// PruneJournal deletes entries past their retention.
 	PruneJournal(ctx context.Context, now time.Time) (int64, error)
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -12,9 +13,13 @@ const journalCols = `id, account_id, wa_id, wamid, direction, sealed, status, cr
 
 // AppendJournal implements store.JournalStore.
 func (s *DB) AppendJournal(ctx context.Context, e store.JournalEntry) (bool, error) {
+	// A placeholder keeps its (deterministic) id, so the body sealed for that
+	// id opens; its status, which came first, is kept.
 	res, err := s.exec(ctx, `INSERT INTO whatsapp_messages (`+journalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, wamid) DO NOTHING`,
-		e.ID, e.AccountID, e.WaID, e.WamID, e.Direction, e.Sealed, e.Status, ts(e.CreatedAt), ts(e.ExpiresAt))
+		ON CONFLICT (account_id, wamid) DO UPDATE SET sealed = excluded.sealed, direction = excluded.direction,
+			wa_id = excluded.wa_id, created_at = excluded.created_at, expires_at = excluded.expires_at
+		WHERE whatsapp_messages.sealed = ?`,
+		e.ID, e.AccountID, e.WaID, e.WamID, e.Direction, e.Sealed, e.Status, ts(e.CreatedAt), ts(e.ExpiresAt), []byte{})
 	if err != nil {
 		return false, err
 	}
@@ -69,9 +74,16 @@ func (s *DB) JournalMessages(ctx context.Context, accountID, waID string, offset
 		})
 }
 
+// statusRank orders delivery states so a late webhook never moves a
+// message backwards (Meta does not guarantee status order).
+const statusRank = `CASE %s WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 3 ELSE 0 END`
+
 // SetJournalStatus implements store.JournalStore.
-func (s *DB) SetJournalStatus(ctx context.Context, accountID, wamid, status string) error {
-	_, err := s.exec(ctx, `UPDATE whatsapp_messages SET status = ? WHERE account_id = ? AND wamid = ?`, status, accountID, wamid)
+func (s *DB) SetJournalStatus(ctx context.Context, p store.JournalEntry) error {
+	_, err := s.exec(ctx, `INSERT INTO whatsapp_messages (`+journalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, wamid) DO UPDATE SET status = excluded.status
+		WHERE `+fmt.Sprintf(statusRank, "excluded.status")+` > `+fmt.Sprintf(statusRank, "whatsapp_messages.status"),
+		p.ID, p.AccountID, p.WaID, p.WamID, p.Direction, []byte{}, p.Status, ts(p.CreatedAt), ts(p.ExpiresAt))
 	return err
 }
 
