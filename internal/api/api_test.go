@@ -16,7 +16,6 @@ import (
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
-	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
@@ -391,5 +390,3 @@ func TestOperationalEndpoints(t *testing.T) {
 	e.srv.Store.Close()
 	expect(t, e.do("GET", "/readyz", "", nil), 503, "system.not_ready")
 }
-
-var _ = service.KeyPrefix

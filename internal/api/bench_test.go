@@ -97,8 +97,7 @@ func BenchmarkFanOut(b *testing.B) {
 // and p99 latency of each; the parallel variants give throughput.
 func BenchmarkProxyOverhead(b *testing.B) {
 	e, key, convs, _, base := benchEnv(b, 1, 0)
-	accountID, thread, _ := convid.Decode(convs[0])
-	_ = accountID
+	_, thread, _ := convid.Decode(convs[0])
 	direct := base + "/" + "v25.0/" + thread + "/messages?" + url.Values{"fields": {"id,created_time,from,to,message,attachments"}, "limit": {"25"}}.Encode()
 	token := "IGQW-bench-17841400000000000"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

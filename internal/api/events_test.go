@@ -53,8 +53,7 @@ func TestWindowClosingAndDisconnectEvents(t *testing.T) {
 		if !strings.Contains(string(r.raw), `"closes_at"`) {
 			t.Fatalf("window_closing without closes_at: %s", r.raw)
 		}
-		// A reply cancels the warning for the next window.
-		// The 2-hour-old open conversation is not announced (closes in 22 h).
+		// The seeded conversation written to 2 h ago closes in 22 h: not announced.
 		if strings.Count(string(r.raw), "window_closing") != 1 {
 			t.Fatalf("unexpected announcements: %s", r.raw)
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -50,6 +49,5 @@ func TestSecretRotation(t *testing.T) {
 		onlyOld := newEnvFull(t, b, cfg, oldRing, server.Options{})
 		r = onlyOld.do("GET", "/v1/inbox/conversations/"+l.conv("x/open"), l.key, nil)
 		expect(t, r, 409, "account.reauth_required")
-		_ = platform.X
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -44,23 +43,22 @@ func TestTypeScriptSDK(t *testing.T) {
 		}
 	}
 
-	now := time.Now()
-	ig := newFake(platform.Instagram, platform.Conversation{ThreadID: "t_closed", ParticipantID: "u1", ParticipantName: "Ada",
-		LastMessage: "hello?", LastMessageAt: now.Add(-10 * 24 * time.Hour), LastInboundAt: now.Add(-10 * 24 * time.Hour)})
-	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()}, platform.Registry{platform.Instagram: ig})
-	key := e.org("A")
-	acct := e.account(key, platform.Instagram, "1784")
-	e.account(key, platform.LinkedIn, "urn:li:organization:1")
+	// A running Parley in front of the five platform emulators.
+	l := newLiveEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	igBefore := len(l.emu.Graph.Messages(l.seeded.NativeIDs[platform.Instagram]))
+	xBefore := len(l.emu.X.Messages(l.seeded.NativeIDs[platform.X]))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "mcp.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
-		"PARLEY_URL="+e.url,
-		"PARLEY_API_KEY="+key,
-		"PARLEY_EXPECT_ACCOUNTS="+strconv.Itoa(2),
-		"PARLEY_CLOSED_CONVERSATION_ID="+convid.Encode(acct.ID, "t_closed"),
+		"PARLEY_URL="+l.url,
+		"PARLEY_API_KEY="+l.key,
+		"PARLEY_EXPECT_ACCOUNTS="+strconv.Itoa(len(l.seeded.Accounts)),
+		"PARLEY_CLOSED_CONVERSATION_ID="+l.conv("instagram/closed"),
+		"PARLEY_OPEN_CONVERSATION_ID="+l.conv("x/open"),
+		"PARLEY_WHATSAPP_ACCOUNT_ID="+l.seeded.Accounts[platform.WhatsApp],
 		"NO_COLOR=1",
 	)
 	out, err := cmd.CombinedOutput()
@@ -68,7 +66,10 @@ func TestTypeScriptSDK(t *testing.T) {
 		t.Fatalf("node --test: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
-	if len(ig.sends()) != 0 {
-		t.Errorf("a refused send reached the platform: %+v", ig.sends())
+	if n := len(l.emu.Graph.Messages(l.seeded.NativeIDs[platform.Instagram])); n != igBefore {
+		t.Errorf("a refused send reached Instagram (%d → %d)", igBefore, n)
+	}
+	if n := len(l.emu.X.Messages(l.seeded.NativeIDs[platform.X])); n != xBefore+1 {
+		t.Errorf("X received %d messages from the TypeScript client's send_dm, want 1", n-xBefore)
 	}
 }

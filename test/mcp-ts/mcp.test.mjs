@@ -5,6 +5,8 @@
 //   PARLEY_API_KEY                 an API key (sapi_key_…)
 //   PARLEY_EXPECT_ACCOUNTS         how many accounts list_accounts must return
 //   PARLEY_CLOSED_CONVERSATION_ID  a conversation whose reply window is closed
+//   PARLEY_OPEN_CONVERSATION_ID    a conversation a send may go to
+//   PARLEY_WHATSAPP_ACCOUNT_ID     a WhatsApp account with approved templates
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -79,6 +81,45 @@ test('a send outside the reply window is refused with the options left', { skip:
   assert.equal(err.code, 'conversation.window_closed');
   assert.ok(Array.isArray(err.meta.options) && err.meta.options.length > 0, JSON.stringify(err));
   assert.equal(result.structuredContent, undefined);
+});
+
+test('list_conversations spans every connected platform', async () => {
+  const result = await client.callTool({ name: 'list_conversations', arguments: { limit: 100 } });
+  assert.ok(!result.isError, JSON.stringify(result));
+  const platforms = new Set(result.structuredContent.data.map((c) => c.platform));
+  for (const p of ['instagram', 'messenger', 'whatsapp', 'x', 'linkedin']) {
+    assert.ok(platforms.has(p), `no ${p} conversation in ${[...platforms]}`);
+  }
+});
+
+test('get_conversation carries the reply window', { skip: !process.env.PARLEY_CLOSED_CONVERSATION_ID }, async () => {
+  const result = await client.callTool({ name: 'get_conversation', arguments: { id: process.env.PARLEY_CLOSED_CONVERSATION_ID } });
+  assert.ok(!result.isError, JSON.stringify(result));
+  const w = result.structuredContent.data.reply_window;
+  assert.equal(w.open, false);
+  assert.ok('closes_at' in w && Array.isArray(w.allowed_tags));
+});
+
+test('send_dm delivers, and a repeated idempotency key does not send twice', { skip: !process.env.PARLEY_OPEN_CONVERSATION_ID }, async () => {
+  const args = { conversation_id: process.env.PARLEY_OPEN_CONVERSATION_ID, text: 'Hello from a TypeScript agent', idempotency_key: 'ts-agent-1' };
+  const first = await client.callTool({ name: 'send_dm', arguments: args });
+  assert.ok(!first.isError, JSON.stringify(first));
+  assert.equal(first.structuredContent.data.direction, 'outgoing');
+  const again = await client.callTool({ name: 'send_dm', arguments: args });
+  assert.ok(!again.isError, JSON.stringify(again));
+  assert.equal(again.structuredContent.data.platform_id, first.structuredContent.data.platform_id);
+});
+
+test('mark_conversation_read', { skip: !process.env.PARLEY_OPEN_CONVERSATION_ID }, async () => {
+  const result = await client.callTool({ name: 'mark_conversation_read', arguments: { conversation_id: process.env.PARLEY_OPEN_CONVERSATION_ID } });
+  assert.ok(!result.isError, JSON.stringify(result));
+});
+
+test('list_whatsapp_templates lists approved templates', { skip: !process.env.PARLEY_WHATSAPP_ACCOUNT_ID }, async () => {
+  const result = await client.callTool({ name: 'list_whatsapp_templates', arguments: { account_id: process.env.PARLEY_WHATSAPP_ACCOUNT_ID, refresh: true } });
+  assert.ok(!result.isError, JSON.stringify(result));
+  const names = result.structuredContent.data.map((t) => t.name);
+  assert.ok(names.includes('order_update'), JSON.stringify(names));
 });
 
 test('an unknown conversation is resource.not_found', async () => {

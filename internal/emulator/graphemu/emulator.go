@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
@@ -156,7 +157,7 @@ type Emulator struct {
 	messages map[string]*Message // by message id
 	sent     []Message           // sends through the API, in order
 	failNext []Error
-	hook     *hookTarget // where inbound messages are notified; nil for none
+	hook     *webhookpost.Target // where inbound messages are notified; nil for none
 }
 
 type account struct {

@@ -1,14 +1,11 @@
 package graphemu
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
@@ -20,12 +17,6 @@ const WebhookTimeout = 5 * time.Second
 // unreachable, timed out or answered other than 2xx. The message itself is
 // recorded regardless, as on Meta, where delivery is separate from receipt.
 var ErrWebhook = errors.New("graphemu: webhook delivery failed")
-
-// hookTarget is where webhooks go and the App Secret that signs them.
-type hookTarget struct {
-	url, secret string
-	client      *http.Client
-}
 
 // SetWebhook makes the emulator POST Meta's webhook notification to url,
 // signed with appSecret in X-Hub-Signature-256 over the body as sent
@@ -40,16 +31,10 @@ func (e *Emulator) SetWebhook(url, appSecret string) {
 		e.hook = nil
 		return
 	}
-	e.hook = &hookTarget{url: url, secret: appSecret, client: webhookClient()}
-}
-
-// webhookClient does not follow redirects: Meta posts to the URL as
-// registered.
-func webhookClient() *http.Client {
-	return &http.Client{
-		Timeout:       WebhookTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	// Meta posts to the URL as registered, as "facebookexternalua".
+	e.hook = webhookpost.New(url, inbound.HeaderMetaSignature,
+		func(body []byte) string { return inbound.SignMeta(appSecret, body) },
+		webhookpost.Options{UserAgent: "facebookexternalua", Err: ErrWebhook, Timeout: WebhookTimeout})
 }
 
 // notify posts m's webhook when a target is set. Must be called without
@@ -66,27 +51,5 @@ func (e *Emulator) notify(m Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebhook, err)
 	}
-	return h.post(body)
-}
-
-func (h *hookTarget) post(body []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "facebookexternalua")
-	req.Header.Set(inbound.HeaderMetaSignature, inbound.SignMeta(h.secret, body))
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%w: %s answered %d", ErrWebhook, h.url, resp.StatusCode)
-	}
-	return nil
+	return h.Post(body)
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 )
 
 // Options configure an Emulator. The zero value is usable.
@@ -110,8 +112,8 @@ type Emulator struct {
 	threads  map[string]*thread
 	failNext []int // statuses to answer next, in order
 	requests int
-	hook     *hookTarget // where message notifications go; nil for none
-	noteSeq  int64       // last notificationId handed out
+	hook     *webhookpost.Target // where message notifications go; nil for none
+	noteSeq  int64               // last notificationId handed out
 }
 
 // Errors returned by the seeding methods.

@@ -3,22 +3,20 @@ package liemu
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+	"github.com/parleyhq/parley/internal/testsupport/golden"
+)
 
 const (
 	acme    = "urn:li:organization:2414183"
@@ -223,19 +221,7 @@ func TestGolden(t *testing.T) {
 				tc.setup(f)
 			}
 			got := snapshot(t, do(t, f.emu, tc.req(f)))
-			path := filepath.Join("testdata", "golden", tc.name+".json")
-			if *update {
-				must(t, os.MkdirAll(filepath.Dir(path), 0o755))
-				must(t, os.WriteFile(path, got, 0o644))
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from golden:\n got: %s\nwant: %s", tc.name, got, want)
-			}
+			golden.Compare(t, filepath.Join("testdata", "golden", tc.name+".json"), got)
 		})
 	}
 }

@@ -1,14 +1,11 @@
 package liemu
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
@@ -45,13 +42,6 @@ type wireMessageNotification struct {
 	DecoratedAuthor      *wireParticipant `json:"decoratedAuthor,omitempty"`
 }
 
-// hookTarget is where notifications go and the client secret that signs
-// them.
-type hookTarget struct {
-	url, secret string
-	client      *http.Client
-}
-
 // SetWebhook makes the emulator POST a message notification to url each
 // time a member writes (Inbound), signed in X-LI-Signature with
 // clientSecret: hex HMAC-SHA256 over "hmacsha256=" + body
@@ -64,10 +54,9 @@ func (e *Emulator) SetWebhook(url, clientSecret string) {
 		e.hook = nil
 		return
 	}
-	e.hook = &hookTarget{url: url, secret: clientSecret, client: &http.Client{
-		Timeout:       WebhookTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	e.hook = webhookpost.New(url, inbound.HeaderLinkedInSignature,
+		func(body []byte) string { return inbound.SignLinkedIn(clientSecret, body) },
+		webhookpost.Options{Err: ErrWebhook, Timeout: WebhookTimeout})
 }
 
 // WebhookBody builds the (ASSUMED-shape) notification LinkedIn would push
@@ -118,22 +107,5 @@ func (e *Emulator) notify(m Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebhook, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(inbound.HeaderLinkedInSignature, inbound.SignLinkedIn(h.secret, body))
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%w: %s answered %d", ErrWebhook, h.url, resp.StatusCode)
-	}
-	return nil
+	return h.Post(body)
 }

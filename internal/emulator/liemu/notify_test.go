@@ -4,48 +4,22 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/linkedin"
+	"github.com/parleyhq/parley/internal/testsupport/golden"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 const clientSecret = "li_client_secret"
 
-// hookReceiver verifies each push with package inbound and parses it with
-// linkedin.ParseWebhook, as Parley's endpoint does.
-type hookReceiver struct {
-	mu     sync.Mutex
-	events []platform.InboundEvent
-	errs   []error
-}
-
-func newHookReceiver(t *testing.T, secret string, status int) (*hookReceiver, *httptest.Server) {
+// newHookReceiver verifies each push with package inbound and parses it
+// with linkedin.ParseWebhook, as Parley's endpoint does.
+func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver, *httptest.Server) {
 	t.Helper()
-	rc := &hookReceiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		body, err := inbound.ReadBody(r, 0)
-		if err == nil {
-			err = inbound.VerifyLinkedIn(secret, r.Header.Get(inbound.HeaderLinkedInSignature), body)
-		}
-		var evs []platform.InboundEvent
-		if err == nil {
-			evs, err = linkedin.ParseWebhook(body)
-		}
-		if err != nil {
-			rc.errs = append(rc.errs, err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		rc.events = append(rc.events, evs...)
-		w.WriteHeader(status)
-	}))
-	t.Cleanup(srv.Close)
-	return rc, srv
+	verify := func(sig string, body []byte) error { return inbound.VerifyLinkedIn(secret, sig, body) }
+	return golden.NewReceiver(t, inbound.HeaderLinkedInSignature, verify, linkedin.ParseWebhook, status)
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
@@ -63,12 +37,11 @@ func TestWebhookRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rc.mu.Lock()
-		if len(rc.errs) > 0 || len(rc.events) != i+1 {
-			t.Fatalf("receiver: %v, %d events", rc.errs, len(rc.events))
+		events, errs := rc.Snapshot()
+		if len(errs) > 0 || len(events) != i+1 {
+			t.Fatalf("receiver: %v, %d events", errs, len(events))
 		}
-		got := rc.events[i]
-		rc.mu.Unlock()
+		got := events[i]
 		if tt.thread != "" && m.ThreadURN != tt.thread {
 			t.Fatalf("thread %s, want %s", m.ThreadURN, tt.thread)
 		}

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 )
 
 // Options configures an Emulator. Zero values pick Meta's defaults.
@@ -77,8 +79,8 @@ type Emulator struct {
 	inbound   map[string][]*InboundMessage // by phone-number id, in arrival order
 	undeliver map[string]bool              // wa_ids that are not on WhatsApp
 	tplSeq    int
-	hook      *hookTarget // where webhooks go; nil for none
-	pending   hooks       // asynchronous status deliveries
+	hook      *webhookpost.Target // where webhooks go; nil for none
+	pending   hooks               // asynchronous status deliveries
 }
 
 // PhoneNumber is a business phone number registered on the Cloud API.

@@ -111,7 +111,7 @@ func TestGolden(t *testing.T) {
 			if status != tc.status {
 				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
 			}
-			golden(t, tc.name, body)
+			compareGolden(t, tc.name, body)
 		})
 	}
 }

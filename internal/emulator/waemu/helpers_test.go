@@ -3,7 +3,6 @@ package waemu
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/parleyhq/parley/internal/testsupport/golden"
+)
 
 const (
 	phoneID = "106540352242922"
@@ -112,9 +111,9 @@ func errCode(t *testing.T, body []byte) int {
 	return eb.Error.Code
 }
 
-// golden compares body with testdata/name.json (indented), rewriting it under
+// compareGolden compares body with testdata/name.json (indented), rewriting it under
 // -update.
-func golden(t *testing.T, name string, body []byte) {
+func compareGolden(t *testing.T, name string, body []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, bytes.TrimSpace(body), "", "  "); err != nil {
@@ -122,7 +121,7 @@ func golden(t *testing.T, name string, body []byte) {
 	}
 	buf.WriteByte('\n')
 	path := filepath.Join("testdata", name+".json")
-	if *update {
+	if *golden.Update {
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}

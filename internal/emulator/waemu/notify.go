@@ -1,15 +1,11 @@
 package waemu
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
@@ -20,12 +16,6 @@ const WebhookTimeout = 5 * time.Second
 // unreachable, timed out or answered other than 2xx. What triggered the
 // webhook (an inbound message, a send) is recorded regardless.
 var ErrWebhook = errors.New("waemu: webhook delivery failed")
-
-// hookTarget is where webhooks go and the App Secret that signs them.
-type hookTarget struct {
-	url, secret string
-	client      *http.Client
-}
 
 // hooks tracks asynchronous deliveries so Flush can wait for them.
 type hooks struct {
@@ -58,11 +48,10 @@ func (e *Emulator) SetWebhook(url, appSecret string) {
 		e.hook = nil
 		return
 	}
-	e.hook = &hookTarget{url: url, secret: appSecret, client: &http.Client{
-		Timeout: WebhookTimeout,
-		// Meta posts to the URL as registered.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	// Meta posts to the URL as registered, as "facebookexternalua".
+	e.hook = webhookpost.New(url, hooksig.HeaderMetaSignature,
+		func(body []byte) string { return SignWebhook(appSecret, body) },
+		webhookpost.Options{UserAgent: "facebookexternalua", Err: ErrWebhook, Timeout: WebhookTimeout})
 }
 
 // Flush waits until every pending status webhook has been delivered (or
@@ -77,7 +66,7 @@ func (e *Emulator) Flush() error {
 	return err
 }
 
-func (e *Emulator) target() *hookTarget {
+func (e *Emulator) target() *webhookpost.Target {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.hook
@@ -92,7 +81,7 @@ func (e *Emulator) InboundAndNotify(phoneNumberID, fromWaID, name, text string, 
 	if h == nil {
 		return m, nil
 	}
-	return m, h.post(e.WebhookPayload(m))
+	return m, h.Post(e.WebhookPayload(m))
 }
 
 // notifySent posts the sent and delivered status webhooks of the message
@@ -119,32 +108,10 @@ func (e *Emulator) notifySent(phoneID, msgID string) {
 	go func() {
 		defer e.pending.wg.Done()
 		for _, status := range []string{"sent", "delivered"} {
-			if err := h.post(e.StatusWebhookPayload(*msg, status)); err != nil {
+			if err := h.Post(e.StatusWebhookPayload(*msg, status)); err != nil {
 				e.pending.fail(err)
 				return
 			}
 		}
 	}()
-}
-
-func (h *hookTarget) post(body []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "facebookexternalua")
-	req.Header.Set(hooksig.HeaderMetaSignature, SignWebhook(h.secret, body))
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%w: %s answered %d", ErrWebhook, h.url, resp.StatusCode)
-	}
-	return nil
 }

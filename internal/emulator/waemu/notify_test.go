@@ -4,61 +4,23 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/whatsapp"
+	"github.com/parleyhq/parley/internal/testsupport/golden"
 	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 const appSecret = "wa_app_secret"
 
-// hookReceiver verifies each webhook with package inbound and parses it with
-// whatsapp.ParseWebhook, as Parley's endpoint does.
-type hookReceiver struct {
-	mu     sync.Mutex
-	events []platform.InboundEvent
-	errs   []error
-}
-
-func newHookReceiver(t *testing.T, secret string, status int) (*hookReceiver, *httptest.Server) {
+// newHookReceiver verifies each webhook with package inbound and parses it
+// with whatsapp.ParseWebhook, as Parley's endpoint does.
+func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver, *httptest.Server) {
 	t.Helper()
-	rc := &hookReceiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		body, err := hooksig.ReadBody(r, 0)
-		if err == nil {
-			err = hooksig.VerifyMeta(secret, r.Header.Get(hooksig.HeaderMetaSignature), body)
-		}
-		var evs []platform.InboundEvent
-		if err == nil {
-			evs, err = whatsapp.ParseWebhook(body)
-		}
-		if err != nil {
-			rc.errs = append(rc.errs, err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		rc.events = append(rc.events, evs...)
-		w.WriteHeader(status)
-	}))
-	t.Cleanup(srv.Close)
-	return rc, srv
-}
-
-func (rc *hookReceiver) take(t *testing.T) []platform.InboundEvent {
-	t.Helper()
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if len(rc.errs) > 0 {
-		t.Fatalf("receiver errors: %v", rc.errs)
-	}
-	evs := rc.events
-	rc.events = nil
-	return evs
+	verify := func(sig string, body []byte) error { return hooksig.VerifyMeta(secret, sig, body) }
+	return golden.NewReceiver(t, hooksig.HeaderMetaSignature, verify, whatsapp.ParseWebhook, status)
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
@@ -72,7 +34,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	evs := rc.take(t)
+	evs := rc.Take(t)
 	if len(evs) != 1 {
 		t.Fatalf("events %+v", evs)
 	}
@@ -88,7 +50,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if evs := rc.take(t); len(evs) != 1 || evs[0].MessageID != in2.ID || evs[0].Referral || evs[0].ThreadID != "447700900123" {
+	if evs := rc.Take(t); len(evs) != 1 || evs[0].MessageID != in2.ID || evs[0].Referral || evs[0].ThreadID != "447700900123" {
 		t.Fatalf("events %+v", evs)
 	}
 
@@ -100,7 +62,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := e.Messages(phoneID)[0]
-	evs = rc.take(t)
+	evs = rc.Take(t)
 	if len(evs) != 2 {
 		t.Fatalf("status events %+v", evs)
 	}
@@ -118,7 +80,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if evs := rc.take(t); len(evs) != 0 {
+	if evs := rc.Take(t); len(evs) != 0 {
 		t.Fatalf("refused send notified: %+v", evs)
 	}
 }

@@ -310,7 +310,7 @@ func TestWebhookPayloads(t *testing.T) {
 	e, _ := newEmu(t, nil)
 	in := e.Inbound(phoneID, user, "Ana", "hi there", WithReferral(Referral{SourceType: "ad", SourceID: "1", SourceURL: "https://fb.me/a", CtwaClid: "c1"}))
 	body := e.WebhookPayload(in)
-	golden(t, "webhook_inbound", body)
+	compareGolden(t, "webhook_inbound", body)
 	sig := SignWebhook("appsecret", body)
 	mac := hmac.New(sha256.New, []byte("appsecret"))
 	mac.Write(body)
@@ -318,7 +318,7 @@ func TestWebhookPayloads(t *testing.T) {
 		t.Fatalf("signature %s", sig)
 	}
 	do(t, e, "POST", msgsPath(), token, textMsg(user, "hello"))
-	golden(t, "webhook_status", e.StatusWebhookPayload(e.Messages(phoneID)[0], "delivered"))
+	compareGolden(t, "webhook_status", e.StatusWebhookPayload(e.Messages(phoneID)[0], "delivered"))
 }
 
 func TestTemplateStatusChangeAndSeeding(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 )
 
 // Documented defaults, from the per-endpoint table at
@@ -159,7 +161,7 @@ type Emulator struct {
 	media   map[string]Media
 	ids     map[uint64]bool // every id handed out
 	buckets map[bucketKey]*bucket
-	hook    *hookTarget // where Account Activity events go; nil for none
+	hook    *webhookpost.Target // where Account Activity events go; nil for none
 }
 
 // New returns an emulator with no accounts.

@@ -4,21 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/parleyhq/parley/internal/testsupport/golden"
+)
 
 const (
 	bizID   = "1500000000000000001"
@@ -110,24 +108,6 @@ func wire(w *httptest.ResponseRecorder) []byte {
 	return b.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s mismatch\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 const listQuery = "dm_event.fields=id,text,event_type,dm_conversation_id,created_at,sender_id&expansions=sender_id&user.fields=name,username,profile_image_url"
 
 func TestGolden(t *testing.T) {
@@ -160,7 +140,9 @@ func TestGolden(t *testing.T) {
 		{"users_lookup.golden", do(t, e, "GET", "/2/users?ids="+aliceID+",12345&user.fields=profile_image_url", bizTok, "")},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { golden(t, tc.name, wire(tc.w)) })
+		t.Run(tc.name, func(t *testing.T) {
+			golden.Compare(t, filepath.Join("testdata", tc.name), wire(tc.w))
+		})
 	}
 }
 

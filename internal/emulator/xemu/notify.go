@@ -1,16 +1,13 @@
 package xemu
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/parleyhq/parley/internal/emulator/webhookpost"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
@@ -21,13 +18,6 @@ const WebhookTimeout = 5 * time.Second
 // unreachable, timed out or answered other than 2xx. The message is recorded
 // regardless.
 var ErrWebhook = errors.New("xemu: webhook delivery failed")
-
-// hookTarget is where Account Activity webhooks go and the consumer secret
-// that signs them.
-type hookTarget struct {
-	url, secret string
-	client      *http.Client
-}
 
 // SetWebhook makes the emulator POST the Account Activity API event to url
 // each time a customer writes (Inbound), signed with consumerSecret in
@@ -41,10 +31,9 @@ func (e *Emulator) SetWebhook(url, consumerSecret string) {
 		e.hook = nil
 		return
 	}
-	e.hook = &hookTarget{url: url, secret: consumerSecret, client: &http.Client{
-		Timeout:       WebhookTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	e.hook = webhookpost.New(url, inbound.HeaderXSignature,
+		func(body []byte) string { return inbound.SignX(consumerSecret, body) },
+		webhookpost.Options{Err: ErrWebhook, Timeout: WebhookTimeout})
 }
 
 // Account Activity wire shapes: the envelope
@@ -161,22 +150,5 @@ func (e *Emulator) notify(accountUserID string, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebhook, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), WebhookTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(inbound.HeaderXSignature, inbound.SignX(h.secret, body))
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%w: %s answered %d", ErrWebhook, h.url, resp.StatusCode)
-	}
-	return nil
+	return h.Post(body)
 }

@@ -4,48 +4,22 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/xapi"
+	"github.com/parleyhq/parley/internal/testsupport/golden"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 const consumerSecret = "x_consumer_secret"
 
-// hookReceiver verifies each webhook with package inbound and parses it with
-// xapi.ParseWebhook, as Parley's endpoint does.
-type hookReceiver struct {
-	mu     sync.Mutex
-	events []platform.InboundEvent
-	errs   []error
-}
-
-func newHookReceiver(t *testing.T, secret string, status int) (*hookReceiver, *httptest.Server) {
+// newHookReceiver verifies each webhook with package inbound and parses it
+// with xapi.ParseWebhook, as Parley's endpoint does.
+func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver, *httptest.Server) {
 	t.Helper()
-	rc := &hookReceiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		body, err := inbound.ReadBody(r, 0)
-		if err == nil {
-			err = inbound.VerifyX(secret, r.Header.Get(inbound.HeaderXSignature), body)
-		}
-		var evs []platform.InboundEvent
-		if err == nil {
-			evs, err = xapi.ParseWebhook(body)
-		}
-		if err != nil {
-			rc.errs = append(rc.errs, err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		rc.events = append(rc.events, evs...)
-		w.WriteHeader(status)
-	}))
-	t.Cleanup(srv.Close)
-	return rc, srv
+	verify := func(sig string, body []byte) error { return inbound.VerifyX(secret, sig, body) }
+	return golden.NewReceiver(t, inbound.HeaderXSignature, verify, xapi.ParseWebhook, status)
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
@@ -57,12 +31,11 @@ func TestWebhookRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rc.mu.Lock()
-		if len(rc.errs) > 0 || len(rc.events) != i+1 {
-			t.Fatalf("receiver: %v, %d events", rc.errs, len(rc.events))
+		events, errs := rc.Snapshot()
+		if len(errs) > 0 || len(events) != i+1 {
+			t.Fatalf("receiver: %v, %d events", errs, len(events))
 		}
-		got := rc.events[i]
-		rc.mu.Unlock()
+		got := events[i]
 		if got.Kind != platform.EventMessage || got.Platform != platform.X || got.AccountNativeID != bizID ||
 			got.ThreadID != ev.ConversationID || got.ThreadID != ConversationID(bizID, from) || got.ParticipantID != from ||
 			got.MessageID != ev.ID || !got.At.Equal(ev.CreatedAt.Truncate(1e6)) || got.Message.Text != ev.Text ||

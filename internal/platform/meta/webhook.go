@@ -1,17 +1,16 @@
 package meta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/platform/webhookjson"
 )
 
 // Webhook payloads. Messenger and Instagram share one envelope,
@@ -54,12 +53,12 @@ type hookEnvelope struct {
 }
 
 type hookEntry struct {
-	ID        flexID            `json:"id"`
+	ID        webhookjson.ID    `json:"id"`
 	Messaging []json.RawMessage `json:"messaging"`
 }
 
 type hookParty struct {
-	ID flexID `json:"id"`
+	ID webhookjson.ID `json:"id"`
 }
 
 type hookItem struct {
@@ -161,9 +160,9 @@ func platformOf(object string) platform.Name {
 }
 
 func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundEvent {
-	base := platform.InboundEvent{Platform: plat, AccountNativeID: acct, At: millis(int64(it.Timestamp))}
+	base := platform.InboundEvent{Platform: plat, AccountNativeID: acct, At: webhookjson.Millis(int64(it.Timestamp))}
 	switch {
-	case present(it.Message):
+	case webhookjson.Present(it.Message):
 		var m hookMessage
 		if json.Unmarshal(it.Message, &m) != nil || m.Mid == "" || m.IsDeleted {
 			return nil
@@ -179,7 +178,7 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 			return nil
 		}
 		ev.MessageID = m.Mid
-		ev.Referral = present(m.Referral) || present(it.Referral)
+		ev.Referral = webhookjson.Present(m.Referral) || webhookjson.Present(it.Referral)
 		ev.Message = platform.Message{
 			PlatformID: m.Mid,
 			Direction:  direction,
@@ -198,21 +197,21 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 			ev.Message.Attachments = append(ev.Message.Attachments, platform.Attachment{Type: a.Type, URL: a.Payload.URL})
 		}
 		return []platform.InboundEvent{ev}
-	case present(it.Postback):
+	case webhookjson.Present(it.Postback):
 		var p hookPostback
 		if json.Unmarshal(it.Postback, &p) != nil || p.Mid == "" || it.Sender.ID == "" {
 			return nil
 		}
 		ev := base
 		ev.Kind, ev.ParticipantID, ev.MessageID = platform.EventMessage, string(it.Sender.ID), p.Mid
-		ev.Referral = present(p.Referral)
+		ev.Referral = webhookjson.Present(p.Referral)
 		text := p.Title
 		if text == "" {
 			text = p.Payload
 		}
 		ev.Message = platform.Message{PlatformID: p.Mid, Direction: "incoming", SenderID: string(it.Sender.ID), Text: text, CreatedAt: ev.At}
 		return []platform.InboundEvent{ev}
-	case present(it.Delivery):
+	case webhookjson.Present(it.Delivery):
 		var d hookDelivery
 		if json.Unmarshal(it.Delivery, &d) != nil || it.Sender.ID == "" {
 			return nil
@@ -220,7 +219,7 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 		ev := base
 		ev.Kind, ev.ParticipantID = platform.EventDelivered, string(it.Sender.ID)
 		if ev.At.IsZero() || len(d.Mids) == 0 {
-			if w := millis(int64(d.Watermark)); !w.IsZero() {
+			if w := webhookjson.Millis(int64(d.Watermark)); !w.IsZero() {
 				ev.At = w
 			}
 		}
@@ -240,14 +239,14 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 			out = append(out, e)
 		}
 		return out
-	case present(it.Read):
+	case webhookjson.Present(it.Read):
 		var r hookRead
 		if json.Unmarshal(it.Read, &r) != nil || it.Sender.ID == "" {
 			return nil
 		}
 		ev := base
 		ev.Kind, ev.ParticipantID, ev.MessageID = platform.EventRead, string(it.Sender.ID), r.Mid
-		if w := millis(int64(r.Watermark)); !w.IsZero() {
+		if w := webhookjson.Millis(int64(r.Watermark)); !w.IsZero() {
 			ev.At = w
 		}
 		return []platform.InboundEvent{ev}
@@ -255,40 +254,10 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 	return nil
 }
 
-// present reports whether a raw field was sent with a non-null value.
-func present(r json.RawMessage) bool {
-	r = bytes.TrimSpace(r)
-	return len(r) > 0 && !bytes.Equal(r, []byte("null"))
-}
-
-// millis turns Meta's epoch milliseconds into a time (zero for none).
-func millis(ms int64) time.Time {
-	if ms <= 0 || ms > 1<<53 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-// flexID accepts an id sent as a JSON string or number (Meta documents
-// strings; numbers are tolerated rather than dropping the item).
-type flexID string
-
-func (f *flexID) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*f = flexID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*f = flexID(n.String())
-	return nil
-}
-
 // flexInt accepts an integer sent as a number or a numeric string; anything
-// else reads as 0 rather than failing the item.
+// else reads as 0 rather than failing the item. Unlike webhookjson.Int it
+// also takes a non-negative float below 2^62 (truncated), which is why it
+// stays Meta's own.
 type flexInt int64
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {

@@ -3,11 +3,10 @@ package whatsapp
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/platform/webhookjson"
 )
 
 // Webhook payloads: object "whatsapp_business_account", entry[].changes[]
@@ -43,7 +42,7 @@ type hookChange struct {
 
 type hookValue struct {
 	Metadata struct {
-		PhoneNumberID flexString `json:"phone_number_id"`
+		PhoneNumberID webhookjson.ID `json:"phone_number_id"`
 	} `json:"metadata"`
 	Contacts []json.RawMessage `json:"contacts"`
 	Messages []json.RawMessage `json:"messages"`
@@ -51,7 +50,7 @@ type hookValue struct {
 }
 
 type hookContact struct {
-	WaID    flexString `json:"wa_id"`
+	WaID    webhookjson.ID `json:"wa_id"`
 	Profile struct {
 		Name string `json:"name"`
 	} `json:"profile"`
@@ -64,9 +63,9 @@ type hookMedia struct {
 }
 
 type hookMessage struct {
-	From      flexString      `json:"from"`
+	From      webhookjson.ID  `json:"from"`
 	ID        string          `json:"id"`
-	Timestamp flexInt         `json:"timestamp"`
+	Timestamp webhookjson.Int `json:"timestamp"`
 	Type      string          `json:"type"`
 	Referral  json.RawMessage `json:"referral"`
 	Text      *struct {
@@ -91,10 +90,10 @@ type hookMessage struct {
 }
 
 type hookStatus struct {
-	ID          string     `json:"id"`
-	Status      string     `json:"status"`
-	Timestamp   flexInt    `json:"timestamp"`
-	RecipientID flexString `json:"recipient_id"`
+	ID          string          `json:"id"`
+	Status      string          `json:"status"`
+	Timestamp   webhookjson.Int `json:"timestamp"`
+	RecipientID webhookjson.ID  `json:"recipient_id"`
 	Pricing     *struct {
 		Billable *bool  `json:"billable"`
 		Category string `json:"category"`
@@ -175,7 +174,7 @@ func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []pla
 			Message:         msg,
 			MessageID:       m.ID,
 			At:              at,
-			Referral:        present(m.Referral),
+			Referral:        webhookjson.Present(m.Referral),
 		})
 	}
 	for _, rs := range v.Statuses {
@@ -277,48 +276,10 @@ func statusKind(s string) string {
 	return ""
 }
 
-// present reports whether a raw field was sent with a non-null value.
-func present(r json.RawMessage) bool {
-	s := strings.TrimSpace(string(r))
-	return s != "" && s != "null"
-}
-
 // seconds turns the webhook's Unix-seconds timestamp into a time.
 func seconds(s int64) time.Time {
 	if s <= 0 || s > 1<<40 {
 		return time.Time{}
 	}
 	return time.Unix(s, 0).UTC()
-}
-
-// flexString accepts a JSON string or number (ids and phone numbers are
-// documented as strings; a number is tolerated rather than dropping the item).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*f = flexString(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*f = flexString(n.String())
-	return nil
-}
-
-// flexInt accepts an integer as a numeric string (Meta's form) or a number;
-// anything else reads as 0 rather than failing the item.
-type flexInt int64
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*f = flexInt(n)
-		return nil
-	}
-	*f = 0
-	return nil
 }

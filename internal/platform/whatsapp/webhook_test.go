@@ -1,114 +1,40 @@
 package whatsapp
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
+	"fmt"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/testsupport/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/webhook")
 
 // TestParseWebhookGolden parses each sample payload under testdata/webhook
 // (shapes from Meta's WhatsApp webhook references, with deliberately broken
 // items) and compares the events with the .golden file beside it.
 func TestParseWebhookGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/webhook/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no payloads: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			body, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs, err := ParseWebhook(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareGolden(t, strings.TrimSuffix(f, ".json")+".golden", evs)
-		})
-	}
-}
-
-func compareGolden(t *testing.T, path string, evs []platform.InboundEvent) {
-	t.Helper()
-	got, err := json.MarshalIndent(evs, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("events differ from %s:\n%s", path, got)
-	}
+	golden.ParseFiles(t, "testdata/webhook", ParseWebhook)
 }
 
 func TestParseWebhookCases(t *testing.T) {
-	tests := []struct {
-		name    string
-		body    string
-		wantErr bool
-		want    int
-	}{
-		{name: "not JSON", body: `nope`, wantErr: true},
-		{name: "Messenger body", body: `{"object":"page","entry":[]}`, wantErr: true},
-		{name: "string", body: `"whatsapp_business_account"`, wantErr: true},
-		{name: "entry wrong type", body: `{"object":"whatsapp_business_account","entry":"x"}`},
-		{name: "no phone number id", body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","id":"w","type":"text","text":{"body":"x"}}]}}]}]}`},
-		{name: "numeric phone number id", body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":123},"messages":[{"from":"1","id":"w","type":"text","text":{"body":"x"}}]}}]}]}`, want: 1},
-		{name: "unknown status", body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"1"},"statuses":[{"id":"w","status":"warning"}]}}]}]}`},
-		{name: "other field", body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"account_update","value":{"metadata":{"phone_number_id":"1"},"statuses":[{"id":"w","status":"sent"}]}}]}]}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			evs, err := ParseWebhook([]byte(tt.body))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
-			if err != nil && !errors.Is(err, ErrNotWhatsAppWebhook) {
-				t.Fatalf("err = %v", err)
-			}
-			if len(evs) != tt.want {
-				t.Fatalf("got %d events, want %d: %+v", len(evs), tt.want, evs)
-			}
-		})
-	}
+	golden.ParseCases(t, ParseWebhook, ErrNotWhatsAppWebhook, []golden.Case{
+		{Name: "not JSON", Body: `nope`, WantErr: true},
+		{Name: "Messenger body", Body: `{"object":"page","entry":[]}`, WantErr: true},
+		{Name: "string", Body: `"whatsapp_business_account"`, WantErr: true},
+		{Name: "entry wrong type", Body: `{"object":"whatsapp_business_account","entry":"x"}`},
+		{Name: "no phone number id", Body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","id":"w","type":"text","text":{"body":"x"}}]}}]}]}`},
+		{Name: "numeric phone number id", Body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":123},"messages":[{"from":"1","id":"w","type":"text","text":{"body":"x"}}]}}]}]}`, Want: 1},
+		{Name: "unknown status", Body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"1"},"statuses":[{"id":"w","status":"warning"}]}}]}]}`},
+		{Name: "other field", Body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"account_update","value":{"metadata":{"phone_number_id":"1"},"statuses":[{"id":"w","status":"sent"}]}}]}]}`},
+	})
 }
 
 // FuzzParseWebhook: no panic, and every event names its platform, kind and
 // account.
 func FuzzParseWebhook(f *testing.F) {
-	for _, name := range []string{"messages.json", "statuses.json"} {
-		if b, err := os.ReadFile(filepath.Join("testdata/webhook", name)); err == nil {
-			f.Add(b)
+	golden.FuzzParse(f, ParseWebhook, func(ev platform.InboundEvent) error {
+		if ev.Platform != platform.WhatsApp || ev.Kind == "" || ev.AccountNativeID == "" {
+			return fmt.Errorf("incomplete event %+v", ev)
 		}
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		evs, err := ParseWebhook(body)
-		if err != nil && evs != nil {
-			t.Fatal("events with an error")
-		}
-		for _, ev := range evs {
-			if ev.Platform != platform.WhatsApp || ev.Kind == "" || ev.AccountNativeID == "" {
-				t.Fatalf("incomplete event %+v", ev)
-			}
-		}
-	})
+		return nil
+	}, "testdata/webhook", "messages.json", "statuses.json")
 }

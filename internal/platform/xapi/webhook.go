@@ -3,11 +3,9 @@ package xapi
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/platform/webhookjson"
 )
 
 // Account Activity API payloads
@@ -29,20 +27,20 @@ import (
 var ErrNotAccountActivity = errors.New("xapi: not an Account Activity API payload")
 
 type hookEnvelope struct {
-	ForUserID  flexID                     `json:"for_user_id"`
+	ForUserID  webhookjson.ID             `json:"for_user_id"`
 	DMEvents   []json.RawMessage          `json:"direct_message_events"`
 	ReadEvents []json.RawMessage          `json:"direct_message_mark_read_events"`
 	Users      map[string]json.RawMessage `json:"users"`
 }
 
 type hookDMEvent struct {
-	Type             string  `json:"type"`
-	ID               flexID  `json:"id"`
-	CreatedTimestamp flexInt `json:"created_timestamp"`
+	Type             string          `json:"type"`
+	ID               webhookjson.ID  `json:"id"`
+	CreatedTimestamp webhookjson.Int `json:"created_timestamp"`
 	MessageCreate    *struct {
-		SenderID flexID `json:"sender_id"`
+		SenderID webhookjson.ID `json:"sender_id"`
 		Target   struct {
-			RecipientID flexID `json:"recipient_id"`
+			RecipientID webhookjson.ID `json:"recipient_id"`
 		} `json:"target"`
 		MessageData struct {
 			Text       string          `json:"text"`
@@ -60,11 +58,11 @@ type hookAttachment struct {
 }
 
 type hookReadEvent struct {
-	CreatedTimestamp flexInt `json:"created_timestamp"`
-	SenderID         flexID  `json:"sender_id"`
-	LastReadEventID  flexID  `json:"last_read_event_id"`
+	CreatedTimestamp webhookjson.Int `json:"created_timestamp"`
+	SenderID         webhookjson.ID  `json:"sender_id"`
+	LastReadEventID  webhookjson.ID  `json:"last_read_event_id"`
 	Target           struct {
-		RecipientID flexID `json:"recipient_id"`
+		RecipientID webhookjson.ID `json:"recipient_id"`
 	} `json:"target"`
 }
 
@@ -83,7 +81,7 @@ func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
 	var env hookEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		var probe struct {
-			ForUserID flexID `json:"for_user_id"`
+			ForUserID webhookjson.ID `json:"for_user_id"`
 		}
 		if json.Unmarshal(body, &probe) != nil || probe.ForUserID == "" {
 			return nil, ErrNotAccountActivity
@@ -105,7 +103,7 @@ func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
 		if sender == "" || recipient == "" || (sender != me && recipient != me) {
 			continue
 		}
-		at := millis(int64(e.CreatedTimestamp))
+		at := webhookjson.Millis(int64(e.CreatedTimestamp))
 		if at.IsZero() {
 			if t, ok := snowflakeTime(string(e.ID)); ok {
 				at = t
@@ -133,7 +131,7 @@ func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
 			ev.Message.Direction, ev.Message.Status = "outgoing", "sent"
 		}
 		var a hookAttachment
-		if present(mc.MessageData.Attachment) && json.Unmarshal(mc.MessageData.Attachment, &a) == nil && a.Media.MediaURLHTTPS != "" {
+		if webhookjson.Present(mc.MessageData.Attachment) && json.Unmarshal(mc.MessageData.Attachment, &a) == nil && a.Media.MediaURLHTTPS != "" {
 			t := "image"
 			if a.Media.Type == "video" || a.Media.Type == "animated_gif" {
 				t = "video"
@@ -163,7 +161,7 @@ func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
 			ThreadID:        oneToOneID(reader, me),
 			ParticipantID:   reader,
 			MessageID:       string(r.LastReadEventID),
-			At:              millis(int64(r.CreatedTimestamp)),
+			At:              webhookjson.Millis(int64(r.CreatedTimestamp)),
 		})
 	}
 	return out, nil
@@ -193,48 +191,4 @@ func userName(users map[string]json.RawMessage, id string) string {
 		return u.Name
 	}
 	return u.ScreenName
-}
-
-func millis(ms int64) time.Time {
-	if ms <= 0 || ms > 1<<53 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-func present(r json.RawMessage) bool {
-	s := strings.TrimSpace(string(r))
-	return s != "" && s != "null"
-}
-
-// flexID accepts an id as a JSON string or number (AAA sends strings; v1.1
-// user objects also carry numeric ids).
-type flexID string
-
-func (f *flexID) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*f = flexID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*f = flexID(n.String())
-	return nil
-}
-
-// flexInt accepts an integer as a numeric string (X's form for
-// created_timestamp) or a number; anything else reads as 0.
-type flexInt int64
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*f = flexInt(n)
-		return nil
-	}
-	*f = 0
-	return nil
 }
