@@ -124,10 +124,12 @@ func crashRun(t *testing.T, bin string, b storetest.Backend) {
 	lines := strings.Fields(string(out))
 	key := lines[len(lines)-1]
 
-	// The user's endpoint records which inbound messages reached it.
+	// The user's endpoint records which inbound messages reached it. It is
+	// slow, so deliveries are still queued and running when the kill lands.
 	var mu sync.Mutex
 	delivered := map[string]bool{}
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
 		var ev struct {
 			Type string `json:"type"`
 			Data struct {
@@ -187,6 +189,15 @@ func crashRun(t *testing.T, bin string, b storetest.Backend) {
 	if !killed.Load() {
 		t.Fatal("the burst ended before the kill")
 	}
+	mu.Lock()
+	beforeRestart := len(delivered)
+	mu.Unlock()
+	ackedAtKill := 0
+	acked.Range(func(_, _ any) bool { ackedAtKill++; return true })
+	if beforeRestart >= ackedAtKill {
+		t.Fatalf("all %d deliveries finished before the kill; the test must kill mid-delivery", beforeRestart)
+	}
+	t.Logf("killed with %d acknowledged, %d delivered", ackedAtKill, beforeRestart)
 
 	p = start(t, bin, env, "serve")
 	waitReady(t, base, p)
@@ -197,7 +208,9 @@ func crashRun(t *testing.T, bin string, b storetest.Backend) {
 		}
 	}
 	var missing []string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	// Jobs left running by the killed process are rescued by River after
+	// PARLEY_JOB_RESCUE_AFTER, on its rescuer's next pass (up to ~30 s).
+	for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		missing = missing[:0]
 		mu.Lock()
 		acked.Range(func(k, _ any) bool {
