@@ -188,6 +188,11 @@ func (s *Service) conversationView(ctx context.Context, h accountHandle, pc plat
 // last_message_at, newest first. An account that fails is reported in
 // List.Partial while the others still answer.
 func (s *Service) ListConversations(ctx context.Context, c Caller, f ConversationFilter) (List[Conversation], error) {
+	// The platforms expose no archive state through their APIs, so every
+	// conversation is "open"; say so rather than answer an empty list.
+	if f.Status != "" && f.Status != "open" {
+		return List[Conversation]{}, apierr.Invalid("status", "status must be open: platforms do not expose archived conversations").With("allowed", []string{"open"})
+	}
 	var cur inboxCursor
 	if f.Cursor != "" {
 		var err error
