@@ -170,6 +170,8 @@ func TestTenantIsolation(t *testing.T) {
 		keyA, keyB := e.org("A"), e.org("B")
 		brandA, acctA, keyIDA := e.seedA(keyA)
 		conv := convid.Encode(acctA, "t_123")
+		hookA := e.do("POST", "/v1/webhooks", keyA, map[string]any{"url": "https://hooks.example.com/a"}).data(t)["id"].(string)
+		evA := e.do("POST", "/v1/webhooks/"+hookA+"/test", keyA, nil).data(t)["id"].(string)
 
 		for _, c := range []struct {
 			method, path string
@@ -186,6 +188,17 @@ func TestTenantIsolation(t *testing.T) {
 			{"POST", "/v1/inbox/conversations/" + conv + "/messages", map[string]any{"text": "hi"}},
 			{"POST", "/v1/inbox/conversations/" + conv + "/read", nil},
 			{"GET", "/v1/inbox/conversations?account_id=" + acctA, nil},
+			{"GET", "/v1/accounts/" + acctA + "/usage", nil},
+			{"GET", "/v1/accounts/" + acctA + "/templates", nil},
+			{"GET", "/v1/webhooks/" + hookA, nil},
+			{"PATCH", "/v1/webhooks/" + hookA, map[string]any{"url": "https://evil.example.com"}},
+			{"DELETE", "/v1/webhooks/" + hookA, nil},
+			{"POST", "/v1/webhooks/" + hookA + "/test", nil},
+			{"POST", "/v1/webhooks/" + hookA + "/rotate-secret", nil},
+			{"GET", "/v1/webhooks/" + hookA + "/attempts", nil},
+			{"GET", "/v1/events/" + evA, nil},
+			{"GET", "/v1/events/" + evA + "/attempts", nil},
+			{"POST", "/v1/events/" + evA + "/replay", nil},
 		} {
 			r := e.do(c.method, c.path, keyB, c.body)
 			if r.status != 404 {
@@ -193,11 +206,12 @@ func TestTenantIsolation(t *testing.T) {
 			}
 		}
 		// B's lists never show A's records.
-		for _, p := range []string{"/v1/brands", "/v1/accounts", "/v1/api-keys", "/v1/inbox/conversations"} {
+		for _, p := range []string{"/v1/brands", "/v1/accounts", "/v1/api-keys", "/v1/inbox/conversations", "/v1/webhooks", "/v1/events"} {
 			r := e.do("GET", p, keyB, nil)
 			expect(t, r, 200, "")
 			for _, item := range r.body["data"].([]any) {
-				if strings.Contains(string(r.raw), brandA) || strings.Contains(string(r.raw), acctA) || strings.Contains(string(r.raw), keyIDA) {
+				if strings.Contains(string(r.raw), brandA) || strings.Contains(string(r.raw), acctA) || strings.Contains(string(r.raw), keyIDA) ||
+					strings.Contains(string(r.raw), hookA) || strings.Contains(string(r.raw), evA) {
 					t.Errorf("B's %s lists A's record: %v", p, item)
 				}
 			}
