@@ -61,6 +61,7 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 	}
 	return s.ingest.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
 		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
+			st = &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {
 				for _, w := range ws {
 					if err := w(st, tx); err != nil {
@@ -178,4 +179,23 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 		}
 		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
 	}, nil
+}
+
+// batchStore remembers each organisation's enabled endpoints for the length
+// of one group-committed transaction, which would otherwise read them once
+// per event.
+type batchStore struct {
+	store.Store
+	endpoints map[string][]store.Endpoint
+}
+
+func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]store.Endpoint, error) {
+	if eps, ok := b.endpoints[orgID]; ok {
+		return eps, nil
+	}
+	eps, err := b.Store.EnabledEndpoints(ctx, orgID)
+	if err == nil {
+		b.endpoints[orgID] = eps
+	}
+	return eps, err
 }
