@@ -18,6 +18,10 @@ const IdempotencyTTL = 24 * time.Hour
 // maxIdempotencyWait bounds how long a duplicate waits for the first request.
 const maxIdempotencyWait = 30 * time.Second
 
+// abandonedAfter is when a still-pending key is taken for a crashed request:
+// longer than any send can take (platform calls time out after 30 s).
+const abandonedAfter = 2 * time.Minute
+
 // storedOutcome is what an idempotency key remembers.
 type storedOutcome struct {
 	Message *Message       `json:"message,omitempty"`
@@ -90,6 +94,14 @@ func (s *Service) replay(ctx context.Context, c Caller, key string, hash []byte,
 	}
 	deadline := time.Now().Add(maxIdempotencyWait)
 	for rec.State != store.IdempotencyComplete {
+		if s.now().Sub(rec.CreatedAt) > abandonedAfter {
+			// The process that claimed the key died between calling the
+			// platform and recording the answer: the message may or may not
+			// have gone out, and sending again could duplicate it.
+			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_outcome_unknown",
+				"the first request with this Idempotency-Key was interrupted; check the conversation's messages before sending again with a new key").
+				With("claimed_at", rec.CreatedAt)
+		}
 		if time.Now().After(deadline) {
 			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
 				"a request with this Idempotency-Key is still in progress; retry later")
