@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/envelope"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -175,19 +176,6 @@ func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
 	a.writeError(w, r, apierr.New(http.StatusNotFound, "resource.route_not_found", "no route for %s %s", r.Method, r.URL.Path))
 }
 
-// ErrorBody is the error envelope of DESIGN §1.
-type ErrorBody struct {
-	Error     ErrorDetail `json:"error"`
-	RequestID string      `json:"request_id"`
-}
-
-// ErrorDetail is the inside of the error envelope.
-type ErrorDetail struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Meta    map[string]any `json:"meta,omitempty"`
-}
-
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := apierr.As(err)
 	if !ok {
@@ -202,7 +190,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			rec.throttled = true
 		}
 	}
-	writeJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Meta: e.Meta}, RequestID: RequestID(r.Context())})
+	writeJSON(w, e.Status, envelope.FromError(e, RequestID(r.Context())))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -213,48 +201,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// Single is the single-object envelope.
-type Single[T any] struct {
-	Data T `json:"data"`
-}
-
-// Pagination is the paging part of the list envelope.
-type Pagination struct {
-	HasMore    bool    `json:"has_more"`
-	Limit      int     `json:"limit"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// ListMeta reports accounts that could not be read.
-type ListMeta struct {
-	Partial  bool                     `json:"partial"`
-	Failures []service.AccountFailure `json:"failures"`
-}
-
-// ListBody is the list envelope.
-type ListBody[T any] struct {
-	Data       []T        `json:"data"`
-	Pagination Pagination `json:"pagination"`
-	Meta       *ListMeta  `json:"meta,omitempty"`
-}
-
 func writeData[T any](w http.ResponseWriter, status int, v T) {
-	writeJSON(w, status, Single[T]{Data: v})
+	writeJSON(w, status, envelope.Single[T]{Data: v})
 }
 
 func writeList[T any](w http.ResponseWriter, l service.List[T]) {
-	body := ListBody[T]{Data: l.Data, Pagination: Pagination{HasMore: l.HasMore, Limit: l.Limit}}
-	if body.Data == nil {
-		body.Data = []T{}
-	}
-	if l.NextCursor != "" {
-		c := l.NextCursor
-		body.Pagination.NextCursor = &c
-	}
-	if len(l.Partial) > 0 {
-		body.Meta = &ListMeta{Partial: true, Failures: l.Partial}
-	}
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, envelope.FromList(l))
 }
 
 // decode reads a JSON body into v strictly: bounded size, JSON media type,

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/parleyhq/parley/internal/envelope"
 )
 
 // buildOpenAPI renders the route table as an OpenAPI 3.1 document. Schemas are
@@ -25,15 +27,15 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 		}
 		return map[string]any{"$ref": "#/components/schemas/" + name}, nil
 	}
-	errRef, err := ref(reflect.TypeFor[ErrorBody]())
+	errRef, err := ref(reflect.TypeFor[envelope.ErrorBody]())
 	if err != nil {
 		return nil, err
 	}
-	pageRef, err := ref(reflect.TypeFor[Pagination]())
+	pageRef, err := ref(reflect.TypeFor[envelope.Pagination]())
 	if err != nil {
 		return nil, err
 	}
-	metaRef, err := ref(reflect.TypeFor[ListMeta]())
+	metaRef, err := ref(reflect.TypeFor[envelope.ListMeta]())
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/envelope"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
 )
@@ -28,62 +29,18 @@ import (
 // misbehaving server or proxy cannot exhaust memory.
 const maxResponseBytes = 16 << 20
 
-// Single is the single-object envelope: {"data": {...}}.
-type Single[T any] struct {
-	Data T `json:"data"`
-}
+// The envelopes the server answers with (see package envelope).
+type (
+	Single[T any] = envelope.Single[T]
+	List[T any]   = envelope.List[T]
+	Pagination    = envelope.Pagination
+	ListMeta      = envelope.ListMeta
+	ErrorBody     = envelope.ErrorBody
+	ErrorDetail   = envelope.ErrorDetail
+)
 
-// Pagination is the paging part of the list envelope.
-type Pagination struct {
-	HasMore    bool    `json:"has_more"`
-	Limit      int     `json:"limit"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// ListMeta reports accounts a list across accounts could not read.
-type ListMeta struct {
-	Partial  bool                     `json:"partial"`
-	Failures []service.AccountFailure `json:"failures"`
-}
-
-// List is the list envelope:
-// {"data": [...], "pagination": {...}, "meta": {"partial", "failures"}}.
-type List[T any] struct {
-	Data       []T        `json:"data"`
-	Pagination Pagination `json:"pagination"`
-	Meta       *ListMeta  `json:"meta,omitempty"`
-}
-
-// FromService renders a domain list in the REST list envelope, exactly as
-// the REST transport does (empty data is [], no cursor is null, meta only
-// when some account failed).
-func FromService[T any](l service.List[T]) List[T] {
-	out := List[T]{Data: l.Data, Pagination: Pagination{HasMore: l.HasMore, Limit: l.Limit}}
-	if out.Data == nil {
-		out.Data = []T{}
-	}
-	if l.NextCursor != "" {
-		c := l.NextCursor
-		out.Pagination.NextCursor = &c
-	}
-	if len(l.Partial) > 0 {
-		out.Meta = &ListMeta{Partial: true, Failures: l.Partial}
-	}
-	return out
-}
-
-// ErrorBody is the REST error envelope.
-type ErrorBody struct {
-	Error     ErrorDetail `json:"error"`
-	RequestID string      `json:"request_id,omitempty"`
-}
-
-// ErrorDetail is the inside of the error envelope.
-type ErrorDetail struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Meta    map[string]any `json:"meta,omitempty"`
-}
+// FromService renders a domain list exactly as the REST transport does.
+func FromService[T any](l service.List[T]) List[T] { return envelope.FromList(l) }
 
 // Error is a failed call: the server's structured error and the request id
 // it answered with (quote it when reporting a problem).
