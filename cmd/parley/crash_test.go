@@ -129,7 +129,7 @@ func crashRun(t *testing.T, bin string, b storetest.Backend) {
 	var mu sync.Mutex
 	delivered := map[string]bool{}
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		var ev struct {
 			Type string `json:"type"`
 			Data struct {
