@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/envelope"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
@@ -71,9 +73,14 @@ func (sb *Sandbox) Say(ctx context.Context, p platform.Name, text string) (Said,
 func (sb *Sandbox) sayHandler(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sandbox/inbound", func(w http.ResponseWriter, r *http.Request) {
+		reply := func(status int, v any) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_ = json.NewEncoder(w).Encode(v)
+		}
 		c, err := sb.Server.Service.Authenticate(r.Context(), r.Header.Get("Authorization"))
 		if err != nil || c.OrgID != sb.Org.ID {
-			http.Error(w, `{"error":{"code":"auth.invalid_key","message":"use the sandbox's API key"}}`, http.StatusUnauthorized)
+			reply(http.StatusUnauthorized, envelope.FromError(apierr.New(http.StatusUnauthorized, "auth.invalid_key", "use the sandbox's API key"), ""))
 			return
 		}
 		var in struct {
@@ -81,17 +88,15 @@ func (sb *Sandbox) sayHandler(next http.Handler) http.Handler {
 			Text     string `json:"text"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || strings.TrimSpace(in.Text) == "" {
-			http.Error(w, `{"error":{"code":"validation.required","message":"send {\"platform\":\"instagram\",\"text\":\"hi\"}"}}`, http.StatusUnprocessableEntity)
+			reply(http.StatusUnprocessableEntity, envelope.FromError(apierr.Required("text").With("example", map[string]string{"platform": "instagram", "text": "hi"}), ""))
 			return
 		}
 		said, err := sb.Say(r.Context(), platform.Name(strings.ToLower(in.Platform)), in.Text)
 		if err != nil {
-			http.Error(w, fmt.Sprintf(`{"error":{"code":"system.sandbox","message":%q}}`, err.Error()), http.StatusBadGateway)
+			reply(http.StatusBadGateway, envelope.FromError(apierr.New(http.StatusBadGateway, "system.sandbox", "%s", err.Error()), ""))
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_ = json.NewEncoder(w).Encode(map[string]any{"data": said})
+		reply(http.StatusCreated, envelope.Single[Said]{Data: said})
 	})
 	mux.Handle("/", next)
 	return mux
