@@ -249,5 +249,12 @@ func TestPlatformsAndUsage(t *testing.T) {
 	if counts["marketing/false"] != float64(1) || len(counts) != 2 {
 		t.Fatalf("usage = %v", counts)
 	}
+	// Parley's accounting agrees with how the platform priced each message.
+	for _, m := range l.emu.WhatsApp.Messages(l.seeded.NativeIDs[platform.WhatsApp]) {
+		key := m.Pricing.Category + "/" + strconv.FormatBool(!m.Pricing.Billable)
+		if counts[key] == nil {
+			t.Errorf("the platform priced a message %s; Parley counted %v", key, counts)
+		}
+	}
 	expect(t, l.do("GET", "/v1/accounts/"+wa+"/usage?month=2026-13", l.key, nil), 422, "validation.invalid_field")
 }

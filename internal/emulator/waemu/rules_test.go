@@ -101,27 +101,36 @@ func TestWindowClosesAtAndEntryPointDoesNotExtendFreeForm(t *testing.T) {
 }
 
 func TestPricing(t *testing.T) {
+	before := serviceChargesFrom.Add(-24 * time.Hour)
 	cases := []struct {
 		name     string
+		at       time.Time // zero: the test epoch, after serviceChargesFrom
 		inWindow bool
 		to       string
 		body     func(to string) map[string]any
 		want     Pricing
 	}{
-		{"service reply", true, user, func(to string) map[string]any { return textMsg(to, "hi") },
+		{"service reply before Oct 2026", before, true, user, func(to string) map[string]any { return textMsg(to, "hi") },
 			Pricing{false, "PMP", "service", "free_customer_service"}},
-		{"utility in window is free", true, user, func(to string) map[string]any { return tplMsg(to, "order_update", bodyParams("A", "1")) },
+		{"utility in window before Oct 2026 is free", before, true, user, func(to string) map[string]any { return tplMsg(to, "order_update", bodyParams("A", "1")) },
 			Pricing{false, "PMP", "utility", "free_customer_service"}},
-		{"utility outside window", false, user, func(to string) map[string]any { return tplMsg(to, "order_update", bodyParams("A", "1")) },
+		{"service reply is charged from Oct 2026", time.Time{}, true, user, func(to string) map[string]any { return textMsg(to, "hi") },
+			Pricing{true, "PMP", "service", "regular"}},
+		{"utility in window is charged from Oct 2026", time.Time{}, true, user, func(to string) map[string]any { return tplMsg(to, "order_update", bodyParams("A", "1")) },
 			Pricing{true, "PMP", "utility", "regular"}},
-		{"authentication", false, user, func(to string) map[string]any { return tplMsg(to, "login_code", bodyParams("123456")) },
+		{"utility outside window", time.Time{}, false, user, func(to string) map[string]any { return tplMsg(to, "order_update", bodyParams("A", "1")) },
+			Pricing{true, "PMP", "utility", "regular"}},
+		{"authentication", time.Time{}, false, user, func(to string) map[string]any { return tplMsg(to, "login_code", bodyParams("123456")) },
 			Pricing{true, "PMP", "authentication", "regular"}},
-		{"authentication international", false, "919876543210", func(to string) map[string]any { return tplMsg(to, "login_code", bodyParams("123456")) },
+		{"authentication international", time.Time{}, false, "919876543210", func(to string) map[string]any { return tplMsg(to, "login_code", bodyParams("123456")) },
 			Pricing{true, "PMP", "authentication_international", "regular"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e, _ := newEmu(t, func(o *Options) { o.AuthInternationalPrefixes = []string{"91"} })
+			e, c := newEmu(t, func(o *Options) { o.AuthInternationalPrefixes = []string{"91"} })
+			if !tc.at.IsZero() {
+				c.Advance(tc.at.Sub(c.Now()))
+			}
 			if tc.inWindow {
 				e.Inbound(phoneID, tc.to, "Ana", "hi")
 			}

@@ -278,7 +278,7 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *apiErro
 	if ps.entryPointTo.IsZero() && !ps.referralAt.IsZero() && now.Sub(ps.referralAt) < e.opts.ServiceWindow {
 		ps.entryPointTo = now.Add(e.opts.EntryPointWindow)
 	}
-	msg.Pricing = e.price(tpl, waID, inWindow, now.Before(ps.entryPointTo))
+	msg.Pricing = e.price(tpl, waID, inWindow, now.Before(ps.entryPointTo), now)
 	msg.ID = e.newWamid(waID)
 	msg.SentAt = now
 	e.sent[phoneID] = append(e.sent[phoneID], msg)
@@ -333,25 +333,38 @@ func (e *Emulator) takePair(ps *pairState, now time.Time) *apiError {
 	return nil
 }
 
+// serviceChargesFrom is when Meta starts charging for service (non-template)
+// messages and for utility templates sent inside an open customer service
+// window, both free before; the free entry point window is unchanged.
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+// ("Upcoming pricing updates for Meta Business Agent, service and utility
+// messages", updated Jul 1, 2026).
+var serviceChargesFrom = time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC)
+
 // price classifies a sent message under per-message pricing: non-template
-// messages are "service" (free in the window); utility templates are free in
-// an open service window; every message in a free entry point window is free.
+// messages are "service"; service messages and utility templates are free in
+// an open service window until serviceChargesFrom; every message in a free
+// entry point window is free.
 // https://developers.facebook.com/docs/whatsapp/pricing
 // Must be called with e.mu held.
-func (e *Emulator) price(tpl *Template, waID string, inWindow, inEntryPoint bool) Pricing {
+func (e *Emulator) price(tpl *Template, waID string, inWindow, inEntryPoint bool, now time.Time) Pricing {
 	p := Pricing{PricingModel: "PMP", Type: "regular", Billable: true}
+	freeInWindow := inWindow && now.Before(serviceChargesFrom)
 	switch {
 	case inEntryPoint:
 		p.Category, p.Type, p.Billable = "referral_conversion", "free_entry_point", false
 		return p
 	case tpl == nil:
-		p.Category, p.Type, p.Billable = "service", "free_customer_service", false
+		p.Category = "service"
+		if freeInWindow {
+			p.Type, p.Billable = "free_customer_service", false
+		}
 		return p
 	}
 	p.Category = strings.ToLower(tpl.Category)
 	switch p.Category {
 	case "utility":
-		if inWindow {
+		if freeInWindow {
 			p.Type, p.Billable = "free_customer_service", false
 		}
 	case "authentication":

@@ -169,7 +169,7 @@ func TestSendArrivesInEmulator(t *testing.T) {
 		{"template", platform.Outbound{Template: &platform.Template{Name: "order_update", Language: "en_US",
 			Components: []map[string]any{{"type": "body", "parameters": []map[string]any{{"type": "text", "text": "Ana"}, {"type": "text", "text": "#42"}}}}}},
 			"template", func(t *testing.T, m waemu.SentMessage) {
-				if m.Template == nil || m.Template.Text != "Hi Ana, your order #42 has shipped." || m.Pricing.Category != "utility" || m.Pricing.Billable {
+				if m.Template == nil || m.Template.Text != "Hi Ana, your order #42 has shipped." || m.Pricing.Category != "utility" || !m.Pricing.Billable {
 					t.Errorf("%+v %+v", m, m.Template)
 				}
 			}},
