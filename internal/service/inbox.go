@@ -281,20 +281,27 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 			continue
 		}
 		for _, pc := range r.items {
-			if f.Unread != nil && (pc.UnreadCount > 0) != *f.Unread {
-				continue
-			}
 			merged = append(merged, item{i, pc})
 		}
 	}
+	// A k-way merge over paged sources: walk every fetched item newest first.
+	// Items the filter drops still count as consumed, so the cursor moves
+	// past them. The walk stops at the limit, or right after an account's
+	// fetched page runs out while it has more: its next item, not yet
+	// fetched, may be newer than anything after this point.
 	sort.SliceStable(merged, func(a, b int) bool { return merged[a].c.LastMessageAt.After(merged[b].c.LastMessageAt) })
-	if len(merged) > f.Limit {
-		merged = merged[:f.Limit]
-	}
 	consumed := make([]int, len(results))
 	for _, m := range merged {
+		if len(out.Data) == f.Limit {
+			break
+		}
 		consumed[m.ri]++
-		out.Data = append(out.Data, s.conversationView(ctx, results[m.ri].h, m.c))
+		if f.Unread == nil || (m.c.UnreadCount > 0) == *f.Unread {
+			out.Data = append(out.Data, s.conversationView(ctx, results[m.ri].h, m.c))
+		}
+		if r := results[m.ri]; consumed[m.ri] == len(r.items) && r.next != "" {
+			break
+		}
 	}
 	next := inboxCursor{V: 1, Accounts: map[string]accountSeek{}}
 	for i, r := range results {
