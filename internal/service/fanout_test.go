@@ -41,7 +41,9 @@ func (pagedPlatform) ListMessages(context.Context, platform.Account, string, str
 func (pagedPlatform) Send(context.Context, platform.Account, platform.Conversation, platform.Outbound) (platform.Sent, error) {
 	return platform.Sent{}, nil
 }
-func (pagedPlatform) MarkRead(context.Context, platform.Account, platform.Conversation) error { return nil }
+func (pagedPlatform) MarkRead(context.Context, platform.Account, platform.Conversation) error {
+	return nil
+}
 
 // TestFanOutMergeAcrossShortPages pages through two accounts whose
 // conversations interleave in time, one serving short pages: every
