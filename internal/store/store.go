@@ -230,6 +230,8 @@ type MessagingStore interface {
 
 	// PruneCounters deletes expired rate counters.
 	PruneCounters(ctx context.Context, now time.Time) (int64, error)
+	// PruneIdempotencyKeys deletes keys created before a time.
+	PruneIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
 
 	// CountUsage adds one message to a WhatsApp usage counter.
 	CountUsage(ctx context.Context, orgID, accountID string, month, category string, free bool) error
@@ -323,6 +325,8 @@ type Attempt struct {
 type WebhookStore interface {
 	// InsertEvent records an event; false when its dedupe key was seen.
 	InsertEvent(ctx context.Context, e Event) (bool, error)
+	// PruneEvents deletes events (and their attempts) created before a time.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	GetEvent(ctx context.Context, orgID, id string) (Event, error)
 	ListEvents(ctx context.Context, orgID string, p Page) ([]Event, error)
 

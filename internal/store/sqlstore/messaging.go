@@ -193,3 +193,12 @@ func (s *DB) AwaitingReply(ctx context.Context, from, to time.Time) ([]store.Con
 		return m, err
 	})
 }
+
+// PruneIdempotencyKeys implements store.MessagingStore.
+func (s *DB) PruneIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, ts(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -142,3 +142,12 @@ func (s *DB) AccountsByNative(ctx context.Context, platform, nativeID string) ([
 	return list(ctx, s, `SELECT `+accountCols+` FROM accounts WHERE platform = ? AND native_id = ? ORDER BY id`,
 		[]any{platform, nativeID}, func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })
 }
+
+// PruneEvents implements store.WebhookStore; attempts go with their event.
+func (s *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM events WHERE created_at < ?`, ts(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
