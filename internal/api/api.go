@@ -164,6 +164,8 @@ func (a *API) routeTable() []Route {
 			Errors: append([]int{http.StatusConflict, http.StatusNotImplemented}, std...), Handler: a.createAccount},
 		{Method: "GET", Path: "/v1/accounts/{id}", OperationID: "getAccount", Summary: "Get an account", Tag: "accounts",
 			Data: typeOf[service.Account](), Status: 200, Errors: withNotFound, Handler: a.getAccount},
+		{Method: "PATCH", Path: "/v1/accounts/{id}", OperationID: "updateAccount", Summary: "Update an account; a new access_token reconnects it", Tag: "accounts",
+			Body: typeOf[service.AccountUpdate](), Data: typeOf[service.Account](), Status: 200, Errors: withNotFound, Handler: a.updateAccount},
 		{Method: "DELETE", Path: "/v1/accounts/{id}", OperationID: "deleteAccount", Summary: "Disconnect an account and destroy its token", Tag: "accounts",
 			Status: 204, Errors: withNotFound, Handler: a.deleteAccount},
 

@@ -181,6 +181,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"PATCH", "/v1/brands/" + brandA, map[string]any{"name": "stolen"}},
 			{"DELETE", "/v1/brands/" + brandA, nil},
 			{"GET", "/v1/accounts/" + acctA, nil},
+			{"PATCH", "/v1/accounts/" + acctA, map[string]any{"access_token": "stolen"}},
 			{"DELETE", "/v1/accounts/" + acctA, nil},
 			{"DELETE", "/v1/api-keys/" + keyIDA, nil},
 			{"GET", "/v1/inbox/conversations/" + conv, nil},

@@ -78,6 +78,16 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
 	render(a, w, r, http.StatusOK, acct, err)
 }
 
+func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
+	var in service.AccountUpdate
+	if err := decode(r, w, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	acct, err := a.svc.UpdateAccount(r.Context(), caller(r), r.PathValue("id"), in)
+	render(a, w, r, http.StatusOK, acct, err)
+}
+
 func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	a.renderNoContent(w, r, a.svc.DeleteAccount(r.Context(), caller(r), r.PathValue("id")))
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,6 +82,20 @@ func TestExpiredTokenMarksAccount(t *testing.T) {
 		// From now on Parley answers without calling Instagram.
 		r = l.do("GET", "/v1/inbox/conversations/"+l.conv("instagram/open"), l.key, nil)
 		expect(t, r, 409, "account.reauth_required")
+		// Reconnecting with a fresh token keeps the account id, so the same
+		// conversation id works again.
+		acct := l.seeded.Accounts[platform.Instagram]
+		fresh := "IGQW-reconnected-token"
+		if err := l.emu.Graph.IssueToken(l.seeded.NativeIDs[platform.Instagram], fresh); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, l.do("PATCH", "/v1/accounts/"+acct, l.key, map[string]any{"access_token": ""}), 422, "validation.required")
+		u := l.do("PATCH", "/v1/accounts/"+acct, l.key, map[string]any{"access_token": fresh})
+		expect(t, u, 200, "")
+		if u.data(t)["status"] != "active" || strings.Contains(string(u.raw), fresh) {
+			t.Fatalf("reconnected account: %s", u.raw)
+		}
+		expect(t, l.do("GET", "/v1/inbox/conversations/"+l.conv("instagram/open")+"/messages", l.key, nil), 200, "")
 	})
 }
 

@@ -271,6 +271,55 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (
 	return idPage(rows, f.Limit, func(a store.Account) string { return a.ID }, accountView), nil
 }
 
+// AccountUpdate changes a connected account. A new access token reconnects
+// an account marked reauth_required (or disabled) without changing its id,
+// so its conversation ids stay valid.
+type AccountUpdate struct {
+	AccessToken       *string `json:"access_token,omitempty" jsonschema:"a new platform access token; reactivates the account"`
+	DisplayName       *string `json:"display_name,omitempty" jsonschema:"name shown in lists"`
+	BusinessAccountID *string `json:"business_account_id,omitempty" jsonschema:"WhatsApp only: the WhatsApp Business Account id"`
+}
+
+// UpdateAccount applies an AccountUpdate.
+func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in AccountUpdate) (Account, error) {
+	a, err := s.store.GetAccount(ctx, c.OrgID, id)
+	if err != nil {
+		return Account{}, storeErr(err, "account")
+	}
+	if in.DisplayName != nil {
+		if a.DisplayName, err = cleanName("display_name", *in.DisplayName, 200); err != nil {
+			return Account{}, err
+		}
+	}
+	if in.BusinessAccountID != nil {
+		if platform.Name(a.Platform) != platform.WhatsApp {
+			return Account{}, apierr.Invalid("business_account_id", "business_account_id applies to WhatsApp accounts only")
+		}
+		a.BusinessAccountID = strings.TrimSpace(*in.BusinessAccountID)
+	}
+	if in.AccessToken != nil {
+		token := strings.TrimSpace(*in.AccessToken)
+		if token == "" {
+			return Account{}, apierr.Required("access_token")
+		}
+		if len(token) > 4096 {
+			return Account{}, apierr.Invalid("access_token", "access_token is too long")
+		}
+		if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
+			return Account{}, err
+		}
+		a.Status = store.AccountActive
+	}
+	a.UpdatedAt = s.now()
+	if err := s.store.UpdateAccount(ctx, a); err != nil {
+		return Account{}, storeErr(err, "account")
+	}
+	s.tmplMu.Lock()
+	delete(s.tmplCache, a.ID)
+	s.tmplMu.Unlock()
+	return accountView(a), nil
+}
+
 // DeleteAccount disconnects an account and destroys its sealed token.
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
 	return storeErr(s.store.DeleteAccount(ctx, c.OrgID, id), "account")

@@ -133,6 +133,9 @@ type Store interface {
 	GetAccount(ctx context.Context, orgID, id string) (Account, error)
 	ListAccounts(ctx context.Context, orgID string, f AccountFilter) ([]Account, error)
 	SetAccountStatus(ctx context.Context, orgID, id, status string) error
+	// UpdateAccount replaces an account's display name, credentials and
+	// status (reconnecting it).
+	UpdateAccount(ctx context.Context, a Account) error
 	DeleteAccount(ctx context.Context, orgID, id string) error
 	// EachAccountCredential visits every account of every organisation, for
 	// key rotation; fn returns the new sealed value or nil to leave it.

@@ -256,6 +256,27 @@ func (e *Emulator) ExpireToken(accountID string) error {
 	return nil
 }
 
+// IssueToken gives an account a new access token, as when its owner logs in
+// again: the old token stops working and the new one is not expired.
+func (e *Emulator) IssueToken(accountID, token string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	acc, ok := e.accounts[accountID]
+	if !ok {
+		return ErrNotFound
+	}
+	if token == "" {
+		return errors.New("graphemu: empty token")
+	}
+	if _, dup := e.byToken[token]; dup {
+		return errors.New("graphemu: token already used by another account")
+	}
+	delete(e.byToken, acc.Token)
+	acc.Token, acc.expired = token, false
+	e.byToken[token] = acc
+	return nil
+}
+
 // FailNext queues errors: the next len(errs) requests are answered with
 // them, in order, before any other processing except latency.
 func (e *Emulator) FailNext(errs ...Error) {

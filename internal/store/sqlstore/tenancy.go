@@ -122,6 +122,12 @@ func (s *DB) SetAccountStatus(ctx context.Context, orgID, id, status string) err
 		status, ts(time.Now()), orgID, id)
 }
 
+// UpdateAccount implements store.Store.
+func (s *DB) UpdateAccount(ctx context.Context, a store.Account) error {
+	return s.execOne(ctx, `UPDATE accounts SET display_name = ?, credentials = ?, status = ?, business_account_id = ?, updated_at = ?
+		WHERE org_id = ? AND id = ?`, a.DisplayName, a.Credentials, a.Status, a.BusinessAccountID, ts(a.UpdatedAt), a.OrgID, a.ID)
+}
+
 // DeleteAccount implements store.Store.
 func (s *DB) DeleteAccount(ctx context.Context, orgID, id string) error {
 	return s.execOne(ctx, `DELETE FROM accounts WHERE org_id = ? AND id = ?`, orgID, id)
