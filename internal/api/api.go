@@ -45,6 +45,7 @@ type API struct {
 	reg     *prometheus.Registry
 	version string
 	routes  []Route
+	inbound http.Handler
 	mux     *http.ServeMux
 	metrics *metrics
 	openapi []byte
@@ -86,7 +87,7 @@ type Route struct {
 
 // New returns the HTTP handler serving the whole API.
 func New(cfg Config) (http.Handler, *API, error) {
-	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux()}
+	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -106,9 +107,6 @@ func New(cfg Config) (http.Handler, *API, error) {
 	if cfg.MCP != nil {
 		// Every method: the MCP SDK answers GET and DELETE itself.
 		a.mux.Handle("/mcp", cfg.MCP)
-	}
-	if cfg.Inbound != nil {
-		a.mux.Handle("/webhooks/", cfg.Inbound)
 	}
 	a.mux.HandleFunc("/", a.notFound)
 	doc, err := a.buildOpenAPI()
@@ -135,7 +133,7 @@ func (a *API) routeTable() []Route {
 	inbox := append([]int{http.StatusNotFound, http.StatusConflict, http.StatusNotImplemented, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout}, std...)
 	send := append([]int{http.StatusGone}, inbox...)
-	return []Route{
+	routes := []Route{
 		{Method: "GET", Path: "/healthz", OperationID: "health", Summary: "Liveness: the process serves HTTP", Tag: "operations",
 			Public: true, Data: typeOf[health](), Status: 200, Handler: a.healthz},
 		{Method: "GET", Path: "/readyz", OperationID: "ready", Summary: "Readiness: the database answers", Tag: "operations",
@@ -225,6 +223,25 @@ func (a *API) routeTable() []Route {
 		{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
 			Status: 204, Errors: inbox, Handler: a.markRead},
 	}
+	if a.inbound != nil {
+		// The platforms' side: documented so operators see what to register
+		// in each platform app; verified by signature, not by API key.
+		hook := func(method, path, id, summary string, errs ...int) Route {
+			return Route{Method: method, Path: path, OperationID: id, Summary: summary, Tag: "platform webhooks", Public: true,
+				Raw: "text/plain", Status: 200, Errors: errs, Handler: a.inbound.ServeHTTP}
+		}
+		verify := []int{http.StatusForbidden, http.StatusNotFound}
+		receive := []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusInternalServerError}
+		routes = append(routes,
+			hook("GET", "/webhooks/meta", "verifyMetaWebhook", "Meta's subscription handshake (hub.mode, hub.verify_token, hub.challenge)", verify...),
+			hook("POST", "/webhooks/meta", "receiveMetaWebhook", "Instagram, Messenger and WhatsApp events, signed with X-Hub-Signature-256", receive...),
+			hook("GET", "/webhooks/x", "xCRC", "X's challenge-response check (crc_token)", verify...),
+			hook("POST", "/webhooks/x", "receiveXWebhook", "X Account Activity events, signed with X-Twitter-Webhooks-Signature", receive...),
+			hook("GET", "/webhooks/linkedin", "linkedInChallenge", "LinkedIn's endpoint validation (challengeCode)", verify...),
+			hook("POST", "/webhooks/linkedin", "receiveLinkedInWebhook", "LinkedIn organisation events, signed with X-LI-Signature", receive...),
+		)
+	}
+	return routes
 }
 
 type health struct {

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/envelope"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/linkedin"
 	"github.com/parleyhq/parley/internal/platform/meta"
@@ -83,40 +85,48 @@ func plain(w http.ResponseWriter, status int, msg string) {
 	_, _ = w.Write([]byte(msg))
 }
 
+// fail answers in the API's error envelope, so operators reading logs or
+// replaying requests see the same codes as everywhere else.
+func fail(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(envelope.FromError(apierr.New(status, code, "%s", msg), w.Header().Get("X-Request-ID")))
+}
+
 // receive verifies, parses and ingests one platform's POST.
 func (h *handler) receive(name, secret, header string, verify func(secret, header string, body []byte) error,
 	parse func([]byte) ([]platform.InboundEvent, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		log := h.cfg.Logger.With("platform", name, "remote", r.RemoteAddr)
 		if secret == "" {
-			plain(w, http.StatusNotFound, name+" webhooks are not configured on this server")
+			fail(w, r, http.StatusNotFound, "resource.not_configured", name+" webhooks are not configured on this server")
 			return
 		}
 		body, err := inbound.ReadBody(r, inbound.MaxBody)
 		if err != nil {
 			if errors.Is(err, inbound.ErrBodyTooLarge) {
 				log.Warn("inbound webhook too large")
-				plain(w, http.StatusRequestEntityTooLarge, "body too large")
+				fail(w, r, http.StatusRequestEntityTooLarge, "validation.body_too_large", "body too large")
 				return
 			}
-			plain(w, http.StatusBadRequest, "unreadable body")
+			fail(w, r, http.StatusBadRequest, "validation.malformed_body", "unreadable body")
 			return
 		}
 		if err := verify(secret, r.Header.Get(header), body); err != nil {
 			// Logged, never explained: a prober learns nothing.
 			log.Warn("inbound webhook rejected: bad signature", "err", err)
-			plain(w, http.StatusUnauthorized, "invalid signature")
+			fail(w, r, http.StatusUnauthorized, "auth.invalid_signature", "invalid signature")
 			return
 		}
 		events, err := parse(body)
 		if err != nil {
 			log.Warn("inbound webhook unparsable", "err", err)
-			plain(w, http.StatusBadRequest, "unrecognised payload")
+			fail(w, r, http.StatusBadRequest, "validation.malformed_body", "unrecognised payload")
 			return
 		}
 		if err := h.cfg.Ingest.Ingest(r.Context(), events); err != nil {
 			log.Error("inbound webhook not recorded; the platform will retry", "err", err)
-			plain(w, http.StatusInternalServerError, "not recorded, retry")
+			fail(w, r, http.StatusInternalServerError, "system.internal", "not recorded, retry")
 			return
 		}
 		plain(w, http.StatusOK, "EVENT_RECEIVED")
@@ -128,7 +138,7 @@ func (h *handler) receive(name, secret, header string, verify func(secret, heade
 func (h *handler) metaVerify(w http.ResponseWriter, r *http.Request) {
 	challenge, ok := inbound.MetaChallenge(r.URL.Query(), h.cfg.MetaVerifyToken)
 	if !ok {
-		plain(w, http.StatusForbidden, "verification failed")
+		fail(w, r, http.StatusForbidden, "auth.invalid_verify_token", "verification failed")
 		return
 	}
 	plain(w, http.StatusOK, challenge)
@@ -139,7 +149,7 @@ func (h *handler) metaVerify(w http.ResponseWriter, r *http.Request) {
 func (h *handler) xCRC(w http.ResponseWriter, r *http.Request) {
 	body, ok := inbound.XCRC(r.URL.Query(), h.cfg.XConsumerSecret)
 	if !ok {
-		plain(w, http.StatusBadRequest, "crc_token required")
+		fail(w, r, http.StatusBadRequest, "validation.required", "crc_token required")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -151,7 +161,7 @@ func (h *handler) xCRC(w http.ResponseWriter, r *http.Request) {
 func (h *handler) linkedInChallenge(w http.ResponseWriter, r *http.Request) {
 	body, ok := inbound.LinkedInChallenge(r.URL.Query(), h.cfg.LinkedInClientSecret)
 	if !ok {
-		plain(w, http.StatusBadRequest, "challengeCode required")
+		fail(w, r, http.StatusBadRequest, "validation.required", "challengeCode required")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
