@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/mcpserver"
@@ -27,20 +25,19 @@ import (
 )
 
 // env is a running Parley (REST at /v1, MCP at /mcp) over real loopback
-// HTTP on one storage backend, with the given platform adapters. To test
-// against an emulator, pass a Registry whose adapter points at it.
+// HTTP on one storage backend. Tests that reach a platform use newLiveEnv,
+// which points the real adapters at the platform emulators.
 type env struct {
 	t   *testing.T
 	srv *server.Server
 	url string
 }
 
-func newEnv(t *testing.T, b storetest.Backend, reg platform.Registry) *env {
+// newEnv runs Parley with no platform adapters at all, so a test that needs
+// no platform can never reach a real one.
+func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Helper()
-	if reg == nil {
-		reg = platform.Registry{} // never the real platforms
-	}
-	return newEnvWith(t, b, config.Config{}, reg)
+	return newEnvWith(t, b, config.Config{}, platform.Registry{})
 }
 
 // newEnvWith runs Parley with cfg over the backend's database; nil adapters
@@ -83,22 +80,6 @@ func (e *env) caller(key string) service.Caller {
 		e.t.Fatal(err)
 	}
 	return c
-}
-
-// account connects an account on p in a new brand and returns its id.
-func (e *env) account(key string, p platform.Name, nativeID string) service.Account {
-	e.t.Helper()
-	ctx, c := context.Background(), e.caller(key)
-	b, err := e.srv.Service.CreateBrand(ctx, c, service.BrandInput{Name: "Brand " + nativeID})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	a, err := e.srv.Service.CreateAccount(ctx, c, service.AccountInput{BrandID: b.ID, Platform: string(p), NativeID: nativeID,
-		DisplayName: string(p) + " " + nativeID, AccessToken: "token-" + nativeID})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a
 }
 
 // rest calls the REST API and returns the status and the decoded body.
@@ -287,91 +268,4 @@ func jsonEqual(a, b any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
-}
-
-// fakeAdapter is a minimal in-memory platform for driving the tools through
-// every service path (reads, sends, refusals) before the emulators land; it
-// answers the structured errors adapters must answer.
-type fakeAdapter struct {
-	name  platform.Name
-	mu    sync.Mutex
-	convs map[string]platform.Conversation
-	sent  []platform.Outbound
-	read  []string
-	// fail makes every call fail with this error.
-	fail error
-	// templates, when non-nil, makes the adapter a TemplateLister.
-	templates []platform.TemplateInfo
-}
-
-func newFake(name platform.Name, convs ...platform.Conversation) *fakeAdapter {
-	f := &fakeAdapter{name: name, convs: map[string]platform.Conversation{}}
-	for _, c := range convs {
-		f.convs[c.ThreadID] = c
-	}
-	return f
-}
-
-func (f *fakeAdapter) ListConversations(_ context.Context, _ platform.Account, _ string, limit int) (platform.Page[platform.Conversation], error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return platform.Page[platform.Conversation]{}, f.fail
-	}
-	var out []platform.Conversation
-	for _, c := range f.convs {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].LastMessageAt.After(out[j].LastMessageAt) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return platform.Page[platform.Conversation]{Items: out}, nil
-}
-
-func (f *fakeAdapter) GetConversation(_ context.Context, _ platform.Account, thread string) (platform.Conversation, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return platform.Conversation{}, f.fail
-	}
-	c, ok := f.convs[thread]
-	if !ok {
-		return c, apierr.NotFound("conversation")
-	}
-	return c, nil
-}
-
-func (f *fakeAdapter) ListMessages(context.Context, platform.Account, string, string, int) (platform.Page[platform.Message], error) {
-	return platform.Page[platform.Message]{}, nil
-}
-
-func (f *fakeAdapter) Send(_ context.Context, _ platform.Account, _ platform.Conversation, msg platform.Outbound) (platform.Sent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return platform.Sent{}, f.fail
-	}
-	f.sent = append(f.sent, msg)
-	return platform.Sent{PlatformID: "mid." + string(rune('a'+len(f.sent))), CreatedAt: time.Now()}, nil
-}
-
-func (f *fakeAdapter) MarkRead(_ context.Context, _ platform.Account, c platform.Conversation) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.read = append(f.read, c.ThreadID)
-	return f.fail
-}
-
-func (f *fakeAdapter) sends() []platform.Outbound {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]platform.Outbound(nil), f.sent...)
-}
-
-// templateFake adds WhatsApp's template listing.
-type templateFake struct{ *fakeAdapter }
-
-func (f templateFake) ListTemplates(context.Context, platform.Account) ([]platform.TemplateInfo, error) {
-	return f.templates, nil
 }

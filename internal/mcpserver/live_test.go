@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/emulator/graphemu"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/service"
@@ -55,6 +57,21 @@ func (l *liveEnv) conv(scenario string) string {
 		l.t.Fatalf("no seeded conversation %q", scenario)
 	}
 	return id
+}
+
+// thread is the emulator's view of a seeded Instagram or Messenger
+// conversation, by its Parley id.
+func (l *liveEnv) thread(convID string) graphemu.Thread {
+	l.t.Helper()
+	_, native, err := convid.Decode(convID)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	th, err := l.emu.Graph.Thread(native)
+	if err != nil {
+		l.t.Fatalf("thread %s: %v", native, err)
+	}
+	return th
 }
 
 // TestLiveEmulators drives every tool against the platform emulators, as an

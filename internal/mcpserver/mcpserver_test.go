@@ -4,15 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/emulator/graphemu"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -20,7 +20,7 @@ import (
 
 func TestToolsList(t *testing.T) {
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
-		e := newEnv(t, b, nil)
+		e := newEnv(t, b)
 		cs := mustConnect(t, e, tr, e.org("A"))
 		if got := cs.InitializeResult().ServerInfo.Name; got != "parley" {
 			t.Errorf("server name %q", got)
@@ -106,177 +106,227 @@ func TestToolsList(t *testing.T) {
 	})
 }
 
+// TestListsMatchREST: the list tools answer exactly what REST answers, for
+// an empty organisation, for one with every platform connected (the
+// emulators, seeded as the sandbox seeds them), and when one platform fails.
 func TestListsMatchREST(t *testing.T) {
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
-		ig := newFake(platform.Instagram) // no conversations yet
-		e := newEnv(t, b, platform.Registry{platform.Instagram: ig})
-		key := e.org("A")
-		cs := mustConnect(t, e, tr, key)
+		l := newLiveEnv(t, b)
 
 		// An empty organisation.
+		empty := l.org("Empty")
+		ecs := mustConnect(t, l.env, tr, empty)
 		for tool, path := range map[string]string{"list_accounts": "/v1/accounts", "list_conversations": "/v1/inbox/conversations"} {
-			got := ok(t, call(t, cs, tool, map[string]any{}))
-			_, want := e.rest("GET", path, key)
+			got := ok(t, call(t, ecs, tool, map[string]any{}))
+			_, want := l.rest("GET", path, empty)
 			if !jsonEqual(got, want) || len(got["data"].([]any)) != 0 {
 				t.Errorf("%s = %v, REST %s = %v", tool, got, path, want)
 			}
 		}
 
-		// An account whose platform has no adapter: the list still answers,
-		// flagged partial, as REST does.
-		acct := e.account(key, platform.Instagram, "1784")
-		li := e.account(key, platform.LinkedIn, "urn:li:organization:1")
+		// Every platform answering.
+		cs := mustConnect(t, l.env, tr, l.key)
 		for tool, path := range map[string]string{
 			"list_accounts":      "/v1/accounts?limit=25",
 			"list_conversations": "/v1/inbox/conversations?limit=25",
 		} {
 			got := ok(t, call(t, cs, tool, map[string]any{"limit": 25}))
-			_, want := e.rest("GET", path, key)
-			if !jsonEqual(got, want) {
+			_, want := l.rest("GET", path, l.key)
+			if !jsonEqual(got, want) || len(got["data"].([]any)) == 0 || got["meta"] != nil {
 				t.Errorf("%s = %v, REST %s = %v", tool, got, path, want)
 			}
 		}
+
+		// LinkedIn down for one request each: the list still answers,
+		// flagged partial with the failing account, as REST does.
+		li := l.seeded.Accounts[platform.LinkedIn]
+		l.emu.LinkedIn.FailNext(1, http.StatusServiceUnavailable)
 		got := ok(t, call(t, cs, "list_conversations", map[string]any{}))
+		l.emu.LinkedIn.FailNext(1, http.StatusServiceUnavailable)
+		_, rest := l.rest("GET", "/v1/inbox/conversations", l.key)
+		// LinkedIn's trace id names one answer; the rest must match.
+		if !jsonEqual(withoutTraceIDs(t, got), withoutTraceIDs(t, rest)) {
+			t.Errorf("list_conversations = %v, REST = %v", got, rest)
+		}
 		meta, _ := got["meta"].(map[string]any)
 		failures, _ := meta["failures"].([]any)
 		if meta["partial"] != true || len(failures) != 1 {
 			t.Fatalf("want one partial failure, got %v", got)
 		}
 		f := failures[0].(map[string]any)
-		if f["account_id"] != li.ID || f["code"] != "account.platform_unavailable" {
+		if f["account_id"] != li || f["platform"] != "linkedin" || f["code"] != "platform.linkedin.unavailable" {
 			t.Errorf("failure %v", f)
+		}
+		for _, d := range got["data"].([]any) {
+			if d.(map[string]any)["account_id"] == li {
+				t.Errorf("failed account listed: %v", d)
+			}
+		}
+		if len(got["data"].([]any)) == 0 {
+			t.Error("the platforms that answered are missing")
 		}
 
 		// Filters reach the backend.
+		ig := l.seeded.Accounts[platform.Instagram]
 		got = ok(t, call(t, cs, "list_accounts", map[string]any{"platform": "instagram"}))
-		if d := got["data"].([]any); len(d) != 1 || d[0].(map[string]any)["id"] != acct.ID {
+		if d := got["data"].([]any); len(d) != 1 || d[0].(map[string]any)["id"] != ig {
 			t.Errorf("platform filter: %v", got)
 		}
-		got = ok(t, call(t, cs, "list_conversations", map[string]any{"account_id": acct.ID}))
-		if got["meta"] != nil || len(got["data"].([]any)) != 0 {
-			t.Errorf("account filter: %v", got)
+		got = ok(t, call(t, cs, "list_conversations", map[string]any{"account_id": ig}))
+		want := []string{l.conv("instagram/open"), l.conv("instagram/human_agent_only"), l.conv("instagram/closed")}
+		if ids := convIDs(got); got["meta"] != nil || !sameSet(ids, want) {
+			t.Errorf("account filter: %v, want %v", got, want)
 		}
 	})
 }
 
+// TestConversationTools drives reads, sends and mark-read through the
+// emulators, checking what the platform itself received.
 func TestConversationTools(t *testing.T) {
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
-		now := time.Now().UTC()
-		ig := newFake(platform.Instagram,
-			platform.Conversation{ThreadID: "t_open", ParticipantID: "u1", ParticipantName: "Ada", LastMessage: "hi",
-				LastMessageAt: now.Add(-time.Hour), LastInboundAt: now.Add(-time.Hour), UnreadCount: 2},
-			platform.Conversation{ThreadID: "t_closed", ParticipantID: "u2", ParticipantName: "Bob", LastMessage: "hello?",
-				LastMessageAt: now.Add(-48 * time.Hour), LastInboundAt: now.Add(-48 * time.Hour)},
-		)
-		e := newEnv(t, b, platform.Registry{platform.Instagram: ig})
-		key := e.org("A")
-		acct := e.account(key, platform.Instagram, "1784")
-		cs := mustConnect(t, e, tr, key)
-		open, closed := convid.Encode(acct.ID, "t_open"), convid.Encode(acct.ID, "t_closed")
+		l := newLiveEnv(t, b)
+		cs := mustConnect(t, l.env, tr, l.key)
+		igID := l.seeded.NativeIDs[platform.Instagram]
 
-		list := ok(t, call(t, cs, "list_conversations", map[string]any{"unread": true}))
-		if d := list["data"].([]any); len(d) != 1 || d[0].(map[string]any)["id"] != open {
-			t.Fatalf("unread filter: %v", list)
+		// The unread filter, on Messenger (Instagram's API reports no unread
+		// counts): every seeded thread ends with the customer's message, and
+		// marking one read takes it out of the unread list.
+		fb := l.seeded.Accounts[platform.Messenger]
+		fbOpen := l.conv("messenger/open")
+		fbAll := []string{fbOpen, l.conv("messenger/human_agent_only"), l.conv("messenger/closed")}
+		unread := func(u bool) []string {
+			t.Helper()
+			return convIDs(ok(t, call(t, cs, "list_conversations", map[string]any{"account_id": fb, "unread": u})))
+		}
+		if got := unread(true); !sameSet(got, fbAll) {
+			t.Fatalf("unread filter: %v, want %v", got, fbAll)
+		}
+		read := ok(t, call(t, cs, "mark_conversation_read", map[string]any{"conversation_id": fbOpen}))
+		if th := l.thread(fbOpen); read["data"].(map[string]any)["read"] != true || th.SeenAt.IsZero() || th.Unread != 0 {
+			t.Errorf("mark read = %v, platform thread %+v", read, th)
+		}
+		if got := unread(true); !sameSet(got, fbAll[1:]) {
+			t.Errorf("unread after mark read: %v, want %v", got, fbAll[1:])
+		}
+		if got := unread(false); !sameSet(got, fbAll[:1]) {
+			t.Errorf("read: %v, want %v", got, fbAll[:1])
 		}
 
+		// Instagram: open within 24 h; human_agent_only is 3 days old.
+		open, late := l.conv("instagram/open"), l.conv("instagram/human_agent_only")
 		got := ok(t, call(t, cs, "get_conversation", map[string]any{"id": open}))
 		conv := got["data"].(map[string]any)
 		rw, _ := conv["reply_window"].(map[string]any)
-		if conv["id"] != open || conv["participant_name"] != "Ada" || rw["open"] != true {
+		if conv["id"] != open || conv["participant_name"] != "Maya Lopez" || rw["open"] != true {
 			t.Fatalf("get_conversation = %v", got)
 		}
-		_, rest := e.rest("GET", "/v1/inbox/conversations/"+open, key)
+		_, rest := l.rest("GET", "/v1/inbox/conversations/"+open, l.key)
 		if !jsonEqual(got, rest) {
 			t.Errorf("get_conversation %v differs from REST %v", got, rest)
 		}
 
 		// A send goes out once, and a retry with its idempotency key replays.
-		args := map[string]any{"conversation_id": open, "text": "Thanks, Ada!", "idempotency_key": "k-" + tr.name}
+		args := map[string]any{"conversation_id": open, "text": "Thanks, Maya!", "idempotency_key": "k-" + tr.name}
 		res := call(t, cs, "send_dm", args)
 		msg := ok(t, res)["data"].(map[string]any)
-		if msg["direction"] != "outgoing" || msg["text"] != "Thanks, Ada!" || msg["conversation_id"] != open || res.Meta["idempotent_replayed"] != nil {
+		if msg["direction"] != "outgoing" || msg["text"] != "Thanks, Maya!" || msg["conversation_id"] != open || res.Meta["idempotent_replayed"] != nil {
 			t.Fatalf("send_dm = %v (meta %v)", msg, res.Meta)
 		}
 		res = call(t, cs, "send_dm", args)
 		if again := ok(t, res)["data"].(map[string]any); again["id"] != msg["id"] || res.Meta["idempotent_replayed"] != true {
 			t.Errorf("replay = %v (meta %v), want %v replayed", again, res.Meta, msg["id"])
 		}
-		if s := ig.sends(); len(s) != 1 || s[0].Text != "Thanks, Ada!" {
-			t.Errorf("platform saw %+v, want one send", s)
+		if s := l.emu.Graph.Messages(igID); len(s) != 1 || s[0].Text != "Thanks, Maya!" || s[0].ThreadID != l.thread(open).ID || msg["platform_id"] != s[0].ID {
+			t.Errorf("platform saw %+v, want one send (%v)", s, msg["platform_id"])
 		}
 
 		// A closed window is a tool error that says what remains.
-		d := toolErr(t, call(t, cs, "send_dm", map[string]any{"conversation_id": closed, "text": "still there?"}), "conversation.window_closed")
+		d := toolErr(t, call(t, cs, "send_dm", map[string]any{"conversation_id": late, "text": "still there?"}), "conversation.window_closed")
 		opts, _ := d.Meta["options"].([]any)
 		if len(opts) == 0 || !strings.Contains(string(mustJSON(t, opts)), "HUMAN_AGENT") || d.Meta["closed_at"] == nil {
 			t.Errorf("window_closed meta %v", d.Meta)
 		}
 		// …and a person taking the HUMAN_AGENT option gets through.
-		ok(t, call(t, cs, "send_dm", map[string]any{"conversation_id": closed, "text": "Sorry for the wait", "tag": "HUMAN_AGENT"}))
-		toolErr(t, call(t, cs, "send_dm", map[string]any{"conversation_id": closed, "text": "bot", "tag": "HUMAN_AGENT", "automated": true}),
+		ok(t, call(t, cs, "send_dm", map[string]any{"conversation_id": late, "text": "Sorry for the wait", "tag": "HUMAN_AGENT"}))
+		toolErr(t, call(t, cs, "send_dm", map[string]any{"conversation_id": late, "text": "bot", "tag": "HUMAN_AGENT", "automated": true}),
 			"validation.tag_not_allowed")
-		if n := len(ig.sends()); n != 2 {
-			t.Errorf("%d sends reached the platform, want 2", n)
+		if s := l.emu.Graph.Messages(igID); len(s) != 2 || s[1].Text != "Sorry for the wait" || s[1].Tag != "HUMAN_AGENT" {
+			t.Errorf("platform saw %+v, want 2 sends, the second tagged HUMAN_AGENT", s)
 		}
 
-		read := ok(t, call(t, cs, "mark_conversation_read", map[string]any{"conversation_id": open}))
-		if read["data"].(map[string]any)["read"] != true || len(ig.read) != 1 {
-			t.Errorf("mark read = %v, platform saw %v", read, ig.read)
+		read = ok(t, call(t, cs, "mark_conversation_read", map[string]any{"conversation_id": open}))
+		if th := l.thread(open); read["data"].(map[string]any)["read"] != true || th.SeenAt.IsZero() {
+			t.Errorf("mark read = %v, platform thread seen at %v", read, th.SeenAt)
+		}
+		if n := len(l.emu.Graph.Messages(igID)); n != 2 {
+			t.Errorf("mark read sent a message: %d sends", n)
 		}
 
 		// Another organisation cannot see or act on it.
-		other := mustConnect(t, e, tr, e.org("B"))
+		other := mustConnect(t, l.env, tr, l.org("B"))
 		toolErr(t, call(t, other, "get_conversation", map[string]any{"id": open}), "resource.not_found")
 		toolErr(t, call(t, other, "send_dm", map[string]any{"conversation_id": open, "text": "x"}), "resource.not_found")
 		toolErr(t, call(t, other, "mark_conversation_read", map[string]any{"conversation_id": open}), "resource.not_found")
-		toolErr(t, call(t, other, "list_conversations", map[string]any{"account_id": acct.ID}), "resource.not_found")
+		toolErr(t, call(t, other, "list_conversations", map[string]any{"account_id": l.seeded.Accounts[platform.Instagram]}), "resource.not_found")
+		if n := len(l.emu.Graph.Messages(igID)); n != 2 {
+			t.Errorf("another organisation's send reached the platform: %d sends", n)
+		}
 	})
 }
 
 func TestToolErrors(t *testing.T) {
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
-		down := newFake(platform.Messenger)
-		down.fail = apierr.New(http.StatusBadGateway, "platform.messenger.unavailable", "messenger could not be reached").With("native_code", 2)
-		e := newEnv(t, b, platform.Registry{platform.Messenger: down, platform.Instagram: newFake(platform.Instagram)})
-		key := e.org("A")
-		fb := e.account(key, platform.Messenger, "page1")
-		ig := e.account(key, platform.Instagram, "1784")
-		cs := mustConnect(t, e, tr, key)
+		l := newLiveEnv(t, b)
+		cs := mustConnect(t, l.env, tr, l.key)
+		igOpen, fbOpen := l.conv("instagram/open"), l.conv("messenger/open")
 
 		for _, c := range []struct {
 			name, tool string
 			args       map[string]any
 			code       string
 			field      string
+			// down queues Graph's transient error (code 2) for the next request.
+			down bool
 		}{
-			{"unknown conversation", "get_conversation", map[string]any{"id": "sapi_dm_nope"}, "resource.not_found", ""},
-			{"nothing to send", "send_dm", map[string]any{"conversation_id": convid.Encode(ig.ID, "t")}, "validation.required", "text"},
-			{"bad attachment url", "send_dm", map[string]any{"conversation_id": convid.Encode(ig.ID, "t"),
-				"attachment": map[string]any{"type": "image", "url": "ftp://x"}}, "validation.invalid_field", "attachment.url"},
-			{"limit out of range", "list_conversations", map[string]any{"limit": 500}, "validation.invalid_field", "limit"},
-			{"wrong type", "list_accounts", map[string]any{"limit": "ten"}, "validation.invalid_field", "limit"},
-			{"unknown argument", "list_accounts", map[string]any{"colour": "red"}, "validation.unknown_field", "colour"},
-			{"missing required", "get_conversation", map[string]any{}, "validation.required", "id"},
+			{"unknown conversation", "get_conversation", map[string]any{"id": "sapi_dm_nope"}, "resource.not_found", "", false},
+			{"unknown thread", "get_conversation", map[string]any{"id": convid.Encode(l.seeded.Accounts[platform.Instagram], "t")}, "resource.not_found", "", false},
+			{"nothing to send", "send_dm", map[string]any{"conversation_id": igOpen}, "validation.required", "text", false},
+			{"bad attachment url", "send_dm", map[string]any{"conversation_id": igOpen,
+				"attachment": map[string]any{"type": "image", "url": "ftp://x"}}, "validation.invalid_field", "attachment.url", false},
+			{"limit out of range", "list_conversations", map[string]any{"limit": 500}, "validation.invalid_field", "limit", false},
+			{"wrong type", "list_accounts", map[string]any{"limit": "ten"}, "validation.invalid_field", "limit", false},
+			{"unknown argument", "list_accounts", map[string]any{"colour": "red"}, "validation.unknown_field", "colour", false},
+			{"missing required", "get_conversation", map[string]any{}, "validation.required", "id", false},
 			{"nested enum", "send_dm", map[string]any{"conversation_id": "x", "attachment": map[string]any{"type": "gif", "url": "https://x.test/a.gif"}},
-				"validation.invalid_field", "attachment.type"},
+				"validation.invalid_field", "attachment.type", false},
 			{"nested required", "send_dm", map[string]any{"conversation_id": "x", "template": map[string]any{"name": "t"}},
-				"validation.required", "template.language"},
-			{"bad cursor", "list_conversations", map[string]any{"cursor": "%%%"}, "validation.invalid_field", "cursor"},
-			{"unknown account", "list_whatsapp_templates", map[string]any{"account_id": "acct_nope"}, "resource.not_found", ""},
-			{"platform down", "get_conversation", map[string]any{"id": convid.Encode(fb.ID, "t")}, "platform.messenger.unavailable", ""},
+				"validation.required", "template.language", false},
+			{"bad cursor", "list_conversations", map[string]any{"cursor": "%%%"}, "validation.invalid_field", "cursor", false},
+			{"unknown account", "list_whatsapp_templates", map[string]any{"account_id": "acct_nope"}, "resource.not_found", "", false},
+			{"platform down", "get_conversation", map[string]any{"id": fbOpen}, "platform.messenger.unavailable", "", true},
 		} {
 			t.Run(c.name, func(t *testing.T) {
+				if c.down {
+					l.emu.Graph.FailNext(graphemu.ErrTransient)
+				}
 				d := toolErr(t, call(t, cs, c.tool, c.args), c.code)
 				if c.field != "" && d.Meta["field"] != c.field {
 					t.Errorf("meta.field = %v, want %s (%s)", d.Meta["field"], c.field, d.Message)
 				}
 			})
 		}
+		// Nothing above reached the platform as a send.
+		if s := l.emu.Graph.Messages(l.seeded.NativeIDs[platform.Instagram]); len(s) != 0 {
+			t.Errorf("refused sends reached the platform: %+v", s)
+		}
 		// The platform's native code survives in meta.
-		d := toolErr(t, call(t, cs, "get_conversation", map[string]any{"id": convid.Encode(fb.ID, "t")}), "platform.messenger.unavailable")
+		l.emu.Graph.FailNext(graphemu.ErrTransient)
+		d := toolErr(t, call(t, cs, "get_conversation", map[string]any{"id": fbOpen}), "platform.messenger.unavailable")
 		if d.Meta["native_code"] != 2.0 {
 			t.Errorf("meta %v", d.Meta)
 		}
+		// The failure was the platform's, once: the next call goes through.
+		ok(t, call(t, cs, "get_conversation", map[string]any{"id": fbOpen}))
 		// An unknown tool is a protocol error, not a tool result.
 		if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_everything", Arguments: map[string]any{}}); err == nil {
 			t.Error("unknown tool accepted")
@@ -286,20 +336,50 @@ func TestToolErrors(t *testing.T) {
 
 func TestWhatsAppTemplates(t *testing.T) {
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
-		wa := templateFake{newFake(platform.WhatsApp)}
-		wa.templates = []platform.TemplateInfo{{Name: "order_update", Language: "en_US", Status: "APPROVED", Category: "UTILITY"}}
-		e := newEnv(t, b, platform.Registry{platform.WhatsApp: wa, platform.Instagram: newFake(platform.Instagram)})
-		key := e.org("A")
-		waAcct := e.account(key, platform.WhatsApp, "10987")
-		igAcct := e.account(key, platform.Instagram, "1784")
-		cs := mustConnect(t, e, tr, key)
-		got := ok(t, call(t, cs, "list_whatsapp_templates", map[string]any{"account_id": waAcct.ID, "refresh": true}))
-		d := got["data"].([]any)
-		if len(d) != 1 || d[0].(map[string]any)["name"] != "order_update" || d[0].(map[string]any)["status"] != "APPROVED" {
-			t.Errorf("templates = %v", got)
+		l := newLiveEnv(t, b)
+		cs := mustConnect(t, l.env, tr, l.key)
+		got := ok(t, call(t, cs, "list_whatsapp_templates", map[string]any{"account_id": l.seeded.Accounts[platform.WhatsApp], "refresh": true}))
+		// The emulator's approved templates for the account's WABA, and not
+		// new_terms, still PENDING there: it cannot be sent yet.
+		want := map[string]string{"order_update": "APPROVED UTILITY", "spring_sale": "APPROVED MARKETING"}
+		seen := map[string]string{}
+		for _, x := range got["data"].([]any) {
+			m := x.(map[string]any)
+			if m["language"] != "en_US" {
+				t.Errorf("template language: %v", m)
+			}
+			seen[m["name"].(string)] = m["status"].(string) + " " + m["category"].(string)
 		}
-		toolErr(t, call(t, cs, "list_whatsapp_templates", map[string]any{"account_id": igAcct.ID}), "validation.templates_not_supported")
+		if !maps.Equal(seen, want) {
+			t.Errorf("templates = %v, want %v", got, want)
+		}
+		toolErr(t, call(t, cs, "list_whatsapp_templates", map[string]any{"account_id": l.seeded.Accounts[platform.Instagram]}), "validation.templates_not_supported")
 	})
+}
+
+// withoutTraceIDs copies a list answer without the per-answer trace ids of
+// its partial failures.
+func withoutTraceIDs(t *testing.T, list map[string]any) map[string]any {
+	t.Helper()
+	var out map[string]any
+	remarshal(t, list, &out)
+	meta, _ := out["meta"].(map[string]any)
+	failures, _ := meta["failures"].([]any)
+	for _, f := range failures {
+		if m, _ := f.(map[string]any)["meta"].(map[string]any); m != nil {
+			delete(m, "trace_id")
+		}
+	}
+	return out
+}
+
+// convIDs lists the conversation ids of a list tool's answer.
+func convIDs(list map[string]any) []string {
+	var ids []string
+	for _, d := range list["data"].([]any) {
+		ids = append(ids, d.(map[string]any)["id"].(string))
+	}
+	return ids
 }
 
 // TestHTTPAuth: /mcp answers a missing, unknown or revoked key with REST's
@@ -307,7 +387,7 @@ func TestWhatsAppTemplates(t *testing.T) {
 // stops working at once.
 func TestHTTPAuth(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		e := newEnv(t, b, nil)
+		e := newEnv(t, b)
 		key := e.org("A")
 		initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
 		post := func(auth, reqID string) (*http.Response, map[string]any) {
@@ -382,7 +462,7 @@ func TestHTTPAuth(t *testing.T) {
 // a bad key is a tool error an agent can read.
 func TestStdioAuth(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		e := newEnv(t, b, nil)
+		e := newEnv(t, b)
 		cs := mustConnect(t, e, transports[1], "sapi_key_revoked")
 		toolErr(t, call(t, cs, "list_accounts", map[string]any{}), "auth.invalid_key")
 	})
