@@ -103,11 +103,26 @@ type accountHandle struct {
 // resolve loads an account in the caller's organisation and prepares its
 // adapter. Platform-less and disconnected accounts answer structured errors.
 func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (accountHandle, error) {
+	key := c.OrgID + "/" + accountID
+	now := s.now()
+	if h, ok := s.accountCache.get(key, now); ok {
+		return h, nil
+	}
 	row, err := s.store.GetAccount(ctx, c.OrgID, accountID)
 	if err != nil {
 		return accountHandle{}, storeErr(err, "account")
 	}
-	return s.prepare(row)
+	h, err := s.prepare(row)
+	if err == nil {
+		s.accountCache.put(key, h, now)
+	}
+	return h, err
+}
+
+// forgetAccount drops a changed account's cached handle on this replica.
+func (s *Service) forgetAccount(orgID, accountID string) {
+	key := orgID + "/" + accountID
+	s.accountCache.forget(func(k string, _ accountHandle) bool { return k == key })
 }
 
 func (s *Service) prepare(row store.Account) (accountHandle, error) {
@@ -155,6 +170,7 @@ func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) e
 		if serr := s.store.SetAccountStatus(ctx, h.row.OrgID, h.row.ID, store.AccountReauthRequired); serr != nil {
 			s.log.ErrorContext(ctx, "mark account reauth_required", "account_id", h.row.ID, "err", serr)
 		}
+		s.forgetAccount(h.row.OrgID, h.row.ID)
 		// One notice per disconnection: the key names the account's last update.
 		if perr := s.Publish(ctx, h.row.OrgID, EventAccountDisconn, "disconnected:"+h.row.ID+":"+h.row.UpdatedAt.Format(time.RFC3339Nano),
 			map[string]any{"account_id": h.row.ID, "platform": h.row.Platform, "status": store.AccountReauthRequired, "reason": e.Message}); perr != nil {

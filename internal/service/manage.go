@@ -314,6 +314,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 	if err := s.store.UpdateAccount(ctx, a); err != nil {
 		return Account{}, storeErr(err, "account")
 	}
+	s.forgetAccount(c.OrgID, a.ID)
 	s.tmplMu.Lock()
 	delete(s.tmplCache, a.ID)
 	s.tmplMu.Unlock()
@@ -322,7 +323,11 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 
 // DeleteAccount disconnects an account and destroys its sealed token.
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
-	return storeErr(s.store.DeleteAccount(ctx, c.OrgID, id), "account")
+	if err := s.store.DeleteAccount(ctx, c.OrgID, id); err != nil {
+		return storeErr(err, "account")
+	}
+	s.forgetAccount(c.OrgID, id)
+	return nil
 }
 
 // CreateAPIKeyInput names a new key.
@@ -356,9 +361,14 @@ func (s *Service) ListAPIKeys(ctx context.Context, c Caller, p PageRequest) (Lis
 	return idPage(rows, p.Limit, func(k store.APIKey) string { return k.ID }, keyView), nil
 }
 
-// RevokeAPIKey revokes a key; requests with it fail from then on.
+// RevokeAPIKey revokes a key; requests with it fail from then on (on other
+// replicas, within hotCacheTTL).
 func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
-	return storeErr(s.store.RevokeAPIKey(ctx, c.OrgID, id, s.now()), "api_key")
+	if err := s.store.RevokeAPIKey(ctx, c.OrgID, id, s.now()); err != nil {
+		return storeErr(err, "api_key")
+	}
+	s.keyCache.forget(func(_ string, k store.APIKey) bool { return k.ID == id })
+	return nil
 }
 
 // RotateSecrets re-seals every stored credential under the newest key.

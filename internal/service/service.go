@@ -70,6 +70,9 @@ type Service struct {
 
 	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
 
+	keyCache     ttlCache[string, store.APIKey]  // by key hash
+	accountCache ttlCache[string, accountHandle] // by org id + "/" + account id
+
 	tmplMu    sync.Mutex
 	tmplCache map[string]templateEntry
 }
@@ -152,19 +155,26 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Calle
 	}
 	// Lookup by hash: comparing hashes in the index leaks nothing useful
 	// about the secret through timing.
-	k, err := s.store.APIKeyByHash(ctx, HashAPIKey(secret))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
-		return Caller{}, errInvalidKey
-	}
-	if err != nil {
-		return Caller{}, err
-	}
+	hash := string(HashAPIKey(secret))
 	now := s.now()
-	// Record use at most once a minute per key, to keep reads read-only.
-	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
-		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
-			s.log.WarnContext(ctx, "touch api key", "key_id", k.ID, "err", err)
+	k, hit := s.keyCache.get(hash, now)
+	if !hit {
+		var err error
+		k, err = s.store.APIKeyByHash(ctx, []byte(hash))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
+			return Caller{}, errInvalidKey
 		}
+		if err != nil {
+			return Caller{}, err
+		}
+		// Record use at most once a minute per key, to keep reads read-only.
+		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
+			if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+				s.log.WarnContext(ctx, "touch api key", "key_id", k.ID, "err", err)
+			}
+			k.LastUsedAt = &now
+		}
+		s.keyCache.put(hash, k, now)
 	}
 	return Caller{OrgID: k.OrgID, KeyID: k.ID}, nil
 }

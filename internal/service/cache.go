@@ -1,0 +1,57 @@
+package service
+
+import (
+	"sync"
+	"time"
+)
+
+// hotCacheTTL is how long a replica reuses an API key lookup or an
+// account's prepared handle. Changes made on this replica invalidate at
+// once; other replicas see them within this bound — a second is the price
+// of not reading two rows on every request.
+const hotCacheTTL = time.Second
+
+// hotCacheMax bounds a cache's size; a full cache starts over.
+const hotCacheMax = 10_000
+
+// ttlCache is a small map whose entries expire.
+type ttlCache[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+func (c *ttlCache[K, V]) get(k K, now time.Time) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || !now.Before(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= hotCacheMax {
+		c.m = map[K]ttlEntry[V]{}
+	}
+	c.m[k] = ttlEntry[V]{v: v, expires: now.Add(hotCacheTTL)}
+}
+
+// forget drops the entries match selects.
+func (c *ttlCache[K, V]) forget(match func(K, V) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if match(k, e.v) {
+			delete(c.m, k)
+		}
+	}
+}
