@@ -92,6 +92,11 @@ func (s *Service) enqueue(ctx context.Context, st store.Store, tx *sql.Tx, ev st
 	if len(params) == 0 {
 		return nil
 	}
+	if b, ok := st.(*batchStore); ok {
+		// Inside a group commit: one insert for the whole batch, at its end.
+		b.deliveries = append(b.deliveries, params...)
+		return nil
+	}
 	_, err = s.jobs.InsertManyTx(ctx, tx, params)
 	return err
 }

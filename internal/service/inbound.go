@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/platform"
@@ -61,15 +63,19 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 	}
 	return s.ingest.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
 		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
-			st = &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
+			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {
 				for _, w := range ws {
-					if err := w(st, tx); err != nil {
+					if err := w(b, tx); err != nil {
 						return err
 					}
 				}
 			}
-			return nil
+			if len(b.deliveries) == 0 || s.jobs == nil {
+				return nil
+			}
+			_, err := s.jobs.InsertManyTx(ctx, tx, b.deliveries)
+			return err
 		})
 	})
 }
@@ -181,12 +187,13 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 	}, nil
 }
 
-// batchStore remembers each organisation's enabled endpoints for the length
-// of one group-committed transaction, which would otherwise read them once
-// per event.
+// batchStore serves one group-committed transaction: it remembers each
+// organisation's enabled endpoints, which would otherwise be read once per
+// event, and gathers the batch's delivery jobs into a single insert.
 type batchStore struct {
 	store.Store
-	endpoints map[string][]store.Endpoint
+	endpoints  map[string][]store.Endpoint
+	deliveries []river.InsertManyParams
 }
 
 func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]store.Endpoint, error) {

@@ -45,6 +45,9 @@ type DB struct {
 	q     querier
 	d     Dialect
 	stmts *sync.Map // rebound query → *sql.Stmt on db, shared by transactions
+	// missed collects, inside a transaction, the queries that were not yet
+	// prepared, to prepare once the transaction has released its connection.
+	missed *[]string
 }
 
 var _ store.Store = (*DB)(nil)
@@ -65,8 +68,11 @@ func (s *DB) prepared(ctx context.Context, q string) *sql.Stmt {
 		st = v.(*sql.Stmt)
 	} else if inTx {
 		// Preparing on the pool would wait for a connection the transaction
-		// may hold (SQLite has one): run this one unprepared; the next call
-		// outside a transaction caches it.
+		// may hold (SQLite has one): run this one unprepared, and prepare it
+		// for next time once the transaction is over.
+		if s.missed != nil {
+			*s.missed = append(*s.missed, q)
+		}
 		return nil
 	} else {
 		p, err := s.db.PrepareContext(ctx, q)
@@ -97,11 +103,18 @@ func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error
 	if err != nil {
 		return err
 	}
-	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts}, tx); err != nil {
+	var missed []string
+	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed}, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, q := range missed {
+		s.prepared(ctx, q)
+	}
+	return nil
 }
 
 // SQL exposes the pool, for the job queue and tests.
