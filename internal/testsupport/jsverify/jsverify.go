@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,6 +55,18 @@ func Verify(t testing.TB, cases []Case) []string {
 	dir := harnessDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// Several test packages use the harness and go test runs them in
+	// parallel: one installs while the others wait, so none sees a half
+	// written node_modules.
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "parley-jsverify.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks")); err != nil {
 		cmd := exec.CommandContext(ctx, tool(t, "npm"), "ci", "--no-audit", "--no-fund")
 		cmd.Dir = dir
