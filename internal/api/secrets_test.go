@@ -20,9 +20,9 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 	}
 }
 
-// TestSecretRotation rotates the key ring under a live account: after
-// `secrets rotate`, the old key can leave the ring and the account still
-// reaches its platform.
+// TestSecretRotation rotates the key ring under live data: after `secrets
+// rotate`, the old key can leave the ring and account tokens, webhook
+// secrets and the WhatsApp journal all still open.
 func TestSecretRotation(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
@@ -33,11 +33,15 @@ func TestSecretRotation(t *testing.T) {
 		}
 		var cfg config.Config
 		l.emu.Configure(&cfg)
+		hook := l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": "https://hooks.example.com/parley"})
+		expect(t, hook, 201, "")
+		hookID := hook.data(t)["id"].(string)
+		journal := 3 // the seeded WhatsApp messages
 
 		both := newEnvFull(t, b, cfg, oldRing+","+newKey, server.Options{})
 		n, err := both.srv.Service.RotateSecrets(context.Background())
-		if err != nil || n != len(l.seeded.Accounts) {
-			t.Fatalf("rotated %d, %v; want %d", n, err, len(l.seeded.Accounts))
+		if want := len(l.seeded.Accounts) + 1 + journal; err != nil || n != want {
+			t.Fatalf("rotated %d, %v; want %d (accounts, the webhook secret, the journal)", n, err, want)
 		}
 		if n, _ := both.srv.Service.RotateSecrets(context.Background()); n != 0 {
 			t.Fatalf("second rotation re-sealed %d values, want 0", n)
@@ -45,6 +49,18 @@ func TestSecretRotation(t *testing.T) {
 		onlyNew := newEnvFull(t, b, cfg, newKey, server.Options{})
 		r := onlyNew.do("GET", "/v1/inbox/conversations/"+l.conv("instagram/open")+"/messages", l.key, nil)
 		expect(t, r, 200, "")
+		r = onlyNew.do("GET", "/v1/inbox/conversations/"+l.conv("whatsapp/open")+"/messages", l.key, nil)
+		expect(t, r, 200, "")
+		if !strings.Contains(string(r.raw), "order #1042") {
+			t.Fatalf("journal not readable after rotation: %s", r.raw)
+		}
+		var sealed []byte
+		if err := onlyNew.srv.Store.SQL().QueryRow(onlyNew.srv.Store.Rebind(`SELECT secret FROM webhook_endpoints WHERE id = ?`), hookID).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := onlyNew.srv.Keys.Open(sealed, []byte(hookID)); err != nil {
+			t.Fatalf("webhook secret does not open under the new key alone: %v", err)
+		}
 		// The old ring alone can no longer open the token.
 		onlyOld := newEnvFull(t, b, cfg, oldRing, server.Options{})
 		r = onlyOld.do("GET", "/v1/inbox/conversations/"+l.conv("x/open"), l.key, nil)

@@ -371,9 +371,10 @@ func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
 	return nil
 }
 
-// RotateSecrets re-seals every stored credential under the newest key.
+// RotateSecrets re-seals every sealed value (account tokens, webhook
+// secrets, the WhatsApp journal) under the newest key.
 func (s *Service) RotateSecrets(ctx context.Context) (int, error) {
-	return s.store.RotateAccountCredentials(ctx, func(id string, sealed []byte) ([]byte, error) {
+	return s.store.RotateSealed(ctx, func(id string, sealed []byte) ([]byte, error) {
 		if !s.keys.NeedsRotation(sealed) {
 			return nil, nil
 		}

@@ -137,9 +137,11 @@ type Store interface {
 	// status (reconnecting it).
 	UpdateAccount(ctx context.Context, a Account) error
 	DeleteAccount(ctx context.Context, orgID, id string) error
-	// EachAccountCredential visits every account of every organisation, for
-	// key rotation; fn returns the new sealed value or nil to leave it.
-	RotateAccountCredentials(ctx context.Context, fn func(id string, sealed []byte) ([]byte, error)) (int, error)
+	// RotateSealed visits every sealed value of every organisation (account
+	// tokens, webhook secrets, the WhatsApp journal), for key rotation; fn
+	// gets the row id (the associated data) and returns the new sealed value,
+	// or nil to leave it.
+	RotateSealed(ctx context.Context, fn func(id string, sealed []byte) ([]byte, error)) (int, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	ListAPIKeys(ctx context.Context, orgID string, p Page) ([]APIKey, error)

@@ -188,11 +188,11 @@ func TestAPIKeys(t *testing.T) {
 	})
 }
 
-func TestRotateAccountCredentials(t *testing.T) {
+func TestRotateSealed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, b := seed(t, db, "A"), seed(t, db, "B")
-		n, err := db.RotateAccountCredentials(ctx, func(id string, sealed []byte) ([]byte, error) {
+		n, err := db.RotateSealed(ctx, func(id string, sealed []byte) ([]byte, error) {
 			if id == b.acct.ID {
 				return nil, nil // already current
 			}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -133,34 +134,56 @@ func (s *DB) DeleteAccount(ctx context.Context, orgID, id string) error {
 	return s.execOne(ctx, `DELETE FROM accounts WHERE org_id = ? AND id = ?`, orgID, id)
 }
 
-// RotateAccountCredentials implements store.Store. Rows are re-sealed one at a
-// time, each in its own statement, so rotation runs while the server serves.
-func (s *DB) RotateAccountCredentials(ctx context.Context, fn func(id string, sealed []byte) ([]byte, error)) (int, error) {
+// sealedColumns are every column holding a value sealed by package secrets,
+// with the row id as its associated data.
+var sealedColumns = []struct{ table, column string }{
+	{"accounts", "credentials"},
+	{"webhook_endpoints", "secret"},
+	{"webhook_endpoints", "previous_secret"},
+	{"whatsapp_messages", "sealed"},
+}
+
+// RotateSealed implements store.Store. Rows are read in pages and re-sealed
+// one statement at a time, so rotation runs while the server serves; each
+// update is a compare-and-swap on the old value, so a concurrent change wins.
+func (s *DB) RotateSealed(ctx context.Context, fn func(id string, sealed []byte) ([]byte, error)) (int, error) {
 	type row struct {
 		id     string
 		sealed []byte
 	}
-	rows, err := list(ctx, s, `SELECT id, credentials FROM accounts ORDER BY id`, nil, func(r *sql.Rows) (row, error) {
-		var x row
-		return x, r.Scan(&x.id, &x.sealed)
-	})
-	if err != nil {
-		return 0, err
-	}
 	n := 0
-	for _, r := range rows {
-		next, err := fn(r.id, r.sealed)
-		if err != nil {
-			return n, err
+	for _, c := range sealedColumns {
+		after := ""
+		for {
+			rows, err := list(ctx, s, `SELECT id, `+c.column+` FROM `+c.table+` WHERE id > ? AND `+c.column+` IS NOT NULL ORDER BY id LIMIT 500`,
+				[]any{after}, func(r *sql.Rows) (row, error) {
+					var x row
+					return x, r.Scan(&x.id, &x.sealed)
+				})
+			if err != nil {
+				return n, err
+			}
+			for _, r := range rows {
+				after = r.id
+				if len(r.sealed) == 0 {
+					continue // a journal placeholder: nothing sealed yet
+				}
+				next, err := fn(r.id, r.sealed)
+				if err != nil {
+					return n, fmt.Errorf("%s.%s of %s: %w", c.table, c.column, r.id, err)
+				}
+				if next == nil {
+					continue
+				}
+				if _, err := s.exec(ctx, `UPDATE `+c.table+` SET `+c.column+` = ? WHERE id = ? AND `+c.column+` = ?`, next, r.id, r.sealed); err != nil {
+					return n, err
+				}
+				n++
+			}
+			if len(rows) < 500 {
+				break
+			}
 		}
-		if next == nil {
-			continue
-		}
-		// Compare-and-swap on the old value: a concurrent reconnect wins.
-		if _, err := s.exec(ctx, `UPDATE accounts SET credentials = ? WHERE id = ? AND credentials = ?`, next, r.id, r.sealed); err != nil {
-			return n, err
-		}
-		n++
 	}
 	return n, nil
 }
