@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
 // env is a running Parley over real loopback HTTP on one backend.
@@ -51,16 +50,8 @@ func newEnvWithKeys(t *testing.T, b storetest.Backend, cfg config.Config, keys s
 
 func newEnvFull(t testing.TB, b storetest.Backend, cfg config.Config, key string, opts server.Options) *env {
 	t.Helper()
-	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys = b.URL, b.DataDir, key
-	opts.Logger = slog.New(slog.DiscardHandler)
-	srv, err := server.New(context.Background(), cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	hs := httptest.NewServer(srv.Handler)
-	t.Cleanup(hs.Close)
-	return &env{t: t, srv: srv, url: hs.URL, keys: key}
+	s := parleytest.Start(t, b, cfg, key, opts)
+	return &env{t: t, srv: s.Server, url: s.URL, keys: s.KeyRing}
 }
 
 // org creates an organisation and returns its API key.

@@ -10,8 +10,8 @@ import (
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/server"
-	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
 // liveEnv is Parley wired to the five emulators over loopback, seeded like
@@ -30,27 +30,11 @@ func newLiveEnv(t *testing.T, b storetest.Backend) *liveEnv {
 
 func newLiveEnvCfg(t *testing.T, b storetest.Backend, cfg config.Config) *liveEnv {
 	t.Helper()
-	emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emu.Close)
-	emu.Configure(&cfg)
-	e := newEnvWith(t, b, cfg, nil)
-	org, key, err := e.srv.Service.Bootstrap(context.Background(), "Live", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := service.Caller{OrgID: org.ID}
-	brand, err := e.srv.Service.CreateBrand(context.Background(), c, service.BrandInput{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := emu.Seed(context.Background(), e.srv.Service, c, brand.ID, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &liveEnv{env: e, emu: emu, key: key.Secret, seeded: seeded}
+	return fromLive(t, parleytest.StartLive(t, b, cfg, server.Options{}))
+}
+
+func fromLive(t testing.TB, l *parleytest.Live) *liveEnv {
+	return &liveEnv{env: &env{t: t, srv: l.Server.Server, url: l.URL, keys: l.KeyRing}, emu: l.Emu, key: l.Key, seeded: l.Seeded}
 }
 
 func (l *liveEnv) conv(scenario string) string {

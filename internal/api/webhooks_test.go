@@ -11,12 +11,10 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/sandbox"
-	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
-	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/testsupport/jsverify"
+	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
 // receiver is a user's webhook endpoint: it records every delivery and
@@ -80,38 +78,20 @@ func (r *receiver) wait(t *testing.T, n int) []delivered {
 // endpoints allowed and the day-long retry schedule compressed.
 func newDeliveringEnv(t *testing.T, b storetest.Backend) *liveEnv {
 	t.Helper()
-	emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emu.Close)
-	cfg := config.Config{AllowPrivateWebhooks: true}
-	emu.Configure(&cfg)
-	key, _ := secrets.GenerateKey(t0())
-	e := newEnvFull(t, b, cfg, key, server.Options{PollInterval: 20 * time.Millisecond,
+	l := fromLive(t, parleytest.StartLive(t, b, config.Config{AllowPrivateWebhooks: true}, server.Options{PollInterval: 20 * time.Millisecond,
 		RetrySchedule: []time.Duration{0, 30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond,
-			30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond}})
+			30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond}}))
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := e.srv.Jobs.Start(ctx); err != nil {
+	if err := l.srv.Jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
 		defer done()
-		_ = e.srv.Jobs.Stop(stop)
+		_ = l.srv.Jobs.Stop(stop)
 		cancel()
 	})
-	org, apiKey, err := e.srv.Service.Bootstrap(context.Background(), "Hooks", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := service.Caller{OrgID: org.ID}
-	brand, _ := e.srv.Service.CreateBrand(context.Background(), c, service.BrandInput{Name: "b"})
-	seeded, err := emu.Seed(context.Background(), e.srv.Service, c, brand.ID, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &liveEnv{env: e, emu: emu, key: apiKey.Secret, seeded: seeded}
+	return l
 }
 
 func TestWebhookDeliveryStandardWebhooks(t *testing.T) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -18,10 +16,10 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/platform"
-	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
 // env is a running Parley (REST at /v1, MCP at /mcp) over real loopback
@@ -41,26 +39,12 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 }
 
 // newEnvWith runs Parley with cfg over the backend's database; nil adapters
-// means those server.New builds from cfg (the emulators' URLs, say).
+// means those server.New builds from cfg (the emulators' URLs, say). The
+// server mounts /mcp itself, as in production.
 func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, reg platform.Registry) *env {
 	t.Helper()
-	key, err := secrets.GenerateKey(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DatabaseURL, cfg.DataDir, cfg.SecretKeys, cfg.AccountTimeout = b.URL, b.DataDir, key, 5*time.Second
-	srv, err := server.New(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler), Adapters: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler)
-	// Mounted here as the lead mounts it in the server.
-	mux.Handle("/mcp", mcpserver.Handler(srv.Service, &mcpserver.Options{Version: "test"}))
-	hs := httptest.NewServer(mux)
-	t.Cleanup(hs.Close)
-	return &env{t: t, srv: srv, url: hs.URL}
+	s := parleytest.Start(t, b, cfg, "", server.Options{Adapters: reg})
+	return &env{t: t, srv: s.Server, url: s.URL}
 }
 
 // org creates an organisation and returns its API key.

@@ -1,17 +1,16 @@
 package mcpserver_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/emulator/graphemu"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/sandbox"
-	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
 // liveEnv is Parley wired to the five platform emulators over loopback and
@@ -25,29 +24,8 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, b storetest.Backend) *liveEnv {
 	t.Helper()
-	emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emu.Close)
-	var cfg config.Config
-	emu.Configure(&cfg)
-	e := newEnvWith(t, b, cfg, nil)
-	ctx := context.Background()
-	org, key, err := e.srv.Service.Bootstrap(ctx, "Live", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := service.Caller{OrgID: org.ID}
-	brand, err := e.srv.Service.CreateBrand(ctx, c, service.BrandInput{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := emu.Seed(ctx, e.srv.Service, c, brand.ID, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &liveEnv{env: e, emu: emu, key: key.Secret, seeded: seeded}
+	l := parleytest.StartLive(t, b, config.Config{}, server.Options{})
+	return &liveEnv{env: &env{t: t, srv: l.Server.Server, url: l.URL}, emu: l.Emu, key: l.Key, seeded: l.Seeded}
 }
 
 func (l *liveEnv) conv(scenario string) string {

@@ -83,14 +83,15 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// GenerateKey returns a new ring entry `id:base64key` with a time-based id, for
-// appending to PARLEY_SECRET_KEYS.
+// GenerateKey returns a new ring entry `id:base64key` for appending to
+// PARLEY_SECRET_KEYS. The id is the creation time, for operators, and a
+// random suffix, so two keys made in one second still differ.
 func GenerateKey(now time.Time) (string, error) {
-	key := make([]byte, 32)
+	key := make([]byte, 32+3)
 	if _, err := rand.Read(key); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("k%s:%s", now.UTC().Format("20060102T150405"), base64.StdEncoding.EncodeToString(key)), nil
+	return fmt.Sprintf("k%s-%x:%s", now.UTC().Format("20060102T150405"), key[32:], base64.StdEncoding.EncodeToString(key[:32])), nil
 }
 
 // CurrentKeyID is the id of the key that seals new values.
