@@ -39,26 +39,34 @@ var (
 	xSend = ceiling{"send", 15 * time.Minute, 15, "X API: 15 DM sends per 15 minutes per user"}
 )
 
+// count adds n to bucket's counter for the current fixed window of the
+// given length, and returns the window's count and the time until it ends.
+// Every limit — the platforms' ceilings and the callers' quota — uses it.
+func (s *Service) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
+	now := s.now()
+	w := now.UnixNano() / int64(length)
+	end := time.Unix(0, (w+1)*int64(length))
+	total, err := s.store.Hit(ctx, bucket, w, n, end.Add(length))
+	return total, end.Sub(now), err
+}
+
 // hit counts one event against a ceiling and refuses past it.
 func (s *Service) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name) error {
-	now := s.now()
-	w := now.UnixNano() / int64(c.window)
-	end := time.Unix(0, (w+1)*int64(c.window))
-	n, err := s.store.Hit(ctx, c.name+":"+key, w, 1, end.Add(c.window))
+	n, reset, err := s.count(ctx, c.name+":"+key, c.window, 1)
 	if err != nil {
 		return err
 	}
 	if n <= c.max {
 		return nil
 	}
-	retry := int(math.Ceil(end.Sub(now).Seconds()))
+	retry := int(math.Ceil(reset.Seconds()))
 	return apierr.New(http.StatusTooManyRequests, code, "%s; retry in %ds", c.why, retry).
 		With("retry_after_seconds", retry).With("limit", c.max).With("window_seconds", c.window.Seconds()).
 		With("platform", string(p)).With("enforced_by", "parley")
 }
 
 // allowSend applies the account's own send ceilings.
-func (s *Service) allowSend(ctx context.Context, h accountHandle, _ string) error {
+func (s *Service) allowSend(ctx context.Context, h accountHandle) error {
 	p := platform.Name(h.row.Platform)
 	code := "platform." + h.row.Platform + ".rate_limit"
 	switch p {
@@ -104,14 +112,11 @@ func (s *Service) ChargeQuota(ctx context.Context, c Caller) (Quota, error) {
 	if s.keyQuota <= 0 {
 		return Quota{}, nil
 	}
-	now := s.now()
-	w := now.Unix() / 60
-	end := time.Unix((w+1)*60, 0)
-	n, err := s.store.Hit(ctx, "key:"+c.KeyID, w, 1, end.Add(time.Minute))
+	n, reset, err := s.count(ctx, "key:"+c.KeyID, time.Minute, 1)
 	if err != nil {
 		return Quota{}, err
 	}
-	q := Quota{Limit: s.keyQuota, Remaining: max(0, s.keyQuota-n), Reset: end.Sub(now)}
+	q := Quota{Limit: s.keyQuota, Remaining: max(0, s.keyQuota-n), Reset: reset}
 	if n > s.keyQuota {
 		retry := int(math.Ceil(q.Reset.Seconds()))
 		return q, apierr.New(http.StatusTooManyRequests, "rate_limit.exceeded",
@@ -127,8 +132,7 @@ func (s *Service) RefundQuota(ctx context.Context, c Caller) {
 	if s.keyQuota <= 0 {
 		return
 	}
-	w := s.now().Unix() / 60
-	if _, err := s.store.Hit(ctx, "key:"+c.KeyID, w, -1, time.Unix((w+2)*60, 0)); err != nil {
+	if _, _, err := s.count(ctx, "key:"+c.KeyID, time.Minute, -1); err != nil {
 		s.log.WarnContext(ctx, "refund quota", "key_id", c.KeyID, "err", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
 )
@@ -72,7 +71,7 @@ func (s *Service) send(ctx context.Context, c Caller, id string, in SendInput) (
 		return Message{}, false, err
 	}
 	p := platform.Name(h.row.Platform)
-	if err := s.allowSend(ctx, h, thread); err != nil {
+	if err := s.allowSend(ctx, h); err != nil {
 		return Message{}, false, err
 	}
 	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
@@ -116,14 +115,15 @@ func (s *Service) send(ctx context.Context, c Caller, id string, in SendInput) (
 	if in.Template != nil && pm.Text == "" {
 		pm.Text = "[template " + in.Template.Name + "]"
 	}
-	s.recordSend(ctx, h, thread, pm, d)
-	return messageView(id, pm), true, nil
+	mv := messageView(id, pm)
+	s.recordSend(ctx, h, thread, pm, mv, d)
+	return mv, true, nil
 }
 
 // recordSend keeps the metadata a send changes. The message is already
 // sent, so a failure here is logged, not returned: answering an error would
 // invite a retry that sends twice.
-func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string, m platform.Message, d rules.Decision) {
+func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string, m platform.Message, mv Message, d rules.Decision) {
 	at := m.CreatedAt
 	if s.journal != nil && platform.Name(h.row.Platform) == platform.WhatsApp {
 		// WhatsApp has no history API: our own sends are journalled too.
@@ -134,7 +134,6 @@ func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string
 	if err := s.store.NoteOutbound(ctx, h.row.OrgID, h.row.ID, thread, at, d.OpensEntryPoint); err != nil {
 		s.log.ErrorContext(ctx, "record outbound", "account_id", h.row.ID, "err", err)
 	}
-	mv := messageView(convid.Encode(h.row.ID, thread), m)
 	if err := s.Publish(ctx, h.row.OrgID, EventMessageSent, "sent:"+h.row.ID+":"+m.PlatformID,
 		MessageEvent{AccountID: h.row.ID, Platform: h.row.Platform, ConversationID: mv.ConversationID, Message: &mv, MessageID: m.PlatformID}); err != nil {
 		s.log.ErrorContext(ctx, "publish message.sent", "account_id", h.row.ID, "err", err)
