@@ -132,7 +132,7 @@ func TestWebhookDeliveryStandardWebhooks(t *testing.T) {
 		}
 		// Attempts are listed per endpoint and per event.
 		var atts []any
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			atts = l.do("GET", "/v1/webhooks/"+ep["id"].(string)+"/attempts", l.key, nil).body["data"].([]any)
 			if len(atts) == 3 {
 				break
@@ -177,7 +177,7 @@ func TestWebhookEndpointLifecycle(t *testing.T) {
 		expect(t, l.do("POST", "/v1/webhooks/"+ep["id"].(string)+"/test", l.key, nil), 202, "")
 		gone.wait(t, 1)
 		var state map[string]any
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			state = l.do("GET", "/v1/webhooks/"+ep["id"].(string), l.key, nil).data(t)
 			if state["enabled"] == false {
 				break

@@ -65,8 +65,10 @@ type Config struct {
 	// AllowPrivate lets deliveries reach loopback, private and link-local
 	// addresses (tests and the sandbox; never on a shared deployment).
 	AllowPrivate bool
-	// Notify records an endpoint.disabled notice for an organisation.
-	Notify func(ctx context.Context, orgID, endpointID, reason string) error
+	// Disable turns an endpoint off and records its endpoint.disabled event,
+	// both in one transaction (the service's DisableEndpoint): were they two
+	// writes, a crash between them would lose the event.
+	Disable func(ctx context.Context, orgID, endpointID, reason string, at time.Time) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Schedule replaces the retry schedule (tests compress the day into
@@ -190,11 +192,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	switch {
 	case status == http.StatusGone:
 		// 410: the receiver asks us to stop (DESIGN §4).
-		w.disable(ctx, ep, now, "endpoint answered 410 Gone")
-		return river.JobCancel(derr)
+		return w.disable(ctx, ep, now, "endpoint answered 410 Gone", derr)
 	case ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= DisableAfter:
-		w.disable(ctx, ep, now, fmt.Sprintf("every delivery failed for %s", DisableAfter))
-		return river.JobCancel(derr)
+		return w.disable(ctx, ep, now, fmt.Sprintf("every delivery failed for %s", DisableAfter), derr)
 	default:
 		if err := w.cfg.Store.SetEndpointHealth(ctx, a.OrgID, ep.ID, &now, ""); err != nil {
 			w.cfg.Logger.ErrorContext(ctx, "record endpoint failure", "err", err)
@@ -203,15 +203,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	return derr
 }
 
-func (w *Worker) disable(ctx context.Context, ep store.Endpoint, now time.Time, reason string) {
-	if err := w.cfg.Store.SetEndpointHealth(ctx, ep.OrgID, ep.ID, &now, reason); err != nil {
-		w.cfg.Logger.ErrorContext(ctx, "disable endpoint", "endpoint_id", ep.ID, "err", err)
+// disable ends the job once the endpoint is disabled. If disabling fails the
+// job is retried instead, so the endpoint is disabled (with its event) at the
+// next attempt rather than never.
+func (w *Worker) disable(ctx context.Context, ep store.Endpoint, now time.Time, reason string, derr error) error {
+	if err := w.cfg.Disable(ctx, ep.OrgID, ep.ID, reason, now); err != nil {
+		return fmt.Errorf("disable endpoint %s: %w", ep.ID, err)
 	}
-	if w.cfg.Notify != nil {
-		if err := w.cfg.Notify(ctx, ep.OrgID, ep.ID, reason); err != nil {
-			w.cfg.Logger.ErrorContext(ctx, "record endpoint.disabled", "endpoint_id", ep.ID, "err", err)
-		}
-	}
+	return river.JobCancel(derr)
 }
 
 // signingKeys opens the endpoint's secret, and the previous one while a

@@ -98,23 +98,32 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 			t.Fatal(err)
 		}
 		var notices []string
+		disableErr := errors.New("database unavailable")
 		w := delivery.NewWorker(delivery.Config{Store: db, Keys: keys, AllowPrivate: true,
-			Notify: func(_ context.Context, orgID, endpointID, reason string) error {
-				notices = append(notices, endpointID+": "+reason)
-				return nil
+			Disable: func(_ context.Context, orgID, endpointID, reason string, _ time.Time) error {
+				notices = append(notices, orgID+"/"+endpointID+": "+reason)
+				return disableErr
 			}})
-		err := w.Work(ctx, &river.Job[delivery.Args]{JobRow: &rivertype.JobRow{Attempt: 3},
-			Args: delivery.Args{OrgID: org.ID, EventID: ev.ID, EndpointID: ep.ID}})
+		job := &river.Job[delivery.Args]{JobRow: &rivertype.JobRow{Attempt: 3},
+			Args: delivery.Args{OrgID: org.ID, EventID: ev.ID, EndpointID: ep.ID}}
+		// Disabling failed: the job must be retried, not cancelled, or the
+		// endpoint would never be disabled.
+		err := w.Work(ctx, job)
 		var cancel *river.JobCancelError
+		if err == nil || errors.As(err, &cancel) || !errors.Is(err, disableErr) {
+			t.Fatalf("Work = %v, want a retryable error carrying the disable failure", err)
+		}
+		disableErr = nil
+		err = w.Work(ctx, job)
 		if !errors.As(err, &cancel) {
 			t.Fatalf("Work = %v, want the job cancelled", err)
 		}
-		got, _ := db.GetEndpoint(ctx, org.ID, ep.ID)
-		if got.Enabled || !strings.Contains(got.DisabledReason, "failed") || len(notices) != 1 {
-			t.Fatalf("endpoint %+v, notices %v", got, notices)
+		want := org.ID + "/" + ep.ID + ": every delivery failed for " + delivery.DisableAfter.String()
+		if len(notices) != 2 || notices[1] != want {
+			t.Fatalf("disable calls %q, want two ending with %q", notices, want)
 		}
 		atts, _ := db.ListAttempts(ctx, org.ID, ev.ID, "", store.Page{})
-		if len(atts) != 1 || atts[0].StatusCode != 503 || atts[0].Success {
+		if len(atts) != 2 || atts[0].StatusCode != 503 || atts[0].Success {
 			t.Fatalf("attempts: %+v", atts)
 		}
 	})

@@ -13,10 +13,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
@@ -39,10 +39,20 @@ type Config struct {
 	// Tasks run periodically, each on one replica at a time (River's
 	// leader runs periodic jobs).
 	Tasks []Task
-	// PollInterval bounds how long a newly enqueued job may wait before a
-	// worker fetches it (River's FetchPollInterval); 0 means 25 ms.
+	// PollInterval is how often idle workers look for jobs that no
+	// notification announced (River's FetchPollInterval): a safety net, since
+	// inserts wake workers at once. 0 means DefaultPollInterval.
 	PollInterval time.Duration
+	// ListenPool, for PostgreSQL, is a pgx pool on the same database used
+	// only for LISTEN, so a job enqueued on any replica wakes the workers of
+	// every replica when its transaction commits. Nil means poll only.
+	ListenPool *pgxpool.Pool
 }
+
+// DefaultPollInterval is the safety-net poll. Inserts notify workers (in
+// memory on SQLite, LISTEN/NOTIFY on PostgreSQL), so polling only catches
+// what a lost notification missed, and an idle Parley stays idle.
+const DefaultPollInterval = 2 * time.Second
 
 // Task is a periodic piece of maintenance.
 type Task struct {
@@ -88,8 +98,11 @@ func (heartbeatWorker) Work(context.Context, *river.Job[HeartbeatArgs]) error { 
 func driver(cfg Config) (riverdriver.Driver[*sql.Tx], error) {
 	switch cfg.Dialect {
 	case "sqlite":
-		return riversqlite.New(cfg.DB), nil
+		return newLocalDriver(cfg.DB), nil
 	case "postgres":
+		if cfg.ListenPool != nil {
+			return riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.ListenPool), nil
+		}
 		return riverdatabasesql.New(cfg.DB), nil
 	}
 	return nil, fmt.Errorf("jobs: unknown dialect %q", cfg.Dialect)
@@ -146,11 +159,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	poll := cfg.PollInterval
 	if poll == 0 {
-		// Both drivers run without LISTEN/NOTIFY here, so the poll interval
-		// bounds how long a new delivery waits: 25 ms keeps the p99 from
-		// inbound DM to the user's endpoint near 35 ms (BENCHMARKS.md) at the
-		// cost of ~40 cheap indexed queries a second per queue.
-		poll = 25 * time.Millisecond
+		poll = DefaultPollInterval
 	}
 	rescue := cfg.RescueAfter
 	if rescue <= 0 {
@@ -163,10 +172,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		RescueStuckJobsAfter: rescue,
 		Logger:               quiet(cfg.Logger),
 		FetchPollInterval:    poll,
-		FetchCooldown:        min(poll, 100*time.Millisecond),
-		Queues:               queues,
-		Workers:              workers,
-		PeriodicJobs:         periodic,
+		// The cooldown also spaces insert notifications per queue: short, so
+		// a steady stream of deliveries is fetched within milliseconds.
+		FetchCooldown: min(poll, 5*time.Millisecond),
+		Queues:        queues,
+		Workers:       workers,
+		PeriodicJobs:  periodic,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -42,6 +43,78 @@ func TestHeartbeatRunsOnBothBackends(t *testing.T) {
 				}
 			case <-ctx.Done():
 				t.Fatal("heartbeat job never completed")
+			}
+		}
+	})
+}
+
+type pingArgs struct{}
+
+func (pingArgs) Kind() string { return "ping" }
+
+type pingWorker struct {
+	river.WorkerDefaults[pingArgs]
+	done chan struct{}
+}
+
+func (w pingWorker) Work(context.Context, *river.Job[pingArgs]) error {
+	w.done <- struct{}{}
+	return nil
+}
+
+// TestInsertWakesWorkersWithoutPolling enqueues jobs inside transactions, as
+// Parley does, on a client whose poll would take an hour: each job is worked
+// because its insert notified the workers (in memory on SQLite, LISTEN/NOTIFY
+// on PostgreSQL), which is what lets an idle Parley stop polling.
+func TestInsertWakesWorkersWithoutPolling(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		db := b.Open(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cfg := jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: slog.New(slog.DiscardHandler), PollInterval: time.Hour}
+		if b.URL != "" {
+			pool, err := pgxpool.New(ctx, b.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			cfg.ListenPool = pool
+		}
+		done := make(chan struct{}, 10)
+		cfg.Register = func(w *river.Workers) { river.AddWorker(w, pingWorker{done: done}) }
+		c, err := jobs.New(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+			defer stop()
+			_ = c.Stop(stopCtx)
+		}()
+		// The first job may be found by the fetch the client makes as it
+		// starts, before its workers listen; each later job is inserted after
+		// the previous one was worked, so only its own notification can wake
+		// a worker for it.
+		for i := range 4 {
+			tx, err := db.SQL().BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: pingArgs{}}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			select {
+			case <-done:
+				t.Logf("job %d in %s", i, time.Since(start))
+			case <-ctx.Done():
+				t.Fatalf("job %d was never worked: its insert did not wake the workers", i)
 			}
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/parleyhq/parley/internal/api"
@@ -51,6 +52,7 @@ type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
 	Store   *sqlstore.DB
+	listen  *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
 	Keys    *secrets.KeyRing
 	Service *service.Service
 	Journal *service.Journal
@@ -101,18 +103,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// which itself needs the job client: the closure breaks the cycle.
 	var svc *service.Service
 	worker := delivery.NewWorker(delivery.Config{Store: db, Keys: keys, Logger: log, AllowPrivate: cfg.AllowPrivateWebhooks, Schedule: opts.RetrySchedule,
-		Notify: func(ctx context.Context, orgID, endpointID, reason string) error {
-			return svc.NotifyEndpointDisabled(ctx, orgID, endpointID, reason)
+		Disable: func(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
+			return svc.DisableEndpoint(ctx, orgID, endpointID, reason, at)
 		}})
+	listen, err := listenPool(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval, RescueAfter: cfg.JobRescueAfter,
-		Register: func(w *river.Workers) { river.AddWorker(w, worker) },
-		Queues:   map[string]int{delivery.Queue: 50},
+		ListenPool: listen,
+		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
+		Queues:     map[string]int{delivery.Queue: 50},
 		Tasks: []jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 		}})
 	if err != nil {
-		db.Close()
+		closeAll(db, listen)
 		return nil, err
 	}
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
@@ -122,10 +130,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {
-		db.Close()
+		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, Keys: keys, Service: svc, Journal: journal, Jobs: jc, Handler: h}, nil
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: journal, Jobs: jc, Handler: h}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
@@ -153,7 +161,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	_ = s.Jobs.Stop(shutdown)
-	s.Store.Close()
+	closeAll(s.Store, s.listen)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
@@ -161,7 +169,28 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // Close releases resources of a server that was never Run.
-func (s *Server) Close() error { return s.Store.Close() }
+func (s *Server) Close() error { return closeAll(s.Store, s.listen) }
+
+// listenPool opens, for PostgreSQL, the pool River takes its LISTEN
+// connection from: one connection, opened only when the job client starts.
+func listenPool(cfg config.Config) (*pgxpool.Pool, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil
+	}
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("PARLEY_DATABASE_URL: %w", err)
+	}
+	pc.MinConns, pc.MaxConns = 0, 1
+	return pgxpool.NewWithConfig(context.Background(), pc)
+}
+
+func closeAll(db *sqlstore.DB, listen *pgxpool.Pool) error {
+	if listen != nil {
+		listen.Close()
+	}
+	return db.Close()
+}
 
 // NewLogger builds the process logger from configuration.
 func NewLogger(cfg config.Config, w *os.File) *slog.Logger {

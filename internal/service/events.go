@@ -373,11 +373,19 @@ func (s *Service) ReplayEvent(ctx context.Context, c Caller, id, endpointID stri
 	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error { return s.enqueue(ctx, st, tx, ev, endpointID) })
 }
 
-// NotifyEndpointDisabled records the endpoint.disabled notice.
-func (s *Service) NotifyEndpointDisabled(ctx context.Context, orgID, endpointID, reason string) error {
-	err := s.Publish(ctx, orgID, EventEndpointDisabled, "endpoint.disabled:"+endpointID+":"+s.now().UTC().Format(time.RFC3339),
-		map[string]any{"endpoint_id": endpointID, "reason": reason})
-	if errors.Is(err, context.Canceled) {
+// DisableEndpoint turns an endpoint off after failed deliveries and records
+// endpoint.disabled in the same transaction: both happen, or neither does
+// and the delivery job retries. An endpoint deleted meanwhile is no error.
+func (s *Service) DisableEndpoint(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
+	err := s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
+		if err := st.SetEndpointHealth(ctx, orgID, endpointID, &at, reason); err != nil {
+			return err
+		}
+		_, _, err := s.publish(ctx, st, tx, orgID, EventEndpointDisabled, "endpoint.disabled:"+endpointID+":"+at.UTC().Format(time.RFC3339Nano),
+			map[string]any{"endpoint_id": endpointID, "reason": reason}, "")
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	return err
