@@ -226,19 +226,21 @@ func (a *API) routeTable() []Route {
 	if a.inbound != nil {
 		// The platforms' side: documented so operators see what to register
 		// in each platform app; verified by signature, not by API key.
-		hook := func(method, path, id, summary string, errs ...int) Route {
+		// Handshakes answer what each platform requires: Meta the echoed
+		// challenge as text, X and LinkedIn JSON.
+		hook := func(method, path, id, raw, summary string, errs ...int) Route {
 			return Route{Method: method, Path: path, OperationID: id, Summary: summary, Tag: "platform webhooks", Public: true,
-				Raw: "text/plain", Status: 200, Errors: errs, Handler: a.inbound.ServeHTTP}
+				Raw: raw, Status: 200, Errors: errs, Handler: a.inbound.ServeHTTP}
 		}
 		verify := []int{http.StatusForbidden, http.StatusNotFound}
 		receive := []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusInternalServerError}
 		routes = append(routes,
-			hook("GET", "/webhooks/meta", "verifyMetaWebhook", "Meta's subscription handshake (hub.mode, hub.verify_token, hub.challenge)", verify...),
-			hook("POST", "/webhooks/meta", "receiveMetaWebhook", "Instagram, Messenger and WhatsApp events, signed with X-Hub-Signature-256", receive...),
-			hook("GET", "/webhooks/x", "xCRC", "X's challenge-response check (crc_token)", verify...),
-			hook("POST", "/webhooks/x", "receiveXWebhook", "X Account Activity events, signed with X-Twitter-Webhooks-Signature", receive...),
-			hook("GET", "/webhooks/linkedin", "linkedInChallenge", "LinkedIn's endpoint validation (challengeCode)", verify...),
-			hook("POST", "/webhooks/linkedin", "receiveLinkedInWebhook", "LinkedIn organisation events, signed with X-LI-Signature", receive...),
+			hook("GET", "/webhooks/meta", "verifyMetaWebhook", "text/plain", "Meta's subscription handshake (hub.mode, hub.verify_token, hub.challenge)", verify...),
+			hook("POST", "/webhooks/meta", "receiveMetaWebhook", "text/plain", "Instagram, Messenger and WhatsApp events, signed with X-Hub-Signature-256", receive...),
+			hook("GET", "/webhooks/x", "xCRC", "application/json", "X's challenge-response check (crc_token)", http.StatusNotFound),
+			hook("POST", "/webhooks/x", "receiveXWebhook", "text/plain", "X Account Activity events, signed with X-Twitter-Webhooks-Signature", receive...),
+			hook("GET", "/webhooks/linkedin", "linkedInChallenge", "application/json", "LinkedIn's endpoint validation (challengeCode)", http.StatusNotFound),
+			hook("POST", "/webhooks/linkedin", "receiveLinkedInWebhook", "text/plain", "LinkedIn organisation events, signed with X-LI-Signature", receive...),
 		)
 	}
 	return routes

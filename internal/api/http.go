@@ -182,6 +182,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(r.Context(), "internal error", "request_id", RequestID(r.Context()), "err", err)
 		e = apierr.Internal()
 	}
+	if c := apierr.BearerChallenge(e); c != "" {
+		w.Header().Set("WWW-Authenticate", c)
+	}
 	if e.Status == http.StatusTooManyRequests {
 		if s, ok := e.Meta["retry_after_seconds"]; ok {
 			w.Header().Set("Retry-After", fmt.Sprint(s))

@@ -88,7 +88,13 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 		}
 		responses[strconv.Itoa(rt.Status)] = ok
 		for _, code := range append([]int{http.StatusBadRequest}, rt.Errors...) {
-			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code), "content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
+			resp := map[string]any{"description": http.StatusText(code), "content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
+			if code == http.StatusUnauthorized && !rt.Public {
+				resp["headers"] = map[string]any{"WWW-Authenticate": map[string]any{
+					"description": `RFC 6750 challenge: Bearer realm="parley", with error="invalid_token" when a key was sent but refused`,
+					"schema":      map[string]any{"type": "string"}}}
+			}
+			responses[strconv.Itoa(code)] = resp
 		}
 		op["responses"] = responses
 		if paths[rt.Path] == nil {

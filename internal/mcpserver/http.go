@@ -57,9 +57,9 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 				o.Logger.ErrorContext(r.Context(), "mcp authenticate", "request_id", id, "err", err)
 				e = apierr.Internal()
 			}
-			if e.Status == http.StatusUnauthorized {
-				// RFC 6750 §3: a 401 names the scheme it wants.
-				w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			if c := apierr.BearerChallenge(e); c != "" {
+				// RFC 6750 §3: a 401 names the scheme it wants, as REST's do.
+				w.Header().Set("WWW-Authenticate", c)
 			}
 			writeError(w, e, id)
 			return

@@ -23,10 +23,6 @@ import (
 // event per request), so 1 MiB leaves ample headroom while refusing abuse.
 const MaxBody int64 = 1 << 20
 
-// maxToken bounds handshake tokens (hub.challenge, crc_token, challengeCode)
-// that are echoed or MACed; real ones are tens of bytes.
-const maxToken = 512
-
 // Errors returned by ReadBody and the Verify functions; use errors.Is.
 var (
 	// ErrBodyTooLarge: the body exceeds the limit; answer 413.
@@ -81,21 +77,6 @@ func mac(key string, parts ...[]byte) []byte {
 		m.Write(p)
 	}
 	return m.Sum(nil)
-}
-
-// validToken reports whether a handshake token is non-empty, bounded and
-// made of visible ASCII, so echoing it back (Meta) or embedding it in JSON
-// cannot smuggle control characters or markup-sized payloads.
-func validToken(s string) bool {
-	if s == "" || len(s) > maxToken {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // cutPrefixFold removes prefix from s, matching it case-insensitively (ASCII).

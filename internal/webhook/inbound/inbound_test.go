@@ -96,35 +96,96 @@ func TestMetaChallenge(t *testing.T) {
 		return v
 	}
 	tests := []struct {
-		name  string
-		q     url.Values
-		token string
-		want  string // "" means not ok
+		name    string
+		q       url.Values
+		token   string
+		want    string
+		wantErr error
 	}{
 		// The docs' sample verification request.
-		{"docs sample", q("hub.mode", "subscribe", "hub.challenge", "1158201444", "hub.verify_token", "meatyhamhock"), "meatyhamhock", "1158201444"},
-		{"wrong token", q("hub.mode", "subscribe", "hub.challenge", "1158201444", "hub.verify_token", "meatyhamhocks"), "meatyhamhock", ""},
-		{"token prefix", q("hub.mode", "subscribe", "hub.challenge", "1", "hub.verify_token", "meaty"), "meatyhamhock", ""},
-		{"wrong mode", q("hub.mode", "unsubscribe", "hub.challenge", "1", "hub.verify_token", "t"), "t", ""},
-		{"no mode", q("hub.challenge", "1", "hub.verify_token", "t"), "t", ""},
-		{"unconfigured token never verifies", q("hub.mode", "subscribe", "hub.challenge", "1", "hub.verify_token", ""), "", ""},
-		{"no challenge", q("hub.mode", "subscribe", "hub.verify_token", "t"), "t", ""},
-		{"markup challenge refused", q("hub.mode", "subscribe", "hub.challenge", "<script>x</script> y", "hub.verify_token", "t"), "t", ""},
-		{"oversized challenge refused", q("hub.mode", "subscribe", "hub.challenge", strings.Repeat("1", maxToken+1), "hub.verify_token", "t"), "t", ""},
-		{"underscored names (PHP) are not Meta's", q("hub_mode", "subscribe", "hub_challenge", "1", "hub_verify_token", "t"), "t", ""},
+		{"docs sample", q("hub.mode", "subscribe", "hub.challenge", "1158201444", "hub.verify_token", "meatyhamhock"), "meatyhamhock", "1158201444", nil},
+		{"longest accepted", q("hub.mode", "subscribe", "hub.challenge", strings.Repeat("9", MaxChallenge), "hub.verify_token", "t"), "t", strings.Repeat("9", MaxChallenge), nil},
+		{"wrong token", q("hub.mode", "subscribe", "hub.challenge", "1158201444", "hub.verify_token", "meatyhamhocks"), "meatyhamhock", "", ErrVerifyToken},
+		{"token prefix", q("hub.mode", "subscribe", "hub.challenge", "1", "hub.verify_token", "meaty"), "meatyhamhock", "", ErrVerifyToken},
+		{"wrong mode", q("hub.mode", "unsubscribe", "hub.challenge", "1", "hub.verify_token", "t"), "t", "", ErrVerifyToken},
+		{"no mode", q("hub.challenge", "1", "hub.verify_token", "t"), "t", "", ErrVerifyToken},
+		{"unconfigured token never verifies", q("hub.mode", "subscribe", "hub.challenge", "1", "hub.verify_token", ""), "", "", ErrNoSecret},
+		{"wrong token is checked before the challenge", q("hub.mode", "subscribe", "hub.challenge", strings.Repeat("1", MaxChallenge+1), "hub.verify_token", "x"), "t", "", ErrVerifyToken},
+		{"no challenge", q("hub.mode", "subscribe", "hub.verify_token", "t"), "t", "", ErrChallengeMissing},
+		{"markup challenge refused", q("hub.mode", "subscribe", "hub.challenge", "<script>x</script>", "hub.verify_token", "t"), "t", "", ErrChallengeMalformed},
+		{"spaces refused", q("hub.mode", "subscribe", "hub.challenge", "1 2", "hub.verify_token", "t"), "t", "", ErrChallengeMalformed},
+		{"JSON refused", q("hub.mode", "subscribe", "hub.challenge", `{"a":1}`, "hub.verify_token", "t"), "t", "", ErrChallengeMalformed},
+		{"oversized challenge refused", q("hub.mode", "subscribe", "hub.challenge", strings.Repeat("1", MaxChallenge+1), "hub.verify_token", "t"), "t", "", ErrChallengeTooLong},
+		{"underscored names (PHP) are not Meta's", q("hub_mode", "subscribe", "hub_challenge", "1", "hub_verify_token", "t"), "t", "", ErrVerifyToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := MetaChallenge(tt.q, tt.token)
-			if ok != (tt.want != "") || got != tt.want {
-				t.Fatalf("MetaChallenge = %q, %v; want %q", got, ok, tt.want)
+			got, err := MetaChallenge(tt.q, tt.token)
+			if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("MetaChallenge = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
 	// Parsed from a real query string, as the handler will.
 	u, _ := url.Parse("https://example.com/webhooks?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock")
-	if got, ok := MetaChallenge(u.Query(), "meatyhamhock"); !ok || got != "1158201444" {
-		t.Fatalf("from URL: %q %v", got, ok)
+	if got, err := MetaChallenge(u.Query(), "meatyhamhock"); err != nil || got != "1158201444" {
+		t.Fatalf("from URL: %q %v", got, err)
+	}
+}
+
+// TestChallengeValidators pins the token shapes each platform sends, and
+// that nothing shaped like a webhook body (a JSON object, or LinkedIn's
+// "hmacsha256=" + object) passes any of them.
+func TestChallengeValidators(t *testing.T) {
+	validators := map[string]func(string) error{
+		"meta": ValidMetaChallenge, "x": ValidXCRCToken, "linkedin": ValidLinkedInChallengeCode,
+	}
+	forged := []string{
+		goldenBody,
+		`{"for_user_id":"1","direct_message_events":[]}`,
+		"hmacsha256=" + goldenBody,
+		`["x"]`,
+		`"x"`,
+		"a b",
+		"a\nb",
+		"a\x00",
+		"é",
+	}
+	for name, valid := range validators {
+		for _, f := range forged {
+			if err := valid(f); !errors.Is(err, ErrChallengeMalformed) && !errors.Is(err, ErrChallengeTooLong) {
+				t.Errorf("%s accepted %q: %v", name, f, err)
+			}
+		}
+		if err := valid(""); !errors.Is(err, ErrChallengeMissing) {
+			t.Errorf("%s(\"\") = %v", name, err)
+		}
+		if err := valid(strings.Repeat("a", MaxChallenge+1)); !errors.Is(err, ErrChallengeTooLong) {
+			t.Errorf("%s(too long) = %v", name, err)
+		}
+	}
+	for _, tt := range []struct {
+		name, token string
+		valid       func(string) error
+		want        error
+	}{
+		{"meta docs sample", "1158201444", ValidMetaChallenge, nil},
+		{"x sample (UUID)", xCRCToken, ValidXCRCToken, nil},
+		{"x base64", "Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=", ValidXCRCToken, nil},
+		{"x base64url", "Cytd4Sq-NvEcV3MMrXxWJGJx5A_y_lXzzU2Maartkx8", ValidXCRCToken, nil},
+		{"x longest", strings.Repeat("A", MaxChallenge), ValidXCRCToken, nil},
+		{"x quote", `abc"`, ValidXCRCToken, ErrChallengeMalformed},
+		{"linkedin docs sample", liChallenge, ValidLinkedInChallengeCode, nil},
+		{"linkedin upper case", strings.ToUpper(liChallenge), ValidLinkedInChallengeCode, nil},
+		{"linkedin no hyphens", strings.ReplaceAll(liChallenge, "-", ""), ValidLinkedInChallengeCode, ErrChallengeMalformed},
+		{"linkedin braces", "{" + liChallenge + "}", ValidLinkedInChallengeCode, ErrChallengeMalformed},
+		{"linkedin hyphen moved", "890e46654-dfe-4ab1-b689-ed553bceeed0", ValidLinkedInChallengeCode, ErrChallengeMalformed},
+		{"linkedin not hex", "890e4665-4dfe-4ab1-b689-ed553bceeedg", ValidLinkedInChallengeCode, ErrChallengeMalformed},
+		{"linkedin opaque token", "abc", ValidLinkedInChallengeCode, ErrChallengeMalformed},
+	} {
+		if err := tt.valid(tt.token); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+			t.Errorf("%s: %q -> %v, want %v", tt.name, tt.token, err, tt.want)
+		}
 	}
 }
 
@@ -214,9 +275,9 @@ func TestXCRC(t *testing.T) {
 	if got := XCRCResponseToken(xSecret, xCRCToken); got != xGoldenCRC {
 		t.Fatalf("XCRCResponseToken = %q, want %q", got, xGoldenCRC)
 	}
-	body, ok := XCRC(url.Values{"crc_token": {xCRCToken}}, xSecret)
-	if !ok || string(body) != `{"response_token":"`+xGoldenCRC+`"}` {
-		t.Fatalf("XCRC = %s, %v", body, ok)
+	body, err := XCRC(url.Values{"crc_token": {xCRCToken}}, xSecret)
+	if err != nil || string(body) != `{"response_token":"`+xGoldenCRC+`"}` {
+		t.Fatalf("XCRC = %s, %v", body, err)
 	}
 	if err := VerifyXCRCResponse(xSecret, xCRCToken, body); err != nil {
 		t.Fatalf("VerifyXCRCResponse(own) = %v", err)
@@ -225,14 +286,18 @@ func TestXCRC(t *testing.T) {
 		name   string
 		q      url.Values
 		secret string
+		want   error
 	}{
-		{"no token", url.Values{}, xSecret},
-		{"empty token", url.Values{"crc_token": {""}}, xSecret},
-		{"no secret", url.Values{"crc_token": {xCRCToken}}, ""},
-		{"oversized token", url.Values{"crc_token": {strings.Repeat("a", maxToken+1)}}, xSecret},
+		{"no token", url.Values{}, xSecret, ErrChallengeMissing},
+		{"empty token", url.Values{"crc_token": {""}}, xSecret, ErrChallengeMissing},
+		{"no secret", url.Values{"crc_token": {xCRCToken}}, "", ErrNoSecret},
+		{"oversized token", url.Values{"crc_token": {strings.Repeat("a", MaxChallenge+1)}}, xSecret, ErrChallengeTooLong},
+		// The signing oracle: a DM body as the token would have been
+		// answered with its valid x-twitter-webhooks-signature.
+		{"JSON body as token", url.Values{"crc_token": {goldenBody}}, xSecret, ErrChallengeMalformed},
 	} {
-		if body, ok := XCRC(tt.q, tt.secret); ok || body != nil {
-			t.Errorf("%s: XCRC = %s, %v", tt.name, body, ok)
+		if body, err := XCRC(tt.q, tt.secret); !errors.Is(err, tt.want) || body != nil {
+			t.Errorf("%s: XCRC = %s, %v; want %v", tt.name, body, err, tt.want)
 		}
 	}
 	for _, tt := range []struct {
@@ -276,19 +341,30 @@ func TestLinkedInChallenge(t *testing.T) {
 	if got := LinkedInChallengeResponse(liSecret, liChallenge); got != liGoldenAnswer {
 		t.Fatalf("LinkedInChallengeResponse = %q, want %q", got, liGoldenAnswer)
 	}
-	body, ok := LinkedInChallenge(url.Values{"challengeCode": {liChallenge}, "applicationId": {"123"}}, liSecret)
+	body, err := LinkedInChallenge(url.Values{"challengeCode": {liChallenge}, "applicationId": {"123"}}, liSecret)
 	want := `{"challengeCode":"` + liChallenge + `","challengeResponse":"` + liGoldenAnswer + `"}`
-	if !ok || string(body) != want {
-		t.Fatalf("LinkedInChallenge = %s, %v", body, ok)
+	if err != nil || string(body) != want {
+		t.Fatalf("LinkedInChallenge = %s, %v", body, err)
 	}
 	if err := VerifyLinkedInChallengeResponse(liSecret, liChallenge, body); err != nil {
 		t.Fatalf("VerifyLinkedInChallengeResponse(own) = %v", err)
 	}
-	if _, ok := LinkedInChallenge(url.Values{}, liSecret); ok {
-		t.Fatal("LinkedInChallenge without code ok")
-	}
-	if _, ok := LinkedInChallenge(url.Values{"challengeCode": {liChallenge}}, ""); ok {
-		t.Fatal("LinkedInChallenge without secret ok")
+	for _, tt := range []struct {
+		name   string
+		q      url.Values
+		secret string
+		want   error
+	}{
+		{"no code", url.Values{}, liSecret, ErrChallengeMissing},
+		{"no secret", url.Values{"challengeCode": {liChallenge}}, "", ErrNoSecret},
+		{"not a UUID", url.Values{"challengeCode": {"abc"}}, liSecret, ErrChallengeMalformed},
+		// The signing oracles: either message form of a push event.
+		{"JSON body as code", url.Values{"challengeCode": {goldenBody}}, liSecret, ErrChallengeMalformed},
+		{"prefixed body as code", url.Values{"challengeCode": {"hmacsha256=" + goldenBody}}, liSecret, ErrChallengeMalformed},
+	} {
+		if body, err := LinkedInChallenge(tt.q, tt.secret); !errors.Is(err, tt.want) || body != nil {
+			t.Errorf("%s: LinkedInChallenge = %s, %v; want %v", tt.name, body, err, tt.want)
+		}
 	}
 	for _, tt := range []struct {
 		name, secret, body string
@@ -315,8 +391,10 @@ func TestLinkedInSignature(t *testing.T) {
 	runSigCases(t, VerifyLinkedIn, []sigCase{
 		{"documented form", liSecret, liGoldenSig, goldenBody, nil},
 		{"documented form with prefix in header", liSecret, "hmacsha256=" + liGoldenSig, goldenBody, nil},
-		{"bare-body MAC", liSecret, liBareSig, goldenBody, nil},
-		{"bare-body MAC with prefix in header", liSecret, "hmacsha256=" + liBareSig, goldenBody, nil},
+		// A MAC of the bare body is what the challenge endpoint computes
+		// over a challengeCode; it is not LinkedIn's signature.
+		{"bare-body MAC refused", liSecret, liBareSig, goldenBody, ErrSignatureMismatch},
+		{"bare-body MAC with prefix in header refused", liSecret, "hmacsha256=" + liBareSig, goldenBody, ErrSignatureMismatch},
 		{"upper-case hex", liSecret, strings.ToUpper(liGoldenSig), goldenBody, nil},
 		{"tampered body", liSecret, liGoldenSig, strings.Replace(goldenBody, "page", "user", 1), ErrSignatureMismatch},
 		{"wrong secret", "other", liGoldenSig, goldenBody, ErrSignatureMismatch},
@@ -334,8 +412,8 @@ func TestLinkedInSignature(t *testing.T) {
 func TestHandlersEndToEnd(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /meta", func(w http.ResponseWriter, r *http.Request) {
-		c, ok := MetaChallenge(r.URL.Query(), "vt")
-		if !ok {
+		c, err := MetaChallenge(r.URL.Query(), "vt")
+		if err != nil {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}

@@ -2,7 +2,6 @@ package inbound
 
 import (
 	"crypto/hmac"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"net/url"
@@ -41,24 +40,26 @@ type linkedInChallengeBody struct {
 }
 
 // LinkedInChallenge answers LinkedIn's endpoint validation, a GET carrying
-// challengeCode (a UUID): ok is true and body is
+// challengeCode (a UUID): body is
 // {"challengeCode":"...","challengeResponse":"<hex>"} to return with 200 and
-// Content-Type application/json. ok is false when the code is missing or out
-// of bounds, or no client secret is configured.
-func LinkedInChallenge(q url.Values, clientSecret string) (body []byte, ok bool) {
-	code := q.Get("challengeCode")
-	if clientSecret == "" || !validToken(code) {
-		return nil, false
+// Content-Type application/json. It returns ErrNoSecret when no client
+// secret is configured, and ErrChallengeMissing, ErrChallengeTooLong or
+// ErrChallengeMalformed when the code is not a UUID (see
+// ValidLinkedInChallengeCode: the answer is an HMAC under the secret that
+// signs push events, so it must never be computed over attacker-chosen text).
+func LinkedInChallenge(q url.Values, clientSecret string) (body []byte, err error) {
+	if clientSecret == "" {
+		return nil, ErrNoSecret
 	}
-	b, err := json.Marshal(linkedInChallengeBody{
+	code := q.Get("challengeCode")
+	if err := ValidLinkedInChallengeCode(code); err != nil {
+		return nil, err
+	}
+	// A struct of two strings always marshals.
+	return json.Marshal(linkedInChallengeBody{
 		ChallengeCode:     code,
 		ChallengeResponse: LinkedInChallengeResponse(clientSecret, code),
 	})
-	if err != nil {
-		// A struct of two strings always marshals.
-		return nil, false
-	}
-	return b, true
 }
 
 // VerifyLinkedInChallengeResponse checks a validation answer as LinkedIn does
@@ -89,9 +90,11 @@ func SignLinkedIn(clientSecret string, body []byte) string {
 }
 
 // ParseLinkedInSignature decodes an X-LI-Signature value into the 32-byte
-// MAC: 64 hex digits (either case), optionally preceded by "hmacsha256="
-// (case-insensitive), since some readings of the docs put the prefix in the
-// header value rather than in the signed message.
+// MAC: 64 hex digits (either case). The docs give the header's value as the
+// hash itself; a leading "hmacsha256=" (case-insensitive) is tolerated
+// because the same sentence can be read as putting the prefix in the header,
+// and stripping it changes nothing about what must be MACed: the message is
+// always "hmacsha256=" + body (see VerifyLinkedIn).
 func ParseLinkedInSignature(header string) ([]byte, error) {
 	h := strings.TrimSpace(header)
 	if h == "" {
@@ -111,12 +114,14 @@ func ParseLinkedInSignature(header string) ([]byte, error) {
 // VerifyLinkedIn checks header (the X-LI-Signature value) against the raw
 // body and the app's clientSecret.
 //
-// The documented message is "hmacsha256=" + body. LinkedIn's wording is
-// ambiguous and integrations in the wild also MAC the bare body, so a MAC of
-// either message is accepted: both need the clientSecret, so this widens
-// compatibility without letting anyone without the secret forge a request.
-// Both MACs are always computed and compared so timing does not depend on
-// which form matched.
+// Only the documented message is accepted: "you must compute the signature
+// on the POST body prefixed by hmacsha256= using the HMACSHA256 hashing
+// algorithm and your clientSecret"
+// (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/webhook-validation,
+// "Requirements for Processing Notifications"). A MAC of the bare body is
+// refused: it is exactly what the challenge endpoint computes over its
+// challengeCode, so accepting it made every challenge answer a potential
+// push-event signature.
 func VerifyLinkedIn(clientSecret, header string, body []byte) error {
 	if clientSecret == "" {
 		return ErrNoSecret
@@ -125,9 +130,7 @@ func VerifyLinkedIn(clientSecret, header string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	documented := subtle.ConstantTimeCompare(sig, mac(clientSecret, []byte(linkedInSigPrefix), body))
-	bare := subtle.ConstantTimeCompare(sig, mac(clientSecret, body))
-	if documented|bare != 1 {
+	if !hmac.Equal(sig, mac(clientSecret, []byte(linkedInSigPrefix), body)) {
 		return ErrSignatureMismatch
 	}
 	return nil

@@ -26,23 +26,27 @@ const metaSigPrefix = "sha256="
 
 // MetaChallenge answers Meta's verification request, a GET with
 // hub.mode=subscribe, hub.verify_token and hub.challenge: when the mode is
-// "subscribe" and the token equals verifyToken (constant-time), ok is true and
-// challenge is the value to send back as the 200 body (text/plain). An empty
-// verifyToken never verifies, so an unconfigured endpoint cannot be claimed.
-// Meta documents hub.challenge as an int; any bounded visible-ASCII value is
-// echoed, anything else refused.
-func MetaChallenge(q url.Values, verifyToken string) (challenge string, ok bool) {
-	if verifyToken == "" || q.Get("hub.mode") != "subscribe" {
-		return "", false
+// "subscribe" and the token equals verifyToken (constant-time), and the
+// challenge passes ValidMetaChallenge, it returns the challenge to send back
+// as the 200 body (text/plain). An empty verifyToken returns ErrNoSecret, so
+// an unconfigured endpoint cannot be claimed; a wrong mode or token returns
+// ErrVerifyToken; a bad challenge returns ErrChallengeMissing,
+// ErrChallengeTooLong or ErrChallengeMalformed. The token is checked first:
+// a caller without it learns nothing about what challenges are accepted.
+func MetaChallenge(q url.Values, verifyToken string) (challenge string, err error) {
+	if verifyToken == "" {
+		return "", ErrNoSecret
 	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(verifyToken)) != 1 {
-		return "", false
+	modeOK := q.Get("hub.mode") == "subscribe"
+	tokenOK := subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(verifyToken)) == 1
+	if !modeOK || !tokenOK {
+		return "", ErrVerifyToken
 	}
 	challenge = q.Get("hub.challenge")
-	if !validToken(challenge) {
-		return "", false
+	if err := ValidMetaChallenge(challenge); err != nil {
+		return "", err
 	}
-	return challenge, true
+	return challenge, nil
 }
 
 // SignMeta returns the X-Hub-Signature-256 value Meta sends for body.

@@ -22,7 +22,9 @@ const xSigPrefix = "sha256="
 
 // XCRCResponseToken returns the response_token for a CRC: "sha256=" +
 // base64(HMAC-SHA256(consumerSecret, crcToken)); the crc_token is the message
-// and the consumer secret the key.
+// and the consumer secret the key. It is the same function as SignX, so it
+// must only ever be applied to a token that passed ValidXCRCToken (XCRC
+// does); emulators and tests use it directly to check answers.
 func XCRCResponseToken(consumerSecret, crcToken string) string {
 	return xSigPrefix + base64.StdEncoding.EncodeToString(mac(consumerSecret, []byte(crcToken)))
 }
@@ -32,21 +34,22 @@ type xCRCBody struct {
 	ResponseToken string `json:"response_token"`
 }
 
-// XCRC answers X's challenge-response check, a GET carrying crc_token: ok is
-// true and body is the JSON {"response_token":"sha256=..."} to return with
-// status 200 and Content-Type application/json. ok is false when the token is
-// missing or out of bounds, or no consumer secret is configured.
-func XCRC(q url.Values, consumerSecret string) (body []byte, ok bool) {
+// XCRC answers X's challenge-response check, a GET carrying crc_token: body
+// is the JSON {"response_token":"sha256=..."} to return with status 200 and
+// Content-Type application/json. It returns ErrNoSecret when no consumer
+// secret is configured, and ErrChallengeMissing, ErrChallengeTooLong or
+// ErrChallengeMalformed when the token is not one X would send (see
+// ValidXCRCToken: anything else would turn the CRC into a signing oracle).
+func XCRC(q url.Values, consumerSecret string) (body []byte, err error) {
+	if consumerSecret == "" {
+		return nil, ErrNoSecret
+	}
 	token := q.Get("crc_token")
-	if consumerSecret == "" || !validToken(token) {
-		return nil, false
+	if err := ValidXCRCToken(token); err != nil {
+		return nil, err
 	}
-	b, err := json.Marshal(xCRCBody{ResponseToken: XCRCResponseToken(consumerSecret, token)})
-	if err != nil {
-		// A struct of one string always marshals.
-		return nil, false
-	}
-	return b, true
+	// A struct of one string always marshals.
+	return json.Marshal(xCRCBody{ResponseToken: XCRCResponseToken(consumerSecret, token)})
 }
 
 // VerifyXCRCResponse checks a CRC answer as X does (for the X emulator and
