@@ -177,16 +177,19 @@ func TestWebhookEndpointLifecycle(t *testing.T) {
 		expect(t, l.do("POST", "/v1/webhooks/"+ep["id"].(string)+"/test", l.key, nil), 202, "")
 		gone.wait(t, 1)
 		var state map[string]any
+		var evs response
+		// The endpoint is disabled first and the notice recorded just after:
+		// wait for both.
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			state = l.do("GET", "/v1/webhooks/"+ep["id"].(string), l.key, nil).data(t)
-			if state["enabled"] == false {
+			evs = l.do("GET", "/v1/events?limit=100", l.key, nil)
+			if state["enabled"] == false && strings.Contains(string(evs.raw), `"type":"endpoint.disabled"`) {
 				break
 			}
 		}
 		if state["enabled"] != false || !strings.Contains(state["disabled_reason"].(string), "410") {
 			t.Fatalf("endpoint after 410: %v", state)
 		}
-		evs := l.do("GET", "/v1/events?limit=100", l.key, nil)
 		if !strings.Contains(string(evs.raw), `"type":"endpoint.disabled"`) {
 			t.Fatalf("no endpoint.disabled event: %s", evs.raw)
 		}
