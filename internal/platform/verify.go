@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/apierr"
 )
@@ -71,20 +72,26 @@ func withNative(e *apierr.Error, cause error) *apierr.Error {
 
 // VerifyError turns an adapter error met while verifying into the answer
 // for the caller: a refused token is TokenInvalid, a permission refusal or
-// an object the token cannot see is NotGranted, and anything else (the
-// platform unreachable, throttling) is returned as it is.
+// an object the token cannot see is NotGranted, the platform's own failures
+// (unreachable, throttling, an unreadable answer) stay platform.<name>.*
+// errors, and anything else the platform answered — codes that mean
+// something only for a send — is a plain refusal to confirm the token.
 func VerifyError(acct Account, err error) error {
 	e, ok := apierr.As(err)
 	if !ok {
 		return err
 	}
+	prefix := "platform." + string(acct.Platform) + "."
 	switch {
 	case e.Code == "account.reauth_required":
 		return TokenInvalid(acct, e)
 	case e.Code == "account.token_invalid" || e.Code == "account.not_granted":
 		return e
-	case e.Code == "resource.not_found", e.Code == "platform."+string(acct.Platform)+".permission_denied":
+	case e.Code == "resource.not_found", e.Code == prefix+"permission_denied":
 		return NotGranted(acct, "the platform does not let this token see it", "", e)
+	case strings.HasPrefix(e.Code, prefix):
+		return e
 	}
-	return e
+	return withNative(apierr.New(http.StatusBadGateway, prefix+"request_failed",
+		"%s refused to confirm the access token", acct.Platform), e).With("platform", string(acct.Platform))
 }

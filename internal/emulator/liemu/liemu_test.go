@@ -38,7 +38,7 @@ type fixture struct {
 	globexT string
 }
 
-func newFixture(t *testing.T, opts Options) fixture {
+func newFixture(t testing.TB, opts Options) fixture {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return t0 }
@@ -66,7 +66,7 @@ func newFixture(t *testing.T, opts Options) fixture {
 	return fixture{emu: e, adaT: adaT, graceT: graceT, globexT: globexT}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
