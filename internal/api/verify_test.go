@@ -233,6 +233,18 @@ func TestConnectRequiresThePlatformsGrant(t *testing.T) {
 			t.Error("a refused PATCH replaced the stored token")
 		}
 		expect(t, l.do("GET", "/v1/inbox/conversations/"+l.conv("instagram/open"), l.key, nil), 200, "")
+
+		// Moving A's number under B's WhatsApp Business Account is checked
+		// with A's stored token, and refused.
+		wa := l.seeded.Accounts[platform.WhatsApp]
+		r = l.do("PATCH", "/v1/accounts/"+wa, l.key, map[string]any{"business_account_id": "102290129340999"})
+		expectAccountErr(t, r, "account.not_granted", platform.WhatsApp, l.seeded.NativeIDs[platform.WhatsApp])
+		if f := r.body["error"].(map[string]any)["meta"].(map[string]any)["field"]; f != "business_account_id" {
+			t.Fatalf("meta.field = %v", f)
+		}
+		if got := l.do("GET", "/v1/accounts/"+wa, l.key, nil).data(t)["business_account_id"]; got != "102290129340398" {
+			t.Fatalf("business_account_id changed to %v", got)
+		}
 	})
 }
 
