@@ -105,10 +105,18 @@ func call(t *testing.T, method, url, key string, body any) map[string]any {
 func crashRun(t *testing.T, bin string, b storetest.Backend) {
 	const appSecret = "crash-test-app-secret"
 	const phoneID = "106540352242922"
+	const waToken = "EAAGcrash-test-system-user-token"
 	ring, _ := secrets.GenerateKey(time.Now())
 	addr := freePort(t)
 	base := "http://" + addr
+	// The WhatsApp emulator both verifies the account's token (Parley asks
+	// it before storing the token) and writes the signed webhooks.
+	emu := waemu.New(waemu.Options{})
+	emu.AddPhoneNumber(waemu.PhoneNumber{ID: phoneID, WABAID: "1", Token: waToken})
+	emuSrv := httptest.NewServer(emu)
+	defer emuSrv.Close()
 	env := append(os.Environ(), "PARLEY_LISTEN="+addr, "PARLEY_SECRET_KEYS="+ring, "PARLEY_META_APP_SECRET="+appSecret,
+		"PARLEY_WHATSAPP_URL="+emuSrv.URL,
 		"PARLEY_WEBHOOK_ALLOW_PRIVATE=true", "PARLEY_JOB_RESCUE_AFTER=3s", "PARLEY_LOG_LEVEL=error", "PARLEY_KEY_QUOTA=0")
 	if b.URL != "" {
 		env = append(env, "PARLEY_DATABASE_URL="+b.URL)
@@ -147,11 +155,9 @@ func crashRun(t *testing.T, bin string, b storetest.Backend) {
 	defer func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() }()
 	waitReady(t, base, p)
 	brand := call(t, "POST", base+"/v1/brands", key, map[string]any{"name": "b"})
-	call(t, "POST", base+"/v1/accounts", key, map[string]any{"brand_id": brand["id"], "platform": "whatsapp", "native_id": phoneID, "access_token": "t"})
+	call(t, "POST", base+"/v1/accounts", key, map[string]any{"brand_id": brand["id"], "platform": "whatsapp", "native_id": phoneID, "access_token": waToken})
 	call(t, "POST", base+"/v1/webhooks", key, map[string]any{"url": rcv.URL, "events": []string{"message.received"}})
 
-	emu := waemu.New(waemu.Options{})
-	emu.AddPhoneNumber(waemu.PhoneNumber{ID: phoneID, WABAID: "1", Token: "t"})
 	send := func(i int) (string, bool) {
 		m := emu.Inbound(phoneID, fmt.Sprintf("1555%07d", i%50), "Crash", fmt.Sprintf("message %d", i))
 		body := emu.WebhookPayload(m)

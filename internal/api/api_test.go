@@ -8,12 +8,16 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/emulator/graphemu"
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
@@ -24,10 +28,29 @@ type env struct {
 	srv  *server.Server
 	url  string
 	keys string
+	// emu are the platform emulators Parley is pointed at (nil when it
+	// runs without platforms). Nothing is seeded on them.
+	emu *sandbox.Emulators
 }
 
-// newEnv runs Parley with no platform adapters at all.
+// newEnv runs Parley in front of the five platform emulators, unseeded: an
+// account can be connected only with a token its emulator grants.
 func newEnv(t *testing.T, b storetest.Backend) *env {
+	t.Helper()
+	emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	var cfg config.Config
+	emu.Configure(&cfg)
+	e := newEnvWith(t, b, cfg, nil)
+	e.emu = emu
+	return e
+}
+
+// newBareEnv runs Parley with no platform adapters at all.
+func newBareEnv(t *testing.T, b storetest.Backend) *env {
 	t.Helper()
 	return newEnvWith(t, b, config.Config{}, platform.Registry{})
 }
@@ -139,12 +162,17 @@ func expect(t testing.TB, r response, status int, code string) {
 	}
 }
 
-// seedA creates a brand, an account and a second key in an organisation.
+// seedA creates a brand, an Instagram account (whose token the emulator
+// grants) and a second key in an organisation.
 func (e *env) seedA(key string) (brandID, accountID, keyID string) {
 	e.t.Helper()
 	b := e.do("POST", "/v1/brands", key, map[string]any{"name": "Acme"})
 	expect(e.t, b, 201, "")
 	brandID = b.data(e.t)["id"].(string)
+	if _, err := e.emu.Graph.AddAccount(graphemu.Account{Platform: platform.Instagram, ID: "17841400000000001",
+		Token: "IGQVJ-secret-token", Name: "Acme on Instagram"}); err != nil {
+		e.t.Fatal(err)
+	}
 	a := e.do("POST", "/v1/accounts", key, map[string]any{"brand_id": brandID, "platform": "instagram",
 		"native_id": "17841400000000001", "display_name": "Acme IG", "access_token": "IGQVJ-secret-token"})
 	expect(e.t, a, 201, "")
@@ -153,6 +181,27 @@ func (e *env) seedA(key string) (brandID, accountID, keyID string) {
 	expect(e.t, k, 201, "")
 	keyID = k.data(e.t)["id"].(string)
 	return
+}
+
+// insertAccount writes an account row straight into the store, for tests
+// of a Parley that has no platform to verify a token with.
+func (e *env) insertAccount(key, brandID, p, native string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	c, err := e.srv.Service.Authenticate(ctx, "Bearer "+key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	a := store.Account{ID: store.NewID("acct"), OrgID: c.OrgID, BrandID: brandID, Platform: p, NativeID: native,
+		DisplayName: native, Status: store.AccountActive, VerifiedAt: &now, CreatedAt: now, UpdatedAt: now}
+	if a.Credentials, err = e.srv.Keys.Seal([]byte("token"), []byte(a.ID)); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.srv.Store.CreateAccount(ctx, a); err != nil {
+		e.t.Fatal(err)
+	}
+	return a.ID
 }
 
 func TestTenantIsolation(t *testing.T) {
@@ -274,7 +323,8 @@ func TestErrorsAndValidation(t *testing.T) {
 			{"foreign brand", "POST", "/v1/accounts", key, map[string]any{"brand_id": "brand_x", "platform": "x", "native_id": "1", "access_token": "t"}, 422, "validation.invalid_field", "brand_id"},
 			{"missing token", "POST", "/v1/accounts", key, map[string]any{"brand_id": brand, "platform": "x", "native_id": "1"}, 422, "validation.required", "access_token"},
 			{"bad variant", "POST", "/v1/accounts", key, map[string]any{"brand_id": brand, "platform": "x", "native_id": "1", "access_token": "t", "variant": "facebook_login"}, 422, "validation.invalid_field", "variant"},
-			{"duplicate account", "POST", "/v1/accounts", key, map[string]any{"brand_id": brand, "platform": "instagram", "native_id": "17841400000000001", "access_token": "t"}, 409, "resource.conflict", ""},
+			{"duplicate account", "POST", "/v1/accounts", key, map[string]any{"brand_id": brand, "platform": "instagram", "native_id": "17841400000000001", "access_token": "IGQVJ-secret-token"}, 409, "resource.conflict", ""},
+			{"unverifiable token", "POST", "/v1/accounts", key, map[string]any{"brand_id": brand, "platform": "x", "native_id": "1", "access_token": "t"}, 422, "account.token_invalid", "access_token"},
 			{"brand in use", "DELETE", "/v1/brands/" + brand, key, nil, 409, "resource.in_use", ""},
 			{"garbage conversation id", "GET", "/v1/inbox/conversations/sapi_dm_!!", key, nil, 404, "resource.not_found", ""},
 			{"bad cursor", "GET", "/v1/inbox/conversations?cursor=zzz", key, nil, 422, "validation.invalid_field", "cursor"},
@@ -321,7 +371,7 @@ func TestErrorsAndValidation(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
-	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	e := newBareEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	r := e.do("GET", "/v1/brands", "", nil, "X-Request-ID", "client-abc_123")
 	if r.header.Get("X-Request-ID") != "client-abc_123" || r.body["request_id"] != "client-abc_123" {
 		t.Fatalf("caller's request id not kept: %v %s", r.header, r.raw)
@@ -334,7 +384,7 @@ func TestRequestID(t *testing.T) {
 
 func TestPagination(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		e := newEnv(t, b)
+		e := newBareEnv(t, b)
 		key := e.org("A")
 		for i := 0; i < 5; i++ {
 			expect(t, e.do("POST", "/v1/brands", key, map[string]any{"name": "b"}), 201, "")
@@ -367,11 +417,18 @@ func TestPagination(t *testing.T) {
 
 func TestInboxWithoutAdapters(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		e := newEnv(t, b)
+		e := newBareEnv(t, b)
 		key := e.org("A")
-		_, acct, _ := e.seedA(key)
+		brand := e.do("POST", "/v1/brands", key, map[string]any{"name": "Acme"}).data(t)["id"].(string)
+		// With no platform to verify a token, no account can be connected
+		// through the API …
+		r := e.do("POST", "/v1/accounts", key, map[string]any{"brand_id": brand, "platform": "instagram",
+			"native_id": "17841400000000001", "access_token": "IGQVJ-secret-token"})
+		expect(t, r, 503, "account.platform_unavailable")
+		// … so one is written straight to the store.
+		acct := e.insertAccount(key, brand, "instagram", "17841400000000001")
 		conv := convid.Encode(acct, "t_1")
-		r := e.do("GET", "/v1/inbox/conversations/"+conv, key, nil)
+		r = e.do("GET", "/v1/inbox/conversations/"+conv, key, nil)
 		expect(t, r, 503, "account.platform_unavailable")
 		// The list still answers, and says which account could not be read.
 		r = e.do("GET", "/v1/inbox/conversations", key, nil)
@@ -385,7 +442,7 @@ func TestInboxWithoutAdapters(t *testing.T) {
 }
 
 func TestOperationalEndpoints(t *testing.T) {
-	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	e := newBareEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	expect(t, e.do("GET", "/healthz", "", nil), 200, "")
 	expect(t, e.do("GET", "/readyz", "", nil), 200, "")
 	e.do("GET", "/v1/brands", "", nil)

@@ -24,11 +24,17 @@ import (
 
 const benchAppSecret = "bench-app-secret"
 const benchPhoneID = "106540352242922"
+const benchWAToken = "EAAGbench-system-user-token"
 
 // inboundEnv is Parley with one WhatsApp account and one webhook endpoint.
 func inboundEnv(b *testing.B, backend storetest.Backend, endpoint string, opts server.Options) *env {
 	b.Helper()
-	cfg := config.Config{MetaAppSecret: benchAppSecret, AllowPrivateWebhooks: true}
+	// The WhatsApp emulator confirms the account's token when it is connected.
+	wa := waemu.New(waemu.Options{})
+	wa.AddPhoneNumber(waemu.PhoneNumber{ID: benchPhoneID, WABAID: "1", Token: benchWAToken})
+	waSrv := httptest.NewServer(wa)
+	b.Cleanup(waSrv.Close)
+	cfg := config.Config{MetaAppSecret: benchAppSecret, AllowPrivateWebhooks: true, WhatsAppURL: waSrv.URL}
 	e := newEnvFull(b, backend, cfg, mustKey(b), opts)
 	org, _, err := e.srv.Service.Bootstrap(context.Background(), "Bench", "k")
 	if err != nil {
@@ -37,7 +43,7 @@ func inboundEnv(b *testing.B, backend storetest.Backend, endpoint string, opts s
 	c := service.Caller{OrgID: org.ID}
 	brand, _ := e.srv.Service.CreateBrand(context.Background(), c, service.BrandInput{Name: "b"})
 	if _, err := e.srv.Service.CreateAccount(context.Background(), c, service.AccountInput{BrandID: brand.ID, Platform: "whatsapp",
-		NativeID: benchPhoneID, AccessToken: "t"}); err != nil {
+		NativeID: benchPhoneID, AccessToken: benchWAToken}); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := e.srv.Service.CreateWebhook(context.Background(), c, service.WebhookInput{URL: &endpoint}); err != nil {
@@ -49,7 +55,7 @@ func inboundEnv(b *testing.B, backend storetest.Backend, endpoint string, opts s
 // signedPayloads pre-builds n distinct signed WhatsApp message webhooks.
 func signedPayloads(n int) (bodies [][]byte, sigs []string) {
 	wa := waemu.New(waemu.Options{})
-	wa.AddPhoneNumber(waemu.PhoneNumber{ID: benchPhoneID, WABAID: "1", Token: "t"})
+	wa.AddPhoneNumber(waemu.PhoneNumber{ID: benchPhoneID, WABAID: "1", Token: benchWAToken})
 	for i := range n {
 		m := wa.Inbound(benchPhoneID, fmt.Sprintf("1555%07d", i%500), "Bench", fmt.Sprintf("message %d", i))
 		body := wa.WebhookPayload(m)
@@ -150,7 +156,7 @@ func BenchmarkInboundToEndpoint(b *testing.B) {
 				_ = e.srv.Jobs.Stop(stop)
 			}()
 			wa := waemu.New(waemu.Options{})
-			wa.AddPhoneNumber(waemu.PhoneNumber{ID: benchPhoneID, WABAID: "1", Token: "t"})
+			wa.AddPhoneNumber(waemu.PhoneNumber{ID: benchPhoneID, WABAID: "1", Token: benchWAToken})
 			wa.SetWebhook(e.url+"/webhooks/meta", benchAppSecret)
 			sent := map[string]time.Time{}
 			var smu sync.Mutex

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/emulator/graphemu"
@@ -121,19 +122,28 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 	}}
 	h := func(d time.Duration) time.Time { return now.Add(-d) }
 	var errs []error
+	// Each account is seeded on its emulator first: Parley verifies the
+	// token with the platform before it stores it.
 	add := func(p platform.Name, native, name, token, waba string) string {
 		acct, err := svc.CreateAccount(ctx, c, service.AccountInput{BrandID: brandID, Platform: string(p), NativeID: native,
 			DisplayName: name, AccessToken: token, BusinessAccountID: waba})
-		if err != nil {
-			// Already connected on an earlier run: find it.
+		if err != nil && apierr.HasCode(err, "resource.conflict") {
+			// Already connected on an earlier run: reconnect it with this
+			// run's token, which verifies it again (and, for a database
+			// from before tokens were verified, for the first time).
 			l, lerr := svc.ListAccounts(ctx, c, service.AccountFilter{PageRequest: service.PageRequest{Limit: 100}, Platform: string(p)})
 			if lerr == nil {
 				for _, a := range l.Data {
 					if a.NativeID == native {
+						if _, uerr := svc.UpdateAccount(ctx, c, a.ID, service.AccountUpdate{AccessToken: &token}); uerr != nil {
+							errs = append(errs, fmt.Errorf("%s account: reconnect: %w", p, uerr))
+						}
 						return a.ID
 					}
 				}
 			}
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s account: %w", p, err))
 			return ""
 		}
@@ -175,7 +185,7 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 	}
 
 	// WhatsApp: open, closed (template required), and opened from an ad.
-	e.WhatsApp.AddPhoneNumber(waemu.PhoneNumber{ID: waPhoneID, DisplayPhoneNumber: "+1 555 010 0100", WABAID: waWABAID, Token: tokenWA})
+	e.WhatsApp.AddPhoneNumber(waemu.PhoneNumber{ID: waPhoneID, DisplayPhoneNumber: "+1 555 010 0100", VerifiedName: "Acme", WABAID: waWABAID, Token: tokenWA})
 	e.WhatsApp.AddTemplate(waWABAID, waemu.Template{Name: "order_update", Language: "en_US", Status: "APPROVED", Category: "UTILITY"})
 	e.WhatsApp.AddTemplate(waWABAID, waemu.Template{Name: "spring_sale", Language: "en_US", Status: "APPROVED", Category: "MARKETING"})
 	e.WhatsApp.AddTemplate(waWABAID, waemu.Template{Name: "new_terms", Language: "en_US", Status: "PENDING", Category: "UTILITY"})

@@ -98,3 +98,44 @@ func TestSayTravelsThroughSignedWebhooks(t *testing.T) {
 		}
 	})
 }
+
+// TestReseedReconnectsUnverifiedAccounts: a sandbox database whose accounts
+// were connected before tokens were verified (verified_at empty) is
+// reseeded on the next run: each account is reconnected with its emulator's
+// token, verified, and keeps its id.
+func TestReseedReconnectsUnverifiedAccounts(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		cfg := config.Config{Listen: "127.0.0.1:0", DataDir: b.DataDir, DatabaseURL: b.URL}
+		if cfg.DataDir == "" {
+			cfg.DataDir = t.TempDir()
+		}
+		ctx := context.Background()
+		opts := server.Options{Logger: slog.New(slog.DiscardHandler)}
+		first, err := sandbox.Prepare(ctx, cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := first.Server.Store.SQL().Exec(`UPDATE accounts SET verified_at = NULL`); err != nil {
+			t.Fatal(err)
+		}
+		first.Server.Close()
+		first.Emulators.Close()
+		first.Listener.Close()
+
+		second, err := sandbox.Prepare(ctx, cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { second.Server.Close(); second.Emulators.Close(); second.Listener.Close() }()
+		l, err := second.Server.Service.ListAccounts(ctx, service.Caller{OrgID: second.Org.ID},
+			service.AccountFilter{PageRequest: service.PageRequest{Limit: 100}})
+		if err != nil || len(l.Data) != 5 {
+			t.Fatalf("accounts after reseed: %+v, %v", l.Data, err)
+		}
+		for _, a := range l.Data {
+			if a.VerifiedAt == nil || a.Status != "active" || first.Seeded.Accounts[platform.Name(a.Platform)] != a.ID {
+				t.Errorf("%s after reseed: %+v", a.Platform, a)
+			}
+		}
+	})
+}

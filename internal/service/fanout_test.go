@@ -45,6 +45,15 @@ func (pagedPlatform) MarkRead(context.Context, platform.Account, platform.Conver
 	return nil
 }
 
+// Verify grants the accounts the fake platform serves, as a platform
+// confirms an account its token holds.
+func (p pagedPlatform) Verify(_ context.Context, a platform.Account) (platform.Identity, error) {
+	if _, ok := p.convs[a.NativeID]; !ok || a.AccessToken != "t" {
+		return platform.Identity{}, platform.NotGranted(a, "unknown account", "", nil)
+	}
+	return platform.Identity{NativeID: a.NativeID}, nil
+}
+
 // TestFanOutMergeAcrossShortPages pages through two accounts whose
 // conversations interleave in time, one serving short pages: every
 // conversation appears once, in global newest-first order, and a filter

@@ -32,7 +32,8 @@ type MessageEvent struct {
 }
 
 // Ingest records normalised webhook events durably. For each account
-// connected to the event's native id (in any organisation), the event is
+// connected to the event's native id (in any organisation) with a token the
+// platform verified and an active status, the event is
 // de-duplicated, the conversation metadata updated (and, for WhatsApp, the
 // message journalled) and its deliveries enqueued, all in one transaction.
 // When Ingest returns nil everything is durable; an error asks the platform
@@ -45,7 +46,8 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 			return err
 		}
 		if len(accounts) == 0 {
-			s.log.InfoContext(ctx, "inbound event for an account no organisation connected", "platform", ev.Platform, "native_id", ev.AccountNativeID)
+			s.log.InfoContext(ctx, "inbound event for an account no organisation connected with a verified, active token",
+				"platform", ev.Platform, "native_id", ev.AccountNativeID)
 			continue
 		}
 		for _, a := range accounts {

@@ -137,6 +137,15 @@ func (s *Service) prepare(row store.Account) (accountHandle, error) {
 	case store.AccountDisabled:
 		return accountHandle{}, apierr.New(http.StatusConflict, "account.disabled", "the account is disabled").With("account_id", row.ID)
 	}
+	if p == platform.WhatsApp && row.VerifiedAt == nil {
+		// A WhatsApp account's history is Parley's own journal of webhooks,
+		// which the platform never checks a token against. An account
+		// connected before tokens were verified may hold messages routed to
+		// it on an unproven claim, so it stays closed until reconnected.
+		return accountHandle{}, apierr.New(http.StatusConflict, "account.unverified",
+			"the WhatsApp account was connected before tokens were verified; reconnect it with PATCH /v1/accounts/{id} and its access_token").
+			With("account_id", row.ID)
+	}
 	ad, ok := s.adapters[p]
 	if !ok {
 		return accountHandle{}, apierr.New(http.StatusServiceUnavailable, "account.platform_unavailable",

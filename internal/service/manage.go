@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -31,9 +32,13 @@ type Account struct {
 	Status      string `json:"status"`
 	Variant     string `json:"variant,omitempty"`
 	// BusinessAccountID is the WhatsApp Business Account id (WhatsApp only).
-	BusinessAccountID string    `json:"business_account_id,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	BusinessAccountID string `json:"business_account_id,omitempty"`
+	// VerifiedAt is when the platform last confirmed that the token grants
+	// the account; null for an account connected before tokens were
+	// verified, which receives no inbound events until it is reconnected.
+	VerifiedAt *time.Time `json:"verified_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // APIKey is the public shape of an API key. Secret is set only in the
@@ -80,7 +85,8 @@ func brandView(b store.Brand) Brand {
 
 func accountView(a store.Account) Account {
 	return Account{ID: a.ID, BrandID: a.BrandID, Platform: a.Platform, NativeID: a.NativeID, DisplayName: a.DisplayName,
-		Status: a.Status, Variant: a.Variant, BusinessAccountID: a.BusinessAccountID, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		Status: a.Status, Variant: a.Variant, BusinessAccountID: a.BusinessAccountID, VerifiedAt: a.VerifiedAt,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 func keyView(k store.APIKey) APIKey {
@@ -174,8 +180,8 @@ type AccountInput struct {
 	BrandID     string `json:"brand_id" jsonschema:"brand the account belongs to"`
 	Platform    string `json:"platform" jsonschema:"instagram, messenger, whatsapp, linkedin or x"`
 	NativeID    string `json:"native_id" jsonschema:"the platform's own account id (Page id, Instagram account id, WhatsApp phone-number id, LinkedIn organization URN, X user id)"`
-	DisplayName string `json:"display_name,omitempty" jsonschema:"name shown in lists; defaults to native_id"`
-	AccessToken string `json:"access_token" jsonschema:"platform access token; stored encrypted, never returned"`
+	DisplayName string `json:"display_name,omitempty" jsonschema:"name shown in lists; defaults to the name the platform gives the account"`
+	AccessToken string `json:"access_token" jsonschema:"platform access token that grants native_id; verified with the platform, stored encrypted, never returned"`
 	Variant     string `json:"variant,omitempty" jsonschema:"API flavour: instagram_login or facebook_login for Instagram"`
 	// BusinessAccountID is needed to list a WhatsApp number's templates.
 	BusinessAccountID string `json:"business_account_id,omitempty" jsonschema:"WhatsApp only: the WhatsApp Business Account id that owns the number's templates"`
@@ -185,8 +191,10 @@ var variants = map[string][]string{
 	string(platform.Instagram): {"", "instagram_login", "facebook_login"},
 }
 
-// CreateAccount connects an account: the token is sealed under the
-// account's own id before it is stored.
+// CreateAccount connects an account. The platform is asked first, with the
+// token, whether it grants the claimed account (DESIGN §7): a refused token
+// or one for another account is a 422 and nothing is stored. The token is
+// then sealed under the account's own id.
 func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) (Account, error) {
 	p := platform.Name(strings.ToLower(strings.TrimSpace(in.Platform)))
 	switch {
@@ -203,12 +211,9 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) 
 	if err != nil {
 		return Account{}, err
 	}
-	token := strings.TrimSpace(in.AccessToken)
-	if token == "" {
-		return Account{}, apierr.Required("access_token")
-	}
-	if len(token) > 4096 {
-		return Account{}, apierr.Invalid("access_token", "access_token is too long")
+	token, err := cleanToken(in.AccessToken)
+	if err != nil {
+		return Account{}, err
 	}
 	allowed := variants[string(p)]
 	if allowed == nil {
@@ -222,19 +227,35 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) 
 		return Account{}, apierr.Invalid("variant", "variant %q is not valid for %s", in.Variant, p)
 	}
 	display := strings.TrimSpace(in.DisplayName)
-	if display == "" {
-		display = native
+	if display != "" {
+		if display, err = cleanName("display_name", display, 200); err != nil {
+			return Account{}, err
+		}
 	}
-	if display, err = cleanName("display_name", display, 200); err != nil {
-		return Account{}, err
-	}
-	now := s.now()
-	a := store.Account{ID: store.NewID("acct"), OrgID: c.OrgID, BrandID: in.BrandID, Platform: string(p), NativeID: native,
-		DisplayName: display, Status: store.AccountActive, Variant: in.Variant, BusinessAccountID: strings.TrimSpace(in.BusinessAccountID),
-		CreatedAt: now, UpdatedAt: now}
-	if a.BusinessAccountID != "" && p != platform.WhatsApp {
+	waba := strings.TrimSpace(in.BusinessAccountID)
+	if waba != "" && p != platform.WhatsApp {
 		return Account{}, apierr.Invalid("business_account_id", "business_account_id applies to WhatsApp accounts only")
 	}
+	// The brand is checked before the platform is asked anything (the
+	// insert checks it again, in the same statement).
+	if _, err := s.store.GetBrand(ctx, c.OrgID, in.BrandID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Account{}, apierr.Invalid("brand_id", "brand %q not found", in.BrandID)
+		}
+		return Account{}, err
+	}
+	a := store.Account{ID: store.NewID("acct"), OrgID: c.OrgID, BrandID: in.BrandID, Platform: string(p), NativeID: native,
+		Status: store.AccountActive, Variant: in.Variant, BusinessAccountID: waba}
+	id, err := s.verifyToken(ctx, platform.Account{ID: a.ID, Platform: p, NativeID: native, AccessToken: token,
+		Variant: in.Variant, BusinessAccountID: waba})
+	if err != nil {
+		return Account{}, err
+	}
+	if display == "" {
+		display = nameOf(id, native)
+	}
+	now := s.now()
+	a.DisplayName, a.VerifiedAt, a.CreatedAt, a.UpdatedAt = display, &now, now, now
 	if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
 		return Account{}, err
 	}
@@ -245,6 +266,66 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) 
 		return Account{}, storeErr(err, "account")
 	}
 	return s.GetAccount(ctx, c, a.ID)
+}
+
+// cleanToken checks an access token's presence and size.
+func cleanToken(v string) (string, error) {
+	token := strings.TrimSpace(v)
+	if token == "" {
+		return "", apierr.Required("access_token")
+	}
+	if len(token) > 4096 {
+		return "", apierr.Invalid("access_token", "access_token is too long")
+	}
+	return token, nil
+}
+
+// nameOf is the display name the platform gave the account (cut to the 200
+// characters a display name may have), or its native id.
+func nameOf(id platform.Identity, native string) string {
+	name := strings.TrimSpace(id.Name)
+	if !utf8.ValidString(name) || name == "" {
+		return native
+	}
+	if r := []rune(name); len(r) > 200 {
+		name = strings.TrimSpace(string(r[:200]))
+	}
+	return name
+}
+
+// verifyToken asks the account's platform whether acct.AccessToken grants
+// acct.NativeID. It only reads: a refused token is reported to the caller
+// and never marks a stored account. With no adapter (or one that cannot
+// verify) for the platform, no token can be accepted.
+func (s *Service) verifyToken(ctx context.Context, acct platform.Account) (platform.Identity, error) {
+	p := string(acct.Platform)
+	ad := s.adapters[acct.Platform]
+	v, ok := ad.(platform.Verifier)
+	if !ok {
+		return platform.Identity{}, apierr.New(http.StatusServiceUnavailable, "account.platform_unavailable",
+			"no %s adapter is configured on this server, so the token cannot be verified", p).With("platform", p)
+	}
+	vctx, cancel := context.WithTimeout(ctx, s.accountTimeout)
+	defer cancel()
+	id, err := v.Verify(vctx, acct)
+	switch {
+	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded) || (vctx.Err() != nil && ctx.Err() == nil):
+		return platform.Identity{}, apierr.New(http.StatusGatewayTimeout, "platform."+p+".timeout", "%s did not answer in time", p).
+			With("platform", p)
+	default:
+		if _, structured := apierr.As(err); !structured {
+			s.log.ErrorContext(ctx, "verify token", "platform", p, "err", err)
+			return platform.Identity{}, apierr.New(http.StatusBadGateway, "platform."+p+".unavailable", "%s could not be reached", p).
+				With("platform", p)
+		}
+		return platform.Identity{}, platform.VerifyError(acct, err)
+	}
+	if id.NativeID != acct.NativeID {
+		// Adapters check this themselves; the service does not rely on it.
+		return platform.Identity{}, platform.NotGranted(acct, "the platform reports another account for the token", id.NativeID, nil)
+	}
+	return id, nil
 }
 
 // GetAccount reads one account.
@@ -275,12 +356,14 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (
 // an account marked reauth_required (or disabled) without changing its id,
 // so its conversation ids stay valid.
 type AccountUpdate struct {
-	AccessToken       *string `json:"access_token,omitempty" jsonschema:"a new platform access token; reactivates the account"`
+	AccessToken       *string `json:"access_token,omitempty" jsonschema:"a new platform access token, verified with the platform first; reactivates the account"`
 	DisplayName       *string `json:"display_name,omitempty" jsonschema:"name shown in lists"`
 	BusinessAccountID *string `json:"business_account_id,omitempty" jsonschema:"WhatsApp only: the WhatsApp Business Account id"`
 }
 
-// UpdateAccount applies an AccountUpdate.
+// UpdateAccount applies an AccountUpdate. A new token, or a new WhatsApp
+// Business Account id, is verified with the platform before anything is
+// written; if the platform refuses, the account is left exactly as it was.
 func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in AccountUpdate) (Account, error) {
 	a, err := s.store.GetAccount(ctx, c.OrgID, id)
 	if err != nil {
@@ -291,20 +374,38 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 			return Account{}, err
 		}
 	}
+	wabaChanged := false
 	if in.BusinessAccountID != nil {
 		if platform.Name(a.Platform) != platform.WhatsApp {
 			return Account{}, apierr.Invalid("business_account_id", "business_account_id applies to WhatsApp accounts only")
 		}
-		a.BusinessAccountID = strings.TrimSpace(*in.BusinessAccountID)
+		waba := strings.TrimSpace(*in.BusinessAccountID)
+		wabaChanged = waba != a.BusinessAccountID && waba != ""
+		a.BusinessAccountID = waba
+	}
+	var token string
+	if in.AccessToken != nil {
+		if token, err = cleanToken(*in.AccessToken); err != nil {
+			return Account{}, err
+		}
+	} else if wabaChanged {
+		// The stored token must show that the number is in the new WABA.
+		t, err := s.keys.Open(a.Credentials, []byte(a.ID))
+		if err != nil {
+			return Account{}, apierr.New(http.StatusConflict, "account.reauth_required",
+				"the account's stored credentials cannot be opened; reconnect it with a new access_token").With("account_id", a.ID)
+		}
+		token = string(t)
+	}
+	if token != "" {
+		if _, err := s.verifyToken(ctx, platform.Account{ID: a.ID, Platform: platform.Name(a.Platform), NativeID: a.NativeID,
+			AccessToken: token, Variant: a.Variant, BusinessAccountID: a.BusinessAccountID}); err != nil {
+			return Account{}, err
+		}
+		now := s.now()
+		a.VerifiedAt = &now
 	}
 	if in.AccessToken != nil {
-		token := strings.TrimSpace(*in.AccessToken)
-		if token == "" {
-			return Account{}, apierr.Required("access_token")
-		}
-		if len(token) > 4096 {
-			return Account{}, apierr.Invalid("access_token", "access_token is too long")
-		}
 		if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
 			return Account{}, err
 		}

@@ -71,8 +71,12 @@ type Account struct {
 	// number's templates; empty elsewhere.
 	BusinessAccountID string
 	Credentials       []byte
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// VerifiedAt is when the platform last confirmed that Credentials grant
+	// this account; nil for accounts connected before tokens were verified.
+	// Only verified, active accounts receive inbound events.
+	VerifiedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // APIKey is a caller credential. Only the SHA-256 of the secret is kept.
@@ -133,8 +137,8 @@ type Store interface {
 	GetAccount(ctx context.Context, orgID, id string) (Account, error)
 	ListAccounts(ctx context.Context, orgID string, f AccountFilter) ([]Account, error)
 	SetAccountStatus(ctx context.Context, orgID, id, status string) error
-	// UpdateAccount replaces an account's display name, credentials and
-	// status (reconnecting it).
+	// UpdateAccount replaces an account's display name, credentials,
+	// status and verification time (reconnecting it).
 	UpdateAccount(ctx context.Context, a Account) error
 	DeleteAccount(ctx context.Context, orgID, id string) error
 	// RotateSealed visits every sealed value of every organisation (account
@@ -350,6 +354,8 @@ type WebhookStore interface {
 	ListAttempts(ctx context.Context, orgID, eventID, endpointID string, p Page) ([]Attempt, error)
 
 	// AccountsByNative finds the accounts of every organisation connected to
-	// one platform account (inbound webhooks name only the native id).
+	// one platform account (inbound webhooks name only the native id) whose
+	// token was verified and whose status is active: only they may receive
+	// its inbound events.
 	AccountsByNative(ctx context.Context, platform, nativeID string) ([]Account, error)
 }

@@ -151,7 +151,8 @@ type Emulator struct {
 	mu       sync.Mutex
 	rng      *rand.Rand
 	accounts map[string]*account // by native id
-	byToken  map[string]*account
+	byToken  map[string]*account // every valid token: each account's own and those granted with GrantToken
+	expired  map[string]bool     // tokens answered with 190/463
 	byPage   map[string]*account // IG accounts by linked Page id
 	threads  map[string]*thread
 	messages map[string]*Message // by message id
@@ -162,7 +163,6 @@ type Emulator struct {
 
 type account struct {
 	Account
-	expired bool
 	threads []*thread
 }
 
@@ -190,6 +190,7 @@ func New(opts Options) *Emulator {
 		rng:      rand.New(src),
 		accounts: map[string]*account{},
 		byToken:  map[string]*account{},
+		expired:  map[string]bool{},
 		byPage:   map[string]*account{},
 		threads:  map[string]*thread{},
 		messages: map[string]*Message{},
@@ -244,7 +245,8 @@ func (e *Emulator) AddAccount(a Account) (Account, error) {
 }
 
 // ExpireToken makes the account's token answer code 190 subcode 463
-// (session expired) from now on, as Graph does for an expired token.
+// (session expired) from now on, as Graph does for an expired token. Tokens
+// granted with GrantToken keep working (use ExpireGrantedToken).
 func (e *Emulator) ExpireToken(accountID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -252,7 +254,39 @@ func (e *Emulator) ExpireToken(accountID string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	acc.expired = true
+	e.expired[acc.Token] = true
+	return nil
+}
+
+// GrantToken gives the account one more valid access token, as when another
+// person or app is also granted the Page or Instagram account: requests with
+// it act for the account exactly as its own token does.
+func (e *Emulator) GrantToken(accountID, token string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	acc, ok := e.accounts[accountID]
+	if !ok {
+		return ErrNotFound
+	}
+	if token == "" {
+		return errors.New("graphemu: empty token")
+	}
+	if _, dup := e.byToken[token]; dup {
+		return errors.New("graphemu: token already used by another account")
+	}
+	e.byToken[token] = acc
+	return nil
+}
+
+// ExpireGrantedToken makes one token (an account's own or a granted one)
+// answer code 190 subcode 463 from now on.
+func (e *Emulator) ExpireGrantedToken(token string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.byToken[token]; !ok {
+		return ErrNotFound
+	}
+	e.expired[token] = true
 	return nil
 }
 
@@ -272,7 +306,8 @@ func (e *Emulator) IssueToken(accountID, token string) error {
 		return errors.New("graphemu: token already used by another account")
 	}
 	delete(e.byToken, acc.Token)
-	acc.Token, acc.expired = token, false
+	delete(e.expired, acc.Token)
+	acc.Token = token
 	e.byToken[token] = acc
 	return nil
 }

@@ -54,6 +54,23 @@ func TestGolden(t *testing.T) {
 		{name: "mark_seen", method: "POST", token: pageToken, ctype: jsonCT,
 			url:  func(*fixture) string { return fb + "/" + pageID + "/messages" },
 			body: func(*fixture) string { return `{"recipient":{"id":"` + psid(0, 0) + `"},"sender_action":"mark_seen"}` }},
+		// Token identity, as Parley reads it before it stores a token.
+		{name: "messenger_me_page", method: "GET", token: pageToken,
+			url: func(*fixture) string { return fb + "/me?fields=id,name" }},
+		{name: "instagram_login_me_user_id", method: "GET", token: igToken,
+			url: func(*fixture) string { return ig + "/me?fields=user_id,username,name" }},
+		{name: "instagram_fb_login_me_linked_account", method: "GET", token: igFBPageToken,
+			url: func(*fixture) string { return fb + "/me?fields=id,name,instagram_business_account{id,username,name}" }},
+		{name: "error_other_page_not_visible", method: "GET", token: pageToken,
+			url: func(*fixture) string { return fb + "/" + igFBPageID + "?fields=id,name" }},
+		{name: "error_user_id_not_on_page", method: "GET", token: pageToken,
+			url: func(*fixture) string { return fb + "/me?fields=user_id" }},
+		{name: "error_granted_token_expired", method: "GET", token: "EAAG-granted",
+			setup: func(fx *fixture) {
+				_ = fx.emu.GrantToken(pageID, "EAAG-granted")
+				_ = fx.emu.ExpireGrantedToken("EAAG-granted")
+			},
+			url: func(*fixture) string { return fb + "/me?fields=id" }},
 		{name: "error_invalid_token", method: "GET", token: "not-a-token",
 			url: func(*fixture) string { return fb + "/me/conversations" }},
 		{name: "error_expired_token", method: "GET", token: igToken,

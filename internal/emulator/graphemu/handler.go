@@ -188,7 +188,7 @@ func (e *Emulator) handle(req *request, path string) answer {
 	if (req.hostAs == facebookHost && igLogin) || (req.hostAs == instagramHost && !igLogin) {
 		return e.fail(req, ErrInvalidToken)
 	}
-	if acc.expired {
+	if e.expired[req.token] {
 		return e.fail(req, ErrTokenExpired)
 	}
 	req.acct = acc
@@ -261,7 +261,7 @@ func (e *Emulator) getNode(req *request, node string) answer {
 		return e.fail(req, syntaxError(err.Error()))
 	}
 	if a := e.resolveAccount(req, node); a != nil {
-		return e.accountNode(req, a, fields)
+		return e.accountNode(req, a, node, fields)
 	}
 	if t := e.threads[node]; t != nil && t.acct == req.acct {
 		if fields == nil {
@@ -286,38 +286,92 @@ func (e *Emulator) getNode(req *request, node string) answer {
 	return e.fail(req, unsupported("get", node))
 }
 
-// accountNode answers GET /me or /{id} for the token's own account: the
-// Page ({id,name}) or the Instagram user ({id,username,name}).
-func (e *Emulator) accountNode(req *request, a *account, fields []Field) answer {
-	out := map[string]any{}
-	id := a.ID
-	if a.Platform == platform.Instagram && a.Variant == VariantFacebookLogin && a.PageID != "" {
-		// With a Page token, "me" is the Page.
-		id = a.PageID
-	}
+// accountNode answers GET /me or /{id} for the token's own account. "/me"
+// is "the object ID of the person or Page whose access token is currently
+// being used" (https://developers.facebook.com/docs/graph-api/overview,
+// "/me"), so with a Page token — Messenger, and Instagram through Facebook
+// Login — /me is the Page; the Instagram account's own id is the IG User.
+func (e *Emulator) accountNode(req *request, a *account, node string, fields []Field) answer {
+	asPage := a.Platform == platform.Messenger ||
+		(a.Platform == platform.Instagram && a.Variant == VariantFacebookLogin && node != a.ID)
 	if fields == nil {
 		fields = []Field{{Name: "id"}, {Name: "name"}}
 	}
+	if asPage {
+		return e.pageNode(req, a, fields)
+	}
+	out, g := igUserFields(a, fields, a.Variant == VariantInstagramLogin)
+	if g != nil {
+		return e.fail(req, *g)
+	}
+	return ok(out)
+}
+
+// pageNode renders the Page: id, name and, when an Instagram professional
+// account is linked, instagram_business_account — "Instagram account linked
+// to page during Instagram business conversion flow"
+// (https://developers.facebook.com/docs/graph-api/reference/page/), which
+// Graph leaves out when there is none.
+func (e *Emulator) pageNode(req *request, a *account, fields []Field) answer {
+	out := map[string]any{}
 	for _, f := range fields {
 		switch f.Name {
 		case "id":
-			out["id"] = id
+			if a.Platform == platform.Instagram {
+				out["id"] = a.PageID
+			} else {
+				out["id"] = a.ID
+			}
 		case "name":
 			out["name"] = a.Name
-		case "username":
+		case "instagram_business_account":
 			if a.Platform != platform.Instagram {
-				return e.fail(req, nonexistingField(f.Name, "Page"))
+				continue // no linked Instagram account: the field is absent
 			}
-			out["username"] = a.Username
+			sub := f.Sub
+			if sub == nil {
+				sub = []Field{{Name: "id"}}
+			}
+			ig, g := igUserFields(a, sub, false)
+			if g != nil {
+				return e.fail(req, *g)
+			}
+			out["instagram_business_account"] = ig
 		default:
-			typ := "Page"
-			if a.Platform == platform.Instagram && a.Variant == VariantInstagramLogin {
-				typ = "User"
-			}
-			return e.fail(req, nonexistingField(f.Name, typ))
+			return e.fail(req, nonexistingField(f.Name, "Page"))
 		}
 	}
 	return ok(out)
+}
+
+// igUserFields renders an Instagram professional account (IG User). On
+// graph.instagram.com (Instagram Login) it also has user_id, "your app
+// user's Instagram professional account user ID"
+// (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/get-started,
+// "Get the app user ID & username"), the id webhooks carry as entry.id; the
+// emulator uses one id for both id and user_id.
+func igUserFields(a *account, fields []Field, instagramLogin bool) (map[string]any, *Error) {
+	out := map[string]any{}
+	typ := "IGUser"
+	if instagramLogin {
+		typ = "User"
+	}
+	for _, f := range fields {
+		switch {
+		case f.Name == "id":
+			out["id"] = a.ID
+		case f.Name == "user_id" && instagramLogin:
+			out["user_id"] = a.ID
+		case f.Name == "name":
+			out["name"] = a.Name
+		case f.Name == "username":
+			out["username"] = a.Username
+		default:
+			g := nonexistingField(f.Name, typ)
+			return nil, &g
+		}
+	}
+	return out, nil
 }
 
 // listConversations answers GET /{id}/conversations.

@@ -1,6 +1,9 @@
 package liemu
 
 import (
+	"encoding/json"
+	"io"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -38,6 +41,41 @@ func FuzzParsePaging(f *testing.F) {
 		}
 		if s < 0 || c < 0 || (maxCount > 0 && c > maxCount) {
 			t.Fatalf("parsePaging(%q,%q,%d) = %d,%d", start, count, maxCount, s, c)
+		}
+	})
+}
+
+// FuzzAclFinder feeds arbitrary queries to GET /rest/organizationAcls: never
+// a panic, and the only organisation ever listed is the token's own.
+func FuzzAclFinder(f *testing.F) {
+	f.Add("q=roleAssignee&role=ADMINISTRATOR&state=APPROVED&start=0&count=100")
+	f.Add("q=roleAssignee&start=5")
+	f.Add("q=organization&organization=urn%3Ali%3Aorganization%3A1035")
+	f.Add("q=roleAssignee&count=-1")
+	fx := newFixture(f, Options{})
+	f.Fuzz(func(t *testing.T, query string) {
+		hr := httptest.NewRequest("GET", pathOrganizationAcls, nil)
+		hr.URL.RawQuery = query
+		hr.Header.Set("Authorization", "Bearer "+acmeTok)
+		hr.Header.Set("LinkedIn-Version", "202509")
+		hr.Header.Set("X-Restli-Protocol-Version", "2.0.0")
+		rec := httptest.NewRecorder()
+		fx.emu.ServeHTTP(rec, hr)
+		resp := rec.Result()
+		b, _ := io.ReadAll(resp.Body)
+		if len(b) == 0 || b[0] != '{' {
+			t.Fatalf("non-JSON answer %d %q", resp.StatusCode, b)
+		}
+		var col struct {
+			Elements []wireAcl `json:"elements"`
+		}
+		if err := json.Unmarshal(b, &col); err != nil {
+			t.Fatalf("answer is not JSON: %q", b)
+		}
+		for _, a := range col.Elements {
+			if a.Organization != acme {
+				t.Fatalf("another organisation listed: %s", b)
+			}
 		}
 	})
 }

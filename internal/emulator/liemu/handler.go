@@ -24,6 +24,16 @@ const (
 	maxBody           = 1 << 20
 )
 
+// Organisation paths, DOCUMENTED: the access-control finder
+// (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-access-control-by-role,
+// "endpoint: /organizationAcls … roleAssignee FINDER") and the organisation
+// lookup (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-lookup-api,
+// GET /rest/organizations/{id}).
+const (
+	pathOrganizationAcls = "/rest/organizationAcls"
+	pathOrganizations    = "/rest/organizations"
+)
+
 var (
 	// LinkedIn-Version is YYYYMM, optionally with a .RR revision; LinkedIn
 	// also accepts YYYYMMDD (the form it echoes in NONEXISTENT_VERSION, e.g.
@@ -66,7 +76,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	orgURN, rerr := e.authenticate(r)
+	tok, rerr := e.authenticate(r)
 	if rerr != nil {
 		writeError(w, *rerr)
 		return
@@ -82,8 +92,21 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	orgURN := tok.org
 	p := r.URL.EscapedPath()
 	switch {
+	case p == pathOrganizationAcls:
+		if r.Method != http.MethodGet {
+			writeError(w, methodNotAllowed(r))
+			return
+		}
+		e.findAcls(w, r, tok)
+	case strings.HasPrefix(p, pathOrganizations+"/"):
+		if r.Method != http.MethodGet {
+			writeError(w, methodNotAllowed(r))
+			return
+		}
+		e.getOrganization(w, strings.TrimPrefix(p, pathOrganizations+"/"))
 	case p == pathConversations:
 		if r.Method != http.MethodGet {
 			writeError(w, methodNotAllowed(r))
@@ -113,42 +136,41 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate checks the Bearer token as LinkedIn does: "Authorization:
 // Bearer {token}" only; the failure cases follow the error-handling page
 // (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling).
-func (e *Emulator) authenticate(r *http.Request) (string, *restliError) {
+func (e *Emulator) authenticate(r *http.Request) (token, *restliError) {
 	h := r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {
 		re := errEmptyToken()
-		return "", &re
+		return token{}, &re
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		re := errUnknownScheme()
-		return "", &re
+		return token{}, &re
 	}
 	tok = strings.TrimSpace(tok)
 	if tok == "" {
 		re := errEmptyToken()
-		return "", &re
+		return token{}, &re
 	}
 	e.mu.Lock()
 	t, found := e.tokens[tok]
-	var st tokenState
-	var org string
+	var c token
 	if found {
-		st, org = t.state, t.org
+		c = *t
 	}
 	e.mu.Unlock()
 	var re restliError
 	switch {
 	case !found:
 		re = errInvalidToken()
-	case st == tokenExpired:
+	case c.state == tokenExpired:
 		re = errExpiredToken()
-	case st == tokenRevoked:
+	case c.state == tokenRevoked:
 		re = errRevokedToken()
 	default:
-		return org, nil
+		return c, nil
 	}
-	return "", &re
+	return token{}, &re
 }
 
 // checkVersion enforces the LinkedIn-Version header. DOCUMENTED: required on

@@ -77,10 +77,28 @@ const (
 	tokenRevoked
 )
 
+// token is one member's access token: the organisation it was issued for,
+// the member (roleAssignee) and the member's role there.
 type token struct {
-	org   string
-	state tokenState
+	org    string
+	member string
+	role   string
+	state  tokenState
 }
+
+// Organisation roles and role states, as the Organization Access Control API
+// names them
+// (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/organizations/organization-access-control,
+// "Organization Roles": ADMINISTRATOR, DIRECT_SPONSORED_CONTENT_POSTER,
+// RECRUITING_POSTER, LEAD_CAPTURE_ADMINISTRATOR, LEAD_GEN_FORMS_MANAGER,
+// ANALYST, CURATOR, CONTENT_ADMINISTRATOR; "Role State": APPROVED, REJECTED,
+// REQUESTED, REVOKED).
+const (
+	RoleAdministrator        = "ADMINISTRATOR"
+	RoleAnalyst              = "ANALYST"
+	RoleContentAdministrator = "CONTENT_ADMINISTRATOR"
+	StateApproved            = "APPROVED"
+)
 
 type org struct {
 	urn  string
@@ -106,14 +124,15 @@ type Emulator struct {
 	mu  sync.Mutex
 	seq int64
 
-	orgs     map[string]*org
-	tokens   map[string]*token
-	people   map[string]Person
-	threads  map[string]*thread
-	failNext []int // statuses to answer next, in order
-	requests int
-	hook     *webhookpost.Target // where message notifications go; nil for none
-	noteSeq  int64               // last notificationId handed out
+	orgs      map[string]*org
+	tokens    map[string]*token
+	people    map[string]Person
+	threads   map[string]*thread
+	failNext  []int // statuses to answer next, in order
+	requests  int
+	hook      *webhookpost.Target // where message notifications go; nil for none
+	noteSeq   int64               // last notificationId handed out
+	memberSeq int                 // members created for tokens
 }
 
 // Errors returned by the seeding methods.
@@ -165,7 +184,22 @@ func (e *Emulator) AddAccount(orgURN, name, accessToken string) error {
 		}
 		o.name = name
 	}
-	e.tokens[accessToken] = &token{org: orgURN}
+	e.memberSeq++
+	e.tokens[accessToken] = &token{org: orgURN, role: RoleAdministrator, member: fmt.Sprintf("urn:li:person:member%04d", e.memberSeq)}
+	return nil
+}
+
+// SetRole changes the role the token's member holds on its organisation
+// (ADMINISTRATOR by default), e.g. to ANALYST, which may read analytics but
+// does not administer the Page.
+func (e *Emulator) SetRole(accessToken, role string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.tokens[accessToken]
+	if !ok {
+		return ErrUnknownOrg
+	}
+	t.role = role
 	return nil
 }
 

@@ -38,7 +38,7 @@ type fixture struct {
 	globexT string
 }
 
-func newFixture(t *testing.T, opts Options) fixture {
+func newFixture(t testing.TB, opts Options) fixture {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return t0 }
@@ -66,7 +66,7 @@ func newFixture(t *testing.T, opts Options) fixture {
 	return fixture{emu: e, adaT: adaT, graceT: graceT, globexT: globexT}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +178,20 @@ func TestGolden(t *testing.T) {
 		{name: "messages", req: func(f fixture) req { return req{method: "GET", target: msgList(f.adaT, 0, 2)} }},
 		{name: "send_response", req: func(f fixture) req {
 			return req{method: "POST", target: pathMessages, body: sendBody(acme, f.adaT, "You're welcome!")}
+		}},
+		// The token's organisation roles and the organisation's name, as
+		// Parley reads them before it stores a token.
+		{name: "organization_acls_admin", req: func(f fixture) req {
+			return req{method: "GET", target: pathOrganizationAcls + "?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED&start=0&count=100"}
+		}},
+		{name: "organization_acls_analyst_filtered", setup: func(f fixture) { _ = f.emu.SetRole(acmeTok, RoleAnalyst) }, req: func(f fixture) req {
+			return req{method: "GET", target: pathOrganizationAcls + "?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"}
+		}},
+		{name: "organization_lookup", req: func(f fixture) req {
+			return req{method: "GET", target: pathOrganizations + "/" + strings.TrimPrefix(acme, "urn:li:organization:")}
+		}},
+		{name: "error_401_acls_invalid_token", req: func(f fixture) req {
+			return req{method: "GET", target: pathOrganizationAcls + "?q=roleAssignee", headers: map[string]string{"Authorization": "Bearer fake"}}
 		}},
 		{name: "error_401_empty_token", req: func(f fixture) req {
 			return req{method: "GET", target: convList(acme, 0, 10), headers: map[string]string{"Authorization": ""}}

@@ -89,6 +89,9 @@ type PhoneNumber struct {
 	ID string
 	// DisplayPhoneNumber is the number as shown to users (webhook metadata).
 	DisplayPhoneNumber string
+	// VerifiedName is the business display name Meta approved for the
+	// number; "Test Number" when empty, as Meta names its test numbers.
+	VerifiedName string
 	// WABAID is the WhatsApp Business Account owning the number; its
 	// templates are the ones this number may send.
 	WABAID string
@@ -248,6 +251,8 @@ func New(opts Options) *Emulator {
 //
 //	POST /{version}/{phone-number-id}/messages   send, or mark read
 //	GET  /{version}/{waba-id}/message_templates  list templates
+//	GET  /{version}/{phone-number-id}            the number's details
+//	GET  /{version}/{waba-id}/phone_numbers      the WABA's numbers
 //
 // The version segment is optional, as on graph.facebook.com.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -279,6 +284,20 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	token := accessToken(r)
 	method := strings.ToLower(r.Method)
+	if len(segs) == 1 && segs[0] != "" {
+		// A node read: GET /{phone-number-id}.
+		id := segs[0]
+		if err := e.authErr(token, id, method); err != nil {
+			e.writeErr(w, err)
+			return
+		}
+		if r.Method == http.MethodGet && e.isNumber(id) {
+			e.handleNumber(w, r, id)
+			return
+		}
+		e.writeErr(w, errUnsupported(method, id))
+		return
+	}
 	if len(segs) != 2 || segs[0] == "" {
 		if err := e.authErr(token, "", method); err != nil {
 			e.writeErr(w, err)
@@ -297,8 +316,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.handleMessages(w, r, id)
 	case edge == "message_templates" && r.Method == http.MethodGet && e.isWABA(id):
 		e.handleTemplates(w, r, id)
+	case edge == "phone_numbers" && r.Method == http.MethodGet && e.isWABA(id):
+		e.handlePhoneNumbers(w, r, id)
 	case e.isNumber(id) || e.isWABA(id):
-		if edge == "messages" || edge == "message_templates" {
+		if edge == "messages" || edge == "message_templates" || edge == "phone_numbers" {
 			e.writeErr(w, errUnsupported(method, id))
 			return
 		}

@@ -43,3 +43,32 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNumberReads feeds arbitrary query strings to the phone-number reads
+// (GET /{phone-number-id}, GET /{waba-id}/phone_numbers): never a panic,
+// always JSON, and never a number the token was not granted.
+func FuzzNumberReads(f *testing.F) {
+	f.Add(false, "fields=id,display_phone_number,verified_name")
+	f.Add(true, "fields=id&limit=1&after=MTA2NTQwMzUyMjQyOTIy")
+	f.Add(true, "limit=-1")
+	f.Add(false, "fields=id,,owner")
+	e, _ := newEmu(f, nil)
+	e.AddPhoneNumber(PhoneNumber{ID: "106540352242777", WABAID: "102290129340777", Token: "EAAJBother"})
+	f.Fuzz(func(t *testing.T, edge bool, query string) {
+		path := "/v23.0/" + phoneID
+		if edge {
+			path = "/v23.0/" + wabaID + "/phone_numbers"
+		}
+		req := httptest.NewRequest("GET", "http://graph.test"+path, nil)
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Body.Len() == 0 || rec.Body.Bytes()[0] != '{' {
+			t.Fatalf("non-JSON answer %d %q", rec.Code, rec.Body.String())
+		}
+		if bytes.Contains(rec.Body.Bytes(), []byte("106540352242777")) {
+			t.Fatalf("another business's number leaked: %s", rec.Body.String())
+		}
+	})
+}

@@ -40,6 +40,18 @@ func TestGolden(t *testing.T) {
 			path: "/v23.0/" + wabaID + "/message_templates?limit=3&after=" + EncodeCursor("1000000000000003"), tok: token, status: 200},
 		{name: "templates_approved_fields", method: "GET",
 			path: "/v23.0/" + wabaID + "/message_templates?status=APPROVED&fields=name,language,status,category", tok: token, status: 200},
+		// Phone-number reads, as Parley verifies a token before storing it.
+		{name: "phone_number_node", method: "GET", path: "/v23.0/" + phoneID + "?fields=id,display_phone_number,verified_name", tok: token, status: 200},
+		{name: "phone_number_node_default_fields", method: "GET", path: "/v23.0/" + phoneID, tok: token, status: 200},
+		{name: "phone_numbers_of_waba", setup: func(e *Emulator, c *clock) []step {
+			e.AddPhoneNumber(PhoneNumber{ID: "106540352242999", DisplayPhoneNumber: "15550783882", VerifiedName: "Acme Support", WABAID: wabaID, Token: token})
+			return nil
+		}, method: "GET", path: "/v23.0/" + wabaID + "/phone_numbers?fields=id,display_phone_number,verified_name&limit=1", tok: token, status: 200},
+		{name: "error_100_number_not_granted", setup: func(e *Emulator, c *clock) []step {
+			e.AddPhoneNumber(PhoneNumber{ID: "106540352242777", DisplayPhoneNumber: "15550783777", WABAID: "102290129340777", Token: "EAAJBother"})
+			return nil
+		}, method: "GET", path: "/v23.0/" + phoneID + "?fields=id", tok: "EAAJBother", status: 400},
+		{name: "error_100_nonexisting_number_field", method: "GET", path: "/v23.0/" + phoneID + "?fields=id,owner", tok: token, status: 400},
 		{name: "error_131047_reengagement", method: "POST", path: msgsPath(), tok: token,
 			body: textMsg(user, "late reply"), status: 400},
 		{name: "error_131056_pair_rate", setup: func(e *Emulator, c *clock) []step {

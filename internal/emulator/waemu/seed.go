@@ -30,6 +30,22 @@ func (e *Emulator) AddPhoneNumber(p PhoneNumber) {
 	}
 }
 
+// GrantToken makes token valid for the given phone-number and WABA ids too,
+// as when another business or system user is also granted the assets:
+// requests with it may use those objects exactly as their own token does.
+func (e *Emulator) GrantToken(token string, objectIDs ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	objs := e.tokens[token]
+	if objs == nil {
+		objs = map[string]bool{}
+		e.tokens[token] = objs
+	}
+	for _, id := range objectIDs {
+		objs[id] = true
+	}
+}
+
 // AddAccount is AddPhoneNumber under the name every Parley emulator shares.
 func (e *Emulator) AddAccount(p PhoneNumber) { e.AddPhoneNumber(p) }
 

@@ -34,6 +34,8 @@ const (
 	DefaultSendDailyLimit = 1440
 	// DefaultUsersLimit is the per-user limit of GET /2/users (900/15min).
 	DefaultUsersLimit = 900
+	// DefaultMeLimit is the per-user limit of GET /2/users/me (75/15min).
+	DefaultMeLimit = 75
 )
 
 // Options configure an Emulator. Zero values select the documented defaults.
@@ -58,6 +60,8 @@ type Options struct {
 	SendDailyLimit int
 	// UsersLimit is requests per Window per user on GET /2/users.
 	UsersLimit int
+	// MeLimit is requests per Window per user on GET /2/users/me.
+	MeLimit int
 }
 
 // User is an X account known to the emulator.
@@ -186,6 +190,9 @@ func New(opts Options) *Emulator {
 	}
 	if opts.UsersLimit <= 0 {
 		opts.UsersLimit = DefaultUsersLimit
+	}
+	if opts.MeLimit <= 0 {
+		opts.MeLimit = DefaultMeLimit
 	}
 	e := &Emulator{
 		opts:    opts,

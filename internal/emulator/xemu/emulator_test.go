@@ -138,6 +138,8 @@ func TestGolden(t *testing.T) {
 		{"error_400_max_results.golden", do(t, e, "GET", "/2/dm_events?max_results=0", bizTok, "")},
 		{"error_403_send.golden", do(t, e, "POST", "/2/dm_conversations/with/"+carolID+"/messages", bizTok, `{"text":"hi"}`)},
 		{"users_lookup.golden", do(t, e, "GET", "/2/users?ids="+aliceID+",12345&user.fields=profile_image_url", bizTok, "")},
+		{"users_me.golden", do(t, e, "GET", "/2/users/me?user.fields=name,username", bizTok, "")},
+		{"error_401_users_me.golden", do(t, e, "GET", "/2/users/me", "fake", "")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ const (
 	routeConvMessages   = "POST /2/dm_conversations/:dm_conversation_id/messages"
 	routeWithMessages   = "POST /2/dm_conversations/with/:participant_id/messages"
 	routeUsers          = "GET /2/users"
+	routeMe             = "GET /2/users/me"
 	maxSendBody         = 1 << 20
 	defaultMaxResults   = 100
 	maxMaxResults       = 100
@@ -36,6 +37,7 @@ func (e *Emulator) routes() {
 	read := []limit{{e.opts.ReadLimit, e.opts.Window}}
 	send := []limit{{e.opts.SendLimit, e.opts.Window}, {e.opts.SendDailyLimit, 24 * time.Hour}}
 	users := []limit{{e.opts.UsersLimit, e.opts.Window}}
+	me := []limit{{e.opts.MeLimit, e.opts.Window}}
 
 	// https://docs.x.com/x-api/direct-messages/lookup/introduction lists the
 	// three lookup endpoints; https://docs.x.com/x-api/direct-messages/manage/introduction
@@ -48,6 +50,11 @@ func (e *Emulator) routes() {
 	// Users lookup, https://docs.x.com/x-api/users/lookup/introduction: lets a
 	// client name participants that sent nothing on the page it read.
 	m.Handle("GET /2/users", e.endpoint(routeUsers, users, e.lookupUsers))
+	// The authenticated user, https://docs.x.com/x-api/users/lookup/integrate
+	// ("Required for the authenticated user endpoint (/2/users/me)"; default
+	// response {"data":{"id","name","username"}}): it tells whose token a
+	// client holds.
+	m.Handle("GET /2/users/me", e.endpoint(routeMe, me, e.lookupMe))
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		var body legacyError
 		body.Errors = append(body.Errors, struct {
@@ -133,6 +140,7 @@ var (
 	userFieldNames = []string{"affiliation", "connection_status", "created_at", "description", "entities", "id", "location", "most_recent_tweet_id", "name", "pinned_tweet_id", "profile_banner_url", "profile_image_url", "protected", "public_metrics", "receives_your_dm", "subscription_type", "url", "username", "verified", "verified_type", "withheld"}
 	mediaFieldList = []string{"alt_text", "duration_ms", "height", "media_key", "non_public_metrics", "organic_metrics", "preview_image_url", "promoted_metrics", "public_metrics", "type", "url", "variants", "width"}
 	usersParams    = []string{"expansions", "ids", "tweet.fields", "user.fields"}
+	meParams       = []string{"expansions", "tweet.fields", "user.fields"}
 )
 
 // lookupQuery is a parsed and validated dm_events query.
@@ -586,5 +594,26 @@ func (e *Emulator) lookupUsers(w http.ResponseWriter, r *http.Request, _ string)
 			ResourceType: "user", Parameter: "ids", ResourceID: id, Type: problemBase + "resource-not-found",
 		})
 	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// lookupMe serves GET /2/users/me: the user the token acts for.
+func (e *Emulator) lookupMe(w http.ResponseWriter, r *http.Request, userID string) {
+	q := r.URL.Query()
+	if p := checkParams(q, meParams); p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	fields, p := parseList(q, "user.fields", userFieldNames)
+	if p != nil {
+		writeProblem(w, http.StatusBadRequest, *p)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var resp struct {
+		Data wireUser `json:"data"`
+	}
+	resp.Data = wireUserOf(e.users[userID], fields)
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -207,3 +207,76 @@ func TestRotateSealed(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountsByNativeOnlyVerifiedActive: inbound routing finds, across
+// organisations, only the accounts whose token was verified and whose status
+// is active; an unverified row (connected before verification, or by
+// someone who never proved the token) and a verified row that lost its
+// token or was disabled are skipped, and reconnecting brings one back.
+func TestAccountsByNativeOnlyVerifiedActive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		native := "17841400000000001"
+		unverified := seed(t, db, "Unverified")
+		verified := t0.Add(time.Minute)
+		mk := func(name, status string) fixture {
+			f := seed(t, db, name)
+			f.acct.Status, f.acct.VerifiedAt, f.acct.UpdatedAt = status, &verified, verified
+			if err := db.UpdateAccount(ctx, f.acct); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		active, reauth, disabled := mk("Active", store.AccountActive), mk("Reauth", store.AccountReauthRequired), mk("Disabled", store.AccountDisabled)
+		ids := func() []string {
+			t.Helper()
+			rows, err := db.AccountsByNative(ctx, "instagram", native)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rows {
+				out = append(out, r.OrgID)
+			}
+			return out
+		}
+		if got := ids(); fmt.Sprint(got) != fmt.Sprint([]string{active.org.ID}) {
+			t.Fatalf("routed to %v, want only %s (unverified %s, reauth %s, disabled %s)", got, active.org.ID,
+				unverified.org.ID, reauth.org.ID, disabled.org.ID)
+		}
+		got, err := db.GetAccount(ctx, active.org.ID, active.acct.ID)
+		if err != nil || got.VerifiedAt == nil || !got.VerifiedAt.Equal(verified.Truncate(time.Microsecond)) {
+			t.Fatalf("verified_at round trip: %v, %v", got.VerifiedAt, err)
+		}
+		// The token is rejected later: the account stops receiving.
+		if err := db.SetAccountStatus(ctx, active.org.ID, active.acct.ID, store.AccountReauthRequired); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(); len(got) != 0 {
+			t.Fatalf("routed to %v after reauth_required", got)
+		}
+		// Reconnected with a verified token: it receives again, alongside
+		// the formerly unverified row now verified too.
+		got.Status = store.AccountActive
+		if err := db.UpdateAccount(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		u := unverified.acct
+		u.VerifiedAt = &verified
+		if err := db.UpdateAccount(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{unverified.acct.ID, active.acct.ID}
+		rows, err := db.AccountsByNative(ctx, "instagram", native)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs []string
+		for _, r := range rows {
+			gotIDs = append(gotIDs, r.ID)
+		}
+		if fmt.Sprint(gotIDs) != fmt.Sprint(want) {
+			t.Fatalf("routed to %v, want %v (in id order)", gotIDs, want)
+		}
+	})
+}

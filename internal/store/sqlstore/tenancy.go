@@ -80,13 +80,15 @@ func (s *DB) DeleteBrand(ctx context.Context, orgID, id string) error {
 	return s.execOne(ctx, `DELETE FROM brands WHERE org_id = ? AND id = ?`, orgID, id)
 }
 
-const accountCols = `id, org_id, brand_id, platform, native_id, display_name, status, variant, credentials, created_at, updated_at, business_account_id`
+const accountCols = `id, org_id, brand_id, platform, native_id, display_name, status, variant, credentials, created_at, updated_at, business_account_id, verified_at`
 
 func scanAccount(r interface{ Scan(...any) error }) (store.Account, error) {
 	var a store.Account
+	var verified sql.NullTime
 	err := r.Scan(&a.ID, &a.OrgID, &a.BrandID, &a.Platform, &a.NativeID, &a.DisplayName, &a.Status, &a.Variant,
-		&a.Credentials, &a.CreatedAt, &a.UpdatedAt, &a.BusinessAccountID)
+		&a.Credentials, &a.CreatedAt, &a.UpdatedAt, &a.BusinessAccountID, &verified)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	a.VerifiedAt = nullTime(verified)
 	return a, notFound(err)
 }
 
@@ -94,9 +96,9 @@ func scanAccount(r interface{ Scan(...any) error }) (store.Account, error) {
 // organisation: the check is in the statement so it cannot be skipped.
 func (s *DB) CreateAccount(ctx context.Context, a store.Account) error {
 	return s.execOne(ctx, `INSERT INTO accounts (`+accountCols+`)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)`,
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)`,
 		a.ID, a.OrgID, a.BrandID, a.Platform, a.NativeID, a.DisplayName, a.Status, a.Variant, a.Credentials,
-		ts(a.CreatedAt), ts(a.UpdatedAt), a.BusinessAccountID, a.OrgID, a.BrandID)
+		ts(a.CreatedAt), ts(a.UpdatedAt), a.BusinessAccountID, tsPtr(a.VerifiedAt), a.OrgID, a.BrandID)
 }
 
 // GetAccount implements store.Store.
@@ -125,8 +127,8 @@ func (s *DB) SetAccountStatus(ctx context.Context, orgID, id, status string) err
 
 // UpdateAccount implements store.Store.
 func (s *DB) UpdateAccount(ctx context.Context, a store.Account) error {
-	return s.execOne(ctx, `UPDATE accounts SET display_name = ?, credentials = ?, status = ?, business_account_id = ?, updated_at = ?
-		WHERE org_id = ? AND id = ?`, a.DisplayName, a.Credentials, a.Status, a.BusinessAccountID, ts(a.UpdatedAt), a.OrgID, a.ID)
+	return s.execOne(ctx, `UPDATE accounts SET display_name = ?, credentials = ?, status = ?, business_account_id = ?, verified_at = ?, updated_at = ?
+		WHERE org_id = ? AND id = ?`, a.DisplayName, a.Credentials, a.Status, a.BusinessAccountID, tsPtr(a.VerifiedAt), ts(a.UpdatedAt), a.OrgID, a.ID)
 }
 
 // DeleteAccount implements store.Store.

@@ -137,10 +137,13 @@ func (s *DB) ListAttempts(ctx context.Context, orgID, eventID, endpointID string
 	})
 }
 
-// AccountsByNative implements store.WebhookStore.
+// AccountsByNative implements store.WebhookStore. The filter is in the
+// statement so that no caller can route an event to an unverified or
+// disconnected account.
 func (s *DB) AccountsByNative(ctx context.Context, platform, nativeID string) ([]store.Account, error) {
-	return list(ctx, s, `SELECT `+accountCols+` FROM accounts WHERE platform = ? AND native_id = ? ORDER BY id`,
-		[]any{platform, nativeID}, func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })
+	return list(ctx, s, `SELECT `+accountCols+` FROM accounts
+		WHERE platform = ? AND native_id = ? AND status = ? AND verified_at IS NOT NULL ORDER BY id`,
+		[]any{platform, nativeID, store.AccountActive}, func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })
 }
 
 // PruneEvents implements store.WebhookStore; attempts go with their event.
