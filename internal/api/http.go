@@ -114,19 +114,38 @@ func (a *API) middleware(next http.Handler) http.Handler {
 					a.writeError(rec, r, apierr.Internal())
 				}
 			}
-			route := r.Pattern
-			if route == "" || route == "/" {
-				route = "unmatched"
-			} else if _, p, ok := strings.Cut(route, " "); ok {
-				route = p
-			}
+			method, route := metricLabels(r)
 			d := time.Since(start)
-			a.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
-			a.metrics.duration.WithLabelValues(r.Method, route).Observe(d.Seconds())
+			a.metrics.requests.WithLabelValues(method, route, strconv.Itoa(rec.status)).Inc()
+			a.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 			a.log.LogAttrs(r.Context(), levelFor(rec.status), "request", slogAttrs(id, r, rec.status, d)...)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// metricLabels are the method and route labels of a request. Callers choose
+// both the method and the path, and every distinct label value is a series
+// Prometheus keeps for the life of the process, so neither is recorded as
+// sent: the method is one of the standard ones or OTHER, and the route is
+// the pattern that matched (from the route table) or "unmatched". The third
+// label, the status, comes from our own handlers.
+func metricLabels(r *http.Request) (method, route string) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		method = r.Method
+	default:
+		method = "OTHER"
+	}
+	route = r.Pattern
+	if route == "" || route == "/" {
+		return method, "unmatched"
+	}
+	if _, p, ok := strings.Cut(route, " "); ok {
+		route = p
+	}
+	return method, route
 }
 
 // authenticate resolves the Bearer key before the handler runs.

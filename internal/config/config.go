@@ -34,8 +34,9 @@ type Config struct {
 	// WhatsAppRetention is how long journalled WhatsApp messages are kept
 	// (PARLEY_WHATSAPP_RETENTION, a Go duration).
 	WhatsAppRetention time.Duration
-	// AllowPrivateWebhooks lets webhook endpoints use loopback, private and
-	// link-local addresses (PARLEY_WEBHOOK_ALLOW_PRIVATE; the sandbox sets it).
+	// AllowPrivateWebhooks lets webhook endpoints use loopback and private
+	// addresses (PARLEY_WEBHOOK_ALLOW_PRIVATE; the sandbox sets it); never
+	// link-local or other special-purpose ones (delivery.Policy).
 	AllowPrivateWebhooks bool
 	// WindowLead is how long before a reply window closes that
 	// conversation.window_closing is sent (PARLEY_WINDOW_CLOSING_LEAD).

@@ -2,8 +2,11 @@
 // as Standard Webhooks specifies: one webhook-id per event on every attempt,
 // retries with jitter over about a day, 2xx only is success, no redirects.
 //
-// It also guards where deliveries may go: private, loopback and link-local
-// addresses are refused unless the operator allows them.
+// It also guards where deliveries may go (Policy): only globally reachable
+// addresses, plus loopback and private networks when the operator allows
+// them; never link-local (cloud metadata) or other special-purpose ranges.
+// Failed attempts are recorded by a stable reason (ReasonOf), never by the
+// raw error, which names addresses.
 package delivery
 
 import (
@@ -62,9 +65,15 @@ type Config struct {
 	Store  store.Store
 	Keys   *secrets.KeyRing
 	Logger *slog.Logger
-	// AllowPrivate lets deliveries reach loopback, private and link-local
-	// addresses (tests and the sandbox; never on a shared deployment).
+	// AllowPrivate lets deliveries reach loopback and private networks
+	// (tests and the sandbox; never on a shared deployment). It never opens
+	// link-local, reserved or other special-purpose addresses: see Policy.
 	AllowPrivate bool
+	// Resolver looks up endpoint host names; nil means net.DefaultResolver.
+	// Tests point it at a scripted DNS server.
+	Resolver *net.Resolver
+	// Timeout bounds one attempt; 0 means Timeout.
+	Timeout time.Duration
 	// Disable turns an endpoint off and records its endpoint.disabled event,
 	// both in one transaction (the service's DisableEndpoint): were they two
 	// writes, a crash between them would lose the event.
@@ -94,46 +103,48 @@ func NewWorker(cfg Config) *Worker {
 	if cfg.Schedule == nil {
 		cfg.Schedule = Schedule
 	}
-	return &Worker{cfg: cfg, client: NewClient(cfg.AllowPrivate)}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = Timeout
+	}
+	return &Worker{cfg: cfg, client: NewClient(cfg)}
 }
 
-// NewClient is the HTTP client deliveries use: bounded, no redirects, and
-// (unless allowPrivate) refusing to connect to non-public addresses. The
-// check runs on the resolved address at connect time, so DNS tricks that
-// point a public name at a private address are caught too.
-func NewClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+// NewClient is the HTTP client deliveries use: bounded by cfg.Timeout, no
+// redirects, no proxy, and refusing to connect to any address Policy does
+// not allow. The check runs in the dialer's Control hook on the address
+// actually being dialled, after resolution and before the connect, so a
+// name that resolves (or later rebinds) to a refused address is caught and
+// nothing is sent to it.
+func NewClient(cfg Config) *http.Client {
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = Timeout
+	}
+	policy := Policy{AllowPrivate: cfg.AllowPrivate}
+	dialer := &net.Dialer{Timeout: min(5*time.Second, timeout), Resolver: cfg.Resolver,
+		Control: func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return err
+				return fmt.Errorf("%w: unparsable address %q", ErrAddressNotAllowed, address)
 			}
-			if !Public(ap.Addr()) {
-				return fmt.Errorf("%w: %s", ErrPrivateAddress, ap.Addr())
+			if v, ok := policy.Allows(ap.Addr()); !ok {
+				return fmt.Errorf("%w: %s is %s", ErrAddressNotAllowed, ap.Addr(), v.Range)
 			}
 			return nil
-		}
-	}
+		}}
+	// Proxy stays nil: through a proxy the dialled address would be the
+	// proxy's, and the check above would guard nothing.
 	tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
-		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: Timeout}
-	return &http.Client{Transport: tr, Timeout: Timeout,
+		TLSHandshakeTimeout: min(5*time.Second, timeout), ResponseHeaderTimeout: timeout}
+	return &http.Client{Transport: tr, Timeout: timeout,
 		// Redirects are not followed (DESIGN §4): a 3xx is a failed attempt.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// ErrPrivateAddress refuses a delivery to a non-public address.
-var ErrPrivateAddress = errors.New("delivery: address is not public")
-
-// Public reports whether an address is a public unicast address.
-func Public(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast() &&
-		!a.IsMulticast() && !a.IsUnspecified() && !cgnat.Contains(a)
-}
-
-// cgnat is the shared address space (RFC 6598), private in practice.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// ErrAddressNotAllowed refuses a delivery to an address Policy does not
+// allow. Its text names the address, for the operator's logs only; the
+// attempt record shows ReasonAddressNotAllowed.
+var ErrAddressNotAllowed = errors.New("delivery: address not allowed")
 
 // NextRetry implements River's per-worker retry schedule, with ±10 % jitter
 // so retries from one outage do not arrive together.
@@ -146,7 +157,7 @@ func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
 }
 
 // Timeout implements river.Worker: the HTTP client has its own bound.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return Timeout + 5*time.Second }
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.cfg.Timeout + 5*time.Second }
 
 // Work makes one attempt.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
@@ -178,7 +189,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	att := store.Attempt{ID: store.NewID("att"), OrgID: a.OrgID, EventID: ev.ID, EndpointID: ep.ID, Attempt: job.Attempt,
 		StatusCode: status, DurationMS: int(time.Since(start).Milliseconds()), Success: derr == nil, CreatedAt: now}
 	if derr != nil {
-		att.Error = derr.Error()
+		// The record keeps only the stable reason: the raw error names
+		// resolved addresses and dial internals, which are the operator's
+		// business (logged here), not the endpoint owner's.
+		att.Error = ReasonOf(derr, status)
+		w.cfg.Logger.WarnContext(ctx, "webhook delivery failed", "endpoint_id", ep.ID, "event_id", ev.ID,
+			"attempt", job.Attempt, "reason", att.Error, "err", derr)
 	}
 	if err := w.cfg.Store.InsertAttempt(ctx, att); err != nil {
 		w.cfg.Logger.ErrorContext(ctx, "record delivery attempt", "err", err)
@@ -240,7 +256,7 @@ func (w *Worker) signingKeys(ep store.Endpoint) ([][]byte, error) {
 func (w *Worker) post(ctx context.Context, url string, h http.Header, body []byte) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %w", errInvalidURL, err)
 	}
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")

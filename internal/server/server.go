@@ -45,6 +45,12 @@ type Options struct {
 	PollInterval time.Duration
 	// RetrySchedule replaces the webhook retry schedule (tests).
 	RetrySchedule []time.Duration
+	// Resolver looks up webhook endpoint hosts, at registration and at
+	// delivery; nil means net.DefaultResolver (tests script DNS with it).
+	Resolver *net.Resolver
+	// DeliveryTimeout bounds one webhook delivery attempt; 0 keeps
+	// delivery.Timeout (tests shorten it).
+	DeliveryTimeout time.Duration
 }
 
 // Server is an assembled Parley process.
@@ -103,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// which itself needs the job client: the closure breaks the cycle.
 	var svc *service.Service
 	worker := delivery.NewWorker(delivery.Config{Store: db, Keys: keys, Logger: log, AllowPrivate: cfg.AllowPrivateWebhooks, Schedule: opts.RetrySchedule,
+		Resolver: opts.Resolver, Timeout: opts.DeliveryTimeout,
 		Disable: func(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
 			return svc.DisableEndpoint(ctx, orgID, endpointID, reason, at)
 		}})
@@ -124,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
-		KeyQuota: cfg.KeyQuota, Journal: journal, Jobs: jc, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, WindowLead: cfg.WindowLead})
+		KeyQuota: cfg.KeyQuota, Journal: journal, Jobs: jc, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,

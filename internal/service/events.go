@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -142,29 +140,6 @@ type WebhookInput struct {
 	Enabled     *bool     `json:"enabled,omitempty" jsonschema:"false pauses deliveries; true re-enables a disabled endpoint"`
 }
 
-// checkURL validates an endpoint URL. Literal non-public addresses are
-// refused here; names are checked again at connect time by delivery.
-func (s *Service) checkURL(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || len(raw) > 2048 {
-		return "", apierr.Invalid("url", "url must be an absolute http(s) URL without credentials")
-	}
-	if s.allowPrivate {
-		return u.String(), nil
-	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return "", apierr.Invalid("url", "url resolves to a loopback address; the operator has not allowed private addresses").With("reason", "private_address")
-	}
-	if a, err := netip.ParseAddr(host); err == nil && !delivery.Public(a) {
-		return "", apierr.Invalid("url", "url is a private, loopback or link-local address; the operator has not allowed them").With("reason", "private_address")
-	}
-	if u.Scheme != "https" {
-		return "", apierr.Invalid("url", "url must use https")
-	}
-	return u.String(), nil
-}
-
 func checkEventTypes(types []string) error {
 	for _, t := range types {
 		if !slices.Contains(EventTypes, t) {
@@ -187,7 +162,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) 
 	if in.URL == nil {
 		return WebhookEndpoint{}, apierr.Required("url")
 	}
-	u, err := s.checkURL(*in.URL)
+	u, err := s.checkURL(ctx, *in.URL)
 	if err != nil {
 		return WebhookEndpoint{}, err
 	}
@@ -237,7 +212,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in Web
 		return WebhookEndpoint{}, storeErr(err, "webhook")
 	}
 	if in.URL != nil {
-		if ep.URL, err = s.checkURL(*in.URL); err != nil {
+		if ep.URL, err = s.checkURL(ctx, *in.URL); err != nil {
 			return WebhookEndpoint{}, err
 		}
 	}
@@ -335,23 +310,49 @@ func (s *Service) GetEvent(ctx context.Context, c Caller, id string) (EventView,
 	return eventView(e), storeErr(err, "event")
 }
 
+// DeliveryAttempt is one delivery attempt as listed. A failed attempt says
+// why in Reason, a stable code (delivery.Reasons), and in Error, a sentence;
+// neither carries the address dialled or dial internals.
+type DeliveryAttempt struct {
+	ID         string    `json:"id"`
+	EventID    string    `json:"event_id"`
+	EndpointID string    `json:"endpoint_id"`
+	Attempt    int       `json:"attempt"`
+	StatusCode int       `json:"status_code" jsonschema:"the endpoint's HTTP status; 0 when it did not answer"`
+	Reason     string    `json:"reason,omitempty" jsonschema:"why the attempt failed: address_not_allowed, dns_error, timeout, connection_refused, connection_error, tls_error, http_status, redirect_not_followed, interrupted, invalid_url or delivery_failed"`
+	Error      string    `json:"error,omitempty" jsonschema:"the reason in words"`
+	DurationMS int       `json:"duration_ms"`
+	Success    bool      `json:"success"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func attemptView(a store.Attempt) DeliveryAttempt {
+	v := DeliveryAttempt{ID: a.ID, EventID: a.EventID, EndpointID: a.EndpointID, Attempt: a.Attempt, StatusCode: a.StatusCode,
+		DurationMS: a.DurationMS, Success: a.Success, CreatedAt: a.CreatedAt}
+	if !a.Success {
+		v.Reason = delivery.NormalizeReason(a.Error, a.StatusCode)
+		v.Error = delivery.Describe(v.Reason, a.StatusCode)
+	}
+	return v
+}
+
 // ListAttempts lists delivery attempts of an event or to an endpoint.
-func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointID string, p PageRequest) (List[store.Attempt], error) {
+func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointID string, p PageRequest) (List[DeliveryAttempt], error) {
 	if eventID != "" {
 		if _, err := s.store.GetEvent(ctx, c.OrgID, eventID); err != nil {
-			return List[store.Attempt]{}, storeErr(err, "event")
+			return List[DeliveryAttempt]{}, storeErr(err, "event")
 		}
 	}
 	if endpointID != "" {
 		if _, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID); err != nil {
-			return List[store.Attempt]{}, storeErr(err, "webhook")
+			return List[DeliveryAttempt]{}, storeErr(err, "webhook")
 		}
 	}
 	rows, err := s.store.ListAttempts(ctx, c.OrgID, eventID, endpointID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
-		return List[store.Attempt]{}, err
+		return List[DeliveryAttempt]{}, err
 	}
-	return idPage(rows, p.Limit, func(a store.Attempt) string { return a.ID }, func(a store.Attempt) store.Attempt { return a }), nil
+	return idPage(rows, p.Limit, func(a store.Attempt) string { return a.ID }, attemptView), nil
 }
 
 // ReplayEvent delivers an event again (with its original webhook-id) to every

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -47,6 +48,9 @@ type Config struct {
 	// AllowPrivateWebhooks lets endpoints use private and loopback
 	// addresses (tests, the sandbox).
 	AllowPrivateWebhooks bool
+	// Resolver looks up webhook endpoint hosts at registration; nil means
+	// net.DefaultResolver.
+	Resolver *net.Resolver
 	// WindowLead is how long before a reply window closes that
 	// conversation.window_closing is sent; 0 means DefaultWindowLead.
 	WindowLead time.Duration
@@ -66,6 +70,7 @@ type Service struct {
 	journal        *Journal
 	jobs           Enqueuer
 	allowPrivate   bool
+	resolver       *net.Resolver
 	windowLead     time.Duration
 
 	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
@@ -81,7 +86,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
 		keyQuota: cfg.KeyQuota, journal: cfg.Journal,
-		jobs: cfg.Jobs, allowPrivate: cfg.AllowPrivateWebhooks, windowLead: cfg.WindowLead, tmplCache: map[string]templateEntry{}}
+		jobs: cfg.Jobs, allowPrivate: cfg.AllowPrivateWebhooks, resolver: cfg.Resolver, windowLead: cfg.WindowLead, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
