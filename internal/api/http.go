@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/envelope"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/textcheck"
 )
 
 type ctxKey int
@@ -220,9 +222,19 @@ func decode(r *http.Request, w http.ResponseWriter, v any) error {
 			return apierr.New(http.StatusUnsupportedMediaType, "validation.unsupported_media_type", "send the body as application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	// The raw body is kept: once decoded, invalid UTF-8 has become U+FFFD
+	// and can no longer be refused.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apierr.New(http.StatusRequestEntityTooLarge, "validation.body_too_large", "the body is larger than %d bytes", MaxBodyBytes).With("max_bytes", MaxBodyBytes)
+	}
+	if err != nil {
+		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if dec.More() {
 			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a single JSON object")
@@ -230,18 +242,15 @@ func decode(r *http.Request, w http.ResponseWriter, v any) error {
 		if _, err := dec.Token(); err != io.EOF {
 			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a single JSON object")
 		}
-		return nil
+		return textcheck.JSON(raw)
 	}
 	var (
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
-		tooLarge *http.MaxBytesError
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
 	)
 	switch {
 	case errors.Is(err, io.EOF):
 		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "a JSON body is required")
-	case errors.As(err, &tooLarge):
-		return apierr.New(http.StatusRequestEntityTooLarge, "validation.body_too_large", "the body is larger than %d bytes", MaxBodyBytes).With("max_bytes", MaxBodyBytes)
 	case errors.As(err, &syntax):
 		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "malformed JSON at byte %d", syntax.Offset).With("offset", syntax.Offset)
 	case errors.As(err, &typ):

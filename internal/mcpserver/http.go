@@ -1,10 +1,12 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/textcheck"
 )
 
 // MaxBodyBytes bounds one MCP request body, as REST bounds its bodies.
@@ -63,6 +66,19 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 			}
 			writeError(w, e, id)
 			return
+		}
+		if r.Body != nil {
+			// Decoding would turn invalid UTF-8 in a tool's arguments into
+			// U+FFFD and send that: refuse it here, as REST does.
+			raw, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+			if err == nil {
+				if terr := textcheck.JSON(raw); terr != nil {
+					e, _ := apierr.As(terr)
+					writeError(w, e, id)
+					return
+				}
+			}
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), r.Body))
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})
