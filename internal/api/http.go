@@ -280,18 +280,24 @@ func jsonKind(goKind string) string {
 	return "number"
 }
 
-// pageRequest parses limit and cursor.
+// pageRequest parses limit and cursor (empty ones mean the defaults: the
+// first page of 25). Both are checked before anything else happens; the
+// service then checks the cursor belongs to its list.
 func pageRequest(r *http.Request, max int) (service.PageRequest, error) {
-	p := service.PageRequest{Limit: 25, Cursor: r.URL.Query().Get("cursor")}
-	if s := r.URL.Query().Get("limit"); s != "" {
+	q := r.URL.Query()
+	p := service.PageRequest{Limit: 25, Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > max {
-			return p, apierr.Invalid("limit", "limit must be an integer from 1 to %d", max).With("min", 1).With("max", max)
+			return p, apierr.BadLimit(1, max)
 		}
 		p.Limit = n
 	}
-	if len(p.Cursor) > 8192 {
-		return p, apierr.Invalid("cursor", "cursor is too long")
+	if len(p.Cursor) > maxCursor {
+		return p, apierr.BadCursor()
 	}
 	return p, nil
 }
+
+// maxCursor bounds a cursor before any work is spent opening it.
+const maxCursor = 8192
