@@ -9,6 +9,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strconv"
 	"time"
@@ -37,6 +38,9 @@ type Config struct {
 	MCP http.Handler
 	// Inbound, when set, serves the platforms' webhooks under /webhooks/.
 	Inbound http.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when keying limits on the client's address (see clientAddr).
+	TrustedProxies []netip.Prefix
 }
 
 // API holds the handler's dependencies.
@@ -50,6 +54,7 @@ type API struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	openapi []byte
+	trusted []netip.Prefix
 }
 
 // Param documents a query parameter.
@@ -90,7 +95,8 @@ type Route struct {
 
 // New returns the HTTP handler serving the whole API.
 func New(cfg Config) (http.Handler, *API, error) {
-	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound}
+	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound,
+		trusted: cfg.TrustedProxies}
 	if a.log == nil {
 		a.log = slog.Default()
 	}

@@ -104,7 +104,9 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			id = "req_" + hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		// Every route, /mcp included, authenticates with this address at hand.
+		r = r.WithContext(service.WithClientAddr(ctx, clientAddr(r, a.trusted)))
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
