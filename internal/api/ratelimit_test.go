@@ -133,8 +133,11 @@ func TestInvalidKeysLimitedPerClientAddress(t *testing.T) {
 		// Without trusted proxies X-Forwarded-For is not believed.
 		expect(t, a.do("GET", "/v1/brands", key, nil, "X-Forwarded-For", "198.51.100.23"), 429, "rate_limit.exceeded")
 		// MCP authenticates through the same limit.
-		expect(t, a.do("POST", "/mcp", key, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, "Accept", "application/json, text/event-stream"),
-			429, "rate_limit.exceeded")
+		r = a.do("POST", "/mcp", key, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, "Accept", "application/json, text/event-stream")
+		expect(t, r, 429, "rate_limit.exceeded")
+		if r.header.Get("Retry-After") != "30" {
+			t.Fatalf("/mcp lock-out without Retry-After: %v", r.header)
+		}
 		// The replica has not seen this address fail since: it still looks
 		// keys up, and the shared count refuses the next invalid one.
 		expect(t, replica.do("GET", "/v1/brands", key, nil), 200, "")

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -63,6 +64,9 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 			if e.Status == http.StatusUnauthorized {
 				// RFC 6750 §3: a 401 names the scheme it wants.
 				w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			}
+			if s, ok := e.Meta["retry_after_seconds"]; ok && e.Status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", fmt.Sprint(s)) // an address locked out for invalid keys
 			}
 			writeError(w, e, id)
 			return
