@@ -9,7 +9,9 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +38,9 @@ type Config struct {
 	MCP http.Handler
 	// Inbound, when set, serves the platforms' webhooks under /webhooks/.
 	Inbound http.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when keying limits on the client's address (see clientAddr).
+	TrustedProxies []netip.Prefix
 }
 
 // API holds the handler's dependencies.
@@ -49,6 +54,7 @@ type API struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	openapi []byte
+	trusted []netip.Prefix
 }
 
 // Param documents a query parameter.
@@ -57,6 +63,8 @@ type Param struct {
 	Description string
 	// Type is "string", "integer" or "boolean".
 	Type string
+	// Min and Max bound an integer parameter, when Max > 0.
+	Min, Max int
 }
 
 // Route is one operation: how it is served and how it is documented.
@@ -87,7 +95,8 @@ type Route struct {
 
 // New returns the HTTP handler serving the whole API.
 func New(cfg Config) (http.Handler, *API, error) {
-	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound}
+	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound,
+		trusted: cfg.TrustedProxies}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -122,10 +131,22 @@ func (a *API) Routes() []Route { return a.routes }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
-var pageParams = []Param{
-	{Name: "limit", Type: "integer", Description: "page size, 1-100, default 25"},
-	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+// Page sizes: lists across accounts and management lists take up to 100,
+// a conversation's history up to 200 (DESIGN §1).
+const (
+	maxPage        = 100
+	maxHistoryPage = 200
+)
+
+// pageOf documents a list's limit and cursor; pageRequest enforces them.
+func pageOf(max int) []Param {
+	return []Param{
+		{Name: "limit", Type: "integer", Min: 1, Max: max, Description: "page size, 1-" + strconv.Itoa(max) + ", default 25"},
+		{Name: "cursor", Type: "string", Description: "pagination.next_cursor of the previous page of this list, unchanged"},
+	}
 }
+
+var pageParams = pageOf(maxPage)
 
 func (a *API) routeTable() []Route {
 	std := []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusInternalServerError}
@@ -169,13 +190,13 @@ func (a *API) routeTable() []Route {
 			Status: 204, Errors: withNotFound, Handler: a.deleteAccount},
 
 		{Method: "GET", Path: "/v1/accounts/{id}/usage", OperationID: "getWhatsAppUsage", Summary: "WhatsApp messages counted by month, pricing category and free/paid", Tag: "accounts",
-			Query: []Param{{Name: "month", Type: "string", Description: "YYYY-MM; all months when absent"}},
+			Query: append([]Param{{Name: "month", Type: "string", Description: "YYYY-MM; all months when absent"}}, pageParams...),
 			Data:  typeOf[store.UsageRow](), List: true, Status: 200, Errors: withNotFound, Handler: a.usage},
 		{Method: "GET", Path: "/v1/accounts/{id}/templates", OperationID: "listWhatsAppTemplates", Summary: "A WhatsApp number's message templates (cached; refresh=true asks Meta again)", Tag: "accounts",
-			Query: []Param{{Name: "refresh", Type: "boolean", Description: "bypass the cache"}},
+			Query: append([]Param{{Name: "refresh", Type: "boolean", Description: "bypass the cache"}}, pageParams...),
 			Data:  typeOf[platform.TemplateInfo](), List: true, Status: 200, Errors: inbox, Handler: a.templates},
 		{Method: "GET", Path: "/v1/platforms", OperationID: "listPlatforms", Summary: "Capability matrix: what each platform allows", Tag: "platforms",
-			Data: typeOf[service.PlatformInfo](), List: true, Status: 200, Errors: std, Handler: a.platforms},
+			Query: pageParams, Data: typeOf[service.PlatformInfo](), List: true, Status: 200, Errors: std, Handler: a.platforms},
 
 		{Method: "GET", Path: "/v1/webhooks", OperationID: "listWebhooks", Summary: "List webhook endpoints", Tag: "webhooks",
 			Query: pageParams, Data: typeOf[service.WebhookEndpoint](), List: true, Status: 200, Errors: std, Handler: a.listWebhooks},
@@ -217,7 +238,7 @@ func (a *API) routeTable() []Route {
 		{Method: "GET", Path: "/v1/inbox/conversations/{id}", OperationID: "getConversation", Summary: "One conversation with its reply_window", Tag: "inbox",
 			Data: typeOf[service.Conversation](), Status: 200, Errors: inbox, Handler: a.getConversation},
 		{Method: "GET", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "listMessages", Summary: "Message history, newest first, read live from the platform", Tag: "inbox",
-			Query: []Param{{Name: "limit", Type: "integer", Description: "page size, 1-200, default 25"}, pageParams[1]},
+			Query: pageOf(maxHistoryPage),
 			Data:  typeOf[service.Message](), List: true, Status: 200, Errors: inbox, Handler: a.listMessages},
 		{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key", Tag: "inbox",
 			Body: typeOf[service.SendInput](), Data: typeOf[service.Message](), Status: 201, Errors: send, Handler: a.sendMessage},

@@ -5,15 +5,13 @@ import (
 	"strconv"
 
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // Each handler decodes, calls the service once and renders.
 
 func (a *API) listBrands(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -52,7 +50,7 @@ func (a *API) deleteBrand(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -93,23 +91,38 @@ func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) usage(w http.ResponseWriter, r *http.Request) {
-	rows, err := a.svc.WhatsAppUsage(r.Context(), caller(r), r.PathValue("id"), r.URL.Query().Get("month"))
-	renderList(a, w, r, service.List[store.UsageRow]{Data: rows, Limit: len(rows)}, err)
+	p, err := pageRequest(r, maxPage)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	l, err := a.svc.WhatsAppUsage(r.Context(), caller(r), r.PathValue("id"), r.URL.Query().Get("month"), p)
+	renderList(a, w, r, l, err)
 }
 
 func (a *API) templates(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r, maxPage)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	refresh, _ := strconv.ParseBool(r.URL.Query().Get("refresh"))
-	list, err := a.svc.ListWhatsAppTemplates(r.Context(), caller(r), r.PathValue("id"), refresh)
-	renderList(a, w, r, service.List[platform.TemplateInfo]{Data: list, Limit: len(list)}, err)
+	l, err := a.svc.TemplatePage(r.Context(), caller(r), r.PathValue("id"), refresh, p)
+	renderList(a, w, r, l, err)
 }
 
 func (a *API) platforms(w http.ResponseWriter, r *http.Request) {
-	p := a.svc.Platforms()
-	renderList(a, w, r, service.List[service.PlatformInfo]{Data: p, Limit: len(p)}, nil)
+	p, err := pageRequest(r, maxPage)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	l, err := a.svc.ListPlatforms(p)
+	renderList(a, w, r, l, err)
 }
 
 func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -158,7 +171,7 @@ func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) endpointAttempts(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -168,7 +181,7 @@ func (a *API) endpointAttempts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -183,7 +196,7 @@ func (a *API) getEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) eventAttempts(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -202,7 +215,7 @@ func (a *API) replayEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -226,7 +239,7 @@ func (a *API) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listConversations(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 100)
+	p, err := pageRequest(r, maxPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -252,7 +265,7 @@ func (a *API) getConversation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
-	p, err := pageRequest(r, 200)
+	p, err := pageRequest(r, maxHistoryPage)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/envelope"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/textcheck"
 )
 
 type ctxKey int
@@ -102,7 +104,9 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			id = "req_" + hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		// Every route, /mcp included, authenticates with this address at hand.
+		r = r.WithContext(service.WithClientAddr(ctx, clientAddr(r, a.trusted)))
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -242,9 +246,19 @@ func decode(r *http.Request, w http.ResponseWriter, v any) error {
 			return apierr.New(http.StatusUnsupportedMediaType, "validation.unsupported_media_type", "send the body as application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	// The raw body is kept: once decoded, invalid UTF-8 has become U+FFFD
+	// and can no longer be refused.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apierr.New(http.StatusRequestEntityTooLarge, "validation.body_too_large", "the body is larger than %d bytes", MaxBodyBytes).With("max_bytes", MaxBodyBytes)
+	}
+	if err != nil {
+		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if dec.More() {
 			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a single JSON object")
@@ -252,18 +266,15 @@ func decode(r *http.Request, w http.ResponseWriter, v any) error {
 		if _, err := dec.Token(); err != io.EOF {
 			return apierr.New(http.StatusBadRequest, "validation.malformed_json", "the body must be a single JSON object")
 		}
-		return nil
+		return textcheck.JSON(raw)
 	}
 	var (
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
-		tooLarge *http.MaxBytesError
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
 	)
 	switch {
 	case errors.Is(err, io.EOF):
 		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "a JSON body is required")
-	case errors.As(err, &tooLarge):
-		return apierr.New(http.StatusRequestEntityTooLarge, "validation.body_too_large", "the body is larger than %d bytes", MaxBodyBytes).With("max_bytes", MaxBodyBytes)
 	case errors.As(err, &syntax):
 		return apierr.New(http.StatusBadRequest, "validation.malformed_json", "malformed JSON at byte %d", syntax.Offset).With("offset", syntax.Offset)
 	case errors.As(err, &typ):
@@ -293,18 +304,24 @@ func jsonKind(goKind string) string {
 	return "number"
 }
 
-// pageRequest parses limit and cursor.
+// pageRequest parses limit and cursor (empty ones mean the defaults: the
+// first page of 25). Both are checked before anything else happens; the
+// service then checks the cursor belongs to its list.
 func pageRequest(r *http.Request, max int) (service.PageRequest, error) {
-	p := service.PageRequest{Limit: 25, Cursor: r.URL.Query().Get("cursor")}
-	if s := r.URL.Query().Get("limit"); s != "" {
+	q := r.URL.Query()
+	p := service.PageRequest{Limit: 25, Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > max {
-			return p, apierr.Invalid("limit", "limit must be an integer from 1 to %d", max).With("min", 1).With("max", max)
+			return p, apierr.BadLimit(1, max)
 		}
 		p.Limit = n
 	}
-	if len(p.Cursor) > 8192 {
-		return p, apierr.Invalid("cursor", "cursor is too long")
+	if len(p.Cursor) > maxCursor {
+		return p, apierr.BadCursor()
 	}
 	return p, nil
 }
+
+// maxCursor bounds a cursor before any work is spent opening it.
+const maxCursor = 8192

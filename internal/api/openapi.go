@@ -52,7 +52,11 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 			}
 		}
 		for _, q := range rt.Query {
-			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": map[string]any{"type": q.Type}})
+			schema := map[string]any{"type": q.Type}
+			if q.Max > 0 {
+				schema["minimum"], schema["maximum"] = q.Min, q.Max
+			}
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": schema})
 		}
 		if rt.Method == "POST" && strings.HasSuffix(rt.Path, "/messages") {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "schema": map[string]any{"type": "string", "maxLength": 255}})

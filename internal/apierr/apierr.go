@@ -81,3 +81,18 @@ func Internal() *Error {
 func NotSupported(format string, args ...any) *Error {
 	return New(http.StatusNotImplemented, "resource.not_supported", format, args...)
 }
+
+// BadLimit refuses a page size outside [min, max]. A malformed query
+// parameter is a bad request (400), unlike a body field the service
+// could not accept (422).
+func BadLimit(min, max int) *Error {
+	return New(http.StatusBadRequest, "validation.invalid_limit", "limit must be an integer from %d to %d", min, max).
+		With("field", "limit").With("min", min).With("max", max)
+}
+
+// BadCursor refuses a cursor that this list did not issue: it is never
+// ignored (that would restart the list) nor answered with an empty page.
+func BadCursor() *Error {
+	return New(http.StatusBadRequest, "validation.invalid_cursor",
+		"cursor is not valid for this list; pass pagination.next_cursor of its previous page unchanged").With("field", "cursor")
+}

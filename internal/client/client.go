@@ -211,18 +211,29 @@ func (c *Client) ListAccounts(ctx context.Context, q AccountQuery) (List[service
 // templates (GET, list envelope, `refresh=true` bypasses the cache).
 const TemplatesPath = "/v1/accounts/{id}/templates"
 
-// ListWhatsAppTemplates lists a WhatsApp account's message templates.
+// ListWhatsAppTemplates lists all of a WhatsApp account's message
+// templates, following the REST list's pages.
 func (c *Client) ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) ([]platform.TemplateInfo, error) {
-	v := url.Values{}
+	all := []platform.TemplateInfo{}
+	v := url.Values{"limit": {"100"}}
 	if refresh {
 		v.Set("refresh", "true")
 	}
-	var out List[platform.TemplateInfo]
-	_, err := c.do(ctx, http.MethodGet, strings.Replace(TemplatesPath, "{id}", url.PathEscape(accountID), 1), v, nil, nil, &out)
-	if out.Data == nil {
-		out.Data = []platform.TemplateInfo{}
+	// A WhatsApp Business Account holds at most a few hundred templates;
+	// the bound only guards against a server that never stops paging.
+	for range 100 {
+		var out List[platform.TemplateInfo]
+		if _, err := c.do(ctx, http.MethodGet, strings.Replace(TemplatesPath, "{id}", url.PathEscape(accountID), 1), v, nil, nil, &out); err != nil {
+			return all, err
+		}
+		all = append(all, out.Data...)
+		if !out.Pagination.HasMore || out.Pagination.NextCursor == nil {
+			break
+		}
+		v.Set("cursor", *out.Pagination.NextCursor)
+		v.Del("refresh") // the first page refreshed the cache
 	}
-	return out.Data, err
+	return all, nil
 }
 
 // do sends one request and decodes a 2xx JSON body into out (when out is

@@ -89,7 +89,7 @@ func TestAgainstServer(t *testing.T) {
 		if _, err := c.ListWhatsAppTemplates(ctx, acct.ID, true); !apierr.HasCode(err, "account.platform_unavailable") {
 			t.Fatalf("ListWhatsAppTemplates error = %v", err)
 		}
-		if _, err := c.ListMessages(ctx, "sapi_dm_x", 500, ""); !apierr.HasCode(err, "validation.invalid_field") {
+		if _, err := c.ListMessages(ctx, "sapi_dm_x", 500, ""); !apierr.HasCode(err, "validation.invalid_limit") {
 			t.Fatalf("ListMessages error = %v", err)
 		}
 

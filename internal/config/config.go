@@ -31,6 +31,17 @@ type Config struct {
 	// KeyQuota is each API key's requests per minute (PARLEY_KEY_QUOTA;
 	// 0 disables).
 	KeyQuota int
+	// OrgQuota is each organisation's requests per minute across all its
+	// keys (PARLEY_ORG_QUOTA; 0 disables).
+	OrgQuota int
+	// AuthFailureLimit is how many requests with an invalid API key one
+	// client address may make per minute (PARLEY_AUTH_FAILURE_LIMIT; 0
+	// disables).
+	AuthFailureLimit int
+	// TrustedProxies lists the reverse proxies, as CIDRs or addresses,
+	// whose X-Forwarded-For names the client (PARLEY_TRUSTED_PROXIES).
+	// Empty: the TCP peer is the client and the header is ignored.
+	TrustedProxies string
 	// WhatsAppRetention is how long journalled WhatsApp messages are kept
 	// (PARLEY_WHATSAPP_RETENTION, a Go duration).
 	WhatsAppRetention time.Duration
@@ -75,6 +86,15 @@ func FromEnv() Config {
 	if n, err := strconv.Atoi(os.Getenv("PARLEY_KEY_QUOTA")); err == nil && n >= 0 {
 		c.KeyQuota = n
 	}
+	c.OrgQuota = 3000
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_ORG_QUOTA")); err == nil && n >= 0 {
+		c.OrgQuota = n
+	}
+	c.AuthFailureLimit = 20
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_AUTH_FAILURE_LIMIT")); err == nil && n >= 0 {
+		c.AuthFailureLimit = n
+	}
+	c.TrustedProxies = os.Getenv("PARLEY_TRUSTED_PROXIES")
 	c.WhatsAppRetention = 90 * 24 * time.Hour
 	if d, err := time.ParseDuration(os.Getenv("PARLEY_WHATSAPP_RETENTION")); err == nil && d > 0 {
 		c.WhatsAppRetention = d

@@ -1,10 +1,13 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/textcheck"
 )
 
 // MaxBodyBytes bounds one MCP request body, as REST bounds its bodies.
@@ -61,8 +65,24 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 				// RFC 6750 §3: a 401 names the scheme it wants, as REST's do.
 				w.Header().Set("WWW-Authenticate", c)
 			}
+			if s, ok := e.Meta["retry_after_seconds"]; ok && e.Status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", fmt.Sprint(s)) // an address locked out for invalid keys
+			}
 			writeError(w, e, id)
 			return
+		}
+		if r.Body != nil {
+			// Decoding would turn invalid UTF-8 in a tool's arguments into
+			// U+FFFD and send that: refuse it here, as REST does.
+			raw, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+			if err == nil {
+				if terr := textcheck.JSON(raw); terr != nil {
+					e, _ := apierr.As(terr)
+					writeError(w, e, id)
+					return
+				}
+			}
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), r.Body))
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})

@@ -294,10 +294,10 @@ func page(limit int, cursor string) (int, error) {
 		limit = defaultLimit
 	}
 	if limit < 1 || limit > maxLimit {
-		return 0, apierr.Invalid("limit", "limit must be an integer from 1 to %d", maxLimit).With("min", 1).With("max", maxLimit)
+		return 0, apierr.BadLimit(1, maxLimit)
 	}
 	if len(cursor) > maxCursor {
-		return 0, apierr.Invalid("cursor", "cursor is too long")
+		return 0, apierr.BadCursor()
 	}
 	return limit, nil
 }

@@ -200,22 +200,37 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 		{"closed", "447700900123", "Bo", "Thanks for the help last week!", 30 * time.Hour, false},
 		{"ad_referral", "5511987654321", "Carla", "Hi, I saw your ad for the spring sale", 20 * time.Minute, true},
 	} {
-		var opts []waemu.InboundOption
-		opts = append(opts, waemu.At(h(w.ago)))
+		conv := convid.Encode(waAcct, w.waID)
+		at, text := h(w.ago), w.text
+		opts := []waemu.InboundOption{}
+		// The emulator starts empty on every run, but the journal persists
+		// with the data: on a restart, hand the emulator the message the
+		// journal already holds instead of journalling a second one, so the
+		// history is not duplicated and both agree on its id and time (a
+		// read receipt names it; the window runs from it).
+		prior, err := latestInbound(ctx, svc, c, waAcct, conv)
+		if err != nil {
+			return out, err
+		}
+		if prior != nil {
+			at, text = prior.CreatedAt, prior.Text
+			opts = append(opts, waemu.WithID(prior.PlatformID))
+		}
+		opts = append(opts, waemu.At(at))
 		var referralAt time.Time
 		if w.referral {
 			opts = append(opts, waemu.WithReferral(waemu.Referral{SourceURL: "https://fb.me/sandbox-ad", SourceID: "120200000000000001", SourceType: "ad"}))
-			referralAt = h(w.ago)
+			referralAt = at
 		}
-		in := e.WhatsApp.Inbound(waPhoneID, w.waID, w.name, w.text, opts...)
-		if waAcct != "" {
+		in := e.WhatsApp.Inbound(waPhoneID, w.waID, w.name, text, opts...)
+		if waAcct != "" && prior == nil {
 			// What the webhook pipeline does on a real inbound message.
 			if _, err := svc.RecordInbound(ctx, c.OrgID, waAcct, w.waID, platform.Message{PlatformID: in.ID, Direction: "incoming",
 				SenderID: w.waID, SenderName: w.name, Text: w.text, CreatedAt: in.Timestamp}, referralAt); err != nil {
 				return out, err
 			}
 		}
-		out.Conversations["whatsapp/"+w.scenario] = convid.Encode(waAcct, w.waID)
+		out.Conversations["whatsapp/"+w.scenario] = conv
 	}
 
 	// X: a one-to-one DM thread.
@@ -244,4 +259,25 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 	}
 	out.Conversations["linkedin/open"] = convid.Encode(out.Accounts[platform.LinkedIn], liConv)
 	return out, errors.Join(errs...)
+}
+
+// latestInbound is the newest message the customer wrote in a journalled
+// WhatsApp conversation, or nil when the journal has none.
+func latestInbound(ctx context.Context, svc *service.Service, c service.Caller, accountID, conv string) (*service.Message, error) {
+	if accountID == "" {
+		return nil, nil
+	}
+	l, err := svc.ListMessages(ctx, c, conv, service.PageRequest{Limit: 200})
+	if apierr.HasCode(err, "resource.not_found") {
+		return nil, nil // a first run: the journal has no such thread yet
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range l.Data {
+		if m.Direction == "incoming" {
+			return &m, nil
+		}
+	}
+	return nil, nil
 }

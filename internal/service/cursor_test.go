@@ -1,26 +1,92 @@
 package service
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/secrets"
 )
 
-// FuzzDecodeCursor feeds arbitrary cursors to both cursor parsers: no input
-// panics, and whatever decodes re-encodes to a cursor that decodes the same.
+func testKeys(tb testing.TB) *secrets.KeyRing {
+	tb.Helper()
+	entry, err := secrets.GenerateKey(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys, err := secrets.ParseKeyRing(entry)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return keys
+}
+
+// FuzzDecodeCursor feeds arbitrary cursors to every cursor parser: no input
+// panics, none opens as a sealed cursor, whatever parses as an inbox
+// cursor's payload survives a round trip, and offsets stay in range.
 func FuzzDecodeCursor(f *testing.F) {
-	f.Add(encodeCursor(inboxCursor{V: 1, Accounts: map[string]accountSeek{"acct_1": {Cursor: "QVFIUj", Skip: 3}}}))
+	s := New(Config{Keys: testKeys(f)})
+	valid, err := s.encodeCursor("org_1", inboxCursor{V: 1, Accounts: map[string]accountSeek{"acct_1": {Cursor: "QVFIUj", Skip: 3}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
 	f.Add("eyJ2IjoxfQ")
+	f.Add(`{"v":1,"a":{"acct_1":{"c":"x","s":2}}}`)
 	f.Add("")
 	f.Add("!!!")
 	f.Add(nextOffset(0, 30, 25))
-	f.Fuzz(func(t *testing.T, s string) {
-		if c, err := decodeCursor(s); err == nil {
-			again, err := decodeCursor(encodeCursor(c))
-			if err != nil || len(again.Accounts) != len(c.Accounts) {
-				t.Fatalf("cursor %q does not survive a round trip", s)
+	f.Fuzz(func(t *testing.T, in string) {
+		if in != "" && in != valid {
+			if _, err := s.decodeCursor("org_1", in); !apierr.HasCode(err, "validation.invalid_cursor") {
+				t.Fatalf("cursor %q: %v, want validation.invalid_cursor", in, err)
 			}
 		}
-		if n, err := offsetCursor(s); err == nil && (n < 0 || n > 1_000_000) {
-			t.Fatalf("offset %d out of range from %q", n, s)
+		if c, err := parseInboxCursor([]byte(in)); err == nil {
+			b, _ := json.Marshal(c)
+			again, err := parseInboxCursor(b)
+			if err != nil || len(again.Accounts) != len(c.Accounts) {
+				t.Fatalf("cursor %q does not survive a round trip", in)
+			}
+		}
+		if n, err := offsetCursor(in); err == nil && (n < 0 || n > 1_000_000) {
+			t.Fatalf("offset %d out of range from %q", n, in)
 		}
 	})
+}
+
+func TestSealedCursorsAreBoundToTheirList(t *testing.T) {
+	s := New(Config{Keys: testKeys(t)})
+	c, err := s.encodeCursor("org_a", inboxCursor{V: 1, Accounts: map[string]accountSeek{"acct_1": {Cursor: "after-7"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.decodeCursor("org_a", c); err != nil || got.Accounts["acct_1"].Cursor != "after-7" {
+		t.Fatalf("own cursor: %+v %v", got, err)
+	}
+	// Another organisation, another list, or one flipped character: refused.
+	if _, err := s.decodeCursor("org_b", c); !apierr.HasCode(err, "validation.invalid_cursor") {
+		t.Fatalf("another organisation's cursor: %v", err)
+	}
+	if _, err := s.openCursor("messages\x00acct_1\x00t", c); !apierr.HasCode(err, "validation.invalid_cursor") {
+		t.Fatalf("another list's cursor: %v", err)
+	}
+	flipped := []byte(c)
+	flipped[len(flipped)/2] ^= 1
+	if _, err := s.decodeCursor("org_a", string(flipped)); !apierr.HasCode(err, "validation.invalid_cursor") {
+		t.Fatalf("tampered cursor: %v", err)
+	}
+}
+
+func TestIDCursor(t *testing.T) {
+	for c, ok := range map[string]bool{
+		"": true, "brand_0190b2c4d5e67f8091a2b3c4d5e6f708": true,
+		"brand_0190B2C4D5E67F8091A2B3C4D5E6F708": false, "acct_0190b2c4d5e67f8091a2b3c4d5e6f708": false,
+		"brand_0190b2c4": false, "brand_0190b2c4d5e67f8091a2b3c4d5e6f70g": false, "zzz": false, "brand_": false,
+	} {
+		if err := idCursor("brand", c); (err == nil) != ok {
+			t.Errorf("idCursor(brand, %q) = %v", c, err)
+		}
+	}
 }

@@ -198,6 +198,9 @@ func (s *Service) GetWebhook(ctx context.Context, c Caller, id string) (WebhookE
 
 // ListWebhooks pages through endpoints.
 func (s *Service) ListWebhooks(ctx context.Context, c Caller, p PageRequest) (List[WebhookEndpoint], error) {
+	if err := idCursor("whep", p.Cursor); err != nil {
+		return List[WebhookEndpoint]{}, err
+	}
 	rows, err := s.store.ListEndpoints(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[WebhookEndpoint]{}, err
@@ -297,6 +300,9 @@ func eventView(e store.Event) EventView {
 
 // ListEvents pages through the organisation's events, oldest first.
 func (s *Service) ListEvents(ctx context.Context, c Caller, p PageRequest) (List[EventView], error) {
+	if err := idCursor("evt", p.Cursor); err != nil {
+		return List[EventView]{}, err
+	}
 	rows, err := s.store.ListEvents(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[EventView]{}, err
@@ -338,6 +344,9 @@ func attemptView(a store.Attempt) DeliveryAttempt {
 
 // ListAttempts lists delivery attempts of an event or to an endpoint.
 func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointID string, p PageRequest) (List[DeliveryAttempt], error) {
+	if err := idCursor("att", p.Cursor); err != nil {
+		return List[DeliveryAttempt]{}, err
+	}
 	if eventID != "" {
 		if _, err := s.store.GetEvent(ctx, c.OrgID, eventID); err != nil {
 			return List[DeliveryAttempt]{}, storeErr(err, "event")

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -79,16 +78,29 @@ type accountSeek struct {
 	Done   bool   `json:"d,omitempty"`
 }
 
-func encodeCursor(c inboxCursor) string {
+// The inbox cursor is sealed for the organisation (see cursor.go): it holds
+// platform cursors that are passed on to the platforms.
+func inboxScope(orgID string) string { return "inbox\x00" + orgID }
+
+func (s *Service) encodeCursor(orgID string, c inboxCursor) (string, error) {
 	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return s.sealCursor(inboxScope(orgID), b)
 }
 
-func decodeCursor(s string) (inboxCursor, error) {
+func (s *Service) decodeCursor(orgID, cursor string) (inboxCursor, error) {
+	b, err := s.openCursor(inboxScope(orgID), cursor)
+	if err != nil {
+		return inboxCursor{}, err
+	}
+	return parseInboxCursor(b)
+}
+
+// parseInboxCursor reads an opened cursor. Only Parley seals cursors, but a
+// cursor of another version is still refused rather than misread.
+func parseInboxCursor(b []byte) (inboxCursor, error) {
 	var c inboxCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 64<<10 || json.Unmarshal(b, &c) != nil || c.V != 1 {
-		return c, apierr.Invalid("cursor", "cursor is not valid; pass next_cursor from a previous page unchanged")
+	if json.Unmarshal(b, &c) != nil || c.V != 1 {
+		return inboxCursor{}, apierr.BadCursor()
 	}
 	return c, nil
 }
@@ -221,7 +233,7 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 	var cur inboxCursor
 	if f.Cursor != "" {
 		var err error
-		if cur, err = decodeCursor(f.Cursor); err != nil {
+		if cur, err = s.decodeCursor(c.OrgID, f.Cursor); err != nil {
 			return List[Conversation]{}, err
 		}
 	}
@@ -344,7 +356,10 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 	}
 	if len(next.Accounts) > 0 && (len(out.Data) > 0 || len(out.Partial) < len(next.Accounts)) {
 		out.HasMore = true
-		out.NextCursor = encodeCursor(next)
+		var err error
+		if out.NextCursor, err = s.encodeCursor(c.OrgID, next); err != nil {
+			return List[Conversation]{}, err
+		}
 	}
 	return out, nil
 }
@@ -377,17 +392,32 @@ func (s *Service) GetConversation(ctx context.Context, c Caller, id string) (Con
 }
 
 // ListMessages reads a conversation's history live from the platform, newest
-// first. The cursor is the platform's own, passed through opaquely.
+// first. The cursor wraps the platform's own, sealed for this conversation.
 func (s *Service) ListMessages(ctx context.Context, c Caller, id string, p PageRequest) (List[Message], error) {
 	h, thread, err := s.conversation(ctx, c, id)
 	if err != nil {
 		return List[Message]{}, err
 	}
-	page, err := h.adapter.ListMessages(ctx, h.acct, thread, p.Cursor, p.Limit)
+	scope := "messages\x00" + h.row.ID + "\x00" + thread
+	var native string
+	if p.Cursor != "" {
+		b, err := s.openCursor(scope, p.Cursor)
+		if err != nil {
+			return List[Message]{}, err
+		}
+		native = string(b)
+	}
+	page, err := h.adapter.ListMessages(ctx, h.acct, thread, native, p.Limit)
 	if err != nil {
 		return List[Message]{}, s.platformErr(ctx, h, err)
 	}
-	out := List[Message]{Limit: p.Limit, Data: make([]Message, 0, len(page.Items)), NextCursor: page.NextCursor, HasMore: page.NextCursor != ""}
+	out := List[Message]{Limit: p.Limit, Data: make([]Message, 0, len(page.Items))}
+	if page.NextCursor != "" {
+		if out.NextCursor, err = s.sealCursor(scope, []byte(page.NextCursor)); err != nil {
+			return List[Message]{}, err
+		}
+		out.HasMore = true
+	}
 	for _, m := range page.Items {
 		out.Data = append(out.Data, messageView(id, m))
 	}

@@ -101,7 +101,7 @@ func offsetCursor(cursor string) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	n, err2 := strconv.Atoi(string(b))
 	if err != nil || err2 != nil || n < 0 || n > 1_000_000 {
-		return 0, apierr.Invalid("cursor", "cursor is not valid; pass next_cursor from a previous page unchanged")
+		return 0, apierr.BadCursor()
 	}
 	return n, nil
 }

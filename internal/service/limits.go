@@ -105,23 +105,40 @@ type Quota struct {
 	Reset     time.Duration
 }
 
-// ChargeQuota counts one request against the caller's API key quota
-// (requests per minute). Over quota it returns the state and a 429
-// rate_limit.exceeded error.
+// ChargeQuota counts one request against the caller's quotas: its API
+// key's and its organisation's (across all its keys, so minting more keys
+// does not multiply what an organisation may send). The Quota returned is
+// the tighter of the two, for the RateLimit-* headers. Over either it
+// returns a 429 rate_limit.exceeded whose meta.scope says which. A request
+// refused by its key's quota is not counted against the organisation, so
+// one runaway key does not use up its siblings' share.
 func (s *Service) ChargeQuota(ctx context.Context, c Caller) (Quota, error) {
-	if s.keyQuota <= 0 {
-		return Quota{}, nil
-	}
-	n, reset, err := s.count(ctx, "key:"+c.KeyID, time.Minute, 1)
-	if err != nil {
-		return Quota{}, err
-	}
-	q := Quota{Limit: s.keyQuota, Remaining: max(0, s.keyQuota-n), Reset: reset}
-	if n > s.keyQuota {
-		retry := int(math.Ceil(q.Reset.Seconds()))
-		return q, apierr.New(http.StatusTooManyRequests, "rate_limit.exceeded",
-			"this API key made more than %d requests this minute; retry in %ds", s.keyQuota, retry).
-			With("retry_after_seconds", retry).With("limit", s.keyQuota)
+	var q Quota
+	for _, l := range []struct {
+		max           int
+		bucket, scope string
+		who           string
+	}{
+		{s.keyQuota, "key:" + c.KeyID, "api_key", "this API key"},
+		{s.orgQuota, "org:" + c.OrgID, "organization", "your organisation's API keys together"},
+	} {
+		if l.max <= 0 {
+			continue
+		}
+		n, reset, err := s.count(ctx, l.bucket, time.Minute, 1)
+		if err != nil {
+			return Quota{}, err
+		}
+		this := Quota{Limit: l.max, Remaining: max(0, l.max-n), Reset: reset}
+		if q.Limit == 0 || this.Remaining < q.Remaining {
+			q = this
+		}
+		if n > l.max {
+			retry := int(math.Ceil(reset.Seconds()))
+			return this, apierr.New(http.StatusTooManyRequests, "rate_limit.exceeded",
+				"%s made more than %d requests this minute; retry in %ds", l.who, l.max, retry).
+				With("retry_after_seconds", retry).With("limit", l.max).With("scope", l.scope)
+		}
 	}
 	return q, nil
 }
@@ -129,11 +146,16 @@ func (s *Service) ChargeQuota(ctx context.Context, c Caller) (Quota, error) {
 // RefundQuota gives back a request that the platform throttled: a
 // platform's limit never counts against the caller.
 func (s *Service) RefundQuota(ctx context.Context, c Caller) {
-	if s.keyQuota <= 0 {
-		return
-	}
-	if _, _, err := s.count(ctx, "key:"+c.KeyID, time.Minute, -1); err != nil {
-		s.log.WarnContext(ctx, "refund quota", "key_id", c.KeyID, "err", err)
+	for _, l := range []struct {
+		max    int
+		bucket string
+	}{{s.keyQuota, "key:" + c.KeyID}, {s.orgQuota, "org:" + c.OrgID}} {
+		if l.max <= 0 {
+			continue
+		}
+		if _, _, err := s.count(ctx, l.bucket, time.Minute, -1); err != nil {
+			s.log.WarnContext(ctx, "refund quota", "bucket", l.bucket, "err", err)
+		}
 	}
 }
 

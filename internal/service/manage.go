@@ -146,6 +146,9 @@ func (s *Service) GetBrand(ctx context.Context, c Caller, id string) (Brand, err
 
 // ListBrands pages through the caller's brands.
 func (s *Service) ListBrands(ctx context.Context, c Caller, p PageRequest) (List[Brand], error) {
+	if err := idCursor("brand", p.Cursor); err != nil {
+		return List[Brand]{}, err
+	}
 	rows, err := s.store.ListBrands(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[Brand]{}, err
@@ -344,6 +347,9 @@ type AccountFilter struct {
 
 // ListAccounts pages through the caller's accounts.
 func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (List[Account], error) {
+	if err := idCursor("acct", f.Cursor); err != nil {
+		return List[Account]{}, err
+	}
 	rows, err := s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{After: f.Cursor, Limit: f.Limit},
 		BrandID: f.BrandID, Platform: f.Platform, Status: f.Status})
 	if err != nil {
@@ -455,6 +461,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, in CreateAPIKeyInp
 
 // ListAPIKeys pages through the caller's keys (never their secrets).
 func (s *Service) ListAPIKeys(ctx context.Context, c Caller, p PageRequest) (List[APIKey], error) {
+	if err := idCursor("key", p.Cursor); err != nil {
+		return List[APIKey]{}, err
+	}
 	rows, err := s.store.ListAPIKeys(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[APIKey]{}, err

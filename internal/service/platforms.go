@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
@@ -72,21 +74,44 @@ func (s *Service) Platforms() []PlatformInfo {
 var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 // WhatsAppUsage counts an account's WhatsApp messages by month, pricing
-// category and whether they were free (DESIGN §2: counts, never prices).
-func (s *Service) WhatsAppUsage(ctx context.Context, c Caller, accountID, month string) ([]store.UsageRow, error) {
+// category and whether they were free (DESIGN §2: counts, never prices),
+// in that order, one page at a time.
+func (s *Service) WhatsAppUsage(ctx context.Context, c Caller, accountID, month string, p PageRequest) (List[store.UsageRow], error) {
 	if month != "" && !monthPattern.MatchString(month) {
-		return nil, apierr.Invalid("month", "month must be YYYY-MM")
+		return List[store.UsageRow]{}, apierr.Invalid("month", "month must be YYYY-MM")
+	}
+	// The month filter is part of the list a cursor belongs to.
+	scope := "usage\x00" + accountID + "\x00" + month
+	after, err := s.afterKey(scope, p.Cursor)
+	if err != nil {
+		return List[store.UsageRow]{}, err
 	}
 	a, err := s.store.GetAccount(ctx, c.OrgID, accountID)
 	if err != nil {
-		return nil, storeErr(err, "account")
+		return List[store.UsageRow]{}, storeErr(err, "account")
 	}
 	if platform.Name(a.Platform) != platform.WhatsApp {
-		return nil, apierr.New(http.StatusUnprocessableEntity, "validation.not_whatsapp", "usage is counted for WhatsApp accounts only").With("platform", a.Platform)
+		return List[store.UsageRow]{}, apierr.New(http.StatusUnprocessableEntity, "validation.not_whatsapp", "usage is counted for WhatsApp accounts only").With("platform", a.Platform)
 	}
 	rows, err := s.store.Usage(ctx, c.OrgID, accountID, month)
-	if rows == nil {
-		rows = []store.UsageRow{}
+	if err != nil {
+		return List[store.UsageRow]{}, err
 	}
-	return rows, err
+	return pageSlice(s, scope, after, rows, func(u store.UsageRow) string {
+		return u.Month + "\x00" + u.Category + "\x00" + strconv.FormatBool(u.Free)
+	}, p.Limit)
+}
+
+// ListPlatforms pages through the capability matrix, in its fixed order.
+func (s *Service) ListPlatforms(p PageRequest) (List[PlatformInfo], error) {
+	after, err := s.afterKey("platforms", p.Cursor)
+	if err != nil {
+		return List[PlatformInfo]{}, err
+	}
+	all := s.Platforms()
+	pos := make(map[platform.Name]string, len(all))
+	for i, pi := range all {
+		pos[pi.Platform] = fmt.Sprintf("%03d", i)
+	}
+	return pageSlice(s, "platforms", after, all, func(pi PlatformInfo) string { return pos[pi.Platform] }, p.Limit)
 }

@@ -2,13 +2,17 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
+	"github.com/parleyhq/parley/internal/textcheck"
 )
 
 // SendInput is the body of POST /v1/inbox/conversations/{id}/messages.
@@ -30,6 +34,9 @@ func (in SendInput) validate() error {
 	if strings.TrimSpace(in.Text) == "" && in.Attachment == nil && in.Template == nil {
 		return apierr.Required("text").With("hint", "send text, an attachment or a template")
 	}
+	if err := in.checkText(); err != nil {
+		return err
+	}
 	if in.Attachment != nil {
 		if !attachmentTypes[in.Attachment.Type] {
 			return apierr.Invalid("attachment.type", "attachment.type must be image, video, audio or file")
@@ -45,6 +52,58 @@ func (in SendInput) validate() error {
 		}
 		if in.Template.Language == "" {
 			return apierr.Required("template.language")
+		}
+	}
+	return nil
+}
+
+// checkText refuses control characters and invalid UTF-8 in everything the
+// platform would receive, rather than send it or silently clean it up.
+// (Invalid UTF-8 in a JSON body never gets this far: the decoder would
+// already have replaced it, so the transports check the raw body.)
+func (in SendInput) checkText() error {
+	fields := [][2]string{{"text", in.Text}, {"tag", in.Tag}}
+	if in.Attachment != nil {
+		fields = append(fields, [2]string{"attachment.url", in.Attachment.URL})
+	}
+	if in.Template != nil {
+		fields = append(fields, [2]string{"template.name", in.Template.Name}, [2]string{"template.language", in.Template.Language})
+	}
+	for _, f := range fields {
+		if err := textcheck.Text(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	if in.Template != nil {
+		for i, c := range in.Template.Components {
+			if err := checkTextIn(fmt.Sprintf("template.components[%d]", i), c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkTextIn walks a free-form JSON value (template components), keys
+// included, in a stable order so the same body names the same field.
+func checkTextIn(path string, v any) error {
+	switch t := v.(type) {
+	case string:
+		return textcheck.Text(path, t)
+	case []any:
+		for i, x := range t {
+			if err := checkTextIn(fmt.Sprintf("%s[%d]", path, i), x); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if err := textcheck.Text(path+"."+k, k); err != nil {
+				return err
+			}
+			if err := checkTextIn(path+"."+k, t[k]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -56,6 +56,13 @@ type Config struct {
 	WindowLead time.Duration
 	// KeyQuota is each API key's request quota per minute; 0 disables it.
 	KeyQuota int
+	// OrgQuota is an organisation's request quota per minute across all
+	// its keys, so minting keys does not multiply it; 0 disables it.
+	OrgQuota int
+	// AuthFailureLimit is how many requests with an invalid API key one
+	// client address may make per minute before it is refused outright;
+	// 0 disables it.
+	AuthFailureLimit int
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -67,6 +74,9 @@ type Service struct {
 	now            func() time.Time
 	accountTimeout time.Duration
 	keyQuota       int
+	orgQuota       int
+	authFailLimit  int
+	lockouts       lockouts
 	journal        *Journal
 	jobs           Enqueuer
 	allowPrivate   bool
@@ -85,7 +95,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
-		keyQuota: cfg.KeyQuota, journal: cfg.Journal,
+		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, journal: cfg.Journal,
 		jobs: cfg.Jobs, allowPrivate: cfg.AllowPrivateWebhooks, resolver: cfg.Resolver, windowLead: cfg.WindowLead, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
@@ -148,15 +158,21 @@ var (
 	errInvalidKey = apierr.New(http.StatusUnauthorized, "auth.invalid_key", "the API key is not valid or has been revoked")
 )
 
-// Authenticate resolves an Authorization header to a Caller.
+// Authenticate resolves an Authorization header to a Caller. A client
+// address (WithClientAddr) that keeps sending invalid keys is refused before
+// its keys are even looked up (see authFailed).
 func (s *Service) Authenticate(ctx context.Context, authorization string) (Caller, error) {
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return Caller{}, errMissingKey
 	}
+	client := clientAddr(ctx)
+	if err := s.lockedOut(client); err != nil {
+		return Caller{}, err
+	}
 	secret = strings.TrimSpace(secret)
 	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 200 {
-		return Caller{}, errInvalidKey
+		return Caller{}, s.authFailed(ctx, client)
 	}
 	// Lookup by hash: comparing hashes in the index leaks nothing useful
 	// about the secret through timing.
@@ -167,7 +183,7 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Calle
 		var err error
 		k, err = s.store.APIKeyByHash(ctx, []byte(hash))
 		if errors.Is(err, store.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
-			return Caller{}, errInvalidKey
+			return Caller{}, s.authFailed(ctx, client)
 		}
 		if err != nil {
 			return Caller{}, err

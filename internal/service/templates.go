@@ -19,6 +19,21 @@ func (s *Service) ListWhatsAppTemplates(ctx context.Context, c Caller, accountID
 	return s.templates(ctx, h, refresh)
 }
 
+// TemplatePage pages an account's message templates in name, then
+// language, order.
+func (s *Service) TemplatePage(ctx context.Context, c Caller, accountID string, refresh bool, p PageRequest) (List[platform.TemplateInfo], error) {
+	scope := "templates\x00" + accountID
+	after, err := s.afterKey(scope, p.Cursor)
+	if err != nil {
+		return List[platform.TemplateInfo]{}, err
+	}
+	list, err := s.ListWhatsAppTemplates(ctx, c, accountID, refresh)
+	if err != nil {
+		return List[platform.TemplateInfo]{}, err
+	}
+	return pageSlice(s, scope, after, list, func(t platform.TemplateInfo) string { return t.Name + "\x00" + t.Language }, p.Limit)
+}
+
 // templateTTL bounds how stale a cached template list may be; callers can
 // always force a refresh (stale templates are a known pain of other inboxes).
 const templateTTL = 5 * time.Minute

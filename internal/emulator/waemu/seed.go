@@ -114,6 +114,10 @@ type InboundOption func(*InboundMessage)
 // At dates the inbound message (default: the emulator's Now).
 func At(t time.Time) InboundOption { return func(m *InboundMessage) { m.Timestamp = t } }
 
+// WithID gives the inbound message this wamid instead of a fresh one, to
+// replay a message another run of the emulator delivered.
+func WithID(wamid string) InboundOption { return func(m *InboundMessage) { m.ID = wamid } }
+
 // WithReferral marks the message as coming from a Click-to-WhatsApp ad or a
 // Page CTA, which makes the business's reply open a free entry point window.
 func WithReferral(r Referral) InboundOption {
@@ -147,7 +151,9 @@ func (e *Emulator) record(phoneNumberID, fromWaID, name, text string, opts ...In
 		o(m)
 	}
 	m.Timestamp = m.Timestamp.Truncate(time.Second) // webhooks carry unix seconds
-	m.ID = e.newWamid(fromWaID)
+	if m.ID == "" {
+		m.ID = e.newWamid(fromWaID)
+	}
 	e.inbound[phoneNumberID] = append(e.inbound[phoneNumberID], m)
 	ps := e.pair(phoneNumberID, fromWaID)
 	if m.Timestamp.After(ps.lastInbound) {
