@@ -44,6 +44,9 @@ type Options struct {
 	PollInterval time.Duration
 	// RetrySchedule replaces the webhook retry schedule (tests).
 	RetrySchedule []time.Duration
+	// Now replaces the domain layer's clock (tests pin it, so rate windows
+	// and caches do not depend on when the test runs); nil is time.Now.
+	Now func() time.Time
 }
 
 // Server is an assembled Parley process.
@@ -115,7 +118,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		db.Close()
 		return nil, err
 	}
-	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
+	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, Now: opts.Now, AccountTimeout: cfg.AccountTimeout,
 		KeyQuota: cfg.KeyQuota, Journal: journal, Jobs: jc, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, WindowLead: cfg.WindowLead})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),

@@ -39,13 +39,21 @@ func Eventually(tb testing.TB, cond func() bool, what string, args ...any) {
 // are known to take long (a job rescued after a crash).
 func EventuallyWithin(tb testing.TB, patience time.Duration, cond func() bool, what string, args ...any) {
 	tb.Helper()
+	if !Within(patience, cond) {
+		tb.Fatalf("still not the case after %s: "+what, append([]any{patience}, args...)...)
+	}
+}
+
+// Within polls cond until it returns true or patience runs out, and
+// reports which: for callers that explain a failure themselves.
+func Within(patience time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(patience)
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		if cond() {
-			return
+			return true
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("still not the case after %s: "+what, append([]any{patience}, args...)...)
+			return false
 		}
 		time.Sleep(wait)
 	}
