@@ -20,15 +20,14 @@ import (
 // tenant is one organisation with a record of every kind the store scopes.
 type tenant struct {
 	fixture
-	key          store.APIKey
-	thread       string
-	idemDone     string // a completed Idempotency-Key
-	idemPending  string // a claimed, unfinished one
-	month        string
-	event        store.Event
-	endpoint     store.Endpoint
-	attempt      store.Attempt
-	nativeThread string
+	key         store.APIKey
+	thread      string
+	idemDone    string // a completed Idempotency-Key
+	idemPending string // a claimed, unfinished one
+	month       string
+	event       store.Event
+	endpoint    store.Endpoint
+	attempt     store.Attempt
 }
 
 func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {

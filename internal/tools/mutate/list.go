@@ -55,11 +55,11 @@ func parseList(path string) ([]Mutation, error) {
 		cur.New = strings.TrimRight(strings.Join(repl, "\n"), "\n")
 		switch {
 		case cur.File == "":
-			errs = append(errs, fmt.Errorf("%s:%d: %s: no file:", path, cur.Line, cur.Name))
+			errs = append(errs, fmt.Errorf("%s:%d: %s: no file: line", path, cur.Line, cur.Name))
 		case len(cur.Test) == 0:
-			errs = append(errs, fmt.Errorf("%s:%d: %s: no test:", path, cur.Line, cur.Name))
+			errs = append(errs, fmt.Errorf("%s:%d: %s: no test: line", path, cur.Line, cur.Name))
 		case cur.Why == "":
-			errs = append(errs, fmt.Errorf("%s:%d: %s: no why:", path, cur.Line, cur.Name))
+			errs = append(errs, fmt.Errorf("%s:%d: %s: no why: line", path, cur.Line, cur.Name))
 		case cur.Old == "":
 			errs = append(errs, fmt.Errorf("%s:%d: %s: empty --- old snippet", path, cur.Line, cur.Name))
 		case cur.Old == cur.New:
