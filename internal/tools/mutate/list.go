@@ -64,6 +64,10 @@ func parseList(path string) ([]Mutation, error) {
 			errs = append(errs, fmt.Errorf("%s:%d: %s: empty --- old snippet", path, cur.Line, cur.Name))
 		case cur.Old == cur.New:
 			errs = append(errs, fmt.Errorf("%s:%d: %s: --- new is the same as --- old", path, cur.Line, cur.Name))
+		case trailingBlank(cur.Old) || trailingBlank(cur.New):
+			// Editors strip trailing blanks, which would silently change
+			// the snippet: end it at a visible character instead.
+			errs = append(errs, fmt.Errorf("%s:%d: %s: a snippet line ends in a space or tab", path, cur.Line, cur.Name))
 		}
 		out = append(out, *cur)
 		cur, block, old, repl = nil, nil, nil, nil
@@ -144,6 +148,15 @@ func parseList(path string) ([]Mutation, error) {
 		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
+}
+
+func trailingBlank(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimRight(l, " \t") != l {
+			return true
+		}
+	}
+	return false
 }
 
 // joinText lets why: and pending: span several lines.

@@ -69,6 +69,7 @@ func TestParseList(t *testing.T) {
 		"=== a\nfile: x\ntest: ./x\nwhy: w\n--- old\nx\n--- new\nx\n",
 		"=== a\nfile: x\ntest: ./x\nwhy: w\ncolour: red\n--- old\nx\n--- new\ny\n",
 		"=== a\nfile: x\ntest: ./x\nwhy: w\n--- new\ny\n",
+		"=== a\nfile: x\ntest: ./x\nwhy: w\n--- old\nx || \n--- new\ny\n",
 		"=== a\nfile: x\ntest: ./x\nwhy: w\n--- old\nx\n--- new\ny\n=== a\nfile: x\ntest: ./x\nwhy: w\n--- old\nz\n--- new\ny\n",
 	} {
 		if _, err := parseList(write(bad)); err == nil {
