@@ -66,11 +66,6 @@ func newEnvWith(t *testing.T, b storetest.Backend, cfg config.Config, adapters p
 	return newEnvFull(t, b, cfg, key, server.Options{Adapters: adapters})
 }
 
-func newEnvWithKeys(t *testing.T, b storetest.Backend, cfg config.Config, keys string) *env {
-	t.Helper()
-	return newEnvFull(t, b, cfg, keys, server.Options{})
-}
-
 func newEnvFull(t testing.TB, b storetest.Backend, cfg config.Config, key string, opts server.Options) *env {
 	t.Helper()
 	s := parleytest.Start(t, b, cfg, key, opts)

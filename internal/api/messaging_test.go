@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/sandbox"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -151,14 +152,14 @@ func TestIdempotentSends(t *testing.T) {
 }
 
 // TestLimitsHoldAcrossReplicas runs two Parley servers on one database and
-// checks the pair rate and the key quota are shared.
+// checks the pair rate and the key quota are shared. Both replicas run on
+// one pinned clock, halfway through a minute, so every request falls in the
+// same windows however long the test takes and the refusals' Retry-After
+// is exact.
 func TestLimitsHoldAcrossReplicas(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		// The quota counts per clock minute: start well inside one so the
-		// window cannot roll over while the test counts.
-		if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < 10*time.Second {
-			time.Sleep(left + 100*time.Millisecond)
-		}
+		now := time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)
+		clock := func() time.Time { return now }
 		emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -166,17 +167,17 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 		t.Cleanup(emu.Close)
 		cfg := config.Config{KeyQuota: 8}
 		emu.Configure(&cfg)
-		a := newEnvWith(t, b, cfg, nil)
-		replica := newEnvWith(t, b, cfg, nil)
-		// Both replicas must share one key ring to open the same tokens.
-		replica = sharedKeys(t, a, replica, b, cfg)
+		keyRing := mustKey(t)
+		a := newEnvFull(t, b, cfg, keyRing, server.Options{Now: clock})
+		// Both replicas share one key ring, to open the same tokens.
+		replica := newEnvFull(t, b, cfg, keyRing, server.Options{Now: clock})
 		org, key, err := a.srv.Service.Bootstrap(context.Background(), "R", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := service.Caller{OrgID: org.ID}
 		brand, _ := a.srv.Service.CreateBrand(context.Background(), c, service.BrandInput{Name: "b"})
-		seeded, err := emu.Seed(context.Background(), a.srv.Service, c, brand.ID, time.Now())
+		seeded, err := emu.Seed(context.Background(), a.srv.Service, c, brand.ID, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,16 +185,16 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 		expect(t, a.do("POST", wa, key.Secret, map[string]any{"text": "first"}), 201, "")
 		r := replica.do("POST", wa, key.Secret, map[string]any{"text": "second, too soon"})
 		expect(t, r, 429, "whatsapp.pair_rate_limit")
-		if r.header.Get("Retry-After") == "" {
-			t.Fatal("no Retry-After on the pair rate refusal")
+		// The pair window is 6 s and the clock stands at :30, a window start.
+		if got := r.header.Get("Retry-After"); got != "6" {
+			t.Fatalf("Retry-After on the pair rate refusal = %q, want 6", got)
 		}
 		if n := len(emu.WhatsApp.Messages(seeded.NativeIDs[platform.WhatsApp])); n != 1 {
 			t.Fatalf("WhatsApp received %d, want 1", n)
 		}
 
 		// The key quota (8/min) counts requests on both replicas; the throttled
-		// platform call above did not count.
-		remaining := -1
+		// platform call above did not count: 1 send + 6 lists = 7 of 8.
 		for i := 0; i < 6; i++ {
 			e := a
 			if i%2 == 1 {
@@ -201,28 +202,17 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 			}
 			r := e.do("GET", "/v1/brands", key.Secret, nil)
 			expect(t, r, 200, "")
-			remaining, _ = strconv.Atoi(r.header.Get("RateLimit-Remaining"))
-		}
-		if remaining != 0 {
-			// 1 send + 6 lists = 7 of 8, unless the minute rolled over.
-			if remaining != 1 {
-				t.Fatalf("RateLimit-Remaining = %d after 7 counted requests of 8", remaining)
+			if got, want := r.header.Get("RateLimit-Remaining"), strconv.Itoa(8-2-i); got != want {
+				t.Fatalf("request %d: RateLimit-Remaining = %s, want %s", i+2, got, want)
 			}
-			expect(t, a.do("GET", "/v1/brands", key.Secret, nil), 200, "")
 		}
+		expect(t, a.do("GET", "/v1/brands", key.Secret, nil), 200, "")
 		r = replica.do("GET", "/v1/brands", key.Secret, nil)
 		expect(t, r, 429, "rate_limit.exceeded")
-		if r.header.Get("Retry-After") == "" || r.header.Get("RateLimit-Limit") != "8" || r.header.Get("RateLimit-Remaining") != "0" {
+		if r.header.Get("Retry-After") != "30" || r.header.Get("RateLimit-Limit") != "8" || r.header.Get("RateLimit-Remaining") != "0" {
 			t.Fatalf("quota headers: %v", r.header)
 		}
 	})
-}
-
-// sharedKeys reopens the replica with a's key ring.
-func sharedKeys(t *testing.T, a, replica *env, b storetest.Backend, cfg config.Config) *env {
-	t.Helper()
-	replica.srv.Close()
-	return newEnvWithKeys(t, b, cfg, a.keys)
 }
 
 func TestPlatformsAndUsage(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport"
 	"github.com/parleyhq/parley/internal/testsupport/jsverify"
 	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
@@ -60,18 +61,14 @@ func newReceiver(t *testing.T, script ...int) *receiver {
 
 func (r *receiver) wait(t *testing.T, n int) []delivered {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	var got []delivered
+	testsupport.Eventually(t, func() bool {
 		r.mu.Lock()
-		got := append([]delivered(nil), r.deliveries...)
-		r.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("receiver got %d deliveries, want %d", len(r.deliveries), n)
-	return nil
+		defer r.mu.Unlock()
+		got = append([]delivered(nil), r.deliveries...)
+		return len(got) >= n
+	}, "receiver got fewer than %d deliveries", n)
+	return got
 }
 
 // newDeliveringEnv runs Parley with its job workers started, loopback
@@ -132,12 +129,10 @@ func TestWebhookDeliveryStandardWebhooks(t *testing.T) {
 		}
 		// Attempts are listed per endpoint and per event.
 		var atts []any
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		testsupport.Eventually(t, func() bool {
 			atts = l.do("GET", "/v1/webhooks/"+ep["id"].(string)+"/attempts", l.key, nil).body["data"].([]any)
-			if len(atts) == 3 {
-				break
-			}
-		}
+			return len(atts) == 3
+		}, "three attempts recorded")
 		if len(atts) != 3 || atts[2].(map[string]any)["success"] != true || atts[0].(map[string]any)["status_code"] != float64(500) {
 			t.Fatalf("attempts: %v", atts)
 		}
@@ -177,12 +172,10 @@ func TestWebhookEndpointLifecycle(t *testing.T) {
 		expect(t, l.do("POST", "/v1/webhooks/"+ep["id"].(string)+"/test", l.key, nil), 202, "")
 		gone.wait(t, 1)
 		var state map[string]any
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		testsupport.Eventually(t, func() bool {
 			state = l.do("GET", "/v1/webhooks/"+ep["id"].(string), l.key, nil).data(t)
-			if state["enabled"] == false {
-				break
-			}
-		}
+			return state["enabled"] == false
+		}, "endpoint disabled after a 410")
 		if state["enabled"] != false || !strings.Contains(state["disabled_reason"].(string), "410") {
 			t.Fatalf("endpoint after 410: %v", state)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport"
 )
 
 // tsDir holds the TypeScript SDK harness (package.json, lock file, script).
@@ -18,13 +19,13 @@ const tsDir = "../../test/mcp-ts"
 
 // TestTypeScriptSDK drives a running Parley's /mcp with the official
 // TypeScript SDK (@modelcontextprotocol/sdk), the client most agents embed.
-// It needs node and npm; without them it skips, except under CI=true.
+// It needs node and npm; without them it skips, except in CI (testsupport.CI).
 func TestTypeScriptSDK(t *testing.T) {
 	node, nerr := exec.LookPath("node")
 	npm, merr := exec.LookPath("npm")
 	if nerr != nil || merr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but node or npm is missing: install Node.js 18+ to run the TypeScript MCP client test")
+		if testsupport.CI() {
+			t.Fatal("in CI but node or npm is missing: install Node.js 18+ to run the TypeScript MCP client test")
 		}
 		t.Skip("node and npm are needed for the TypeScript MCP client test")
 	}

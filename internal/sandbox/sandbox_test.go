@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport"
 )
 
 // TestSayTravelsThroughSignedWebhooks runs the sandbox as a newcomer would
@@ -67,16 +68,11 @@ func TestSayTravelsThroughSignedWebhooks(t *testing.T) {
 			}
 			want[string(p)] = said.ConversationID
 		}
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		testsupport.Eventually(t, func() bool {
 			mu.Lock()
-			n := len(got)
-			mu.Unlock()
-			if n == len(want) || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			defer mu.Unlock()
+			return len(got) == len(want)
+		}, "a message.received delivery from each of the %d platforms", len(want))
 		mu.Lock()
 		defer mu.Unlock()
 		for p, conv := range want {

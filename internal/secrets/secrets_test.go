@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -111,4 +112,67 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("forged value opened")
 		}
 	})
+}
+
+// TestSealIsRandomised: GCM must never reuse a nonce under one key — two
+// tokens sealed under the same nonce leak their XOR and let the key's
+// authentication be forged. Sealing the same value twice for the same row
+// therefore gives different nonces and different ciphertexts, both opening.
+func TestSealIsRandomised(t *testing.T) {
+	r := ring(t, newEntry(t, time.Unix(1, 0)))
+	const n = 64
+	nonces := map[string]bool{}
+	bodies := map[string]bool{}
+	for range n {
+		sealed, err := r.Seal([]byte("EAAB-token"), []byte("acct_1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := 2 + len(r.CurrentKeyID())
+		nonces[string(sealed[head:head+12])] = true
+		bodies[string(sealed[head+12:])] = true
+		if got, err := r.Open(sealed, []byte("acct_1")); err != nil || string(got) != "EAAB-token" {
+			t.Fatalf("Open = %q, %v", got, err)
+		}
+	}
+	if len(nonces) != n || len(bodies) != n {
+		t.Fatalf("%d sealings gave %d distinct nonces and %d distinct ciphertexts", n, len(nonces), len(bodies))
+	}
+	if _, ok := nonces[string(make([]byte, 12))]; ok {
+		t.Fatal("an all-zero nonce was used")
+	}
+}
+
+// TestOpenChecksAssociatedData: the row id is bound to the value, whatever
+// the difference — another id, a prefix of it, an extension, or none.
+func TestOpenChecksAssociatedData(t *testing.T) {
+	r := ring(t, newEntry(t, time.Unix(1, 0)))
+	sealed, err := r.Seal([]byte("secret"), []byte("whep_123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, aad := range []string{"", "whep_12", "whep_1234", "WHEP_123", "acct_123"} {
+		if _, err := r.Open(sealed, []byte(aad)); !errors.Is(err, ErrOpen) {
+			t.Errorf("opened under associated data %q: %v", aad, err)
+		}
+	}
+	if _, err := r.Reseal(sealed, []byte("acct_123")); !errors.Is(err, ErrOpen) {
+		t.Errorf("resealed under another row: %v", err)
+	}
+}
+
+// TestParseKeyRingRequiresAES256: keys are exactly 32 bytes. A shorter key
+// would still make a working AES cipher (AES-128 or AES-192) and weaken the
+// ring silently.
+func TestParseKeyRingRequiresAES256(t *testing.T) {
+	for _, n := range []int{16, 24, 31, 33, 48, 64} {
+		key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n))
+		if _, err := ParseKeyRing("k1:" + key); err == nil {
+			t.Errorf("a %d-byte key was accepted", n)
+		}
+	}
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	if _, err := ParseKeyRing("k1:" + key); err != nil {
+		t.Fatalf("a 32-byte key was refused: %v", err)
+	}
 }

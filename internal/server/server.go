@@ -51,7 +51,8 @@ type Options struct {
 	// DeliveryTimeout bounds one webhook delivery attempt; 0 keeps
 	// delivery.Timeout (tests shorten it).
 	DeliveryTimeout time.Duration
-	// Now replaces the domain layer's clock (tests); nil is time.Now.
+	// Now replaces the domain layer's clock (tests pin it, so rate windows
+	// and caches do not depend on when the test runs); nil is time.Now.
 	Now func() time.Time
 }
 

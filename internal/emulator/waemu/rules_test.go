@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,21 +364,43 @@ func TestLatencyHonoursContext(t *testing.T) {
 	}
 }
 
+// TestConcurrentUse drives the emulator from many goroutines at once. It
+// exists for the race detector (go test -race, as CI runs it), and still
+// checks the outcome: exactly the sends answered 200 are recorded, each to
+// its own recipient, and every template list answered is the full list.
 func TestConcurrentUse(t *testing.T) {
 	e, _ := newEmu(t, func(o *Options) { o.Throughput = 1000; o.FailureRate = 0.1 })
-	srv := httptest.NewServer(e)
-	defer srv.Close()
+	before := len(e.Messages(phoneID))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sentTo := map[string]bool{}
 	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			to := "4477009" + string(rune('0'+i/10)) + string(rune('0'+i%10)) + "000"
 			e.Inbound(phoneID, to, "", "hi")
-			do(t, e, "POST", msgsPath(), token, textMsg(to, "x"))
-			do(t, e, "GET", "/v23.0/"+wabaID+"/message_templates", token, nil)
+			if status, body := do(t, e, "POST", msgsPath(), token, textMsg(to, "x")); status == http.StatusOK {
+				mu.Lock()
+				sentTo[to] = true
+				mu.Unlock()
+			} else if !strings.Contains(string(body), `"error"`) {
+				t.Errorf("send to %s: %d without an error body: %s", to, status, body)
+			}
+			if status, body := do(t, e, "GET", "/v23.0/"+wabaID+"/message_templates", token, nil); status == http.StatusOK && !strings.Contains(string(body), `"data"`) {
+				t.Errorf("templates: %s", body)
+			}
 			_ = e.Messages(phoneID)
 		}()
 	}
 	wg.Wait()
+	sent := e.Messages(phoneID)[before:]
+	if len(sent) != len(sentTo) || len(sent) == 0 {
+		t.Fatalf("%d sends recorded, %d answered 200", len(sent), len(sentTo))
+	}
+	for _, m := range sent {
+		if !sentTo[m.To] {
+			t.Errorf("recorded a send to %s that was not answered 200", m.To)
+		}
+	}
 }

@@ -148,11 +148,15 @@ func (s *DB) PruneCounters(ctx context.Context, now time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
-// CountUsage implements store.MessagingStore.
+// CountUsage implements store.MessagingStore. The account must belong to
+// the organisation, checked in the statement (as NoteInbound does): the
+// counters are keyed by account alone, so without it another organisation
+// could inflate this one's usage.
 func (s *DB) CountUsage(ctx context.Context, orgID, accountID, month, category string, free bool) error {
-	_, err := s.exec(ctx, `INSERT INTO whatsapp_usage (org_id, account_id, month, category, free, count) VALUES (?, ?, ?, ?, ?, 1)
+	_, err := s.exec(ctx, `INSERT INTO whatsapp_usage (org_id, account_id, month, category, free, count)
+		SELECT ?, ?, ?, ?, ?, 1 WHERE EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ?)
 		ON CONFLICT (account_id, month, category, free) DO UPDATE SET count = whatsapp_usage.count + 1`,
-		orgID, accountID, month, category, free)
+		orgID, accountID, month, category, free, orgID, accountID)
 	return err
 }
 

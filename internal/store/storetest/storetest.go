@@ -2,8 +2,9 @@
 // file and a fresh PostgreSQL schema, so no test can pass on one dialect only.
 //
 // PostgreSQL comes from PARLEY_TEST_DATABASE_URL (default: the local test
-// database). Without it a test skips its PostgreSQL half, except when CI=true,
-// where a missing PostgreSQL fails the run.
+// database). Without it a test skips its PostgreSQL half, except in CI
+// (CI set to anything but false or 0, see testsupport.CI), where a missing
+// PostgreSQL fails the run.
 package storetest
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/testsupport"
 )
 
 // DefaultPostgresURL is the test machines' PostgreSQL (trust auth).
@@ -96,8 +98,8 @@ func FreshPostgres(t testing.TB) string {
 		cancel()
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required in CI (CI=true): %v", err)
+		if testsupport.CI() {
+			t.Fatalf("PostgreSQL is required in CI (CI=%q): %v", os.Getenv("CI"), err)
 		}
 		t.Skipf("PostgreSQL not reachable at %s: %v", base, err)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/internal/testsupport"
 )
 
 // Case is one delivery to verify.
@@ -38,8 +40,8 @@ func tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found but CI=true: the Standard Webhooks check must run in CI", name)
+		if testsupport.CI() {
+			t.Fatalf("%s not found in CI: the Standard Webhooks check must run in CI", name)
 		}
 		t.Skipf("%s not found; skipping the official Standard Webhooks check", name)
 	}
@@ -48,7 +50,7 @@ func tool(t testing.TB, name string) string {
 
 // Verify runs each case through the official library and returns its answer
 // per case: "ok" or "fail <reason>". It installs the library with npm ci on
-// first use; without node it skips, except under CI=true where it fails.
+// first use; without node it skips, except in CI (testsupport.CI) where it fails.
 func Verify(t testing.TB, cases []Case) []string {
 	t.Helper()
 	node := tool(t, "node")
@@ -71,7 +73,7 @@ func Verify(t testing.TB, cases []Case) []string {
 		cmd := exec.CommandContext(ctx, tool(t, "npm"), "ci", "--no-audit", "--no-fund")
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			if os.Getenv("CI") != "true" {
+			if !testsupport.CI() {
 				t.Skipf("npm ci in %s failed (offline?): %v\n%s", dir, err, out)
 			}
 			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
