@@ -239,8 +239,8 @@ func TestWebhookURLGuard(t *testing.T) {
 			"https://api.localhost/hook",
 		} {
 			_, err := svc.CreateWebhook(ctx, c, WebhookInput{URL: &u})
-			if ae, ok := apierr.As(err); !ok || ae.Code != "validation.invalid_field" || ae.Meta["reason"] != "private_address" {
-				t.Errorf("CreateWebhook(%s): %v, want validation.invalid_field with reason private_address", u, err)
+			if ae, ok := apierr.As(err); !ok || ae.Code != "validation.invalid_field" || ae.Meta["reason"] != "address_not_allowed" {
+				t.Errorf("CreateWebhook(%s): %v, want validation.invalid_field with reason address_not_allowed", u, err)
 			}
 			if _, err := svc.UpdateWebhook(ctx, c, good.ID, WebhookInput{URL: &u}); err == nil {
 				t.Errorf("UpdateWebhook to %s accepted", u)
