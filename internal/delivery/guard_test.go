@@ -10,10 +10,10 @@ import (
 	"github.com/parleyhq/parley/internal/delivery"
 )
 
-// TestPublicUnmapsIPv4InIPv6: an IPv4 address written as IPv4-mapped IPv6
+// TestPolicyUnmapsIPv4InIPv6: an IPv4 address written as IPv4-mapped IPv6
 // is judged as the IPv4 address it is, so the IPv4-only ranges (the shared
 // CGNAT space) cannot be reached by spelling them ::ffff:a.b.c.d.
-func TestPublicUnmapsIPv4InIPv6(t *testing.T) {
+func TestPolicyUnmapsIPv4InIPv6(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"::ffff:100.64.0.1":      false,
 		"::ffff:100.127.255.254": false,
@@ -26,8 +26,8 @@ func TestPublicUnmapsIPv4InIPv6(t *testing.T) {
 		"::ffff:0.0.0.0":         false,
 		"::ffff:255.255.255.255": false,
 	} {
-		if got := delivery.Public(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("Public(%s) = %v, want %v", addr, got, want)
+		if _, got := (delivery.Policy{}).Allows(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", addr, got, want)
 		}
 	}
 }
@@ -45,7 +45,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		}))
 		// Loopback is allowed here so the test can run the two servers; the
 		// redirect rule holds whatever the address policy.
-		res, err := delivery.NewClient(true).Post(bounce.URL, "application/json", nil)
+		res, err := delivery.NewClient(delivery.Config{AllowPrivate: true}).Post(bounce.URL, "application/json", nil)
 		bounce.Close()
 		if err != nil {
 			t.Fatalf("%d: %v", status, err)
