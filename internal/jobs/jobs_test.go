@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -94,28 +95,45 @@ func TestInsertWakesWorkersWithoutPolling(t *testing.T) {
 			defer stop()
 			_ = c.Stop(stopCtx)
 		}()
-		// The first job may be found by the fetch the client makes as it
-		// starts, before its workers listen; each later job is inserted after
-		// the previous one was worked, so only its own notification can wake
-		// a worker for it.
-		for i := range 4 {
+		q := jobs.NewEnqueuer(c)
+		insert := func() {
+			t.Helper()
 			tx, err := db.SQL().BeginTx(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: pingArgs{}}}); err != nil {
+			if _, err := q.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: pingArgs{}}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
+		}
+		wait := func(what string) {
+			t.Helper()
 			start := time.Now()
 			select {
 			case <-done:
-				t.Logf("job %d in %s", i, time.Since(start))
+				t.Logf("%s worked in %s", what, time.Since(start))
 			case <-ctx.Done():
-				t.Fatalf("job %d was never worked: its insert did not wake the workers", i)
+				t.Fatalf("%s was never worked: its insert did not wake the workers", what)
 			}
+		}
+		// The first job may be found by the fetch the client makes as it
+		// starts; each later job is inserted after the previous one was
+		// worked, so only its own notification can wake a worker for it.
+		for i := range 4 {
+			insert()
+			wait(fmt.Sprintf("job %d", i))
+		}
+		// A burst: River itself notifies a queue at most once per fetch
+		// cooldown, so these would wait for the poll without the Enqueuer's
+		// own notification of every insert.
+		for range 5 {
+			insert()
+		}
+		for i := range 5 {
+			wait(fmt.Sprintf("burst job %d", i))
 		}
 	})
 }

@@ -3,10 +3,13 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // SQLite has no LISTEN/NOTIFY. River's SQLite driver emulates it with an
@@ -159,4 +162,41 @@ func (l *localListener) WaitForNotification(ctx context.Context) (*riverdriver.N
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// insertTopic and the payload below are River's own insert notification (its
+// notifier's "river_insert" topic, `{"queue": …}`): the protocol every River
+// client of a database listens to, so it holds across processes and versions.
+const insertTopic = "river_insert"
+
+// Enqueuer inserts jobs inside a caller's transaction and wakes their queues'
+// workers when it commits.
+//
+// River notifies inserts itself, but at most once per queue per
+// FetchCooldown: a job inserted just after another one's notification is
+// left to the poll. With a poll of seconds that is seconds of latency for a
+// webhook delivery, so Enqueuer sends a notification for every insert (on
+// PostgreSQL a NOTIFY delivered at commit; on SQLite the in-memory hub).
+// Extra notifications cost a debounced fetch at most.
+type Enqueuer struct{ c *Client }
+
+// NewEnqueuer returns an Enqueuer over c.
+func NewEnqueuer(c *Client) Enqueuer { return Enqueuer{c: c} }
+
+// InsertManyTx inserts params in tx and notifies their queues.
+func (e Enqueuer) InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	res, err := e.c.InsertManyTx(ctx, tx, params)
+	if err != nil || len(res) == 0 {
+		return res, err
+	}
+	var payloads []string
+	seen := map[string]bool{}
+	for _, r := range res {
+		if q := r.Job.Queue; !seen[q] {
+			seen[q] = true
+			payloads = append(payloads, fmt.Sprintf(`{"queue": %q}`, q))
+		}
+	}
+	return res, e.c.Driver().UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{
+		Payload: payloads, Schema: e.c.Schema(), Topic: insertTopic})
 }
