@@ -14,7 +14,7 @@
 //
 // Every request goes through the same stages, in this order: the body is
 // buffered (so net/http watches the connection and cancels the context when
-// the client gives up), Latency, Begin, Rewrite, routing; then, for routes
+// the client gives up), Latency, Begin, routing (on RoutePath); then, for routes
 // that are not public, Auth, then one injected fault if any, then the
 // handler. Faults come after auth because the platforms throttle and fail
 // per authenticated caller (X's rate limits are per user; Graph's
@@ -23,10 +23,13 @@ package emukit
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"path"
+	"strings"
 	"sync"
 	"time"
 )
@@ -61,9 +64,10 @@ type Config[F, P any] struct {
 	// Begin, if set, runs on every request after Latency, before routing
 	// (headers every answer carries, request counters).
 	Begin func(w http.ResponseWriter, r *http.Request)
-	// Rewrite, if set, returns the request to route (e.g. Graph's optional
-	// version segment removed).
-	Rewrite func(r *http.Request) *http.Request
+	// RoutePath, if set, is the path routes are matched on (e.g. with
+	// Graph's optional version segment removed); handlers and Auth still see
+	// the request's own URL (for paging links).
+	RoutePath func(r *http.Request) string
 	// Auth checks a request to a non-public route (r.Pattern names the
 	// route); ok false answers fault. It may set headers every
 	// authenticated answer carries (X's rate-limit headers).
@@ -114,12 +118,28 @@ func New[F, P any](cfg Config[F, P]) *Kit[F, P] {
 // Handle routes pattern (ServeMux syntax, e.g. "GET /2/users/{id}") to h
 // behind Auth and fault injection.
 func (k *Kit[F, P]) Handle(pattern string, h Handler[P]) {
-	k.mux.Handle(pattern, k.wrap(h, false))
+	k.mux.Handle(pattern, k.getOnly(pattern, k.wrap(h, false)))
 }
 
 // HandlePublic routes pattern to h without Auth or faults.
 func (k *Kit[F, P]) HandlePublic(pattern string, h Handler[P]) {
-	k.mux.Handle(pattern, k.wrap(h, true))
+	k.mux.Handle(pattern, k.getOnly(pattern, k.wrap(h, true)))
+}
+
+// getOnly keeps a GET route from answering HEAD, which ServeMux would
+// send it: the platforms document GET only.
+func (k *Kit[F, P]) getOnly(pattern string, h http.Handler) http.Handler {
+	if !strings.HasPrefix(pattern, http.MethodGet+" ") {
+		return h
+	}
+	notFound := k.wrap(k.cfg.NotFound, k.cfg.PublicNotFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // FailNext queues faults: the next len(faults) authenticated requests are
@@ -158,8 +178,12 @@ func (k *Kit[F, P]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k.cfg.Begin != nil {
 		k.cfg.Begin(w, r)
 	}
-	if k.cfg.Rewrite != nil {
-		r = k.cfg.Rewrite(r)
+	if k.cfg.RoutePath != nil {
+		orig := r.URL
+		r = r.WithContext(context.WithValue(r.Context(), origURLKey{}, orig))
+		u := *orig
+		u.Path, u.RawPath = k.cfg.RoutePath(r), ""
+		r.URL = &u
 	}
 	// ServeMux answers an unclean path with its own redirect; a platform
 	// answers it as an unknown path.
@@ -172,6 +196,9 @@ func (k *Kit[F, P]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (k *Kit[F, P]) wrap(h Handler[P], public bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, ok := r.Context().Value(origURLKey{}).(*url.URL); ok {
+			r.URL = u
+		}
 		var p P
 		if !public {
 			var f F
@@ -221,6 +248,9 @@ func cleanPath(p string) string {
 	}
 	return np
 }
+
+// origURLKey holds the request's own URL while routing on RoutePath.
+type origURLKey struct{}
 
 type errReader struct{ err error }
 

@@ -90,6 +90,7 @@ func TestRoutesAuthAndPlatformAnswers(t *testing.T) {
 		// ServeMux would answer these itself (405, 301); a platform answers
 		// them as unknown paths.
 		{"other method is not a 405", "DELETE", "/things/7", "good", "", 404, "no route /things/7 for u1"},
+		{"HEAD is not GET", "HEAD", "/things/7", "good", "", 404, "no route /things/7 for u1"},
 		{"unclean path is not redirected", "GET", "/things//7", "good", "", 404, "no route /things//7 for u1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,16 +176,18 @@ func TestBodyBeyondMaxBodyStaysReadable(t *testing.T) {
 	}
 }
 
-func TestBeginAndRewriteRunBeforeRouting(t *testing.T) {
+func TestBeginAndRoutePathRunBeforeRouting(t *testing.T) {
 	t.Parallel()
 	x := setup(t, func(c *Config[fault, string]) {
 		c.Begin = func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("X-Request-Id", "r1") }
-		c.Rewrite = func(r *http.Request) *http.Request {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/v1")
-			return r2
-		}
+		c.RoutePath = func(r *http.Request) string { return strings.TrimPrefix(r.URL.Path, "/v1") }
 	})
+	x.kit.Handle("GET /echo", func(w http.ResponseWriter, r *http.Request, _ string) {
+		_, _ = io.WriteString(w, r.URL.String())
+	})
+	if _, body := x.do(t, "GET", "/v1/echo?a=b", "good", ""); body != "/v1/echo?a=b" {
+		t.Errorf("handler saw %q, want the request's own URL", body)
+	}
 	r := httptest.NewRequest("GET", "/v1/things/3", nil)
 	r.Header.Set("Authorization", "Bearer good")
 	w := httptest.NewRecorder()
