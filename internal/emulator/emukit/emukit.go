@@ -74,8 +74,9 @@ type Config[F, P any] struct {
 	Auth func(w http.ResponseWriter, r *http.Request) (p P, fault F, ok bool)
 	// Transient is the platform's transient error, answered at FailureRate.
 	Transient func() F
-	// Render writes a platform error: status, headers, body.
-	Render func(w http.ResponseWriter, r *http.Request, f F)
+	// Render writes a platform error: status, headers, body. p is what
+	// Auth returned, also when it refused (possibly partial, or zero).
+	Render func(w http.ResponseWriter, r *http.Request, p P, f F)
 	// NotFound answers a request no route matches (also a known path with
 	// another method, and unclean paths ServeMux would redirect). It goes
 	// through Auth and faults unless PublicNotFound is set.
@@ -204,11 +205,11 @@ func (k *Kit[F, P]) wrap(h Handler[P], public bool) http.Handler {
 			var f F
 			var ok bool
 			if p, f, ok = k.cfg.Auth(w, r); !ok {
-				k.cfg.Render(w, r, f)
+				k.cfg.Render(w, r, p, f)
 				return
 			}
 			if f, ok := k.nextFault(); ok {
-				k.cfg.Render(w, r, f)
+				k.cfg.Render(w, r, p, f)
 				return
 			}
 		}

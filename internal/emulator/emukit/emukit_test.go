@@ -36,7 +36,7 @@ func setup(t *testing.T, mod ...func(*Config[fault, string])) *toy {
 			return "u1", fault{}, true
 		},
 		Transient: func() fault { return fault{http.StatusServiceUnavailable, "transient"} },
-		Render: func(w http.ResponseWriter, _ *http.Request, f fault) {
+		Render: func(w http.ResponseWriter, _ *http.Request, _ string, f fault) {
 			w.WriteHeader(f.status)
 			_, _ = io.WriteString(w, f.code)
 		},

@@ -168,7 +168,7 @@ func New(opts Options) *Emulator {
 		Begin:       e.begin,
 		Auth:        e.gate,
 		Transient:   errUnavailable,
-		Render:      func(w http.ResponseWriter, _ *http.Request, f Error) { writeError(w, f) },
+		Render:      func(w http.ResponseWriter, _ *http.Request, _ token, f Error) { writeError(w, f) },
 		NotFound:    noRoute,
 		// X-LI-Signature: hex HMAC-SHA256 over "hmacsha256=" + body
 		// (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/webhook-validation).

@@ -245,7 +245,7 @@ func New(opts Options) *Emulator {
 		RoutePath:   routePath,
 		Auth:        e.gate,
 		Transient:   TransientError,
-		Render:      func(w http.ResponseWriter, _ *http.Request, f Error) { e.writeErr(w, &f) },
+		Render:      func(w http.ResponseWriter, _ *http.Request, _ string, f Error) { e.writeErr(w, &f) },
 		NotFound:    e.noRoute,
 		// Meta signs X-Hub-Signature-256 over the body as sent and posts as
 		// "facebookexternalua"

@@ -204,7 +204,7 @@ func New(opts Options) *Emulator {
 		Rand:           opts.Rand,
 		Auth:           e.gate,
 		Transient:      func() Error { return StatusError(http.StatusServiceUnavailable) },
-		Render:         func(w http.ResponseWriter, _ *http.Request, f Error) { writeProblem(w, f.Status, f.problem()) },
+		Render:         func(w http.ResponseWriter, _ *http.Request, _ string, f Error) { writeProblem(w, f.Status, f.problem()) },
 		NotFound:       notFound,
 		PublicNotFound: true,
 		// Account Activity API signature: x-twitter-webhooks-signature,
