@@ -198,13 +198,15 @@ func New(opts Options) *Emulator {
 		ids:     map[uint64]bool{},
 	}
 	e.kit = emukit.New(emukit.Config[Error, string]{
-		Latency:        opts.Latency,
-		FailureRate:    opts.FailureRate,
-		Now:            opts.Now,
-		Rand:           opts.Rand,
-		Auth:           e.gate,
-		Transient:      func() Error { return StatusError(http.StatusServiceUnavailable) },
-		Render:         func(w http.ResponseWriter, _ *http.Request, _ string, f Error) { writeProblem(w, f.Status, f.problem()) },
+		Latency:     opts.Latency,
+		FailureRate: opts.FailureRate,
+		Now:         opts.Now,
+		Rand:        opts.Rand,
+		Auth:        e.gate,
+		Transient:   func() Error { return StatusError(http.StatusServiceUnavailable) },
+		Render: func(w http.ResponseWriter, _ *http.Request, _ string, f Error) {
+			writeProblem(w, f.Status, f.problem())
+		},
 		NotFound:       notFound,
 		PublicNotFound: true,
 		// Account Activity API signature: x-twitter-webhooks-signature,
