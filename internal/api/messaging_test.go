@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/emulator/liemu"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/server"
@@ -50,7 +51,7 @@ func TestFanOutPagingAndPartialFailure(t *testing.T) {
 		}
 
 		// LinkedIn fails: the others still answer and the failure is named.
-		l.emu.LinkedIn.FailNext(1, 503)
+		l.emu.LinkedIn.FailNext(liemu.StatusError(503))
 		r := l.do("GET", "/v1/inbox/conversations?limit=100", l.key, nil)
 		expect(t, r, 200, "")
 		meta, _ := r.body["meta"].(map[string]any)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/emulator/graphemu"
+	"github.com/parleyhq/parley/internal/emulator/liemu"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -140,9 +141,9 @@ func TestListsMatchREST(t *testing.T) {
 		// LinkedIn down for one request each: the list still answers,
 		// flagged partial with the failing account, as REST does.
 		li := l.seeded.Accounts[platform.LinkedIn]
-		l.emu.LinkedIn.FailNext(1, http.StatusServiceUnavailable)
+		l.emu.LinkedIn.FailNext(liemu.StatusError(http.StatusServiceUnavailable))
 		got := ok(t, call(t, cs, "list_conversations", map[string]any{}))
-		l.emu.LinkedIn.FailNext(1, http.StatusServiceUnavailable)
+		l.emu.LinkedIn.FailNext(liemu.StatusError(http.StatusServiceUnavailable))
 		_, rest := l.rest("GET", "/v1/inbox/conversations", l.key)
 		// LinkedIn's trace id names one answer; the rest must match.
 		if !jsonEqual(withoutVolatile(t, got), withoutVolatile(t, rest)) {

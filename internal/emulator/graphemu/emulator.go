@@ -11,8 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
+	"github.com/parleyhq/parley/internal/emulator/emukit"
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // Variants of the Instagram API. Messenger accounts ignore the variant.
@@ -46,7 +47,7 @@ const maxPageSize = 100
 type Options struct {
 	// Latency delays every answer (honouring the request's context).
 	Latency time.Duration
-	// FailureRate is the fraction [0,1] of requests answered with Graph's
+	// FailureRate is the fraction [0,1] of authenticated requests answered with Graph's
 	// transient error (code 2, HTTP 500).
 	FailureRate float64
 	// Now is the clock for windows and new messages; time.Now if nil.
@@ -147,9 +148,9 @@ type Thread struct {
 // what was sent.
 type Emulator struct {
 	opts Options
+	kit  *emukit.Kit[Error, *request] // routes, auth, latency, faults, clock, webhook
 
 	mu       sync.Mutex
-	rng      *rand.Rand
 	accounts map[string]*account // by native id
 	byToken  map[string]*account // every valid token: each account's own and those granted with GrantToken
 	expired  map[string]bool     // tokens answered with 190/463
@@ -157,8 +158,6 @@ type Emulator struct {
 	threads  map[string]*thread
 	messages map[string]*Message // by message id
 	sent     []Message           // sends through the API, in order
-	failNext []Error
-	hook     *webhookpost.Target // where inbound messages are notified; nil for none
 }
 
 type account struct {
@@ -178,16 +177,7 @@ type thread struct {
 
 // New returns an empty emulator.
 func New(opts Options) *Emulator {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	src := opts.Rand
-	if src == nil {
-		src = rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)
-	}
-	return &Emulator{
-		opts:     opts,
-		rng:      rand.New(src),
+	e := &Emulator{
 		accounts: map[string]*account{},
 		byToken:  map[string]*account{},
 		expired:  map[string]bool{},
@@ -195,6 +185,27 @@ func New(opts Options) *Emulator {
 		threads:  map[string]*thread{},
 		messages: map[string]*Message{},
 	}
+	e.kit = emukit.New(emukit.Config[Error, *request]{
+		Latency:     opts.Latency,
+		FailureRate: opts.FailureRate,
+		Now:         opts.Now,
+		Rand:        opts.Rand,
+		MaxBody:     maxBody,
+		RoutePath:   routePath,
+		Auth:        e.gate,
+		Transient:   func() Error { return ErrTransient },
+		Render:      e.render,
+		NotFound:    e.noRoute,
+		// Meta signs X-Hub-Signature-256 over the body as sent (non-ASCII
+		// escaped) and posts as "facebookexternalua"
+		// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
+		// "Validating Payloads").
+		Webhook: emukit.Webhook{Header: inbound.HeaderMetaSignature, Sign: inbound.SignMeta, UserAgent: "facebookexternalua", Err: ErrWebhook, Timeout: WebhookTimeout},
+	})
+	opts.Now = e.kit.Now
+	e.opts = opts
+	e.routes()
+	return e
 }
 
 // ErrNotFound is returned by seeding and inspection methods for an unknown
@@ -310,14 +321,6 @@ func (e *Emulator) IssueToken(accountID, token string) error {
 	acc.Token = token
 	e.byToken[token] = acc
 	return nil
-}
-
-// FailNext queues errors: the next len(errs) requests are answered with
-// them, in order, before any other processing except latency.
-func (e *Emulator) FailNext(errs ...Error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.failNext = append(e.failNext, errs...)
 }
 
 // AddConversation seeds a thread between the account and a participant and

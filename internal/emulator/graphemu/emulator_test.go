@@ -3,6 +3,7 @@ package graphemu
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -546,5 +547,22 @@ func TestHostsHoldTokensApart(t *testing.T) {
 				t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 			}
 		})
+	}
+}
+
+// Graph checks the token first: a queued fault is answered only to an
+// authenticated request, so a refused token leaves it queued.
+func TestFailNextWaitsForAnAuthenticatedRequest(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	fx.emu.FailNext(ErrPageRateLimit)
+	if status, body, _ := fx.do(t, "GET", fb+"/me/conversations", "no-such-token", "", ""); status != 400 || !strings.Contains(fmt.Sprint(body), "190") {
+		t.Fatalf("bad token: %d %v", status, body)
+	}
+	if status, body, _ := fx.do(t, "GET", fb+"/me/conversations", pageToken, "", ""); status != 400 || !strings.Contains(fmt.Sprint(body), "(#32)") {
+		t.Fatalf("queued fault: %d %v", status, body)
+	}
+	if status, _, _ := fx.do(t, "GET", fb+"/me/conversations", pageToken, "", ""); status != 200 {
+		t.Errorf("fault not consumed: %d", status)
 	}
 }

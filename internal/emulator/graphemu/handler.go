@@ -1,6 +1,7 @@
 package graphemu
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/emulator/emukit"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
@@ -52,6 +54,9 @@ const (
 	instagramHost             // graph.instagram.com
 )
 
+// hostKey carries which host a request is answered as.
+type hostKey struct{}
+
 // FacebookHost returns a handler that answers as graph.facebook.com only:
 // an Instagram-Login token is refused there with code 190, as on Meta.
 func (e *Emulator) FacebookHost() http.Handler {
@@ -79,37 +84,137 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, h host) {
-	if e.opts.Latency > 0 {
-		t := time.NewTimer(e.opts.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
+	e.kit.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), hostKey{}, h)))
+}
+
+// routes is the Graph API's route table, on the path without its optional
+// version (routePath). Graph authenticates before it looks at the path, so
+// unknown paths (noRoute) are answered after the token check too.
+func (e *Emulator) routes() {
+	e.kit.Handle("GET /{node}", e.locked(func(req *request, node string) answer { return e.getNode(req, node) }))
+	e.kit.Handle("GET /{node}/conversations", e.locked(func(req *request, node string) answer {
+		owner := e.resolveAccount(req, node)
+		if owner == nil {
+			return e.fail(req, unsupported("get", node))
 		}
+		return e.listConversations(req, owner)
+	}))
+	e.kit.Handle("GET /{node}/messages", e.locked(e.threadMessages))
+	e.kit.Handle("POST /{node}/messages", e.locked(func(req *request, node string) answer {
+		owner := e.resolveAccount(req, node)
+		if owner == nil {
+			return e.fail(req, unsupported("post", node))
+		}
+		return e.send(req, owner)
+	}))
+}
+
+// FailNext queues errors: the next len(errs) authenticated requests are
+// answered with them, in order.
+func (e *Emulator) FailNext(errs ...Error) { e.kit.FailNext(errs...) }
+
+// locked serves a route under e.mu, for the path's node.
+func (e *Emulator) locked(fn func(req *request, node string) answer) emukit.Handler[*request] {
+	return func(w http.ResponseWriter, r *http.Request, req *request) {
+		req.parts = segments(r.URL.Path)
+		e.mu.Lock()
+		a := fn(req, r.PathValue("node"))
+		e.mu.Unlock()
+		write(w, a)
 	}
+}
+
+// noRoute answers what the table does not serve, as Graph does: an unknown
+// edge or a path of another shape is code 2500, another method on a node
+// "Unsupported … request".
+func (e *Emulator) noRoute(w http.ResponseWriter, r *http.Request, req *request) {
+	parts := segments(r.URL.Path)
+	e.mu.Lock()
+	var a answer
+	switch {
+	case len(parts) == 0 || parts[0] == "" || len(parts) > 2:
+		a = e.fail(req, unknownPath("/"+strings.Join(parts, "/")))
+	case len(parts) == 2 && parts[1] != "conversations" && parts[1] != "messages":
+		a = e.fail(req, unknownPath(parts[1]))
+	default:
+		a = e.fail(req, unsupported(strings.ToLower(r.Method), parts[0]))
+	}
+	e.mu.Unlock()
+	write(w, a)
+}
+
+// segments splits a path as Graph reads it: decoded, outer slashes
+// dropped, without the optional version segment.
+func segments(path string) []string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) > 0 && versionRE.MatchString(parts[0]) {
+		parts = parts[1:]
+	}
+	return parts
+}
+
+// routePath routes /v25.0/{id}/… as /{id}/….
+func routePath(r *http.Request) string { return "/" + strings.Join(segments(r.URL.Path), "/") }
+
+// gate reads the request and checks its access token, as Graph does before
+// it looks at the path: missing (104), unknown or for the other host (190),
+// expired (190/463). The request it returns carries the token's account.
+func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (*request, Error, bool) {
+	h, _ := r.Context().Value(hostKey{}).(host)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	req := &request{method: r.Method, query: r.URL.Query(), body: body, ctype: r.Header.Get("Content-Type"), host: r.Host, scheme: "http", hostAs: h}
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		req.scheme = "https"
 	}
+	if parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); versionRE.MatchString(parts[0]) {
+		req.version = parts[0]
+	}
 	req.token = bearer(r.Header.Get("Authorization"))
 	if req.token == "" {
 		req.token = req.query.Get("access_token")
 	}
-
-	e.mu.Lock()
-	var a answer
 	switch {
 	case err != nil:
-		a = e.fail(req, invalidParam("Could not read the request body"))
+		return req, invalidParam("Could not read the request body"), false
 	case len(body) > maxBody:
-		a = e.fail(req, invalidParam("Request body too large"))
-	default:
-		a = e.handle(req, r.URL.Path)
+		return req, invalidParam("Request body too large"), false
 	}
-	e.mu.Unlock()
+	if req.token == "" && strings.HasPrefix(req.ctype, "application/x-www-form-urlencoded") {
+		if form, err := url.ParseQuery(string(req.body)); err == nil {
+			req.token = form.Get("access_token")
+		}
+	}
+	if req.token == "" {
+		return req, ErrTokenRequired, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	acc := e.byToken[req.token]
+	if acc == nil {
+		return req, ErrInvalidToken, false
+	}
+	// Instagram-Login tokens only work on graph.instagram.com, Page tokens
+	// only on graph.facebook.com.
+	igLogin := acc.Platform == platform.Instagram && acc.Variant == VariantInstagramLogin
+	if (req.hostAs == facebookHost && igLogin) || (req.hostAs == instagramHost && !igLogin) {
+		return req, ErrInvalidToken, false
+	}
+	if e.expired[req.token] {
+		return req, ErrTokenExpired, false
+	}
+	req.acct = acc
+	return req, Error{}, true
+}
 
+// render writes a Graph error answer (Render of the kit).
+func (e *Emulator) render(w http.ResponseWriter, _ *http.Request, req *request, g Error) {
+	e.mu.Lock()
+	a := e.fail(req, g)
+	e.mu.Unlock()
+	write(w, a)
+}
+
+func write(w http.ResponseWriter, a answer) {
 	for k, vs := range a.header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
@@ -158,89 +263,24 @@ func (e *Emulator) fail(req *request, g Error) answer {
 	return answer{status: g.Status, body: g.body(trace), header: h}
 }
 
-func (e *Emulator) handle(req *request, path string) answer {
-	if len(e.failNext) > 0 {
-		g := e.failNext[0]
-		e.failNext = e.failNext[1:]
-		return e.fail(req, g)
+// threadMessages answers GET /{conversation-id}/messages.
+func (e *Emulator) threadMessages(req *request, node string) answer {
+	t := e.threads[node]
+	if t == nil || t.acct != req.acct {
+		return e.fail(req, unsupported("get", node))
 	}
-	if e.opts.FailureRate > 0 && e.rng.Float64() < e.opts.FailureRate {
-		return e.fail(req, ErrTransient)
+	fields, err := ParseFields(req.query.Get("fields"))
+	if err != nil {
+		return e.fail(req, syntaxError(err.Error()))
 	}
-
-	// Authentication comes first: Graph checks the token before it looks
-	// at the path.
-	if req.token == "" && strings.HasPrefix(req.ctype, "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(string(req.body)); err == nil {
-			req.token = form.Get("access_token")
-		}
+	if fields == nil {
+		fields = defaultMessageFields
 	}
-	if req.token == "" {
-		return e.fail(req, ErrTokenRequired)
+	body, g := e.messagesEdge(req, t, fields, req.query, 0)
+	if g != nil {
+		return e.fail(req, *g)
 	}
-	acc := e.byToken[req.token]
-	if acc == nil {
-		return e.fail(req, ErrInvalidToken)
-	}
-	// Instagram-Login tokens only work on graph.instagram.com, Page tokens
-	// only on graph.facebook.com.
-	igLogin := acc.Platform == platform.Instagram && acc.Variant == VariantInstagramLogin
-	if (req.hostAs == facebookHost && igLogin) || (req.hostAs == instagramHost && !igLogin) {
-		return e.fail(req, ErrInvalidToken)
-	}
-	if e.expired[req.token] {
-		return e.fail(req, ErrTokenExpired)
-	}
-	req.acct = acc
-
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	if len(parts) > 0 && versionRE.MatchString(parts[0]) {
-		req.version = parts[0]
-		parts = parts[1:]
-	}
-	if len(parts) == 0 || parts[0] == "" || len(parts) > 2 {
-		return e.fail(req, unknownPath("/"+strings.Join(parts, "/")))
-	}
-	req.parts = parts
-	node := parts[0]
-
-	switch {
-	case req.method == http.MethodGet && len(parts) == 1:
-		return e.getNode(req, node)
-	case req.method == http.MethodGet && parts[1] == "conversations":
-		owner := e.resolveAccount(req, node)
-		if owner == nil {
-			return e.fail(req, unsupported("get", node))
-		}
-		return e.listConversations(req, owner)
-	case req.method == http.MethodGet && parts[1] == "messages":
-		t := e.threads[node]
-		if t == nil || t.acct != req.acct {
-			return e.fail(req, unsupported("get", node))
-		}
-		fields, err := ParseFields(req.query.Get("fields"))
-		if err != nil {
-			return e.fail(req, syntaxError(err.Error()))
-		}
-		if fields == nil {
-			fields = defaultMessageFields
-		}
-		body, g := e.messagesEdge(req, t, fields, req.query, 0)
-		if g != nil {
-			return e.fail(req, *g)
-		}
-		return ok(body)
-	case req.method == http.MethodPost && len(parts) == 2 && parts[1] == "messages":
-		owner := e.resolveAccount(req, node)
-		if owner == nil {
-			return e.fail(req, unsupported("post", node))
-		}
-		return e.send(req, owner)
-	case len(parts) == 2 && parts[1] != "conversations" && parts[1] != "messages":
-		return e.fail(req, unknownPath(parts[1]))
-	default:
-		return e.fail(req, unsupported(strings.ToLower(req.method), node))
-	}
+	return ok(body)
 }
 
 // resolveAccount maps a path node to the token's account: "me", the

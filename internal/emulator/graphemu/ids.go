@@ -24,9 +24,9 @@ const digits = "0123456789"
 
 func (e *Emulator) numericID(n int) string {
 	var b strings.Builder
-	b.WriteByte(digits[1+e.rng.IntN(9)])
+	b.WriteByte(digits[1+e.kit.Rand().IntN(9)])
 	for i := 1; i < n; i++ {
-		b.WriteByte(digits[e.rng.IntN(10)])
+		b.WriteByte(digits[e.kit.Rand().IntN(10)])
 	}
 	return b.String()
 }
@@ -34,7 +34,7 @@ func (e *Emulator) numericID(n int) string {
 func (e *Emulator) randomBytes(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = byte(e.rng.UintN(256))
+		b[i] = byte(e.kit.Rand().UintN(256))
 	}
 	return b
 }
@@ -61,7 +61,7 @@ func (e *Emulator) traceID() string {
 	var b strings.Builder
 	b.WriteByte('A')
 	for i := 0; i < 22; i++ {
-		b.WriteByte(alphabet[e.rng.IntN(len(alphabet))])
+		b.WriteByte(alphabet[e.kit.Rand().IntN(len(alphabet))])
 	}
 	return b.String()
 }

@@ -2,11 +2,7 @@ package graphemu
 
 import (
 	"errors"
-	"fmt"
 	"time"
-
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
-	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // WebhookTimeout bounds one webhook POST, as a platform gives up on a slow
@@ -24,32 +20,11 @@ var ErrWebhook = errors.New("graphemu: webhook delivery failed")
 // https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
 // "Validating Payloads"), each time a participant writes (Inbound,
 // InboundFrom). An empty url turns delivery off.
-func (e *Emulator) SetWebhook(url, appSecret string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if url == "" {
-		e.hook = nil
-		return
-	}
-	// Meta posts to the URL as registered, as "facebookexternalua".
-	e.hook = webhookpost.New(url, inbound.HeaderMetaSignature,
-		func(body []byte) string { return inbound.SignMeta(appSecret, body) },
-		webhookpost.Options{UserAgent: "facebookexternalua", Err: ErrWebhook, Timeout: WebhookTimeout})
-}
+func (e *Emulator) SetWebhook(url, appSecret string) { e.kit.SetWebhook(url, appSecret) }
 
 // notify posts m's webhook when a target is set. Must be called without
 // e.mu held: the receiver may call back into the emulator (e.g. to resolve
 // the thread) before it answers.
 func (e *Emulator) notify(m Message) error {
-	e.mu.Lock()
-	h := e.hook
-	e.mu.Unlock()
-	if h == nil {
-		return nil
-	}
-	body, err := e.WebhookBody(m)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	return h.Post(body)
+	return e.kit.Notify(func() ([]byte, error) { return e.WebhookBody(m) })
 }

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Paths served. POST /rest/messages is the DOCUMENTED Messages API
@@ -46,97 +45,74 @@ var (
 	mediaAssetRe = regexp.MustCompile(`^urn:li:digitalmediaAsset:[A-Za-z0-9_-]+$`)
 )
 
-// ServeHTTP implements http.Handler.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if e.opts.Latency > 0 {
-		t := time.NewTimer(e.opts.Latency)
-		select {
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-	w.Header().Set("X-Li-Uuid", e.requestID()) // ASSUMED request-id header (adapter reads it as trace_id)
-	w.Header().Set("X-RestLi-Protocol-Version", "2.0.0")
+// routes is LinkedIn's route table. Keys and ids are taken from the
+// escaped path: Rest.li 2.0 requires them URL-encoded.
+func (e *Emulator) routes() {
+	e.kit.Handle("GET "+pathOrganizationAcls, e.findAcls)
+	e.kit.Handle("GET "+pathOrganizations+"/{id...}", func(w http.ResponseWriter, r *http.Request, _ token) {
+		e.getOrganization(w, strings.TrimPrefix(r.URL.EscapedPath(), pathOrganizations+"/"))
+	})
+	e.kit.Handle("GET "+pathConversations, func(w http.ResponseWriter, r *http.Request, tok token) {
+		e.findConversations(w, r, tok.org)
+	})
+	e.kit.Handle("GET "+pathConversations+"/{key...}", func(w http.ResponseWriter, r *http.Request, tok token) {
+		e.getConversation(w, strings.TrimPrefix(r.URL.EscapedPath(), pathConversations+"/"), tok.org)
+	})
+	e.kit.Handle("GET "+pathMessages, func(w http.ResponseWriter, r *http.Request, tok token) {
+		e.findMessages(w, r, tok.org)
+	})
+	e.kit.Handle("POST "+pathMessages, func(w http.ResponseWriter, r *http.Request, tok token) {
+		e.createMessage(w, r, tok.org)
+	})
+}
 
-	e.mu.Lock()
-	e.requests++
-	var injected int
-	if len(e.failNext) > 0 {
-		injected, e.failNext = e.failNext[0], e.failNext[1:]
-	}
-	e.mu.Unlock()
-	if injected != 0 {
-		writeError(w, errorForStatus(injected))
-		return
-	}
-	if e.opts.FailureRate > 0 && e.float() < e.opts.FailureRate {
-		writeError(w, errUnavailable())
-		return
-	}
-
-	tok, rerr := e.authenticate(r)
-	if rerr != nil {
-		writeError(w, *rerr)
-		return
-	}
-	if rerr := e.checkVersion(r.Header.Get("LinkedIn-Version")); rerr != nil {
-		writeError(w, *rerr)
-		return
-	}
-	// DOCUMENTED header and value:
-	// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/protocol-version
-	if r.Header.Get("X-Restli-Protocol-Version") != "2.0.0" {
-		writeError(w, errProtocol())
-		return
-	}
-
-	orgURN := tok.org
+// noRoute answers a path the table does not serve: a known resource with
+// another method is 405, anything else 404.
+func noRoute(w http.ResponseWriter, r *http.Request, _ token) {
 	p := r.URL.EscapedPath()
 	switch {
-	case p == pathOrganizationAcls:
-		if r.Method != http.MethodGet {
-			writeError(w, methodNotAllowed(r))
-			return
-		}
-		e.findAcls(w, r, tok)
-	case strings.HasPrefix(p, pathOrganizations+"/"):
-		if r.Method != http.MethodGet {
-			writeError(w, methodNotAllowed(r))
-			return
-		}
-		e.getOrganization(w, strings.TrimPrefix(p, pathOrganizations+"/"))
-	case p == pathConversations:
-		if r.Method != http.MethodGet {
-			writeError(w, methodNotAllowed(r))
-			return
-		}
-		e.findConversations(w, r, orgURN)
-	case strings.HasPrefix(p, pathConversations+"/"):
-		if r.Method != http.MethodGet {
-			writeError(w, methodNotAllowed(r))
-			return
-		}
-		e.getConversation(w, strings.TrimPrefix(p, pathConversations+"/"), orgURN)
-	case p == pathMessages:
-		switch r.Method {
-		case http.MethodGet:
-			e.findMessages(w, r, orgURN)
-		case http.MethodPost:
-			e.createMessage(w, r, orgURN)
-		default:
-			writeError(w, methodNotAllowed(r))
-		}
+	case p == pathOrganizationAcls, p == pathConversations, p == pathMessages,
+		strings.HasPrefix(p, pathOrganizations+"/"), strings.HasPrefix(p, pathConversations+"/"):
+		writeError(w, methodNotAllowed(r))
 	default:
 		writeError(w, errNotFound("Resource "+p))
 	}
 }
 
+// ServeHTTP implements http.Handler.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.kit.ServeHTTP(w, r) }
+
+// begin sets the headers every answer carries and counts the request.
+func (e *Emulator) begin(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("X-Li-Uuid", e.requestID()) // ASSUMED request-id header (adapter reads it as trace_id)
+	w.Header().Set("X-RestLi-Protocol-Version", "2.0.0")
+	e.mu.Lock()
+	e.requests++
+	e.mu.Unlock()
+}
+
+// gate is what LinkedIn checks before a resource: the token, the
+// LinkedIn-Version header, the Rest.li protocol version.
+func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (token, Error, bool) {
+	tok, rerr := e.authenticate(r)
+	if rerr != nil {
+		return token{}, *rerr, false
+	}
+	if rerr := e.checkVersion(r.Header.Get("LinkedIn-Version")); rerr != nil {
+		return token{}, *rerr, false
+	}
+	// DOCUMENTED header and value:
+	// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/protocol-version
+	if r.Header.Get("X-Restli-Protocol-Version") != "2.0.0" {
+		return token{}, errProtocol(), false
+	}
+	return tok, Error{}, true
+}
+
 // authenticate checks the Bearer token as LinkedIn does: "Authorization:
 // Bearer {token}" only; the failure cases follow the error-handling page
 // (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling).
-func (e *Emulator) authenticate(r *http.Request) (token, *restliError) {
+func (e *Emulator) authenticate(r *http.Request) (token, *Error) {
 	h := r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {
 		re := errEmptyToken()
@@ -159,7 +135,7 @@ func (e *Emulator) authenticate(r *http.Request) (token, *restliError) {
 		c = *t
 	}
 	e.mu.Unlock()
-	var re restliError
+	var re Error
 	switch {
 	case !found:
 		re = errInvalidToken()
@@ -176,7 +152,7 @@ func (e *Emulator) authenticate(r *http.Request) (token, *restliError) {
 // checkVersion enforces the LinkedIn-Version header. DOCUMENTED: required on
 // every versioned call (https://learn.microsoft.com/en-us/linkedin/marketing/versioning);
 // an inactive one is 426 NONEXISTENT_VERSION.
-func (e *Emulator) checkVersion(v string) *restliError {
+func (e *Emulator) checkVersion(v string) *Error {
 	if v == "" {
 		re := errVersionMissing()
 		return &re
@@ -300,7 +276,7 @@ func (e *Emulator) findMessages(w http.ResponseWriter, r *http.Request, orgURN s
 
 // parseCreate decodes and validates a POST /rest/messages body against the
 // documented Messages API rules. It is fuzzed by FuzzParseCreate.
-func parseCreate(body []byte) (createMessage, *restliError) {
+func parseCreate(body []byte) (createMessage, *Error) {
 	var cm createMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -312,7 +288,7 @@ func parseCreate(body []byte) (createMessage, *restliError) {
 		re := errBadRequest("Malformed request body: trailing data")
 		return cm, &re
 	}
-	var re restliError
+	var re Error
 	switch {
 	case cm.Author == "":
 		re = errBadRequest("Field 'author' is required")
@@ -344,7 +320,7 @@ func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request, orgURN 
 		return
 	}
 	if len(body) > maxBody {
-		writeError(w, restliError{Status: http.StatusRequestEntityTooLarge, Message: "Request body too large"})
+		writeError(w, Error{Status: http.StatusRequestEntityTooLarge, Message: "Request body too large"})
 		return
 	}
 	cm, rerr := parseCreate(body)
@@ -388,7 +364,7 @@ func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request, orgURN 
 
 // pageParams reads Rest.li start/count (DOCUMENTED defaults 0 and 10:
 // https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/pagination).
-func (e *Emulator) pageParams(q url.Values) (start, count int, rerr *restliError) {
+func (e *Emulator) pageParams(q url.Values) (start, count int, rerr *Error) {
 	start, count, err := parsePaging(q.Get("start"), q.Get("count"), e.opts.MaxCount)
 	if err != "" {
 		re := errBadRequest(err)
@@ -501,8 +477,8 @@ func newer(a, b *thread) bool {
 	return a.urn > b.urn
 }
 
-func methodNotAllowed(r *http.Request) restliError {
-	return restliError{Status: http.StatusMethodNotAllowed, Message: "Method " + r.Method + " is not supported on this resource"} // ASSUMED body
+func methodNotAllowed(r *http.Request) Error {
+	return Error{Status: http.StatusMethodNotAllowed, Message: "Method " + r.Method + " is not supported on this resource"} // ASSUMED body
 }
 
 func escapeKey(k string) string { return strings.ReplaceAll(url.QueryEscape(k), "+", "%20") }
@@ -540,7 +516,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers a Rest.li error: the status, the JSON body and the
 // Rest.li X-RestLi-Error-Response marker header.
-func writeError(w http.ResponseWriter, re restliError) {
+func writeError(w http.ResponseWriter, re Error) {
 	b, _ := marshal(re)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-RestLi-Error-Response", "true")

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"regexp"
 	"slices"
 	"sort"
@@ -18,7 +19,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
+	"github.com/parleyhq/parley/internal/emulator/emukit"
+	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // Options configure an Emulator. The zero value is usable.
@@ -31,8 +33,9 @@ type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Rand drives failure injection and request ids; seed it for
-	// reproducible tests. A time-seeded source when nil.
-	Rand *rand.Rand
+	// reproducible tests (a *rand.Rand is a Source too). A time-seeded
+	// source when nil.
+	Rand rand.Source
 	// ActiveVersions lists the LinkedIn-Version values accepted; any other
 	// well-formed version gets 426 NONEXISTENT_VERSION. When empty, every
 	// well-formed YYYYMM (or YYYYMM.RR) version is accepted.
@@ -119,8 +122,8 @@ type thread struct {
 // concurrent use.
 type Emulator struct {
 	opts Options
+	kit  *emukit.Kit[Error, token] // routes, auth, latency, faults, clock, webhook
 
-	rmu sync.Mutex // guards opts.Rand, which is not safe for concurrent use
 	mu  sync.Mutex
 	seq int64
 
@@ -128,11 +131,9 @@ type Emulator struct {
 	tokens    map[string]*token
 	people    map[string]Person
 	threads   map[string]*thread
-	failNext  []int // statuses to answer next, in order
 	requests  int
-	hook      *webhookpost.Target // where message notifications go; nil for none
-	noteSeq   int64               // last notificationId handed out
-	memberSeq int                 // members created for tokens
+	noteSeq   int64 // last notificationId handed out
+	memberSeq int   // members created for tokens
 }
 
 // Errors returned by the seeding methods.
@@ -149,23 +150,34 @@ var (
 
 // New returns an empty emulator.
 func New(opts Options) *Emulator {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Rand == nil {
-		now := uint64(time.Now().UnixNano())
-		opts.Rand = rand.New(rand.NewPCG(now, now>>7|1))
-	}
 	if opts.MaxCount <= 0 {
 		opts.MaxCount = 100
 	}
-	return &Emulator{
-		opts:    opts,
+	e := &Emulator{
 		orgs:    map[string]*org{},
 		tokens:  map[string]*token{},
 		people:  map[string]Person{},
 		threads: map[string]*thread{},
 	}
+	e.kit = emukit.New(emukit.Config[Error, token]{
+		Latency:     opts.Latency,
+		FailureRate: opts.FailureRate,
+		Now:         opts.Now,
+		Rand:        opts.Rand,
+		MaxBody:     maxBody,
+		Begin:       e.begin,
+		Auth:        e.gate,
+		Transient:   errUnavailable,
+		Render:      func(w http.ResponseWriter, _ *http.Request, _ token, f Error) { writeError(w, f) },
+		NotFound:    noRoute,
+		// X-LI-Signature: hex HMAC-SHA256 over "hmacsha256=" + body
+		// (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/webhook-validation).
+		Webhook: emukit.Webhook{Header: inbound.HeaderLinkedInSignature, Sign: inbound.SignLinkedIn, Err: ErrWebhook, Timeout: WebhookTimeout},
+	})
+	opts.Now = e.kit.Now
+	e.opts = opts
+	e.routes()
+	return e
 }
 
 // AddAccount registers an organisation (urn:li:organization:N) with its
@@ -365,15 +377,9 @@ func (e *Emulator) Unread(threadURN string) (int, error) {
 	return t.unread, nil
 }
 
-// FailNext answers the next n requests with LinkedIn's error body for status
-// (401, 403, 404, 429, 500, 503, …) before any other check.
-func (e *Emulator) FailNext(n, status int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for range n {
-		e.failNext = append(e.failNext, status)
-	}
-}
+// FailNext queues errors (e.g. StatusError(429)): the next len(errs)
+// authenticated requests are answered with them, in order.
+func (e *Emulator) FailNext(errs ...Error) { e.kit.FailNext(errs...) }
 
 // Requests reports how many requests reached the emulator.
 func (e *Emulator) Requests() int {
@@ -421,18 +427,10 @@ func cloneMessage(m *Message) Message {
 	return c
 }
 
-func (e *Emulator) float() float64 {
-	e.rmu.Lock()
-	defer e.rmu.Unlock()
-	return e.opts.Rand.Float64()
-}
-
 func (e *Emulator) requestID() string {
-	e.rmu.Lock()
-	defer e.rmu.Unlock()
 	b := make([]byte, 12)
 	for i := range b {
-		b[i] = byte(e.opts.Rand.UintN(256))
+		b[i] = byte(e.kit.Rand().UintN(256))
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }

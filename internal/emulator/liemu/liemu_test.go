@@ -219,10 +219,10 @@ func TestGolden(t *testing.T) {
 		{name: "error_404_not_found", req: func(f fixture) req {
 			return req{method: "GET", target: pathConversations + "/" + key("urn:li:messagingThread:2-missing")}
 		}},
-		{name: "error_429_throttled", setup: func(f fixture) { f.emu.FailNext(1, 429) }, req: func(f fixture) req {
+		{name: "error_429_throttled", setup: func(f fixture) { f.emu.FailNext(StatusError(429)) }, req: func(f fixture) req {
 			return req{method: "GET", target: convList(acme, 0, 10)}
 		}},
-		{name: "error_503_transient", setup: func(f fixture) { f.emu.FailNext(1, 503) }, req: func(f fixture) req {
+		{name: "error_503_transient", setup: func(f fixture) { f.emu.FailNext(StatusError(503)) }, req: func(f fixture) req {
 			return req{method: "GET", target: convList(acme, 0, 10)}
 		}},
 		{name: "error_400_recipients_and_thread", req: func(f fixture) req {
@@ -339,7 +339,7 @@ func TestRequestChecks(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, b)
 			}
 			if tc.status >= 400 {
-				re := decode[restliError](t, resp)
+				re := decode[Error](t, resp)
 				if re.Status != tc.status || re.Code != tc.code {
 					t.Errorf("body %+v, want status %d code %q", re, tc.status, tc.code)
 				}
@@ -352,6 +352,25 @@ func TestRequestChecks(t *testing.T) {
 }
 
 func TestFailureInjection(t *testing.T) {
+	t.Run("FailNext answers after the token and version checks", func(t *testing.T) {
+		f := newFixture(t, Options{})
+		f.emu.FailNext(StatusError(http.StatusTooManyRequests), errInternal())
+		if s := do(t, f.emu, req{method: "GET", target: convList(acme, 0, 1), headers: map[string]string{"Authorization": "Bearer nope"}}).StatusCode; s != 401 {
+			t.Fatalf("bad token: %d", s)
+		}
+		if s := do(t, f.emu, req{method: "GET", target: convList(acme, 0, 1), headers: map[string]string{"LinkedIn-Version": ""}}).StatusCode; s != 400 {
+			t.Fatalf("no version: %d", s)
+		}
+		for _, want := range []int{429, 500, 200} {
+			resp := do(t, f.emu, req{method: "GET", target: convList(acme, 0, 1)})
+			if resp.StatusCode != want {
+				t.Fatalf("got %d, want %d", resp.StatusCode, want)
+			}
+			if want != 200 && resp.Header.Get("X-RestLi-Error-Response") != "true" {
+				t.Errorf("%d is not a Rest.li error answer", want)
+			}
+		}
+	})
 	t.Run("rate 1 always fails", func(t *testing.T) {
 		f := newFixture(t, Options{FailureRate: 1})
 		for range 5 {

@@ -2,11 +2,7 @@ package liemu
 
 import (
 	"errors"
-	"fmt"
 	"time"
-
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
-	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // WebhookTimeout bounds one webhook POST.
@@ -47,17 +43,7 @@ type wireMessageNotification struct {
 // clientSecret: hex HMAC-SHA256 over "hmacsha256=" + body
 // (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/webhook-validation).
 // An empty url turns delivery off.
-func (e *Emulator) SetWebhook(url, clientSecret string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if url == "" {
-		e.hook = nil
-		return
-	}
-	e.hook = webhookpost.New(url, inbound.HeaderLinkedInSignature,
-		func(body []byte) string { return inbound.SignLinkedIn(clientSecret, body) },
-		webhookpost.Options{Err: ErrWebhook, Timeout: WebhookTimeout})
-}
+func (e *Emulator) SetWebhook(url, clientSecret string) { e.kit.SetWebhook(url, clientSecret) }
 
 // WebhookBody builds the (ASSUMED-shape) notification LinkedIn would push
 // for message m of a thread, with the author's display fields.
@@ -97,15 +83,5 @@ func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
 // notify posts m's notification when a target is set. Must be called
 // without e.mu held: the receiver may call the emulator before it answers.
 func (e *Emulator) notify(m Message) error {
-	e.mu.Lock()
-	h := e.hook
-	e.mu.Unlock()
-	if h == nil {
-		return nil
-	}
-	body, err := e.WebhookBody(m)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	return h.Post(body)
+	return e.kit.Notify(func() ([]byte, error) { return e.WebhookBody(m) })
 }

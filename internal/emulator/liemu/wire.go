@@ -85,12 +85,13 @@ type createMessage struct {
 	Attachments []string `json:"attachments"`
 }
 
-// restliError is LinkedIn's error body (DOCUMENTED fields status,
+// Error is LinkedIn's error answer, what FailNext injects: its Status is
+// the HTTP status and the body (DOCUMENTED fields status,
 // serviceErrorCode, message:
 // https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling;
 // `code` is seen on real responses, e.g.
 // https://github.com/jclusso/omniauth-linkedin-openid/issues/6).
-type restliError struct {
+type Error struct {
 	Status           int    `json:"status"`
 	ServiceErrorCode int    `json:"serviceErrorCode,omitempty"`
 	Code             string `json:"code,omitempty"`
@@ -104,43 +105,43 @@ type restliError struct {
 // DOCUMENTED sample: {"message": "Empty oauth2_access_token",
 // "serviceErrorCode": 401, "status": 401} (error-handling page above).
 // The `code` value is ASSUMED.
-func errEmptyToken() restliError {
-	return restliError{Status: 401, ServiceErrorCode: 401, Code: "EMPTY_ACCESS_TOKEN", Message: "Empty oauth2_access_token"}
+func errEmptyToken() Error {
+	return Error{Status: 401, ServiceErrorCode: 401, Code: "EMPTY_ACCESS_TOKEN", Message: "Empty oauth2_access_token"}
 }
 
 // DOCUMENTED case "Unknown authentication schema" (error-handling page);
 // wording and code ASSUMED.
-func errUnknownScheme() restliError {
-	return restliError{Status: 401, ServiceErrorCode: 401, Code: "UNKNOWN_AUTHENTICATION_SCHEME", Message: "Unknown authentication scheme"}
+func errUnknownScheme() Error {
+	return Error{Status: 401, ServiceErrorCode: 401, Code: "UNKNOWN_AUTHENTICATION_SCHEME", Message: "Unknown authentication scheme"}
 }
 
 // serviceErrorCode 65600 "Invalid access token" seen on the wire:
 // https://github.com/xcarpentier/react-native-linkedin/issues/80
-func errInvalidToken() restliError {
-	return restliError{Status: 401, ServiceErrorCode: 65600, Code: "INVALID_ACCESS_TOKEN", Message: "Invalid access token"}
+func errInvalidToken() Error {
+	return Error{Status: 401, ServiceErrorCode: 65600, Code: "INVALID_ACCESS_TOKEN", Message: "Invalid access token"}
 }
 
 // DOCUMENTED case "Expired access token" (error-handling page);
 // serviceErrorCode 65602 and wording ASSUMED.
-func errExpiredToken() restliError {
-	return restliError{Status: 401, ServiceErrorCode: 65602, Code: "EXPIRED_ACCESS_TOKEN", Message: "The token used in the request has expired"}
+func errExpiredToken() Error {
+	return Error{Status: 401, ServiceErrorCode: 65602, Code: "EXPIRED_ACCESS_TOKEN", Message: "The token used in the request has expired"}
 }
 
 // Seen on the wire: https://github.com/jclusso/omniauth-linkedin-openid/issues/6
-func errRevokedToken() restliError {
-	return restliError{Status: 401, ServiceErrorCode: 65601, Code: "REVOKED_ACCESS_TOKEN", Message: "The token used in the request has been revoked by the user"}
+func errRevokedToken() Error {
+	return Error{Status: 401, ServiceErrorCode: 65601, Code: "REVOKED_ACCESS_TOKEN", Message: "The token used in the request has been revoked by the user"}
 }
 
 // Seen on the wire: https://github.com/Automattic/wp-calypso/issues/32007
 // (no `code` field in that sample).
-func errThrottled() restliError {
-	return restliError{Status: 429, ServiceErrorCode: 101, Message: "Resource level throttle limit for calls to this resource is reached."}
+func errThrottled() Error {
+	return Error{Status: 429, ServiceErrorCode: 101, Message: "Resource level throttle limit for calls to this resource is reached."}
 }
 
 // ASSUMED wording: LinkedIn requires the header (versioning page) but the
 // exact body for a missing one is not public.
-func errVersionMissing() restliError {
-	return restliError{Status: 400, Code: "VERSION_MISSING", Message: "A version must be present. Please specify a version by adding the LinkedIn-Version header."}
+func errVersionMissing() Error {
+	return Error{Status: 400, Code: "VERSION_MISSING", Message: "A version must be present. Please specify a version by adding the LinkedIn-Version header."}
 }
 
 // ASSUMED: the messaging endpoints are Rest.li 2.0 only. LinkedIn
@@ -149,44 +150,45 @@ func errVersionMissing() restliError {
 // under which 2.0-encoded keys and finder values are misread; the emulator
 // refuses such requests outright so a client that forgets the header fails
 // loudly in tests.
-func errProtocol() restliError {
-	return restliError{Status: 400, Code: "ILLEGAL_ARGUMENT", Message: "This resource requires Rest.li protocol version 2.0.0: send X-Restli-Protocol-Version: 2.0.0"}
+func errProtocol() Error {
+	return Error{Status: 400, Code: "ILLEGAL_ARGUMENT", Message: "This resource requires Rest.li protocol version 2.0.0: send X-Restli-Protocol-Version: 2.0.0"}
 }
 
 // ASSUMED transient bodies.
-func errInternal() restliError {
-	return restliError{Status: 500, Code: "INTERNAL_SERVER_ERROR", Message: "Internal Server Error"}
+func errInternal() Error {
+	return Error{Status: 500, Code: "INTERNAL_SERVER_ERROR", Message: "Internal Server Error"}
 }
 
-func errUnavailable() restliError {
-	return restliError{Status: 503, Code: "SERVICE_UNAVAILABLE", Message: "Service Unavailable"}
+func errUnavailable() Error {
+	return Error{Status: 503, Code: "SERVICE_UNAVAILABLE", Message: "Service Unavailable"}
 }
 
 // errNonexistentVersion is the 426 for an inactive version. Seen on the wire:
 // https://github.com/ComposioHQ/composio/issues/3113
-func errNonexistentVersion(v string) restliError {
-	return restliError{Status: 426, Code: "NONEXISTENT_VERSION", Message: fmt.Sprintf("Requested version %s is not active", v)}
+func errNonexistentVersion(v string) Error {
+	return Error{Status: 426, Code: "NONEXISTENT_VERSION", Message: fmt.Sprintf("Requested version %s is not active", v)}
 }
 
 // errAccessDenied is LinkedIn's 403 (serviceErrorCode 100 / ACCESS_DENIED,
 // "Not enough permissions to access: …"); the resource naming in the message
 // is ASSUMED.
-func errAccessDenied(what string) restliError {
-	return restliError{Status: 403, ServiceErrorCode: 100, Code: "ACCESS_DENIED", Message: "Not enough permissions to access: " + what}
+func errAccessDenied(what string) Error {
+	return Error{Status: 403, ServiceErrorCode: 100, Code: "ACCESS_DENIED", Message: "Not enough permissions to access: " + what}
 }
 
 // errNotFound is ASSUMED (Rest.li 404 with a message).
-func errNotFound(what string) restliError {
-	return restliError{Status: 404, Code: "NOT_FOUND", Message: what + " does not exist"}
+func errNotFound(what string) Error {
+	return Error{Status: 404, Code: "NOT_FOUND", Message: what + " does not exist"}
 }
 
 // errBadRequest is ASSUMED (Rest.li 400 with a message).
-func errBadRequest(msg string) restliError {
-	return restliError{Status: 400, Code: "ILLEGAL_ARGUMENT", Message: msg}
+func errBadRequest(msg string) Error {
+	return Error{Status: 400, Code: "ILLEGAL_ARGUMENT", Message: msg}
 }
 
-// errorForStatus picks the catalogue body for an injected failure.
-func errorForStatus(status int) restliError {
+// StatusError is the catalogue body LinkedIn answers with for status (401,
+// 403, 404, 429, 500, 503, …): the way to inject a failure by status.
+func StatusError(status int) Error {
 	switch status {
 	case http.StatusUnauthorized:
 		return errInvalidToken()
@@ -201,5 +203,5 @@ func errorForStatus(status int) restliError {
 	case http.StatusInternalServerError:
 		return errInternal()
 	}
-	return restliError{Status: status, Message: http.StatusText(status)}
+	return Error{Status: status, Message: http.StatusText(status)}
 }

@@ -20,7 +20,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
+	"github.com/parleyhq/parley/internal/emulator/emukit"
+	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // Options configures an Emulator. Zero values pick Meta's defaults.
@@ -33,8 +34,9 @@ type Options struct {
 	// Now is the clock; defaults to time.Now.
 	Now func() time.Time
 	// Rand drives ids, trace ids and failure injection; seed it for
-	// reproducible output. Defaults to a time-seeded PCG.
-	Rand *rand.Rand
+	// reproducible output (a *rand.Rand is a Source too). Defaults to a
+	// time-seeded PCG.
+	Rand rand.Source
 
 	// Throughput is the messages-per-second ceiling per business number
 	// (default 80; 130429 beyond it). A phone number may override it.
@@ -66,9 +68,9 @@ type Options struct {
 type Emulator struct {
 	opts Options
 	now  func() time.Time
+	kit  *emukit.Kit[Error, string] // routes, auth, latency, faults, clock, webhook
 
 	mu        sync.Mutex
-	rnd       *rand.Rand
 	numbers   map[string]*phoneNumber      // by phone-number id
 	tokens    map[string]map[string]bool   // token → object ids it may use
 	expired   map[string]bool              // tokens answered with 190/463
@@ -79,8 +81,7 @@ type Emulator struct {
 	inbound   map[string][]*InboundMessage // by phone-number id, in arrival order
 	undeliver map[string]bool              // wa_ids that are not on WhatsApp
 	tplSeq    int
-	hook      *webhookpost.Target // where webhooks go; nil for none
-	pending   hooks               // asynchronous status deliveries
+	pending   hooks // asynchronous status deliveries
 }
 
 // PhoneNumber is a business phone number registered on the Cloud API.
@@ -209,13 +210,6 @@ var versionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 
 // New returns an emulator with no phone numbers; seed it with AddPhoneNumber.
 func New(opts Options) *Emulator {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Rand == nil {
-		seed := uint64(time.Now().UnixNano())
-		opts.Rand = rand.New(rand.NewPCG(seed, seed>>1|1))
-	}
 	if opts.Throughput <= 0 {
 		opts.Throughput = 80
 	}
@@ -231,10 +225,7 @@ func New(opts Options) *Emulator {
 	if opts.EntryPointWindow <= 0 {
 		opts.EntryPointWindow = 72 * time.Hour
 	}
-	return &Emulator{
-		opts:      opts,
-		now:       opts.Now,
-		rnd:       opts.Rand,
+	e := &Emulator{
 		numbers:   map[string]*phoneNumber{},
 		tokens:    map[string]map[string]bool{},
 		expired:   map[string]bool{},
@@ -245,88 +236,130 @@ func New(opts Options) *Emulator {
 		inbound:   map[string][]*InboundMessage{},
 		undeliver: map[string]bool{},
 	}
+	e.kit = emukit.New(emukit.Config[Error, string]{
+		Latency:     opts.Latency,
+		FailureRate: opts.FailureRate,
+		Now:         opts.Now,
+		Rand:        opts.Rand,
+		MaxBody:     maxBody,
+		RoutePath:   routePath,
+		Auth:        e.gate,
+		Transient:   TransientError,
+		Render:      func(w http.ResponseWriter, _ *http.Request, _ string, f Error) { e.writeErr(w, &f) },
+		NotFound:    e.noRoute,
+		// Meta signs X-Hub-Signature-256 over the body as sent and posts as
+		// "facebookexternalua"
+		// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
+		// "Validating Payloads").
+		Webhook: emukit.Webhook{Header: hooksig.HeaderMetaSignature, Sign: SignWebhook, UserAgent: "facebookexternalua", Err: ErrWebhook, Timeout: WebhookTimeout},
+	})
+	opts.Now = e.kit.Now
+	e.opts, e.now = opts, opts.Now
+	e.routes()
+	return e
 }
 
-// ServeHTTP answers the Cloud API paths:
+// routes is the Cloud API's route table:
 //
 //	POST /{version}/{phone-number-id}/messages   send, or mark read
 //	GET  /{version}/{waba-id}/message_templates  list templates
 //	GET  /{version}/{phone-number-id}            the number's details
 //	GET  /{version}/{waba-id}/phone_numbers      the WABA's numbers
 //
-// The version segment is optional, as on graph.facebook.com.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Read the body first: only then does net/http watch the connection and
-	// cancel r.Context() when the client gives up during Latency.
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if err != nil {
-		e.writeErr(w, errInvalidParam("Unable to read request body"))
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if e.opts.Latency > 0 {
-		t := time.NewTimer(e.opts.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
+// The version segment is optional, as on graph.facebook.com (routePath).
+func (e *Emulator) routes() {
+	e.kit.Handle("POST /{id}/messages", e.onNumber(e.handleMessages))
+	e.kit.Handle("GET /{id}/message_templates", e.onWABA(e.handleTemplates))
+	e.kit.Handle("GET /{id}/phone_numbers", e.onWABA(e.handlePhoneNumbers))
+	e.kit.Handle("GET /{id}", e.onNumber(e.handleNumber))
+}
+
+// ServeHTTP answers the Cloud API paths (see routes).
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.kit.ServeHTTP(w, r) }
+
+// FailNext queues errors: the next len(errs) authenticated requests are
+// answered with them, in order.
+func (e *Emulator) FailNext(errs ...Error) { e.kit.FailNext(errs...) }
+
+// onNumber serves a route of a phone number the token may use; anything
+// else gets Graph's answer for the object (noRoute).
+func (e *Emulator) onNumber(h func(http.ResponseWriter, *http.Request, string)) emukit.Handler[string] {
+	return func(w http.ResponseWriter, r *http.Request, token string) {
+		if id := r.PathValue("id"); e.visible(token, id) && e.isNumber(id) {
+			h(w, r, id)
 			return
 		}
+		e.noRoute(w, r, token)
 	}
-	if e.opts.FailureRate > 0 && e.chance(e.opts.FailureRate) {
-		e.writeErr(w, errTransient())
-		return
-	}
+}
 
-	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+// onWABA serves a route of a WhatsApp Business Account the token may use.
+func (e *Emulator) onWABA(h func(http.ResponseWriter, *http.Request, string)) emukit.Handler[string] {
+	return func(w http.ResponseWriter, r *http.Request, token string) {
+		if id := r.PathValue("id"); e.visible(token, id) && e.isWABA(id) {
+			h(w, r, id)
+			return
+		}
+		e.noRoute(w, r, token)
+	}
+}
+
+// noRoute answers as Graph does for what no route serves: an object the
+// token may not see, or that has no such edge or method, is "Unsupported
+// … request" (code 100, subcode 33: no existence oracle); an unknown edge
+// of a known object, or a path of another shape, is code 2500.
+func (e *Emulator) noRoute(w http.ResponseWriter, r *http.Request, token string) {
+	segs := segments(r.URL.Path)
+	method := strings.ToLower(r.Method)
+	switch {
+	case len(segs) == 1 && segs[0] != "":
+		e.writeErr(w, errUnsupported(method, segs[0]))
+	case len(segs) == 2:
+		id, edge := segs[0], segs[1]
+		known := edge == "messages" || edge == "message_templates" || edge == "phone_numbers"
+		if e.visible(token, id) && (e.isNumber(id) || e.isWABA(id)) && !known {
+			e.writeErr(w, errUnknownPath(edge))
+			return
+		}
+		e.writeErr(w, errUnsupported(method, id))
+	default:
+		e.writeErr(w, errUnknownPath(strings.Join(segs, "/")))
+	}
+}
+
+// segments splits a path as Graph reads it: decoded, outer slashes
+// dropped, and without the optional version segment.
+func segments(path string) []string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
 	if len(segs) > 0 && versionRE.MatchString(segs[0]) {
 		segs = segs[1:]
 	}
+	return segs
+}
+
+// routePath routes /v23.0/{id}/… as /{id}/….
+func routePath(r *http.Request) string { return "/" + strings.Join(segments(r.URL.Path), "/") }
+
+// gate reads the body (bounded) and checks the access token; which objects
+// the token may use is each route's check.
+func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (string, Error, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return "", *errInvalidParam("Unable to read request body"), false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	token := accessToken(r)
-	method := strings.ToLower(r.Method)
-	if len(segs) == 1 && segs[0] != "" {
-		// A node read: GET /{phone-number-id}.
-		id := segs[0]
-		if err := e.authErr(token, id, method); err != nil {
-			e.writeErr(w, err)
-			return
-		}
-		if r.Method == http.MethodGet && e.isNumber(id) {
-			e.handleNumber(w, r, id)
-			return
-		}
-		e.writeErr(w, errUnsupported(method, id))
-		return
+	if err := e.authErr(token, "", ""); err != nil {
+		return "", *err, false
 	}
-	if len(segs) != 2 || segs[0] == "" {
-		if err := e.authErr(token, "", method); err != nil {
-			e.writeErr(w, err)
-			return
-		}
-		e.writeErr(w, errUnknownPath(strings.Join(segs, "/")))
-		return
-	}
-	id, edge := segs[0], segs[1]
-	if err := e.authErr(token, id, method); err != nil {
-		e.writeErr(w, err)
-		return
-	}
-	switch {
-	case edge == "messages" && r.Method == http.MethodPost && e.isNumber(id):
-		e.handleMessages(w, r, id)
-	case edge == "message_templates" && r.Method == http.MethodGet && e.isWABA(id):
-		e.handleTemplates(w, r, id)
-	case edge == "phone_numbers" && r.Method == http.MethodGet && e.isWABA(id):
-		e.handlePhoneNumbers(w, r, id)
-	case e.isNumber(id) || e.isWABA(id):
-		if edge == "messages" || edge == "message_templates" || edge == "phone_numbers" {
-			e.writeErr(w, errUnsupported(method, id))
-			return
-		}
-		e.writeErr(w, errUnknownPath(edge))
-	default:
-		e.writeErr(w, errUnsupported(method, id))
-	}
+	return token, Error{}, true
+}
+
+// visible reports whether token may use object id.
+func (e *Emulator) visible(token, id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tokens[token][id]
 }
 
 // accessToken reads the token as Graph does: a Bearer header or the
@@ -342,7 +375,7 @@ func accessToken(r *http.Request) string {
 }
 
 // authErr checks the token and that it may see object id ("" for any).
-func (e *Emulator) authErr(token, id, method string) *apiError {
+func (e *Emulator) authErr(token, id, method string) *Error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if token == "" {
@@ -382,12 +415,6 @@ func (e *Emulator) isWABA(id string) bool {
 	return ok
 }
 
-func (e *Emulator) chance(p float64) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.rnd.Float64() < p
-}
-
 // traceID draws an fbtrace_id-looking string.
 func (e *Emulator) traceID() string {
 	e.mu.Lock()
@@ -401,7 +428,7 @@ const traceAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 func (e *Emulator) randString(n int) string {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = traceAlphabet[e.rnd.IntN(len(traceAlphabet))]
+		b[i] = traceAlphabet[e.kit.Rand().IntN(len(traceAlphabet))]
 	}
 	return string(b)
 }
@@ -414,16 +441,16 @@ func (e *Emulator) newWamid(waID string) string {
 	raw = append(raw, waID...)
 	raw = append(raw, 0x15, 0x02, 0x00, 0x11, 0x18, 0x12)
 	for range 18 {
-		raw = append(raw, "0123456789ABCDEF"[e.rnd.IntN(16)])
+		raw = append(raw, "0123456789ABCDEF"[e.kit.Rand().IntN(16)])
 	}
 	raw = append(raw, 0x00)
 	return "wamid." + base64.StdEncoding.EncodeToString(raw)
 }
 
-func (e *Emulator) writeErr(w http.ResponseWriter, ae *apiError) {
-	body := ae.body
+func (e *Emulator) writeErr(w http.ResponseWriter, ae *Error) {
+	body := ae.Body
 	body.FBTraceID = e.traceID()
-	writeJSON(w, ae.status, ErrorBody{Error: body})
+	writeJSON(w, ae.Status, ErrorBody{Error: body})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -43,18 +43,19 @@ type ErrorData struct {
 	Details          string `json:"details"`
 }
 
-// apiError is an error the emulator answers with, before the trace id is
-// drawn.
-type apiError struct {
-	status  int
-	body    GraphError
+// Error is an error answer of the Cloud API: the HTTP status and the
+// Graph error object (its fbtrace_id is drawn when it is written). It is
+// what FailNext injects.
+type Error struct {
+	Status  int
+	Body    GraphError
 	retryIn int // seconds; informational only, the Cloud API sends no Retry-After
 }
 
 // cloudErr builds a Cloud API (13xxxx and friends) error: the message is
 // "(#code) title" and error_data carries the details string.
-func cloudErr(status, code int, title, details string) *apiError {
-	return &apiError{status: status, body: GraphError{
+func cloudErr(status, code int, title, details string) *Error {
+	return &Error{Status: status, Body: GraphError{
 		Message:   fmt.Sprintf("(#%d) %s", code, title),
 		Type:      "OAuthException",
 		Code:      code,
@@ -83,43 +84,43 @@ const (
 	CodeTemplateDisabled   = 132016 // Template is Disabled
 )
 
-func errReengagement() *apiError {
+func errReengagement() *Error {
 	// 131047: free-form message outside the customer service window.
 	return cloudErr(http.StatusBadRequest, CodeReengagement, "Re-engagement message",
 		"Message failed to send because more than 24 hours have passed since the customer last replied to this number.")
 }
 
-func errPairRate(retryIn int) *apiError {
+func errPairRate(retryIn int) *Error {
 	// 131056: too many messages to the same user in a short time (about one
 	// every 6 s). Subcode as observed in Meta's responses.
 	e := cloudErr(http.StatusBadRequest, CodePairRate, "(Business Account, Consumer Account) pair rate limit hit",
 		"Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.")
-	e.body.ErrorSubcode = 2494071
+	e.Body.ErrorSubcode = 2494071
 	e.retryIn = retryIn
 	return e
 }
 
-func errThroughput() *apiError {
+func errThroughput() *Error {
 	// 130429: the number's messages-per-second throughput was exceeded.
 	// https://developers.facebook.com/documentation/business-messaging/whatsapp/throughput
 	e := cloudErr(http.StatusBadRequest, CodeThroughput, "Rate limit hit",
 		"Message failed to send because there were too many messages sent from this phone number in a short period of time")
-	e.body.ErrorSubcode = 2494055
+	e.Body.ErrorSubcode = 2494055
 	e.retryIn = 1
 	return e
 }
 
-func errUndeliverable() *apiError {
+func errUndeliverable() *Error {
 	return cloudErr(http.StatusBadRequest, CodeUndeliverable, "Message Undeliverable",
 		"Unable to deliver message. Reasons can include: The recipient phone number is not a WhatsApp phone number; The recipient has not accepted our new Terms of Service and Privacy Policy; The recipient is using an old WhatsApp version.")
 }
 
-func errTemplateParamCount(component string, got, want int) *apiError {
+func errTemplateParamCount(component string, got, want int) *Error {
 	return cloudErr(http.StatusBadRequest, CodeTemplateParamCount, "Number of parameters does not match the expected number of params",
 		fmt.Sprintf("%s: number of localizable_params (%d) does not match the expected number of params (%d)", component, got, want))
 }
 
-func errTemplateMissing(name, lang string) *apiError {
+func errTemplateMissing(name, lang string) *Error {
 	// 132001 is answered both for a name/language pair that does not exist
 	// and for a template that is not (yet) approved: only approved
 	// translations can be looked up at send time. Meta lists it as 404.
@@ -127,58 +128,58 @@ func errTemplateMissing(name, lang string) *apiError {
 		fmt.Sprintf("template name (%s) does not exist in %s", name, lang))
 }
 
-func errTemplateTooLong() *apiError {
+func errTemplateTooLong() *Error {
 	return cloudErr(http.StatusBadRequest, CodeTemplateTooLong, "Translated text too long",
 		"Translated text is too long.")
 }
 
-func errTemplateFormatChar() *apiError {
+func errTemplateFormatChar() *Error {
 	// 132007 (the on-premises "format character policy"): parameter text may
 	// not carry new-lines, tabs or more than 4 consecutive spaces.
 	return cloudErr(http.StatusBadRequest, CodeTemplateFormatChar, "Template Format Character Policy Violated",
 		"Param text cannot have new-line/tab characters or more than 4 consecutive spaces")
 }
 
-func errTemplateParamFormat(details string) *apiError {
+func errTemplateParamFormat(details string) *Error {
 	return cloudErr(http.StatusBadRequest, CodeTemplateParamFmt, "Parameter format does not match format in the created template", details)
 }
 
-func errTemplatePaused() *apiError {
+func errTemplatePaused() *Error {
 	return cloudErr(http.StatusBadRequest, CodeTemplatePaused, "Template is Paused",
 		"Template is paused due to low quality so it cannot be sent in a template message.")
 }
 
-func errTemplateDisabled() *apiError {
+func errTemplateDisabled() *Error {
 	return cloudErr(http.StatusBadRequest, CodeTemplateDisabled, "Template is disabled",
 		"Template has been paused too many times due to low quality and is now permanently disabled.")
 }
 
-func errInvalidParam(details string) *apiError {
+func errInvalidParam(details string) *Error {
 	return cloudErr(http.StatusBadRequest, CodeInvalidParameter, "Invalid parameter", details)
 }
 
-func errRequiredParam(details string) *apiError {
+func errRequiredParam(details string) *Error {
 	return cloudErr(http.StatusBadRequest, CodeRequiredParam, "Required parameter is missing", details)
 }
 
-func errParamValue(details string) *apiError {
+func errParamValue(details string) *Error {
 	// Also what mark-as-read answers for an unknown message id:
 	// https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/mark-message-as-read/
 	return cloudErr(http.StatusBadRequest, CodeParamValue, "Parameter value is not valid", details)
 }
 
-func errInvalidToken() *apiError {
+func errInvalidToken() *Error {
 	// Graph API auth failure: code 190, HTTP 401, no error_data.
-	return &apiError{status: http.StatusUnauthorized, body: GraphError{
+	return &Error{Status: http.StatusUnauthorized, Body: GraphError{
 		Message: "Invalid OAuth access token - Cannot parse access token",
 		Type:    "OAuthException",
 		Code:    CodeAccessToken,
 	}}
 }
 
-func errExpiredToken() *apiError {
+func errExpiredToken() *Error {
 	// Subcode 463: the session has expired.
-	return &apiError{status: http.StatusUnauthorized, body: GraphError{
+	return &Error{Status: http.StatusUnauthorized, Body: GraphError{
 		Message:      "Error validating access token: Session has expired.",
 		Type:         "OAuthException",
 		Code:         CodeAccessToken,
@@ -186,10 +187,10 @@ func errExpiredToken() *apiError {
 	}}
 }
 
-func errUnsupported(method, id string) *apiError {
+func errUnsupported(method, id string) *Error {
 	// What Graph answers for an object that does not exist or that the token
 	// may not see (code 100, subcode 33).
-	return &apiError{status: http.StatusBadRequest, body: GraphError{
+	return &Error{Status: http.StatusBadRequest, Body: GraphError{
 		Message: fmt.Sprintf("Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
 			method, id),
 		Type:         "GraphMethodException",
@@ -198,17 +199,27 @@ func errUnsupported(method, id string) *apiError {
 	}}
 }
 
-func errUnknownPath(path string) *apiError {
-	return &apiError{status: http.StatusBadRequest, body: GraphError{
+func errUnknownPath(path string) *Error {
+	return &Error{Status: http.StatusBadRequest, Body: GraphError{
 		Message: "Unknown path components: " + path,
 		Type:    "OAuthException",
 		Code:    CodeUnknownPath,
 	}}
 }
 
-func errTransient() *apiError {
+// TransientError is code 2, the Cloud API's answer when it is briefly down
+// or overloaded (HTTP 503): what FailureRate answers.
+func TransientError() Error { return *errTransient() }
+
+// ThroughputError is 130429, the number's throughput exceeded.
+func ThroughputError() Error { return *errThroughput() }
+
+// PairRateError is 131056, too many messages to one user in a short time.
+func PairRateError() Error { return *errPairRate(6) }
+
+func errTransient() *Error {
 	// Code 2 "API Service": temporary downtime or overload, HTTP 503.
-	return &apiError{status: http.StatusServiceUnavailable, body: GraphError{
+	return &Error{Status: http.StatusServiceUnavailable, Body: GraphError{
 		Message:     "(#2) Service temporarily unavailable",
 		Type:        "OAuthException",
 		Code:        CodeTransient,

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"sync"
 	"time"
-
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
-	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // WebhookTimeout bounds one webhook POST.
@@ -41,18 +38,7 @@ func (h *hooks) fail(err error) {
 // with their pricing object, for every message the business sends through
 // the API. Status webhooks go out asynchronously, after the send's answer,
 // as on the Cloud API; Flush waits for them. An empty url turns delivery off.
-func (e *Emulator) SetWebhook(url, appSecret string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if url == "" {
-		e.hook = nil
-		return
-	}
-	// Meta posts to the URL as registered, as "facebookexternalua".
-	e.hook = webhookpost.New(url, hooksig.HeaderMetaSignature,
-		func(body []byte) string { return SignWebhook(appSecret, body) },
-		webhookpost.Options{UserAgent: "facebookexternalua", Err: ErrWebhook, Timeout: WebhookTimeout})
-}
+func (e *Emulator) SetWebhook(url, appSecret string) { e.kit.SetWebhook(url, appSecret) }
 
 // Flush waits until every pending status webhook has been delivered (or
 // has failed) and returns the delivery errors collected since the last
@@ -66,28 +52,18 @@ func (e *Emulator) Flush() error {
 	return err
 }
 
-func (e *Emulator) target() *webhookpost.Target {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.hook
-}
-
 // InboundAndNotify is Inbound that also returns the webhook delivery error
 // (wrapping ErrWebhook) when a webhook is set. The message is recorded
 // either way.
 func (e *Emulator) InboundAndNotify(phoneNumberID, fromWaID, name, text string, opts ...InboundOption) (InboundMessage, error) {
 	m := e.record(phoneNumberID, fromWaID, name, text, opts...)
-	h := e.target()
-	if h == nil {
-		return m, nil
-	}
-	return m, h.Post(e.WebhookPayload(m))
+	return m, e.kit.Notify(func() ([]byte, error) { return e.WebhookPayload(m), nil })
 }
 
 // notifySent posts the sent and delivered status webhooks of the message
 // with id msgID in the background.
 func (e *Emulator) notifySent(phoneID, msgID string) {
-	h := e.target()
+	h := e.kit.Webhook()
 	if h == nil {
 		return
 	}

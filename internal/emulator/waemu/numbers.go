@@ -48,7 +48,7 @@ func numberJSON(p PhoneNumber, fields []string) map[string]any {
 
 // numberFields reads ?fields=; an unknown field is Graph's code 100
 // "nonexisting field" refusal.
-func numberFields(q url.Values) ([]string, *apiError) {
+func numberFields(q url.Values) ([]string, *Error) {
 	s := q.Get("fields")
 	if s == "" {
 		return defaultNumberFields, nil
@@ -57,7 +57,7 @@ func numberFields(q url.Values) ([]string, *apiError) {
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if !numberFieldSet[f] {
-			return nil, &apiError{status: http.StatusBadRequest, body: GraphError{
+			return nil, &Error{Status: http.StatusBadRequest, Body: GraphError{
 				Message: "(#100) Tried accessing nonexisting field (" + f + ") on node type (WhatsAppBusinessPhoneNumber)",
 				Type:    "OAuthException", Code: CodeInvalidParameter}}
 		}

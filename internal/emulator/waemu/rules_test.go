@@ -404,3 +404,24 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// FailNext answers the Graph error body queued, after the token check, then
+// serves again; a wrong token still gets 190 and consumes nothing.
+func TestFailNextAnswersQueuedErrorsAfterAuth(t *testing.T) {
+	t.Parallel()
+	e, _ := newEmu(t, nil)
+	e.FailNext(ThroughputError(), TransientError())
+	path := "/v23.0/" + wabaID + "/message_templates"
+	if status, body := do(t, e, "GET", path, "wrong", nil); status != 401 || errCode(t, body) != CodeAccessToken {
+		t.Fatalf("wrong token: %d %s", status, body)
+	}
+	for _, want := range []struct{ status, code int }{{400, CodeThroughput}, {503, CodeTransient}} {
+		status, body := do(t, e, "GET", path, token, nil)
+		if status != want.status || errCode(t, body) != want.code {
+			t.Errorf("got %d %s, want %d code %d", status, body, want.status, want.code)
+		}
+	}
+	if status, body := do(t, e, "GET", path, token, nil); status != 200 {
+		t.Errorf("after the queue: %d %s", status, body)
+	}
+}

@@ -195,7 +195,7 @@ func normalizeWaID(to string) (string, bool) {
 	return s, true
 }
 
-func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *apiError) {
+func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) {
 	if req.RecipientType != "" && req.RecipientType != "individual" {
 		return SendResponse{}, errInvalidParam(fmt.Sprintf("Param recipient_type must be one of {INDIVIDUAL} - got %q.", req.RecipientType))
 	}
@@ -242,7 +242,7 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *apiErro
 		if req.Template.Language.Code == "" {
 			return SendResponse{}, errRequiredParam("The parameter template['language']['code'] is required.")
 		}
-		var ae *apiError
+		var ae *Error
 		tpl, msg.Template, ae = e.checkTemplate(phoneID, req.Template)
 		if ae != nil {
 			return SendResponse{}, ae
@@ -297,7 +297,7 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *apiErro
 
 // takeThroughput enforces the per-number messages-per-second ceiling over a
 // sliding one-second window. Must be called with e.mu held.
-func (e *Emulator) takeThroughput(phoneID string, now time.Time) *apiError {
+func (e *Emulator) takeThroughput(phoneID string, now time.Time) *Error {
 	limit := e.opts.Throughput
 	if n := e.numbers[phoneID]; n != nil && n.Throughput > 0 {
 		limit = n.Throughput
@@ -317,7 +317,7 @@ func (e *Emulator) takeThroughput(phoneID string, now time.Time) *apiError {
 
 // takePair is a token bucket refilled at one message per PairInterval, with
 // PairBurst tokens at most. Must be called with e.mu held.
-func (e *Emulator) takePair(ps *pairState, now time.Time) *apiError {
+func (e *Emulator) takePair(ps *pairState, now time.Time) *Error {
 	if !ps.last.IsZero() && now.After(ps.last) {
 		ps.tokens += float64(now.Sub(ps.last)) / float64(e.opts.PairInterval)
 		ps.tokens = math.Min(ps.tokens, float64(e.opts.PairBurst))
@@ -398,7 +398,7 @@ var manySpaces = regexp.MustCompile(` {5,}`)
 // checkTemplate looks the template up in the number's WABA and checks the
 // request against it, answering Meta's 132xxx codes.
 // https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes
-func (e *Emulator) checkTemplate(phoneID string, tm *TemplateMessage) (*Template, *SentTemplate, *apiError) {
+func (e *Emulator) checkTemplate(phoneID string, tm *TemplateMessage) (*Template, *SentTemplate, *Error) {
 	e.mu.Lock()
 	var tpl *Template
 	if n := e.numbers[phoneID]; n != nil {

@@ -13,7 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
+	"github.com/parleyhq/parley/internal/emulator/emukit"
+	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // Documented defaults, from the per-endpoint table at
@@ -47,7 +48,8 @@ type Options struct {
 	FailureRate float64
 	// Now is the emulator's clock (event times, rate-limit windows).
 	Now func() time.Time
-	// Rand drives FailureRate; seed it for reproducible tests.
+	// Rand drives FailureRate; seed it for reproducible tests (a
+	// *rand.Rand is a Source too).
 	Rand rand.Source
 
 	// Window is the length of the short rate-limit window (default 15 min).
@@ -154,28 +156,21 @@ func (c *conversation) has(userID string) bool {
 // Emulator is an X API v2 DM emulator. It is an http.Handler and safe for
 // concurrent use.
 type Emulator struct {
-	opts Options
-	mux  *http.ServeMux
+	opts   Options
+	kit    *emukit.Kit[Error, string] // routes, auth, latency, faults, clock, webhook
+	limits map[string][]limit         // by route pattern
 
 	mu      sync.Mutex
-	rng     *rand.Rand
 	users   map[string]*User
 	tokens  map[string]string // access token -> user id
 	convs   map[string]*conversation
 	media   map[string]Media
 	ids     map[uint64]bool // every id handed out
 	buckets map[bucketKey]*bucket
-	hook    *webhookpost.Target // where Account Activity events go; nil for none
 }
 
 // New returns an emulator with no accounts.
 func New(opts Options) *Emulator {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Rand == nil {
-		opts.Rand = rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)
-	}
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
 	}
@@ -195,8 +190,6 @@ func New(opts Options) *Emulator {
 		opts.MeLimit = DefaultMeLimit
 	}
 	e := &Emulator{
-		opts:    opts,
-		rng:     rand.New(opts.Rand),
 		users:   map[string]*User{},
 		tokens:  map[string]string{},
 		convs:   map[string]*conversation{},
@@ -204,6 +197,25 @@ func New(opts Options) *Emulator {
 		buckets: map[bucketKey]*bucket{},
 		ids:     map[uint64]bool{},
 	}
+	e.kit = emukit.New(emukit.Config[Error, string]{
+		Latency:     opts.Latency,
+		FailureRate: opts.FailureRate,
+		Now:         opts.Now,
+		Rand:        opts.Rand,
+		Auth:        e.gate,
+		Transient:   func() Error { return StatusError(http.StatusServiceUnavailable) },
+		Render: func(w http.ResponseWriter, _ *http.Request, _ string, f Error) {
+			writeProblem(w, f.Status, f.problem())
+		},
+		NotFound:       notFound,
+		PublicNotFound: true,
+		// Account Activity API signature: x-twitter-webhooks-signature,
+		// "sha256=" + base64 HMAC-SHA256 of the body
+		// (https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/securing-webhooks).
+		Webhook: emukit.Webhook{Header: inbound.HeaderXSignature, Sign: inbound.SignX, Err: ErrWebhook, Timeout: WebhookTimeout},
+	})
+	opts.Now = e.kit.Now
+	e.opts = opts
 	e.routes()
 	return e
 }

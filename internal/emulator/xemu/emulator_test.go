@@ -459,3 +459,30 @@ func FuzzParseLookup(f *testing.F) {
 		}
 	})
 }
+
+// FailNext answers X's own problem bodies, after auth and the rate-limit
+// window (so the headers are there), and only to authenticated requests.
+func TestFailNextAnswersAfterAuthWithRateHeaders(t *testing.T) {
+	t.Parallel()
+	e, _ := fixture(t, Options{})
+	e.FailNext(StatusError(http.StatusTooManyRequests), StatusError(http.StatusServiceUnavailable))
+	if w := do(t, e, "GET", "/2/dm_events", "nope", ""); w.Code != 401 {
+		t.Fatalf("bad token: %d", w.Code)
+	}
+	if w := do(t, e, "GET", "/2/nothing", bizTok, ""); w.Code != 404 {
+		t.Fatalf("unknown path: %d", w.Code)
+	}
+	for _, want := range []int{429, 503, 200} {
+		w := do(t, e, "GET", "/2/dm_events", bizTok, "")
+		if w.Code != want {
+			t.Fatalf("got %d %s, want %d", w.Code, w.Body, want)
+		}
+		if w.Header().Get("x-rate-limit-limit") == "" {
+			t.Errorf("%d without rate-limit headers", w.Code)
+		}
+		if want != 200 && (w.Header().Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(w.Body.String(), `"title":"`+http.StatusText(want)+`"`)) {
+			t.Errorf("%d body: %s %s", want, w.Header().Get("Content-Type"), w.Body)
+		}
+	}
+}

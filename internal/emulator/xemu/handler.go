@@ -11,18 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/emulator/emukit"
 )
 
-// Route names key the per-endpoint rate-limit buckets ("Each endpoint has its
-// own limit", https://docs.x.com/fundamentals/rate-limits).
+// Route limits are keyed by the route's pattern: "Each endpoint has its own
+// limit" (https://docs.x.com/fundamentals/rate-limits).
 const (
-	routeEvents         = "GET /2/dm_events"
-	routeConvEvents     = "GET /2/dm_conversations/:dm_conversation_id/dm_events"
-	routeWithEvents     = "GET /2/dm_conversations/with/:participant_id/dm_events"
-	routeConvMessages   = "POST /2/dm_conversations/:dm_conversation_id/messages"
-	routeWithMessages   = "POST /2/dm_conversations/with/:participant_id/messages"
-	routeUsers          = "GET /2/users"
-	routeMe             = "GET /2/users/me"
 	maxSendBody         = 1 << 20
 	defaultMaxResults   = 100
 	maxMaxResults       = 100
@@ -32,81 +27,72 @@ const (
 // Retention is how far back the DM lookup endpoints reach.
 const Retention = 30 * 24 * time.Hour
 
+// routes is X's route table: each pattern with its rate limits.
 func (e *Emulator) routes() {
-	m := http.NewServeMux()
 	read := []limit{{e.opts.ReadLimit, e.opts.Window}}
 	send := []limit{{e.opts.SendLimit, e.opts.Window}, {e.opts.SendDailyLimit, 24 * time.Hour}}
 	users := []limit{{e.opts.UsersLimit, e.opts.Window}}
 	me := []limit{{e.opts.MeLimit, e.opts.Window}}
+	e.limits = map[string][]limit{}
+	route := func(pattern string, limits []limit, h emukit.Handler[string]) {
+		e.limits[pattern] = limits
+		e.kit.Handle(pattern, h)
+	}
 
 	// https://docs.x.com/x-api/direct-messages/lookup/introduction lists the
 	// three lookup endpoints; https://docs.x.com/x-api/direct-messages/manage/introduction
 	// the two send endpoints served here.
-	m.Handle("GET /2/dm_events", e.endpoint(routeEvents, read, e.listAll))
-	m.Handle("GET /2/dm_conversations/with/{participant_id}/dm_events", e.endpoint(routeWithEvents, read, e.listWith))
-	m.Handle("GET /2/dm_conversations/{dm_conversation_id}/dm_events", e.endpoint(routeConvEvents, read, e.listConversation))
-	m.Handle("POST /2/dm_conversations/with/{participant_id}/messages", e.endpoint(routeWithMessages, send, e.sendWith))
-	m.Handle("POST /2/dm_conversations/{dm_conversation_id}/messages", e.endpoint(routeConvMessages, send, e.sendConversation))
+	route("GET /2/dm_events", read, e.listAll)
+	route("GET /2/dm_conversations/with/{participant_id}/dm_events", read, e.listWith)
+	route("GET /2/dm_conversations/{dm_conversation_id}/dm_events", read, e.listConversation)
+	route("POST /2/dm_conversations/with/{participant_id}/messages", send, e.sendWith)
+	route("POST /2/dm_conversations/{dm_conversation_id}/messages", send, e.sendConversation)
 	// Users lookup, https://docs.x.com/x-api/users/lookup/introduction: lets a
 	// client name participants that sent nothing on the page it read.
-	m.Handle("GET /2/users", e.endpoint(routeUsers, users, e.lookupUsers))
+	route("GET /2/users", users, e.lookupUsers)
 	// The authenticated user, https://docs.x.com/x-api/users/lookup/integrate
 	// ("Required for the authenticated user endpoint (/2/users/me)"; default
 	// response {"data":{"id","name","username"}}): it tells whose token a
 	// client holds.
-	m.Handle("GET /2/users/me", e.endpoint(routeMe, me, e.lookupMe))
-	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		var body legacyError
-		body.Errors = append(body.Errors, struct {
-			Message string `json:"message"`
-			Code    int    `json:"code"`
-		}{"Sorry, that page does not exist", 34})
-		writeJSON(w, http.StatusNotFound, body)
-	})
-	e.mux = m
+	route("GET /2/users/me", me, e.lookupMe)
+}
+
+// notFound is X's answer for a path it does not know, before any auth.
+func notFound(w http.ResponseWriter, _ *http.Request, _ string) {
+	var body legacyError
+	body.Errors = append(body.Errors, struct {
+		Message string `json:"message"`
+		Code    int    `json:"code"`
+	}{"Sorry, that page does not exist", 34})
+	writeJSON(w, http.StatusNotFound, body)
 }
 
 // ServeHTTP serves the X API v2 paths under /2/.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if d := e.opts.Latency; d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	e.mux.ServeHTTP(w, r)
+	e.kit.ServeHTTP(w, r)
 }
 
-type handlerFunc func(w http.ResponseWriter, r *http.Request, userID string)
+// FailNext queues errors: the next len(errs) authenticated requests are
+// answered with them, in order, after auth and rate limiting.
+func (e *Emulator) FailNext(errs ...Error) { e.kit.FailNext(errs...) }
 
-// endpoint wraps a route with X's checks, in X's order: the user-context
-// token, then the user's rate-limit window (headers on every authenticated
-// response), then the injected transient failure, then the route itself.
-func (e *Emulator) endpoint(route string, limits []limit, fn handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, ok := e.authenticate(r)
-		if !ok {
-			// OAuth 2.0 user-context Bearer tokens only; app-only and
-			// missing tokens are refused
-			// (https://docs.x.com/x-api/direct-messages/lookup/integrate, "Authentication").
-			writeProblem(w, http.StatusUnauthorized, genericProblem(http.StatusUnauthorized))
-			return
-		}
-		st, ok := e.take(userID, route, limits)
-		st.set(w.Header())
-		if !ok {
-			writeProblem(w, http.StatusTooManyRequests, genericProblem(http.StatusTooManyRequests))
-			return
-		}
-		if e.fail() {
-			writeProblem(w, http.StatusServiceUnavailable, genericProblem(http.StatusServiceUnavailable))
-			return
-		}
-		fn(w, r, userID)
-	})
+// gate runs X's checks, in X's order, before a route (and before an
+// injected fault): the user-context token, then the user's rate-limit
+// window for the route, whose headers every authenticated response carries.
+func (e *Emulator) gate(w http.ResponseWriter, r *http.Request) (string, Error, bool) {
+	userID, ok := e.authenticate(r)
+	if !ok {
+		// OAuth 2.0 user-context Bearer tokens only; app-only and
+		// missing tokens are refused
+		// (https://docs.x.com/x-api/direct-messages/lookup/integrate, "Authentication").
+		return "", StatusError(http.StatusUnauthorized), false
+	}
+	st, ok := e.take(userID, r.Pattern, e.limits[r.Pattern])
+	st.set(w.Header())
+	if !ok {
+		return "", StatusError(http.StatusTooManyRequests), false
+	}
+	return userID, Error{}, true
 }
 
 func (e *Emulator) authenticate(r *http.Request) (string, bool) {
@@ -118,15 +104,6 @@ func (e *Emulator) authenticate(r *http.Request) (string, bool) {
 	defer e.mu.Unlock()
 	id, ok := e.tokens[tok]
 	return id, ok
-}
-
-func (e *Emulator) fail() bool {
-	if e.opts.FailureRate <= 0 {
-		return false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.rng.Float64() < e.opts.FailureRate
 }
 
 // Allowed values, from the dm_events reference

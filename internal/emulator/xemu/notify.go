@@ -3,12 +3,8 @@ package xemu
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/parleyhq/parley/internal/emulator/webhookpost"
-	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
 // WebhookTimeout bounds one webhook POST.
@@ -24,17 +20,7 @@ var ErrWebhook = errors.New("xemu: webhook delivery failed")
 // x-twitter-webhooks-signature: "sha256=" + base64 HMAC-SHA256 of the body
 // (https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/securing-webhooks).
 // An empty url turns delivery off.
-func (e *Emulator) SetWebhook(url, consumerSecret string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if url == "" {
-		e.hook = nil
-		return
-	}
-	e.hook = webhookpost.New(url, inbound.HeaderXSignature,
-		func(body []byte) string { return inbound.SignX(consumerSecret, body) },
-		webhookpost.Options{Err: ErrWebhook, Timeout: WebhookTimeout})
-}
+func (e *Emulator) SetWebhook(url, consumerSecret string) { e.kit.SetWebhook(url, consumerSecret) }
 
 // Account Activity wire shapes: the envelope
 // (https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/account-activity-data-objects)
@@ -140,15 +126,5 @@ func (e *Emulator) WebhookBody(accountUserID string, ev Event) ([]byte, error) {
 // notify posts ev's webhook when a target is set. Must be called without
 // e.mu held: the receiver may call the emulator's API before it answers.
 func (e *Emulator) notify(accountUserID string, ev Event) error {
-	e.mu.Lock()
-	h := e.hook
-	e.mu.Unlock()
-	if h == nil {
-		return nil
-	}
-	body, err := e.WebhookBody(accountUserID, ev)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhook, err)
-	}
-	return h.Post(body)
+	return e.kit.Notify(func() ([]byte, error) { return e.WebhookBody(accountUserID, ev) })
 }

@@ -122,6 +122,28 @@ type legacyError struct {
 
 const problemBase = "https://api.twitter.com/2/problems/"
 
+// Error is one X API v2 error answer: the HTTP status and the problem body
+// {"title","detail","type","status"}
+// (https://docs.x.com/x-api/fundamentals/response-codes-and-errors). It is
+// what FailNext injects.
+type Error struct {
+	Status int
+	Title  string
+	Detail string
+	Type   string
+}
+
+// StatusError is X's about:blank answer for status, e.g. 429 Too Many
+// Requests or 503 Service Unavailable.
+func StatusError(status int) Error {
+	p := genericProblem(status)
+	return Error{Status: status, Title: p.Title, Detail: p.Detail, Type: p.Type}
+}
+
+func (e Error) problem() problem {
+	return problem{Title: e.Title, Detail: e.Detail, Type: e.Type, Status: e.Status}
+}
+
 // genericProblem is the about:blank body X v2 answers for auth, throttling
 // and server errors, e.g. {"title":"Unauthorized","type":"about:blank",
 // "status":401,"detail":"Unauthorized"}.

@@ -258,13 +258,13 @@ func TestErrorMapping(t *testing.T) {
 		{name: "revoked token", setup: func(v *env) { v.emu.RevokeToken(acmeTok) }, status: 409, code: "account.reauth_required",
 			meta: map[string]any{"native_code": 65601, "native_type": "REVOKED_ACCESS_TOKEN"}},
 		{name: "empty token", setup: func(v *env) { v.acct.AccessToken = "" }, status: 409, code: "account.reauth_required"},
-		{name: "throttled", setup: func(v *env) { v.emu.FailNext(1, 429) }, status: 429, code: "platform.linkedin.rate_limit",
+		{name: "throttled", setup: func(v *env) { v.emu.FailNext(liemu.StatusError(429)) }, status: 429, code: "platform.linkedin.rate_limit",
 			meta: map[string]any{"native_code": 101}},
-		{name: "throttled with retry-after", wrap: retryAfter, setup: func(v *env) { v.emu.FailNext(1, 429) }, status: 429, code: "platform.linkedin.rate_limit",
+		{name: "throttled with retry-after", wrap: retryAfter, setup: func(v *env) { v.emu.FailNext(liemu.StatusError(429)) }, status: 429, code: "platform.linkedin.rate_limit",
 			meta: map[string]any{"retry_after_seconds": 30}},
-		{name: "transient 503", setup: func(v *env) { v.emu.FailNext(1, 503) }, status: 502, code: "platform.linkedin.unavailable"},
+		{name: "transient 503", setup: func(v *env) { v.emu.FailNext(liemu.StatusError(503)) }, status: 502, code: "platform.linkedin.unavailable"},
 		{name: "failure rate", opts: liemu.Options{FailureRate: 1}, status: 502, code: "platform.linkedin.unavailable"},
-		{name: "500", setup: func(v *env) { v.emu.FailNext(1, 500) }, status: 502, code: "platform.linkedin.unavailable"},
+		{name: "500", setup: func(v *env) { v.emu.FailNext(liemu.StatusError(500)) }, status: 502, code: "platform.linkedin.unavailable"},
 		{name: "other org's thread", call: func(v env) error {
 			_, err := v.ad.ListMessages(context.Background(), v.acct, v.globexT, "", 10)
 			return err

@@ -59,7 +59,7 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("second admin: %+v %v", id, err)
 	}
 	// LinkedIn unavailable: passes through as a platform error.
-	e.emu.FailNext(1, 503)
+	e.emu.FailNext(liemu.StatusError(503))
 	if _, err := e.ad.Verify(ctx, e.acct); !apierr.HasCode(err, "platform.linkedin.unavailable") {
 		t.Fatalf("503: %v", err)
 	}
