@@ -107,5 +107,5 @@ func (c Config) WithDefaults() Config {
 // Validate checks every field of c (after WithDefaults) and returns one
 // error per invalid variable, joined; nil when c can run.
 func (c Config) Validate() error {
-	return c.validate(nil)
+	return c.validate(nil, nil)
 }

@@ -49,14 +49,21 @@ func shown(v variable, s string) (string, bool) {
 	return s, false
 }
 
-func (c Config) validate(flags map[string]bool) error {
+// validate checks c; given names the text each variable was read from
+// (Load), so an error shows the value as the operator wrote it, and
+// fromFlag those read from a flag.
+func (c Config) validate(given map[string]string, fromFlag map[string]bool) error {
 	var errs []error
 	for _, v := range table() {
 		if v.check == nil {
 			continue
 		}
 		if err := v.check(&c); err != nil {
-			errs = append(errs, v.error(v.show(&c), flags[v.name], err))
+			s, ok := given[v.name]
+			if !ok {
+				s = v.show(&c)
+			}
+			errs = append(errs, v.error(s, fromFlag[v.name], err))
 		}
 	}
 	return errors.Join(errs...)
@@ -91,7 +98,7 @@ func Load(environ []string, flags map[string]string) (cfg Config, warnings []str
 	errs = append(errs, unknown...)
 
 	cfg = Defaults()
-	fromFlag := map[string]bool{}
+	fromFlag, given := map[string]bool{}, map[string]string{}
 	for _, v := range table() {
 		s, flag := env[v.name], false
 		if fv, ok := flags[v.flag]; ok && v.flag != "" {
@@ -101,6 +108,7 @@ func Load(environ []string, flags map[string]string) (cfg Config, warnings []str
 		if s == "" && !flag {
 			continue
 		}
+		given[v.name] = s
 		if err := v.parse(&cfg, s); err != nil {
 			errs = append(errs, v.error(s, flag, err))
 			// Keep the default so Validate does not report it twice.
@@ -111,7 +119,7 @@ func Load(environ []string, flags map[string]string) (cfg Config, warnings []str
 			errs = append(errs, fmt.Errorf("config: no variable has flag --%s", name))
 		}
 	}
-	if err := cfg.validate(fromFlag); err != nil {
+	if err := cfg.validate(given, fromFlag); err != nil {
 		errs = append(errs, err)
 	}
 	return cfg, warnings, errors.Join(errs...)

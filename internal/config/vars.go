@@ -183,25 +183,29 @@ func intVar(name, def, usage string, f func(*Config) *int) variable {
 // durationVar is a Go duration of at least lo and, when hi > 0, below hi.
 // Zero is never a setting, so WithDefaults fills it in.
 func durationVar(name, def, usage string, f func(*Config) *time.Duration, lo, hi time.Duration) variable {
+	// One message for malformed and out-of-range values alike: whoever
+	// fixes one should not then trip over the other.
 	want := "want a Go duration such as 30s, 10m or 2h"
+	switch {
+	case lo > 1:
+		want += ", at least " + lo.String()
+	case hi > 0:
+		want += ", greater than 0 and less than " + hi.String()
+	default:
+		want += ", greater than 0"
+	}
 	return variable{name: name, def: def, usage: usage, zeroIsUnset: true,
 		parse: func(c *Config, s string) error {
 			d, err := time.ParseDuration(strings.TrimSpace(s))
 			if err != nil {
-				return errors.New(want + " (with its unit)")
+				return errors.New(want + " (number and unit)")
 			}
 			*f(c) = d
 			return nil
 		},
 		check: func(c *Config) error {
-			d := *f(c)
-			switch {
-			case d < lo && lo <= 1:
-				return errors.New(want + ", greater than 0")
-			case d < lo:
-				return fmt.Errorf("%s, at least %s", want, lo)
-			case hi > 0 && d >= hi:
-				return fmt.Errorf("%s, greater than 0 and less than %s", want, hi)
+			if d := *f(c); d < lo || (hi > 0 && d >= hi) {
+				return errors.New(want)
 			}
 			return nil
 		},
