@@ -184,13 +184,18 @@ func TestFlagsOverrideEnvironmentAndAreNamed(t *testing.T) {
 	}
 }
 
-func TestDatabaseURLPasswordNeverShown(t *testing.T) {
+func TestSecretsNeverShown(t *testing.T) {
 	_, _, err := Load([]string{"PARLEY_DATABASE_URL=mysql://parley:hunter2@db/parley"}, nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "PARLEY_DATABASE_URL") {
 		t.Fatalf("%v", err)
 	}
 	_, _, err = Load([]string{"PARLEY_DATABASE_URL=postgres://parley:hunter2@db:port/parley"}, nil) // unparseable port
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("%v", err)
+	}
+	// A bare key, its id forgotten: secrets.ParseKeyRing would quote it.
+	_, _, err = Load([]string{"PARLEY_SECRET_KEYS=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="}, nil)
+	if err == nil || strings.Contains(err.Error(), "QUJDREVG") || !strings.Contains(err.Error(), "entry 1 of 1 has no id") {
 		t.Fatalf("%v", err)
 	}
 	_, _, err = Load([]string{"PARLEY_SECRET_KEYS=k1:c2VjcmV0"}, nil)

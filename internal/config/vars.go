@@ -264,9 +264,18 @@ func checkKeyRing(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return nil // commands that need keys say so, with how to make them
 	}
+	const want = "want comma-separated id:base64key entries as `parley secrets generate` prints"
+	entries := strings.Split(s, ",")
+	for i, e := range entries {
+		// An entry without an id may be a bare key: secrets.ParseKeyRing
+		// would quote it whole, so say which entry instead.
+		if !strings.Contains(e, ":") {
+			return fmt.Errorf("%s (entry %d of %d has no id: before its key)", want, i+1, len(entries))
+		}
+	}
 	if _, err := secrets.ParseKeyRing(s); err != nil {
-		// ParseKeyRing's messages name key ids, never key material.
-		return fmt.Errorf("want comma-separated id:base64key entries as `parley secrets generate` prints (%s)", strings.TrimPrefix(err.Error(), "secrets: "))
+		// With a colon in every entry, ParseKeyRing quotes ids only.
+		return fmt.Errorf("%s (%s)", want, strings.TrimPrefix(err.Error(), "secrets: "))
 	}
 	return nil
 }
