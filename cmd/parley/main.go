@@ -37,27 +37,57 @@ func main() {
 }
 
 func root() *cobra.Command {
-	cfg := config.FromEnv()
 	cmd := &cobra.Command{Use: "parley", Short: "Unified direct-messaging API", SilenceUsage: true, SilenceErrors: true}
 	f := cmd.PersistentFlags()
-	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP listen address (PARLEY_LISTEN)")
-	f.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "postgres:// URL; empty for SQLite in the data dir (PARLEY_DATABASE_URL)")
-	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the SQLite file and sandbox keys (PARLEY_DATA_DIR)")
-	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
-	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
-	cmd.AddCommand(serveCmd(&cfg), sandboxCmd(&cfg), migrateCmd(&cfg), keysCmd(&cfg), secretsCmd(&cfg), mcpCmd(), versionCmd())
+	// The flags come from config's table, so each names its variable and
+	// its default as the README does; Load applies only those the user set.
+	for _, v := range config.Variables() {
+		if v.Flag != "" {
+			f.String(v.Flag, v.Default, v.Usage+" ("+v.Name+")")
+		}
+	}
+	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), secretsCmd(), mcpCmd(), versionCmd())
 	return cmd
+}
+
+// loadConfig is the one way a command reads its configuration: defaults,
+// environment, the flags set on the command line, validation. Any invalid
+// value stops the command before it opens or starts anything, with every
+// invalid variable named; unknown PARLEY_* variables are logged.
+func loadConfig(cmd *cobra.Command) (config.Config, *slog.Logger, error) {
+	flags := map[string]string{}
+	for _, v := range config.Variables() {
+		if v.Flag == "" {
+			continue
+		}
+		if fl := cmd.Flag(v.Flag); fl != nil && fl.Changed {
+			flags[v.Flag] = fl.Value.String()
+		}
+	}
+	cfg, warnings, err := config.Load(os.Environ(), flags)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("invalid configuration, nothing started:\n%w", err)
+	}
+	log := server.NewLogger(cfg, os.Stderr)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	return cfg, log, nil
 }
 
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-func serveCmd(cfg *config.Config) *cobra.Command {
+func serveCmd() *cobra.Command {
 	return &cobra.Command{Use: "serve", Short: "Run the API server", RunE: func(cmd *cobra.Command, _ []string) error {
+		cfg, log, err := loadConfig(cmd)
+		if err != nil {
+			return err
+		}
 		ctx, cancel := signalContext()
 		defer cancel()
-		srv, err := server.New(ctx, *cfg, server.Options{Logger: server.NewLogger(*cfg, os.Stderr)})
+		srv, err := server.New(ctx, cfg, server.Options{Logger: log})
 		if err != nil {
 			return err
 		}
@@ -65,12 +95,16 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 	}}
 }
 
-func sandboxCmd(cfg *config.Config) *cobra.Command {
+func sandboxCmd() *cobra.Command {
 	sb := &cobra.Command{Use: "sandbox", Short: "Run Parley on its embedded defaults with seeded data, for a first try",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			sb, err := sandbox.Prepare(ctx, *cfg, server.Options{Logger: server.NewLogger(*cfg, os.Stderr)})
+			sb, err := sandbox.Prepare(ctx, cfg, server.Options{Logger: log})
 			if err != nil {
 				return err
 			}
@@ -108,8 +142,14 @@ func sandboxCmd(cfg *config.Config) *cobra.Command {
 	return sb
 }
 
-// openService opens the database for an operator command.
-func openService(ctx context.Context, cfg *config.Config) (*service.Service, store.Store, error) {
+// openService loads the configuration and opens the database for an
+// operator command.
+func openService(cmd *cobra.Command) (*service.Service, store.Store, error) {
+	ctx := cmd.Context()
+	cfg, _, err := loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
 	keys := cfg.SecretKeys
 	if keys == "" && cfg.DatabaseURL == "" {
 		// The sandbox's own key ring, when operating on its data dir.
@@ -124,18 +164,22 @@ func openService(ctx context.Context, cfg *config.Config) (*service.Service, sto
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := server.OpenStore(ctx, *cfg)
+	db, err := server.OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return service.New(service.Config{Store: db, Keys: ring}), db, nil
 }
 
-func migrateCmd(cfg *config.Config) *cobra.Command {
+func migrateCmd() *cobra.Command {
 	return &cobra.Command{Use: "migrate", Short: "Apply database migrations (Parley's and River's) and exit", RunE: func(cmd *cobra.Command, _ []string) error {
+		cfg, _, err := loadConfig(cmd)
+		if err != nil {
+			return err
+		}
 		ctx, cancel := signalContext()
 		defer cancel()
-		db, err := server.OpenStore(ctx, *cfg)
+		db, err := server.OpenStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -156,13 +200,13 @@ func orgCaller(ctx context.Context, db store.Store, name string) (service.Caller
 	return service.Caller{OrgID: org.ID}, nil
 }
 
-func keysCmd(cfg *config.Config) *cobra.Command {
+func keysCmd() *cobra.Command {
 	var org, name string
 	keys := &cobra.Command{Use: "keys", Short: "Manage API keys"}
 	keys.PersistentFlags().StringVar(&org, "org", "Default", "organisation name")
 	create := &cobra.Command{Use: "create", Short: "Create an API key (and the organisation if it is new); prints the key once",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, db, err := openService(cmd.Context(), cfg)
+			svc, db, err := openService(cmd)
 			if err != nil {
 				return err
 			}
@@ -176,7 +220,7 @@ func keysCmd(cfg *config.Config) *cobra.Command {
 		}}
 	create.Flags().StringVar(&name, "name", "cli", "what the key is for")
 	list := &cobra.Command{Use: "list", Short: "List an organisation's API keys", RunE: func(cmd *cobra.Command, _ []string) error {
-		svc, db, err := openService(cmd.Context(), cfg)
+		svc, db, err := openService(cmd)
 		if err != nil {
 			return err
 		}
@@ -203,7 +247,7 @@ func keysCmd(cfg *config.Config) *cobra.Command {
 		return tw.Flush()
 	}}
 	revoke := &cobra.Command{Use: "revoke KEY_ID", Short: "Revoke an API key", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		svc, db, err := openService(cmd.Context(), cfg)
+		svc, db, err := openService(cmd)
 		if err != nil {
 			return err
 		}
@@ -229,7 +273,7 @@ func when(t *time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-func secretsCmd(cfg *config.Config) *cobra.Command {
+func secretsCmd() *cobra.Command {
 	s := &cobra.Command{Use: "secrets", Short: "Manage the key ring that seals stored tokens"}
 	s.AddCommand(&cobra.Command{Use: "generate", Short: "Print a new key ring entry (append it to PARLEY_SECRET_KEYS, comma-separated, newest last)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -242,7 +286,7 @@ func secretsCmd(cfg *config.Config) *cobra.Command {
 		}})
 	s.AddCommand(&cobra.Command{Use: "rotate", Short: "Re-seal every stored token under the newest key of PARLEY_SECRET_KEYS",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, db, err := openService(cmd.Context(), cfg)
+			svc, db, err := openService(cmd)
 			if err != nil {
 				return err
 			}

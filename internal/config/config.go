@@ -1,10 +1,15 @@
-// Package config holds Parley's runtime configuration and reads it from
-// PARLEY_* environment variables; flags override it in cmd/parley.
+// Package config holds Parley's runtime configuration: one Config, its
+// defaults applied in one place (WithDefaults, Defaults) and checked in one
+// place (Validate). Load reads it from PARLEY_* environment variables and
+// command-line flags, the one path every command of cmd/parley takes.
+//
+// A value that cannot be read or is out of range is an error naming the
+// variable, the value and what was expected, never a silent fallback to the
+// default: an operator who sets PARLEY_ACCOUNT_TIMEOUT=10 (no unit) must
+// learn it at start, not by noticing that the default was used instead.
 package config
 
 import (
-	"os"
-	"strconv"
 	"time"
 )
 
@@ -29,7 +34,7 @@ type Config struct {
 	// (PARLEY_ACCOUNT_TIMEOUT, a Go duration).
 	AccountTimeout time.Duration
 	// KeyQuota is each API key's requests per minute (PARLEY_KEY_QUOTA;
-	// 0 disables).
+	// 0 disables, so WithDefaults leaves a zero alone).
 	KeyQuota int
 	// OrgQuota is each organisation's requests per minute across all its
 	// keys (PARLEY_ORG_QUOTA; 0 disables).
@@ -68,68 +73,39 @@ type Config struct {
 	LinkedInURL       string // PARLEY_LINKEDIN_URL
 }
 
-// FromEnv reads the environment over the defaults.
-func FromEnv() Config {
-	c := Config{
-		Listen:    env("PARLEY_LISTEN", "127.0.0.1:8080"),
-		DataDir:   env("PARLEY_DATA_DIR", "parley-data"),
-		LogLevel:  env("PARLEY_LOG_LEVEL", "info"),
-		LogFormat: env("PARLEY_LOG_FORMAT", "text"),
+// Defaults is the configuration of a process given no variable and no
+// flag: every variable at its documented default.
+func Defaults() Config {
+	var c Config
+	for _, v := range table() {
+		if v.def == "" {
+			continue
+		}
+		if err := v.parse(&c, v.def); err != nil {
+			// The table is constant; TestDefaultsParse keeps this unreachable.
+			panic("config: default of " + v.name + ": " + err.Error())
+		}
 	}
-	c.DatabaseURL = os.Getenv("PARLEY_DATABASE_URL")
-	c.SecretKeys = os.Getenv("PARLEY_SECRET_KEYS")
-	c.AccountTimeout = 10 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("PARLEY_ACCOUNT_TIMEOUT")); err == nil && d > 0 {
-		c.AccountTimeout = d
-	}
-	c.KeyQuota = 600
-	if n, err := strconv.Atoi(os.Getenv("PARLEY_KEY_QUOTA")); err == nil && n >= 0 {
-		c.KeyQuota = n
-	}
-	c.OrgQuota = 3000
-	if n, err := strconv.Atoi(os.Getenv("PARLEY_ORG_QUOTA")); err == nil && n >= 0 {
-		c.OrgQuota = n
-	}
-	c.AuthFailureLimit = 20
-	if n, err := strconv.Atoi(os.Getenv("PARLEY_AUTH_FAILURE_LIMIT")); err == nil && n >= 0 {
-		c.AuthFailureLimit = n
-	}
-	c.TrustedProxies = os.Getenv("PARLEY_TRUSTED_PROXIES")
-	c.WhatsAppRetention = 90 * 24 * time.Hour
-	if d, err := time.ParseDuration(os.Getenv("PARLEY_WHATSAPP_RETENTION")); err == nil && d > 0 {
-		c.WhatsAppRetention = d
-	}
-	c.AllowPrivateWebhooks = Bool("PARLEY_WEBHOOK_ALLOW_PRIVATE", false)
-	c.WindowLead = 2 * time.Hour
-	if d, err := time.ParseDuration(os.Getenv("PARLEY_WINDOW_CLOSING_LEAD")); err == nil && d > 0 {
-		c.WindowLead = d
-	}
-	if d, err := time.ParseDuration(os.Getenv("PARLEY_JOB_RESCUE_AFTER")); err == nil && d > 0 {
-		c.JobRescueAfter = d
-	}
-	c.MetaAppSecret = os.Getenv("PARLEY_META_APP_SECRET")
-	c.MetaVerifyToken = os.Getenv("PARLEY_META_VERIFY_TOKEN")
-	c.XConsumerSecret = os.Getenv("PARLEY_X_CONSUMER_SECRET")
-	c.LinkedInClientSecret = os.Getenv("PARLEY_LINKEDIN_CLIENT_SECRET")
-	c.GraphFacebookURL = env("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com")
-	c.GraphInstagramURL = env("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com")
-	c.WhatsAppURL = env("PARLEY_WHATSAPP_URL", "https://graph.facebook.com")
-	c.XURL = env("PARLEY_X_URL", "https://api.x.com")
-	c.LinkedInURL = env("PARLEY_LINKEDIN_URL", "https://api.linkedin.com")
 	return c
 }
 
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
+// WithDefaults returns a copy of c with every unset field at its default.
+// A field is unset when it is zero and zero is not itself a setting: the
+// quotas keep a zero (0 disables them), and so do the booleans and the
+// optional strings (DatabaseURL, SecretKeys, TrustedProxies, webhook
+// secrets), whose defaults are zero anyway.
+func (c Config) WithDefaults() Config {
+	d := Defaults()
+	for _, v := range table() {
+		if v.zeroIsUnset && v.isZero(&c) {
+			v.copy(&c, &d)
+		}
 	}
-	return def
+	return c
 }
 
-// Bool reads a boolean environment variable.
-func Bool(key string, def bool) bool {
-	if b, err := strconv.ParseBool(os.Getenv(key)); err == nil {
-		return b
-	}
-	return def
+// Validate checks every field of c (after WithDefaults) and returns one
+// error per invalid variable, joined; nil when c can run.
+func (c Config) Validate() error {
+	return c.validate(nil, nil)
 }

@@ -72,12 +72,15 @@ type Server struct {
 // ErrNoSecretKeys explains how to provide a key ring.
 var ErrNoSecretKeys = errors.New("no secret keys: set PARLEY_SECRET_KEYS to a key ring; make one with `parley secrets generate` (or run `parley sandbox`, which creates its own)")
 
-// OpenStore opens the configured database and migrates it.
+// OpenStore opens the configured database and migrates it. cfg is
+// defaulted and validated first, so a library caller gets what a command
+// gets from config.Load.
 func OpenStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
 	if u := cfg.DatabaseURL; u != "" {
-		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
-			return nil, fmt.Errorf("PARLEY_DATABASE_URL must be a postgres:// URL (or empty for SQLite)")
-		}
 		return postgres.Open(ctx, u)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -86,8 +89,14 @@ func OpenStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "parley.db"))
 }
 
-// New opens everything; nothing runs until Run.
+// New opens everything; nothing runs until Run. Unset fields of cfg take
+// their defaults and an invalid one is an error naming its variable, as
+// River's NewClient does with its Config (WithDefaults, then validate).
 func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -207,8 +216,11 @@ func closeAll(db *sqlstore.DB, listen *pgxpool.Pool) error {
 	return db.Close()
 }
 
-// NewLogger builds the process logger from configuration.
+// NewLogger builds the process logger from configuration. config.Load has
+// refused a level slog cannot read, so the only level left at the zero
+// (info) is an unset one.
 func NewLogger(cfg config.Config, w *os.File) *slog.Logger {
+	cfg = cfg.WithDefaults()
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}

@@ -1,0 +1,281 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/secrets"
+)
+
+func TestDefaultsParse(t *testing.T) {
+	// Defaults panics on a default its own parser refuses; and the defaults
+	// must pass Validate, or a process given no variables could not start.
+	c := Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
+		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20,
+		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute,
+		GraphFacebookURL: "https://graph.facebook.com", GraphInstagramURL: "https://graph.instagram.com",
+		WhatsAppURL: "https://graph.facebook.com", XURL: "https://api.x.com", LinkedInURL: "https://api.linkedin.com"}
+	if c != want {
+		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestWithDefaultsKeepsSettings(t *testing.T) {
+	c := Config{KeyQuota: 0, AccountTimeout: time.Second, Listen: "127.0.0.1:0"}.WithDefaults()
+	if c.KeyQuota != 0 || c.OrgQuota != 0 || c.AuthFailureLimit != 0 {
+		t.Fatalf("zero quota is a setting (off), WithDefaults changed it: %+v", c)
+	}
+	if c.AccountTimeout != time.Second || c.Listen != "127.0.0.1:0" {
+		t.Fatalf("set fields overwritten: %+v", c)
+	}
+	if c.WindowLead != 2*time.Hour || c.LogLevel != "info" || c.XURL != "https://api.x.com" || c.DataDir != "parley-data" {
+		t.Fatalf("unset fields not defaulted: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEveryVariable sets each variable to a valid, a malformed and an
+// out-of-range value and checks what Load makes of it. Every variable of
+// the table must appear here.
+func TestEveryVariable(t *testing.T) {
+	ring, err := secrets.GenerateKey(time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		valid        string
+		check        func(Config) bool
+		malformed    string // "" when any text parses
+		outOfRange   string // "" when none is
+		wantInErrors string // in the malformed or out-of-range error
+	}
+	rows := map[string]row{
+		"PARLEY_LISTEN": {valid: ":9090", check: func(c Config) bool { return c.Listen == ":9090" },
+			malformed: "localhost", outOfRange: "127.0.0.1:70000", wantInErrors: "host:port"},
+		"PARLEY_DATABASE_URL": {valid: "postgres://u:pw@db:5432/parley", check: func(c Config) bool { return c.DatabaseURL == "postgres://u:pw@db:5432/parley" },
+			outOfRange: "mysql://db/parley", wantInErrors: "postgres://"},
+		"PARLEY_DATA_DIR": {valid: "/var/lib/parley", check: func(c Config) bool { return c.DataDir == "/var/lib/parley" },
+			outOfRange: "   ", wantInErrors: "non-empty"},
+		"PARLEY_SECRET_KEYS": {valid: ring, check: func(c Config) bool { return c.SecretKeys == ring },
+			malformed: "k1:not-base64!", wantInErrors: "secrets generate"},
+		"PARLEY_KEY_QUOTA": {valid: "5", check: func(c Config) bool { return c.KeyQuota == 5 },
+			malformed: "ten", outOfRange: "-1", wantInErrors: "0"},
+		"PARLEY_ORG_QUOTA": {valid: "0", check: func(c Config) bool { return c.OrgQuota == 0 },
+			malformed: "1e3", outOfRange: "-5", wantInErrors: "0"},
+		"PARLEY_AUTH_FAILURE_LIMIT": {valid: "3", check: func(c Config) bool { return c.AuthFailureLimit == 3 },
+			malformed: "3.5", outOfRange: "-3", wantInErrors: "0"},
+		"PARLEY_TRUSTED_PROXIES": {valid: "10.0.0.0/8, ::1", check: func(c Config) bool { return c.TrustedProxies == "10.0.0.0/8, ::1" },
+			malformed: "10.0.0.0/8, proxy.internal", wantInErrors: "proxy.internal"},
+		"PARLEY_ACCOUNT_TIMEOUT": {valid: "3s", check: func(c Config) bool { return c.AccountTimeout == 3*time.Second },
+			malformed: "10", outOfRange: "-1s", wantInErrors: "duration"},
+		"PARLEY_WHATSAPP_RETENTION": {valid: "720h", check: func(c Config) bool { return c.WhatsAppRetention == 720*time.Hour },
+			malformed: "30d", outOfRange: "0s", wantInErrors: "duration"},
+		"PARLEY_WINDOW_CLOSING_LEAD": {valid: "90m", check: func(c Config) bool { return c.WindowLead == 90*time.Minute },
+			malformed: "abc", outOfRange: "24h", wantInErrors: "less than 24h"},
+		"PARLEY_WEBHOOK_ALLOW_PRIVATE": {valid: "true", check: func(c Config) bool { return c.AllowPrivateWebhooks },
+			malformed: "yes", wantInErrors: "true or false"},
+		"PARLEY_META_APP_SECRET":        {valid: "s3", check: func(c Config) bool { return c.MetaAppSecret == "s3" }},
+		"PARLEY_META_VERIFY_TOKEN":      {valid: "tok", check: func(c Config) bool { return c.MetaVerifyToken == "tok" }},
+		"PARLEY_X_CONSUMER_SECRET":      {valid: "xs", check: func(c Config) bool { return c.XConsumerSecret == "xs" }},
+		"PARLEY_LINKEDIN_CLIENT_SECRET": {valid: "ls", check: func(c Config) bool { return c.LinkedInClientSecret == "ls" }},
+		"PARLEY_GRAPH_FACEBOOK_URL": {valid: "http://127.0.0.1:1234", check: func(c Config) bool { return c.GraphFacebookURL == "http://127.0.0.1:1234" },
+			malformed: "graph.facebook.com", outOfRange: "https://graph.facebook.com?x=1", wantInErrors: "URL"},
+		"PARLEY_GRAPH_INSTAGRAM_URL": {valid: "https://ig.example", check: func(c Config) bool { return c.GraphInstagramURL == "https://ig.example" },
+			malformed: "://", outOfRange: "ftp://ig.example", wantInErrors: "URL"},
+		"PARLEY_WHATSAPP_URL": {valid: "https://wa.example/v1", check: func(c Config) bool { return c.WhatsAppURL == "https://wa.example/v1" },
+			malformed: "https://", wantInErrors: "URL"},
+		"PARLEY_X_URL": {valid: "http://x.test", check: func(c Config) bool { return c.XURL == "http://x.test" },
+			malformed: "api.x.com/2", wantInErrors: "URL"},
+		"PARLEY_LINKEDIN_URL": {valid: "http://li.test", check: func(c Config) bool { return c.LinkedInURL == "http://li.test" },
+			malformed: "http//li.test", wantInErrors: "URL"},
+		"PARLEY_JOB_RESCUE_AFTER": {valid: "3s", check: func(c Config) bool { return c.JobRescueAfter == 3*time.Second },
+			malformed: "3 s", outOfRange: "500ms", wantInErrors: "at least 1s"},
+		"PARLEY_LOG_LEVEL": {valid: "DEBUG", check: func(c Config) bool { return c.LogLevel == "DEBUG" },
+			outOfRange: "verbose", wantInErrors: "debug, info, warn, error"},
+		"PARLEY_LOG_FORMAT": {valid: "json", check: func(c Config) bool { return c.LogFormat == "json" },
+			outOfRange: "yaml", wantInErrors: "text, json"},
+	}
+	for _, v := range Variables() {
+		r, ok := rows[v.Name]
+		if !ok {
+			t.Errorf("%s has no row in this test", v.Name)
+			continue
+		}
+		delete(rows, v.Name)
+		t.Run(v.Name, func(t *testing.T) {
+			c, _, err := Load([]string{v.Name + "=" + r.valid}, nil)
+			if err != nil || !r.check(c) {
+				t.Fatalf("valid %q: %v, %+v", r.valid, err, c)
+			}
+			// Empty counts as unset: the default.
+			if c, _, err := Load([]string{v.Name + "="}, nil); err != nil || c != Defaults() {
+				t.Fatalf("empty: %v, %+v", err, c)
+			}
+			for kind, bad := range map[string]string{"malformed": r.malformed, "out of range": r.outOfRange} {
+				if bad == "" {
+					continue
+				}
+				_, _, err := Load([]string{v.Name + "=" + bad}, nil)
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Var != v.Name {
+					t.Fatalf("%s %q: got %v, want an error naming %s", kind, bad, err, v.Name)
+				}
+				msg := err.Error()
+				if !strings.Contains(msg, v.Name) || !strings.Contains(msg, r.wantInErrors) {
+					t.Fatalf("%s %q: %q does not name %s and say %q", kind, bad, msg, v.Name, r.wantInErrors)
+				}
+				if v.Secret {
+					if strings.Contains(msg, bad) {
+						t.Fatalf("%s: secret value echoed: %q", kind, msg)
+					}
+				} else if !strings.Contains(msg, bad) && strings.TrimSpace(bad) != "" {
+					t.Fatalf("%s %q: value not shown: %q", kind, bad, msg)
+				}
+				if strings.Count(msg, v.Name) != 1 {
+					t.Fatalf("%s %q: reported more than once: %q", kind, bad, msg)
+				}
+			}
+		})
+	}
+	for name := range rows {
+		t.Errorf("row %s names no variable", name)
+	}
+}
+
+func TestLoadReportsEveryInvalidVariable(t *testing.T) {
+	_, _, err := Load([]string{"PARLEY_ACCOUNT_TIMEOUT=abc", "PARLEY_KEY_QUOTA=-1", "PARLEY_LOG_LEVEL=loud", "PARLEY_LISTEN=:8081"}, nil)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`PARLEY_ACCOUNT_TIMEOUT="abc"`, `PARLEY_KEY_QUOTA="-1"`, `PARLEY_LOG_LEVEL="loud"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q missing from %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "PARLEY_LISTEN") {
+		t.Errorf("valid variable reported: %v", err)
+	}
+}
+
+func TestFlagsOverrideEnvironmentAndAreNamed(t *testing.T) {
+	c, _, err := Load([]string{"PARLEY_LISTEN=:1", "PARLEY_LOG_LEVEL=debug"}, map[string]string{"listen": ":2"})
+	if err != nil || c.Listen != ":2" || c.LogLevel != "debug" {
+		t.Fatalf("%v %+v", err, c)
+	}
+	_, _, err = Load([]string{"PARLEY_LOG_LEVEL=debug"}, map[string]string{"log-level": "chatty"})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Flag != "log-level" || !strings.Contains(err.Error(), `--log-level="chatty" (PARLEY_LOG_LEVEL)`) {
+		t.Fatalf("flag error: %v", err)
+	}
+	// A flag set to empty is a value, not "unset": --data-dir "" is refused.
+	if _, _, err = Load(nil, map[string]string{"data-dir": ""}); err == nil || !strings.Contains(err.Error(), "--data-dir") {
+		t.Fatalf("empty flag: %v", err)
+	}
+	if _, _, err = Load(nil, map[string]string{"no-such": "x"}); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+}
+
+func TestSecretsNeverShown(t *testing.T) {
+	_, _, err := Load([]string{"PARLEY_DATABASE_URL=mysql://parley:hunter2@db/parley"}, nil)
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "PARLEY_DATABASE_URL") {
+		t.Fatalf("%v", err)
+	}
+	_, _, err = Load([]string{"PARLEY_DATABASE_URL=postgres://parley:hunter2@db:port/parley"}, nil) // unparseable port
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("%v", err)
+	}
+	// A bare key, its id forgotten: secrets.ParseKeyRing would quote it.
+	_, _, err = Load([]string{"PARLEY_SECRET_KEYS=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="}, nil)
+	if err == nil || strings.Contains(err.Error(), "QUJDREVG") || !strings.Contains(err.Error(), "entry 1 of 1 has no id") {
+		t.Fatalf("%v", err)
+	}
+	_, _, err = Load([]string{"PARLEY_SECRET_KEYS=k1:c2VjcmV0"}, nil)
+	if err == nil || strings.Contains(err.Error(), "c2VjcmV0") || !strings.Contains(err.Error(), "32 bytes") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestUnknownVariables(t *testing.T) {
+	for _, tc := range []struct {
+		name, closest string
+		refused       bool
+	}{
+		{"PARLEY_DATABSE_URL", "PARLEY_DATABASE_URL", true},
+		{"PARLEY_LISTN", "PARLEY_LISTEN", true},
+		{"parley_listen", "PARLEY_LISTEN", true},
+		{"PARLEY_KEY_QUOTAS", "PARLEY_KEY_QUOTA", true},
+		{"PARLEY_FEATURE_FLAGS", "", false},
+		{"PARLEY_SOMETHING_ELSE_ENTIRELY", "", false},
+	} {
+		c, warnings, err := Load([]string{tc.name + "=x", "PARLEY_URL=http://x", "PARLEY_API_KEY=k", "PARLEY_TEST_DATABASE_URL=postgres://"}, nil)
+		var ue *UnknownError
+		if tc.refused {
+			if !errors.As(err, &ue) || ue.Name != tc.name || ue.Closest != tc.closest || !strings.Contains(err.Error(), "did you mean "+tc.closest) {
+				t.Errorf("%s: got %v, want refused naming %s", tc.name, err, tc.closest)
+			}
+			continue
+		}
+		if err != nil || c != Defaults() {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], tc.name) || !strings.Contains(warnings[0], "closest: PARLEY_") {
+			t.Errorf("%s: warnings %q", tc.name, warnings)
+		}
+	}
+	if _, warnings, err := Load([]string{"PATH=/bin", "HOME=/root", "PARLEY_URL=http://x"}, nil); err != nil || len(warnings) != 0 {
+		t.Fatalf("known or unrelated names flagged: %v %q", err, warnings)
+	}
+}
+
+// TestKnownNamesFarApart: a name added later within typoDistance of an
+// existing one would make an older Parley (after a rollback) refuse to
+// start with the newer environment. PARLEY_URL and PARLEY_X_URL predate
+// the rule.
+func TestKnownNamesFarApart(t *testing.T) {
+	var names []string
+	for _, v := range Variables() {
+		names = append(names, v.Name)
+	}
+	names = append(names, OtherVariables()...)
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			if (a == "PARLEY_URL" && b == "PARLEY_X_URL") || (a == "PARLEY_X_URL" && b == "PARLEY_URL") {
+				continue
+			}
+			if d := distance(a, b); d <= typoDistance {
+				t.Errorf("%s and %s are %d edits apart", a, b, d)
+			}
+		}
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"PARLEY_DATABSE_URL", "PARLEY_DATABASE_URL", 1}, {"flaw", "lawn", 2}} {
+		if got := distance(tc.a, tc.b); got != tc.d || distance(tc.b, tc.a) != tc.d {
+			t.Errorf("distance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
+		}
+	}
+}
+
+func TestValidateZeroConfigNamesUnsetRequiredFields(t *testing.T) {
+	// Validate is meant for defaulted configs; on a raw zero Config it names
+	// what WithDefaults would have filled, rather than passing it.
+	err := Config{}.Validate()
+	for _, name := range []string{"PARLEY_LISTEN", "PARLEY_DATA_DIR", "PARLEY_ACCOUNT_TIMEOUT", "PARLEY_LOG_LEVEL"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s not reported: %v", name, err)
+		}
+	}
+}

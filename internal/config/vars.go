@@ -1,0 +1,300 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/secrets"
+)
+
+// Var describes one configuration variable, for cmd/parley's flags and for
+// the README's table (a test keeps the two equal).
+type Var struct {
+	// Name is the environment variable, PARLEY_….
+	Name string
+	// Flag is the cmd/parley flag that overrides it, without dashes; empty
+	// when there is none.
+	Flag string
+	// Default is the value used when the variable is unset or empty, as it
+	// would be written in the environment; empty when the default is empty.
+	Default string
+	// Usage is a one-line description, for flag help.
+	Usage string
+	// Secret values are never echoed in errors.
+	Secret bool
+}
+
+// Variables lists every variable Load reads, in the README's order.
+func Variables() []Var {
+	vars := table()
+	out := make([]Var, len(vars))
+	for i, v := range vars {
+		out[i] = Var{Name: v.name, Flag: v.flag, Default: v.def, Usage: v.usage, Secret: v.secret}
+	}
+	return out
+}
+
+// variable is one row of the table every other function of the package
+// walks: its name, default, and how to read, check and copy its field.
+type variable struct {
+	name, flag, def, usage string
+	secret                 bool
+	// zeroIsUnset: WithDefaults replaces a zero field by the default.
+	zeroIsUnset bool
+	// parse sets the field from text; its error says what was expected.
+	parse func(c *Config, s string) error
+	// check reports an out-of-range field (after parsing); nil for any.
+	check  func(c *Config) error
+	show   func(c *Config) string
+	isZero func(c *Config) bool
+	copy   func(dst, src *Config)
+}
+
+// Bounds that are not mere positivity, with why.
+const (
+	// minRescue: River times jobs out at half of it, and a zero JobTimeout
+	// would mean River's one-minute default, longer than the rescue delay,
+	// which River refuses; a second keeps both meaningful.
+	minRescue = time.Second
+	// maxWindowLead: the shortest reply window is 24 hours (Instagram,
+	// Messenger, WhatsApp); a lead that long would announce every window
+	// as closing when it opens.
+	maxWindowLead = 24 * time.Hour
+)
+
+// table is the variables, in the README's order. A function, not a
+// package variable, so nothing can change it.
+func table() []variable {
+	return []variable{
+		listenVar(),
+		stringVar("PARLEY_DATABASE_URL", "database-url", "", "postgres:// URL; empty for SQLite in the data dir",
+			func(c *Config) *string { return &c.DatabaseURL }, false, checkDatabaseURL),
+		stringVar("PARLEY_DATA_DIR", "data-dir", "parley-data", "directory for the SQLite file and sandbox keys",
+			func(c *Config) *string { return &c.DataDir }, true, nonEmpty),
+		stringVar("PARLEY_SECRET_KEYS", "", "", "key ring id:base64key,…, newest last",
+			func(c *Config) *string { return &c.SecretKeys }, false, checkKeyRing).hidden(),
+		intVar("PARLEY_KEY_QUOTA", "600", "requests per minute per API key (0 = off)", func(c *Config) *int { return &c.KeyQuota }),
+		intVar("PARLEY_ORG_QUOTA", "3000", "requests per minute per organisation (0 = off)", func(c *Config) *int { return &c.OrgQuota }),
+		intVar("PARLEY_AUTH_FAILURE_LIMIT", "20", "invalid-key requests per minute per client address (0 = off)",
+			func(c *Config) *int { return &c.AuthFailureLimit }),
+		stringVar("PARLEY_TRUSTED_PROXIES", "", "", "comma-separated CIDRs or addresses of reverse proxies",
+			func(c *Config) *string { return &c.TrustedProxies }, false, checkProxies),
+		durationVar("PARLEY_ACCOUNT_TIMEOUT", "10s", "deadline of one account's platform call in lists",
+			func(c *Config) *time.Duration { return &c.AccountTimeout }, 1, 0),
+		durationVar("PARLEY_WHATSAPP_RETENTION", "2160h", "how long journalled WhatsApp messages are kept",
+			func(c *Config) *time.Duration { return &c.WhatsAppRetention }, 1, 0),
+		durationVar("PARLEY_WINDOW_CLOSING_LEAD", "2h", "conversation.window_closing lead time",
+			func(c *Config) *time.Duration { return &c.WindowLead }, 1, maxWindowLead),
+		boolVar("PARLEY_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook endpoints on loopback and private networks",
+			func(c *Config) *bool { return &c.AllowPrivateWebhooks }),
+		stringVar("PARLEY_META_APP_SECRET", "", "", "Meta app webhook signature key",
+			func(c *Config) *string { return &c.MetaAppSecret }, false, nil).hidden(),
+		stringVar("PARLEY_META_VERIFY_TOKEN", "", "", "Meta webhook handshake token",
+			func(c *Config) *string { return &c.MetaVerifyToken }, false, nil).hidden(),
+		stringVar("PARLEY_X_CONSUMER_SECRET", "", "", "X webhook CRC and signature key",
+			func(c *Config) *string { return &c.XConsumerSecret }, false, nil).hidden(),
+		stringVar("PARLEY_LINKEDIN_CLIENT_SECRET", "", "", "LinkedIn webhook signature key",
+			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
+		urlVar("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com", "Facebook Graph API root", func(c *Config) *string { return &c.GraphFacebookURL }),
+		urlVar("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com", "Instagram Graph API root", func(c *Config) *string { return &c.GraphInstagramURL }),
+		urlVar("PARLEY_WHATSAPP_URL", "https://graph.facebook.com", "WhatsApp Cloud API root", func(c *Config) *string { return &c.WhatsAppURL }),
+		urlVar("PARLEY_X_URL", "https://api.x.com", "X API root", func(c *Config) *string { return &c.XURL }),
+		urlVar("PARLEY_LINKEDIN_URL", "https://api.linkedin.com", "LinkedIn API root", func(c *Config) *string { return &c.LinkedInURL }),
+		durationVar("PARLEY_JOB_RESCUE_AFTER", "2m", "when a job left running by a killed process is retried",
+			func(c *Config) *time.Duration { return &c.JobRescueAfter }, minRescue, 0),
+		stringVar("PARLEY_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
+			func(c *Config) *string { return &c.LogLevel }, true, oneOf("debug", "info", "warn", "error")),
+		stringVar("PARLEY_LOG_FORMAT", "log-format", "text", "text or json",
+			func(c *Config) *string { return &c.LogFormat }, true, oneOf("text", "json")),
+	}
+}
+
+func (v variable) hidden() variable { v.secret = true; return v }
+
+func stringVar(name, flag, def, usage string, f func(*Config) *string, zeroIsUnset bool, check func(string) error) variable {
+	v := variable{name: name, flag: flag, def: def, usage: usage, zeroIsUnset: zeroIsUnset,
+		parse:  func(c *Config, s string) error { *f(c) = s; return nil },
+		show:   func(c *Config) string { return *f(c) },
+		isZero: func(c *Config) bool { return *f(c) == "" },
+		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
+	}
+	if check != nil {
+		v.check = func(c *Config) error { return check(*f(c)) }
+	}
+	return v
+}
+
+func listenVar() variable {
+	return stringVar("PARLEY_LISTEN", "listen", "127.0.0.1:8080", "HTTP listen address",
+		func(c *Config) *string { return &c.Listen }, true, func(s string) error {
+			_, port, err := net.SplitHostPort(s)
+			if err != nil {
+				return errors.New("want host:port, such as 127.0.0.1:8080 or :8080")
+			}
+			if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+				return fmt.Errorf("want host:port with a port from 0 to 65535, not %q", port)
+			}
+			return nil
+		})
+}
+
+func urlVar(name, def, usage string, f func(*Config) *string) variable {
+	return stringVar(name, "", def, usage, f, true, func(s string) error {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("want an absolute http:// or https:// URL, such as " + def)
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("want an API root without query or fragment, such as " + def)
+		}
+		return nil
+	})
+}
+
+// intVar is a count where 0 disables the limit: negative is out of range.
+func intVar(name, def, usage string, f func(*Config) *int) variable {
+	return variable{name: name, def: def, usage: usage,
+		parse: func(c *Config, s string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return errors.New("want a whole number (0 turns the limit off)")
+			}
+			*f(c) = n
+			return nil
+		},
+		check: func(c *Config) error {
+			if *f(c) < 0 {
+				return errors.New("want 0 (off) or more")
+			}
+			return nil
+		},
+		show:   func(c *Config) string { return strconv.Itoa(*f(c)) },
+		isZero: func(c *Config) bool { return *f(c) == 0 },
+		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
+	}
+}
+
+// durationVar is a Go duration of at least lo and, when hi > 0, below hi.
+// Zero is never a setting, so WithDefaults fills it in.
+func durationVar(name, def, usage string, f func(*Config) *time.Duration, lo, hi time.Duration) variable {
+	// One message for malformed and out-of-range values alike: whoever
+	// fixes one should not then trip over the other.
+	want := "want a Go duration such as 30s, 10m or 2h"
+	switch {
+	case lo > 1:
+		want += ", at least " + lo.String()
+	case hi > 0:
+		want += ", greater than 0 and less than " + hi.String()
+	default:
+		want += ", greater than 0"
+	}
+	return variable{name: name, def: def, usage: usage, zeroIsUnset: true,
+		parse: func(c *Config, s string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(s))
+			if err != nil {
+				return errors.New(want + " (number and unit)")
+			}
+			*f(c) = d
+			return nil
+		},
+		check: func(c *Config) error {
+			if d := *f(c); d < lo || (hi > 0 && d >= hi) {
+				return errors.New(want)
+			}
+			return nil
+		},
+		show:   func(c *Config) string { return f(c).String() },
+		isZero: func(c *Config) bool { return *f(c) == 0 },
+		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
+	}
+}
+
+func boolVar(name, def, usage string, f func(*Config) *bool) variable {
+	return variable{name: name, def: def, usage: usage,
+		parse: func(c *Config, s string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			*f(c) = b
+			return nil
+		},
+		show:   func(c *Config) string { return strconv.FormatBool(*f(c)) },
+		isZero: func(c *Config) bool { return !*f(c) },
+		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
+	}
+}
+
+func nonEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("want a non-empty path")
+	}
+	return nil
+}
+
+func oneOf(allowed ...string) func(string) error {
+	return func(s string) error {
+		for _, a := range allowed {
+			if strings.EqualFold(s, a) {
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+func checkDatabaseURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Opaque != "" {
+		return errors.New("want a postgres:// or postgresql:// URL, or empty for SQLite")
+	}
+	return nil
+}
+
+func checkKeyRing(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil // commands that need keys say so, with how to make them
+	}
+	const want = "want comma-separated id:base64key entries as `parley secrets generate` prints"
+	entries := strings.Split(s, ",")
+	for i, e := range entries {
+		// An entry without an id may be a bare key: secrets.ParseKeyRing
+		// would quote it whole, so say which entry instead.
+		if !strings.Contains(e, ":") {
+			return fmt.Errorf("%s (entry %d of %d has no id: before its key)", want, i+1, len(entries))
+		}
+	}
+	if _, err := secrets.ParseKeyRing(s); err != nil {
+		// With a colon in every entry, ParseKeyRing quotes ids only.
+		return fmt.Errorf("%s (%s)", want, strings.TrimPrefix(err.Error(), "secrets: "))
+	}
+	return nil
+}
+
+// checkProxies follows api.ParseTrustedProxies: a bad entry is an error,
+// since trusting less than meant would put every client behind one proxy
+// address for the failed-key limit.
+func checkProxies(s string) error {
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(f); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(f); err != nil {
+			return fmt.Errorf("want comma-separated CIDRs or IP addresses; %q is neither", f)
+		}
+	}
+	return nil
+}
