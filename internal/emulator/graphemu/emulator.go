@@ -279,11 +279,8 @@ func (e *Emulator) GrantToken(accountID, token string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	if token == "" {
-		return errors.New("graphemu: empty token")
-	}
-	if _, dup := e.byToken[token]; dup {
-		return errors.New("graphemu: token already used by another account")
+	if err := e.checkNewToken(token); err != nil {
+		return err
 	}
 	e.byToken[token] = acc
 	return nil
@@ -310,11 +307,8 @@ func (e *Emulator) IssueToken(accountID, token string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	if token == "" {
-		return errors.New("graphemu: empty token")
-	}
-	if _, dup := e.byToken[token]; dup {
-		return errors.New("graphemu: token already used by another account")
+	if err := e.checkNewToken(token); err != nil {
+		return err
 	}
 	delete(e.byToken, acc.Token)
 	delete(e.expired, acc.Token)
@@ -509,4 +503,16 @@ func (t *thread) lastInbound() time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// checkNewToken refuses a token that cannot be handed out: empty, or already
+// some account's (Graph tokens name one account each). The caller holds e.mu.
+func (e *Emulator) checkNewToken(token string) error {
+	if token == "" {
+		return errors.New("graphemu: empty token")
+	}
+	if _, dup := e.byToken[token]; dup {
+		return errors.New("graphemu: token already used by another account")
+	}
+	return nil
 }

@@ -105,20 +105,10 @@ func (e *Emulator) handlePhoneNumbers(w http.ResponseWriter, r *http.Request, wa
 	}
 	e.mu.Unlock()
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	start := 0
-	if c := q.Get("after"); c != "" {
-		id, err := DecodeCursor(c)
-		if err != nil {
-			e.writeErr(w, errInvalidParam("Invalid after cursor"))
-			return
-		}
-		start = len(all)
-		for i, n := range all {
-			if n.ID == id {
-				start = i + 1
-				break
-			}
-		}
+	start, ok := afterCursor(q.Get("after"), all, func(n PhoneNumber) string { return n.ID })
+	if !ok {
+		e.writeErr(w, errInvalidParam("Invalid after cursor"))
+		return
 	}
 	end := min(len(all), start+limit)
 	out := struct {

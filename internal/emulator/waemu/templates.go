@@ -106,17 +106,10 @@ func (e *Emulator) handleTemplates(w http.ResponseWriter, r *http.Request, wabaI
 
 	var start, end int
 	if c := q.Get("after"); c != "" {
-		id, err := DecodeCursor(c)
-		if err != nil {
+		var ok bool
+		if start, ok = afterCursor(c, all, func(t Template) string { return t.ID }); !ok {
 			e.writeErr(w, errInvalidParam("Invalid after cursor"))
 			return
-		}
-		start = len(all)
-		for i, t := range all {
-			if t.ID == id {
-				start = i + 1
-				break
-			}
 		}
 		end = min(start+limit, len(all))
 	} else if c := q.Get("before"); c != "" {
@@ -188,4 +181,23 @@ func pageURL(r *http.Request, key, cursor string) string {
 		scheme = "https"
 	}
 	return (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}).String()
+}
+
+// afterCursor is where a Graph "after" cursor resumes in items: just past the
+// item it names (the end when that item is gone), or 0 without a cursor.
+// ok is false for a cursor that does not decode.
+func afterCursor[T any](cursor string, items []T, id func(T) string) (start int, ok bool) {
+	if cursor == "" {
+		return 0, true
+	}
+	want, err := DecodeCursor(cursor)
+	if err != nil {
+		return 0, false
+	}
+	for i, it := range items {
+		if id(it) == want {
+			return i + 1, true
+		}
+	}
+	return len(items), true
 }
