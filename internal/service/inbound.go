@@ -15,22 +15,6 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// MessageEvent is the data of message.* events.
-type MessageEvent struct {
-	AccountID      string   `json:"account_id"`
-	Platform       string   `json:"platform"`
-	ConversationID string   `json:"conversation_id"`
-	Message        *Message `json:"message,omitempty"`
-	// MessageID names the message a status refers to.
-	MessageID string `json:"message_id,omitempty"`
-	Status    string `json:"status,omitempty"`
-	// Pricing is WhatsApp's category and billability, when it reports them.
-	PricingCategory string `json:"pricing_category,omitempty"`
-	Billable        *bool  `json:"billable,omitempty"`
-	ErrorCode       int    `json:"error_code,omitempty"`
-	ErrorTitle      string `json:"error_title,omitempty"`
-}
-
 // Ingest records normalised webhook events durably. For each account
 // connected to the event's native id (in any organisation) with a token the
 // platform verified and an active status, the event is

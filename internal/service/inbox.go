@@ -16,42 +16,6 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// Conversation is the public shape of a conversation (DESIGN §1).
-type Conversation struct {
-	ID                 string            `json:"id"`
-	AccountID          string            `json:"account_id"`
-	BrandID            string            `json:"brand_id"`
-	Platform           string            `json:"platform"`
-	PlatformID         string            `json:"platform_id"`
-	ParticipantID      string            `json:"participant_id"`
-	ParticipantName    string            `json:"participant_name"`
-	ParticipantPicture string            `json:"participant_picture"`
-	LastMessage        string            `json:"last_message"`
-	LastMessageAt      *time.Time        `json:"last_message_at"`
-	UnreadCount        int               `json:"unread_count"`
-	Status             string            `json:"status"`
-	CreatedAt          *time.Time        `json:"created_at"`
-	UpdatedAt          *time.Time        `json:"updated_at"`
-	ReplyWindow        rules.ReplyWindow `json:"reply_window"`
-}
-
-// Message is the public shape of a message (DESIGN §1).
-type Message struct {
-	ID             string                `json:"id"`
-	ConversationID string                `json:"conversation_id"`
-	PlatformID     string                `json:"platform_id"`
-	Direction      string                `json:"direction"`
-	SenderID       string                `json:"sender_id"`
-	SenderName     string                `json:"sender_name"`
-	Text           string                `json:"text"`
-	Attachments    []platform.Attachment `json:"attachments"`
-	CreatedAt      time.Time             `json:"created_at"`
-	Status         string                `json:"status,omitempty"`
-	// Replayed is true when an Idempotency-Key answered with a stored
-	// outcome instead of sending.
-	Replayed bool `json:"-"`
-}
-
 // ConversationFilter narrows the inbox list (DESIGN §1).
 type ConversationFilter struct {
 	PageRequest
