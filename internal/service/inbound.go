@@ -134,7 +134,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 				return err // a platform retry: already recorded
 			}
 			if platform.Name(a.Platform) == platform.WhatsApp && s.journal != nil {
-				if _, err := s.journal.record(ctx, st, a.ID, thread, m); err != nil {
+				if _, err := s.journal.RecordIn(ctx, st, a.ID, thread, m); err != nil {
 					return err
 				}
 			}
@@ -162,7 +162,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 				platform.EventFailed: EventMessageFailed}[ev.Kind]
 			data.Status = ev.Kind
 			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" && s.journal != nil {
-				if err := s.journal.status(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
+				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
 					return err
 				}
 			}
