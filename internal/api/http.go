@@ -232,7 +232,7 @@ func writeData[T any](w http.ResponseWriter, status int, v T) {
 }
 
 func writeList[T any](w http.ResponseWriter, l service.List[T]) {
-	writeJSON(w, http.StatusOK, envelope.FromList(l))
+	writeJSON(w, http.StatusOK, l.Envelope())
 }
 
 // decode reads a JSON body into v strictly: bounded size, JSON media type,

@@ -19,28 +19,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/envelope"
-	"github.com/parleyhq/parley/internal/platform"
-	"github.com/parleyhq/parley/internal/service"
 )
 
 // maxResponseBytes bounds what the client reads from one response, so a
 // misbehaving server or proxy cannot exhaust memory.
 const maxResponseBytes = 16 << 20
 
-// The envelopes the server answers with (see package envelope).
+// The envelopes the server answers with (see package apitype).
 type (
-	Single[T any] = envelope.Single[T]
-	List[T any]   = envelope.List[T]
-	Pagination    = envelope.Pagination
-	ListMeta      = envelope.ListMeta
-	ErrorBody     = envelope.ErrorBody
-	ErrorDetail   = envelope.ErrorDetail
+	Single[T any] = apitype.Single[T]
+	List[T any]   = apitype.List[T]
+	Pagination    = apitype.Pagination
+	ListMeta      = apitype.ListMeta
+	ErrorBody     = apitype.ErrorBody
+	ErrorDetail   = apitype.ErrorDetail
 )
-
-// FromService renders a domain list exactly as the REST transport does.
-func FromService[T any](l service.List[T]) List[T] { return envelope.FromList(l) }
 
 // Error is a failed call: the server's structured error and the request id
 // it answered with (quote it when reporting a problem).
@@ -156,39 +151,39 @@ func setPage(v url.Values, limit int, cursor string) {
 }
 
 // ListConversations lists conversations across the caller's accounts.
-func (c *Client) ListConversations(ctx context.Context, q ConversationQuery) (List[service.Conversation], error) {
-	var out List[service.Conversation]
+func (c *Client) ListConversations(ctx context.Context, q ConversationQuery) (List[apitype.Conversation], error) {
+	var out List[apitype.Conversation]
 	_, err := c.do(ctx, http.MethodGet, "/v1/inbox/conversations", q.values(), nil, nil, &out)
 	return out, err
 }
 
 // GetConversation reads one conversation with its reply_window.
-func (c *Client) GetConversation(ctx context.Context, id string) (service.Conversation, error) {
-	var out Single[service.Conversation]
+func (c *Client) GetConversation(ctx context.Context, id string) (apitype.Conversation, error) {
+	var out Single[apitype.Conversation]
 	_, err := c.do(ctx, http.MethodGet, "/v1/inbox/conversations/"+url.PathEscape(id), nil, nil, nil, &out)
 	return out.Data, err
 }
 
 // ListMessages reads a conversation's history, newest first.
-func (c *Client) ListMessages(ctx context.Context, id string, limit int, cursor string) (List[service.Message], error) {
+func (c *Client) ListMessages(ctx context.Context, id string, limit int, cursor string) (List[apitype.Message], error) {
 	v := url.Values{}
 	setPage(v, limit, cursor)
-	var out List[service.Message]
+	var out List[apitype.Message]
 	_, err := c.do(ctx, http.MethodGet, "/v1/inbox/conversations/"+url.PathEscape(id)+"/messages", v, nil, nil, &out)
 	return out, err
 }
 
 // SendMessage sends a message. in.IdempotencyKey, when set, travels as the
 // Idempotency-Key header; Message.Replayed reports a replayed outcome.
-func (c *Client) SendMessage(ctx context.Context, id string, in service.SendInput) (service.Message, error) {
+func (c *Client) SendMessage(ctx context.Context, id string, in apitype.SendInput) (apitype.Message, error) {
 	h := http.Header{}
 	if in.IdempotencyKey != "" {
 		h.Set("Idempotency-Key", in.IdempotencyKey)
 	}
-	var out Single[service.Message]
+	var out Single[apitype.Message]
 	res, err := c.do(ctx, http.MethodPost, "/v1/inbox/conversations/"+url.PathEscape(id)+"/messages", nil, h, in, &out)
 	if err != nil {
-		return service.Message{}, err
+		return apitype.Message{}, err
 	}
 	out.Data.Replayed = res.Header.Get("Idempotent-Replayed") == "true"
 	return out.Data, nil
@@ -201,8 +196,8 @@ func (c *Client) MarkRead(ctx context.Context, id string) error {
 }
 
 // ListAccounts lists the caller's connected accounts.
-func (c *Client) ListAccounts(ctx context.Context, q AccountQuery) (List[service.Account], error) {
-	var out List[service.Account]
+func (c *Client) ListAccounts(ctx context.Context, q AccountQuery) (List[apitype.Account], error) {
+	var out List[apitype.Account]
 	_, err := c.do(ctx, http.MethodGet, "/v1/accounts", q.values(), nil, nil, &out)
 	return out, err
 }
@@ -213,8 +208,8 @@ const TemplatesPath = "/v1/accounts/{id}/templates"
 
 // ListWhatsAppTemplates lists all of a WhatsApp account's message
 // templates, following the REST list's pages.
-func (c *Client) ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) ([]platform.TemplateInfo, error) {
-	all := []platform.TemplateInfo{}
+func (c *Client) ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) ([]apitype.TemplateInfo, error) {
+	all := []apitype.TemplateInfo{}
 	v := url.Values{"limit": {"100"}}
 	if refresh {
 		v.Set("refresh", "true")
@@ -222,7 +217,7 @@ func (c *Client) ListWhatsAppTemplates(ctx context.Context, accountID string, re
 	// A WhatsApp Business Account holds at most a few hundred templates;
 	// the bound only guards against a server that never stops paging.
 	for range 100 {
-		var out List[platform.TemplateInfo]
+		var out List[apitype.TemplateInfo]
 		if _, err := c.do(ctx, http.MethodGet, strings.Replace(TemplatesPath, "{id}", url.PathEscape(accountID), 1), v, nil, nil, &out); err != nil {
 			return all, err
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/config"
@@ -79,7 +80,7 @@ func TestAgainstServer(t *testing.T) {
 		if !errors.As(err, &ce) || ce.API.Status != 404 || ce.API.Code != "resource.not_found" || ce.RequestID == "" || !apierr.HasCode(err, "resource.not_found") {
 			t.Fatalf("GetConversation error = %#v", err)
 		}
-		_, err = c.SendMessage(ctx, "sapi_dm_x", service.SendInput{})
+		_, err = c.SendMessage(ctx, "sapi_dm_x", apitype.SendInput{})
 		if e, ok := apierr.As(err); !ok || e.Code != "validation.required" || e.Meta["field"] != "text" {
 			t.Fatalf("SendMessage error = %v", err)
 		}
@@ -140,7 +141,7 @@ func TestWire(t *testing.T) {
 		t.Errorf("request %s %v", got.URL, got.Header)
 	}
 
-	m, err := c.SendMessage(ctx, "sapi_dm_a/b", service.SendInput{Text: "hi", IdempotencyKey: "k1"})
+	m, err := c.SendMessage(ctx, "sapi_dm_a/b", apitype.SendInput{Text: "hi", IdempotencyKey: "k1"})
 	if err != nil || m.ID != "m1" || !m.Replayed {
 		t.Fatalf("send = %+v %v", m, err)
 	}
@@ -179,20 +180,6 @@ func TestNew(t *testing.T) {
 		if _, err := client.New(c.url, c.key, client.Options{}); err == nil {
 			t.Errorf("New(%q, %q) accepted", c.url, c.key)
 		}
-	}
-}
-
-func TestFromService(t *testing.T) {
-	l := client.FromService(service.List[int]{Limit: 3})
-	b, _ := json.Marshal(l)
-	if string(b) != `{"data":[],"pagination":{"has_more":false,"limit":3,"next_cursor":null}}` {
-		t.Errorf("empty list renders %s", b)
-	}
-	l = client.FromService(service.List[int]{Data: []int{1}, HasMore: true, NextCursor: "n", Limit: 1,
-		Partial: []service.AccountFailure{{AccountID: "acct_1", Code: "c"}}})
-	b, _ = json.Marshal(l)
-	if !strings.Contains(string(b), `"next_cursor":"n"`) || !strings.Contains(string(b), `"meta":{"partial":true`) {
-		t.Errorf("list renders %s", b)
 	}
 }
 

@@ -1,68 +1,22 @@
-// Package envelope holds the JSON envelopes of Parley's public API (DESIGN
-// §1): single objects, lists with pagination, and errors. The REST server,
-// its Go client and the MCP tools all speak exactly these.
+// Package envelope renders Parley's public JSON envelopes (DESIGN §1). The
+// shapes themselves live in apitype, shared with every client; this package
+// adds what needs the server's own types: an *apierr.Error as an error body.
 package envelope
 
 import (
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/service"
 )
 
-// Single is the single-object envelope: {"data": {...}}.
-type Single[T any] struct {
-	Data T `json:"data"`
-}
-
-// Pagination is the paging part of the list envelope.
-type Pagination struct {
-	HasMore    bool    `json:"has_more"`
-	Limit      int     `json:"limit"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// ListMeta reports accounts a list across accounts could not read.
-type ListMeta struct {
-	Partial  bool                     `json:"partial"`
-	Failures []service.AccountFailure `json:"failures"`
-}
-
-// List is the list envelope:
-// {"data": [...], "pagination": {...}, "meta": {"partial", "failures"}}.
-type List[T any] struct {
-	Data       []T        `json:"data"`
-	Pagination Pagination `json:"pagination"`
-	Meta       *ListMeta  `json:"meta,omitempty"`
-}
-
-// FromList renders a domain list: empty data is [], no cursor is null, and
-// meta appears only when some account failed.
-func FromList[T any](l service.List[T]) List[T] {
-	out := List[T]{Data: l.Data, Pagination: Pagination{HasMore: l.HasMore, Limit: l.Limit}}
-	if out.Data == nil {
-		out.Data = []T{}
-	}
-	if l.NextCursor != "" {
-		c := l.NextCursor
-		out.Pagination.NextCursor = &c
-	}
-	if len(l.Partial) > 0 {
-		out.Meta = &ListMeta{Partial: true, Failures: l.Partial}
-	}
-	return out
-}
-
-// ErrorBody is the error envelope.
-type ErrorBody struct {
-	Error     ErrorDetail `json:"error"`
-	RequestID string      `json:"request_id,omitempty"`
-}
-
-// ErrorDetail is the inside of the error envelope.
-type ErrorDetail struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Meta    map[string]any `json:"meta,omitempty"`
-}
+// The envelopes, by their established names.
+type (
+	Single[T any] = apitype.Single[T]
+	Pagination    = apitype.Pagination
+	ListMeta      = apitype.ListMeta
+	List[T any]   = apitype.List[T]
+	ErrorBody     = apitype.ErrorBody
+	ErrorDetail   = apitype.ErrorDetail
+)
 
 // FromError renders a structured error.
 func FromError(e *apierr.Error, requestID string) ErrorBody {

@@ -3,8 +3,8 @@ package mcpserver
 import (
 	"context"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/client"
-	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -36,7 +36,7 @@ func (b ServiceBackend) ListConversations(ctx context.Context, q client.Conversa
 		l, err := b.Svc.ListConversations(ctx, b.Caller, service.ConversationFilter{
 			PageRequest: service.PageRequest{Cursor: q.Cursor, Limit: q.Limit},
 			AccountID:   q.AccountID, Platform: q.Platform, BrandID: q.BrandID, Status: q.Status, Unread: q.Unread})
-		out = client.FromService(l)
+		out = l.Envelope()
 		return err
 	})
 	return out, err
@@ -70,14 +70,14 @@ func (b ServiceBackend) ListAccounts(ctx context.Context, q client.AccountQuery)
 	err = b.charge(ctx, func() error {
 		l, err := b.Svc.ListAccounts(ctx, b.Caller, service.AccountFilter{PageRequest: service.PageRequest{Cursor: q.Cursor, Limit: q.Limit},
 			BrandID: q.BrandID, Platform: q.Platform, Status: q.Status})
-		out = client.FromService(l)
+		out = l.Envelope()
 		return err
 	})
 	return out, err
 }
 
 // ListWhatsAppTemplates implements Backend.
-func (b ServiceBackend) ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) (out []platform.TemplateInfo, err error) {
+func (b ServiceBackend) ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) (out []apitype.TemplateInfo, err error) {
 	err = b.charge(ctx, func() error {
 		out, err = b.Svc.ListWhatsAppTemplates(ctx, b.Caller, accountID, refresh)
 		return err

@@ -22,23 +22,22 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
-	"github.com/parleyhq/parley/internal/platform"
-	"github.com/parleyhq/parley/internal/service"
 )
 
 // Backend is what the tools need. *client.Client implements it (remote);
 // ServiceBackend implements it in-process.
 type Backend interface {
-	ListConversations(ctx context.Context, q client.ConversationQuery) (client.List[service.Conversation], error)
-	GetConversation(ctx context.Context, id string) (service.Conversation, error)
+	ListConversations(ctx context.Context, q client.ConversationQuery) (client.List[apitype.Conversation], error)
+	GetConversation(ctx context.Context, id string) (apitype.Conversation, error)
 	// SendMessage sends; in.IdempotencyKey makes it safe to retry, and the
 	// returned Message.Replayed reports a replayed first outcome.
-	SendMessage(ctx context.Context, id string, in service.SendInput) (service.Message, error)
+	SendMessage(ctx context.Context, id string, in apitype.SendInput) (apitype.Message, error)
 	MarkRead(ctx context.Context, id string) error
-	ListAccounts(ctx context.Context, q client.AccountQuery) (client.List[service.Account], error)
-	ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) ([]platform.TemplateInfo, error)
+	ListAccounts(ctx context.Context, q client.AccountQuery) (client.List[apitype.Account], error)
+	ListWhatsAppTemplates(ctx context.Context, accountID string, refresh bool) ([]apitype.TemplateInfo, error)
 }
 
 var _ Backend = (*client.Client)(nil)
@@ -302,35 +301,35 @@ func page(limit int, cursor string) (int, error) {
 	return limit, nil
 }
 
-func (t tools) listConversations(ctx context.Context, _ *mcp.CallToolRequest, in ListConversationsArgs) (*mcp.CallToolResult, client.List[service.Conversation], error) {
+func (t tools) listConversations(ctx context.Context, _ *mcp.CallToolRequest, in ListConversationsArgs) (*mcp.CallToolResult, client.List[apitype.Conversation], error) {
 	limit, err := page(in.Limit, in.Cursor)
 	if err != nil {
-		return nil, client.List[service.Conversation]{}, err
+		return nil, client.List[apitype.Conversation]{}, err
 	}
 	l, err := t.b.ListConversations(ctx, client.ConversationQuery{AccountID: in.AccountID, Platform: in.Platform, BrandID: in.BrandID,
 		Status: in.Status, Unread: in.Unread, Limit: limit, Cursor: in.Cursor})
 	if l.Data == nil {
-		l.Data = []service.Conversation{}
+		l.Data = []apitype.Conversation{}
 	}
 	return nil, l, err
 }
 
-func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[service.Conversation], error) {
+func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[apitype.Conversation], error) {
 	c, err := t.b.GetConversation(ctx, strings.TrimSpace(in.ID))
-	return nil, client.Single[service.Conversation]{Data: c}, err
+	return nil, client.Single[apitype.Conversation]{Data: c}, err
 }
 
-func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs) (*mcp.CallToolResult, client.Single[service.Message], error) {
-	si := service.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey}
+func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs) (*mcp.CallToolResult, client.Single[apitype.Message], error) {
+	si := apitype.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey}
 	if in.Attachment != nil {
-		si.Attachment = &platform.Attachment{Type: in.Attachment.Type, URL: in.Attachment.URL}
+		si.Attachment = &apitype.Attachment{Type: in.Attachment.Type, URL: in.Attachment.URL}
 	}
 	if in.Template != nil {
-		si.Template = &platform.Template{Name: in.Template.Name, Language: in.Template.Language, Components: in.Template.Components}
+		si.Template = &apitype.Template{Name: in.Template.Name, Language: in.Template.Language, Components: in.Template.Components}
 	}
 	m, err := t.b.SendMessage(ctx, strings.TrimSpace(in.ConversationID), si)
 	if err != nil {
-		return nil, client.Single[service.Message]{}, err
+		return nil, client.Single[apitype.Message]{}, err
 	}
 	res := &mcp.CallToolResult{}
 	if m.Replayed {
@@ -338,7 +337,7 @@ func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs
 		// _meta for what is not part of the data.
 		res.Meta = mcp.Meta{"idempotent_replayed": true}
 	}
-	return res, client.Single[service.Message]{Data: m}, nil
+	return res, client.Single[apitype.Message]{Data: m}, nil
 }
 
 func (t tools) markRead(ctx context.Context, _ *mcp.CallToolRequest, in MarkReadArgs) (*mcp.CallToolResult, client.Single[MarkReadResult], error) {
@@ -349,24 +348,24 @@ func (t tools) markRead(ctx context.Context, _ *mcp.CallToolRequest, in MarkRead
 	return nil, client.Single[MarkReadResult]{Data: MarkReadResult{ConversationID: id, Read: true}}, nil
 }
 
-func (t tools) listAccounts(ctx context.Context, _ *mcp.CallToolRequest, in ListAccountsArgs) (*mcp.CallToolResult, client.List[service.Account], error) {
+func (t tools) listAccounts(ctx context.Context, _ *mcp.CallToolRequest, in ListAccountsArgs) (*mcp.CallToolResult, client.List[apitype.Account], error) {
 	limit, err := page(in.Limit, in.Cursor)
 	if err != nil {
-		return nil, client.List[service.Account]{}, err
+		return nil, client.List[apitype.Account]{}, err
 	}
 	l, err := t.b.ListAccounts(ctx, client.AccountQuery{BrandID: in.BrandID, Platform: in.Platform, Status: in.Status, Limit: limit, Cursor: in.Cursor})
 	if l.Data == nil {
-		l.Data = []service.Account{}
+		l.Data = []apitype.Account{}
 	}
 	return nil, l, err
 }
 
-func (t tools) listTemplates(ctx context.Context, _ *mcp.CallToolRequest, in ListTemplatesArgs) (*mcp.CallToolResult, client.List[platform.TemplateInfo], error) {
+func (t tools) listTemplates(ctx context.Context, _ *mcp.CallToolRequest, in ListTemplatesArgs) (*mcp.CallToolResult, client.List[apitype.TemplateInfo], error) {
 	list, err := t.b.ListWhatsAppTemplates(ctx, strings.TrimSpace(in.AccountID), in.Refresh)
 	if list == nil {
-		list = []platform.TemplateInfo{}
+		list = []apitype.TemplateInfo{}
 	}
-	return nil, client.List[platform.TemplateInfo]{Data: list, Pagination: client.Pagination{Limit: len(list)}}, err
+	return nil, client.List[apitype.TemplateInfo]{Data: list, Pagination: client.Pagination{Limit: len(list)}}, err
 }
 
 // renderErrors turns every failed tools/call into the REST error envelope:

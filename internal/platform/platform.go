@@ -9,6 +9,8 @@ package platform
 import (
 	"context"
 	"time"
+
+	"github.com/parleyhq/parley/apitype"
 )
 
 // Name identifies a platform. The values are the public `platform` field of the
@@ -84,11 +86,8 @@ type Conversation struct {
 	UnreadCount   int
 }
 
-// Attachment is a media item of a message.
-type Attachment struct {
-	Type string `json:"type"`
-	URL  string `json:"url"`
-}
+// Attachment is a media item of a message; its public shape is apitype's.
+type Attachment = apitype.Attachment
 
 // Message is one message of a conversation.
 type Message struct {
@@ -109,12 +108,8 @@ type Page[T any] struct {
 	NextCursor string
 }
 
-// Template is a WhatsApp message template reference.
-type Template struct {
-	Name       string           `json:"name"`
-	Language   string           `json:"language"`
-	Components []map[string]any `json:"components,omitempty"`
-}
+// Template is a WhatsApp message template reference (the public shape).
+type Template = apitype.Template
 
 // Outbound is a message to send.
 type Outbound struct {
@@ -155,14 +150,9 @@ type Adapter interface {
 // has no adapter configured in this deployment.
 type Registry map[Name]Adapter
 
-// TemplateInfo is a message template as the platform lists it.
-type TemplateInfo struct {
-	Name       string           `json:"name"`
-	Language   string           `json:"language"`
-	Status     string           `json:"status"`
-	Category   string           `json:"category"`
-	Components []map[string]any `json:"components,omitempty"`
-}
+// TemplateInfo is a message template as the platform lists it (the
+// public shape).
+type TemplateInfo = apitype.TemplateInfo
 
 // TemplateLister is implemented by adapters whose platform has message
 // templates (WhatsApp).

@@ -3,6 +3,7 @@ package rules
 import (
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
@@ -17,39 +18,9 @@ func Tags(p platform.Name) []string {
 	return []string{}
 }
 
-// Capability describes one platform's messaging rules for GET /v1/platforms.
-type Capability struct {
-	Platform platform.Name `json:"platform"`
-	// DMAPI is false for platforms without a public DM API (TikTok, Threads,
-	// YouTube): every DM call on them answers 501 resource.not_supported.
-	DMAPI bool `json:"dm_api"`
-	// Window is "standard" (Meta, from the last inbound), "customer_service"
-	// (WhatsApp) or "none".
-	Window string `json:"window"`
-	// WindowHours is the window's length; 0 when there is none.
-	WindowHours int `json:"window_hours"`
-	// HumanAgentHours is how long a person may reply with HUMAN_AGENT after
-	// the last inbound; 0 when the platform has no such tag.
-	HumanAgentHours int `json:"human_agent_hours"`
-	// Tags are the message tags the platform supports.
-	Tags []string `json:"tags"`
-	// Templates is true where approved templates may be sent (WhatsApp),
-	// including outside the window.
-	Templates bool `json:"templates"`
-	// TemplateCategories are the WhatsApp pricing categories of templates.
-	TemplateCategories []string `json:"template_categories,omitempty"`
-	// EntryPointHours is the free entry point window after a Click-to-WhatsApp
-	// ad or Page CTA (WhatsApp); 0 elsewhere.
-	EntryPointHours int `json:"entry_point_hours,omitempty"`
-	// TextLimit is the documented maximum text length (Max 0 = none documented).
-	TextLimit *TextLimit `json:"text_limit,omitempty"`
-	// AutomatedPerHour is the cap on automated sends per account and hour,
-	// where DESIGN §2 sets one (Instagram: 200). It is enforced by the sending
-	// layer, not by Decide, which sees one conversation at a time.
-	AutomatedPerHour int `json:"automated_per_hour,omitempty"`
-	// Notes is a sentence for humans.
-	Notes string `json:"notes,omitempty"`
-}
+// Capability describes one platform's messaging rules for GET
+// /v1/platforms; its public shape lives in apitype.
+type Capability = apitype.Capability
 
 func hours(d time.Duration) int { return int(d / time.Hour) }
 
@@ -73,7 +44,7 @@ func CapabilityOf(p platform.Name) (Capability, bool) {
 	if !platform.Known(p) {
 		return Capability{}, false
 	}
-	c := Capability{Platform: p, DMAPI: platform.HasDMAPI(p), Window: "none", Tags: Tags(p)}
+	c := Capability{Platform: string(p), DMAPI: platform.HasDMAPI(p), Window: "none", Tags: Tags(p)}
 	if c.DMAPI {
 		lim := Limit(p)
 		c.TextLimit = &lim

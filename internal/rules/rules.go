@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
 )
@@ -379,13 +380,9 @@ func checkTag(p platform.Name, tag string) *apierr.Error {
 	}
 }
 
-// TextLimit is a platform's documented maximum text length.
-type TextLimit struct {
-	// Max is the limit; 0 means none is documented.
-	Max int `json:"max"`
-	// Unit is "characters" (Unicode code points) or "bytes" (UTF-8).
-	Unit string `json:"unit"`
-}
+// TextLimit is a platform's documented maximum text length (the public
+// shape).
+type TextLimit = apitype.TextLimit
 
 // Limit returns the platform's maximum text length.
 func Limit(p platform.Name) TextLimit {

@@ -3,29 +3,13 @@ package rules
 import (
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
-// ReplyWindow is the `reply_window` object of DESIGN §1: what a send may do
-// now, so a UI or agent can tell before it tries.
-type ReplyWindow struct {
-	// Open is true when a standard reply (no tag, no template) may be sent.
-	Open bool `json:"open"`
-	// ClosesAt is when the standard (Meta) or customer service (WhatsApp)
-	// window closes, or closed if Open is false; null when the platform has
-	// no window or no inbound message is known.
-	ClosesAt *time.Time `json:"closes_at"`
-	// HumanAgentUntil is until when a person may still reply with the
-	// HUMAN_AGENT tag; null when that is not (or no longer) possible.
-	HumanAgentUntil *time.Time `json:"human_agent_until"`
-	// AllowedTags are the tags a send may use now (HUMAN_AGENT for people only).
-	AllowedTags []string `json:"allowed_tags"`
-	// RequiresTemplate is true when only an approved WhatsApp template may be sent.
-	RequiresTemplate bool `json:"requires_template"`
-	// EntryPointUntil (WhatsApp) is when an open free entry point window
-	// ends; omitted when there is none.
-	EntryPointUntil *time.Time `json:"entry_point_until,omitempty"`
-}
+// ReplyWindow is the `reply_window` object of DESIGN §1. Its public shape
+// lives in apitype; this package computes it (Window).
+type ReplyWindow = apitype.ReplyWindow
 
 // Window reports the reply window of a conversation at now. It agrees with
 // Decide: Open iff Decide allows an untagged, non-template text now.

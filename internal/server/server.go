@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -64,7 +65,7 @@ type Server struct {
 	listen  *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
 	Keys    *secrets.KeyRing
 	Service *service.Service
-	Journal *service.Journal
+	Journal *journal.Journal
 	Jobs    *jobs.Client
 	Handler http.Handler
 }
@@ -116,10 +117,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	journal := service.NewJournal(db, keys, cfg.WhatsAppRetention)
+	jr := journal.New(db, keys, cfg.WhatsAppRetention)
 	adapters := opts.Adapters
 	if adapters == nil {
-		adapters = Adapters(cfg, journal)
+		adapters = Adapters(cfg, jr)
 	}
 	// The delivery worker reports disabled endpoints through the service,
 	// which itself needs the job client: the closure breaks the cycle.
@@ -147,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
-		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: journal, Jobs: jobs.NewEnqueuer(jc),
+		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
@@ -157,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: journal, Jobs: jc, Handler: h}, nil
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Handler: h}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx

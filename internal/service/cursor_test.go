@@ -23,8 +23,9 @@ func testKeys(tb testing.TB) *secrets.KeyRing {
 }
 
 // FuzzDecodeCursor feeds arbitrary cursors to every cursor parser: no input
-// panics, none opens as a sealed cursor, whatever parses as an inbox
-// cursor's payload survives a round trip, and offsets stay in range.
+// panics, none opens as a sealed cursor, and whatever parses as an inbox
+// cursor's payload survives a round trip. (The journal's offsets are
+// fuzzed in package journal.)
 func FuzzDecodeCursor(f *testing.F) {
 	s := New(Config{Keys: testKeys(f)})
 	valid, err := s.encodeCursor("org_1", inboxCursor{V: 1, Accounts: map[string]accountSeek{"acct_1": {Cursor: "QVFIUj", Skip: 3}}})
@@ -36,7 +37,6 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Add(`{"v":1,"a":{"acct_1":{"c":"x","s":2}}}`)
 	f.Add("")
 	f.Add("!!!")
-	f.Add(nextOffset(0, 30, 25))
 	f.Fuzz(func(t *testing.T, in string) {
 		if in != "" && in != valid {
 			if _, err := s.decodeCursor("org_1", in); !apierr.HasCode(err, "validation.invalid_cursor") {
@@ -49,9 +49,6 @@ func FuzzDecodeCursor(f *testing.F) {
 			if err != nil || len(again.Accounts) != len(c.Accounts) {
 				t.Fatalf("cursor %q does not survive a round trip", in)
 			}
-		}
-		if n, err := offsetCursor(in); err == nil && (n < 0 || n > 1_000_000) {
-			t.Fatalf("offset %d out of range from %q", n, in)
 		}
 	})
 }

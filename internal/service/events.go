@@ -41,14 +41,6 @@ type Enqueuer interface {
 	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
-// EventView is an event as delivered and as listed.
-type EventView struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Timestamp time.Time       `json:"timestamp"`
-	Data      json.RawMessage `json:"data"`
-}
-
 // publish records an event once (by dedupeKey) and, in the same transaction,
 // enqueues a delivery to each enabled endpoint that wants it. only, when set,
 // restricts delivery to one endpoint.
@@ -108,21 +100,6 @@ func (s *Service) Publish(ctx context.Context, orgID, typ, dedupeKey string, dat
 	})
 }
 
-// WebhookEndpoint is the public shape of an endpoint. Secret is set only when
-// it is created or rotated.
-type WebhookEndpoint struct {
-	ID             string     `json:"id"`
-	URL            string     `json:"url"`
-	Description    string     `json:"description"`
-	Events         []string   `json:"events"`
-	Enabled        bool       `json:"enabled"`
-	DisabledReason string     `json:"disabled_reason,omitempty"`
-	FailingSince   *time.Time `json:"failing_since"`
-	Secret         string     `json:"secret,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-}
-
 func endpointView(e store.Endpoint) WebhookEndpoint {
 	ev := e.EventTypes
 	if ev == nil {
@@ -130,14 +107,6 @@ func endpointView(e store.Endpoint) WebhookEndpoint {
 	}
 	return WebhookEndpoint{ID: e.ID, URL: e.URL, Description: e.Description, Events: ev, Enabled: e.Enabled,
 		DisabledReason: e.DisabledReason, FailingSince: e.FailingSince, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
-}
-
-// WebhookInput creates or updates an endpoint.
-type WebhookInput struct {
-	URL         *string   `json:"url,omitempty" jsonschema:"where events are POSTed (https; http only for loopback when allowed)"`
-	Events      *[]string `json:"events,omitempty" jsonschema:"event types to deliver; empty or absent for all"`
-	Description *string   `json:"description,omitempty" jsonschema:"a note for humans"`
-	Enabled     *bool     `json:"enabled,omitempty" jsonschema:"false pauses deliveries; true re-enables a disabled endpoint"`
 }
 
 func checkEventTypes(types []string) error {
@@ -314,22 +283,6 @@ func (s *Service) ListEvents(ctx context.Context, c Caller, p PageRequest) (List
 func (s *Service) GetEvent(ctx context.Context, c Caller, id string) (EventView, error) {
 	e, err := s.store.GetEvent(ctx, c.OrgID, id)
 	return eventView(e), storeErr(err, "event")
-}
-
-// DeliveryAttempt is one delivery attempt as listed. A failed attempt says
-// why in Reason, a stable code (delivery.Reasons), and in Error, a sentence;
-// neither carries the address dialled or dial internals.
-type DeliveryAttempt struct {
-	ID         string    `json:"id"`
-	EventID    string    `json:"event_id"`
-	EndpointID string    `json:"endpoint_id"`
-	Attempt    int       `json:"attempt"`
-	StatusCode int       `json:"status_code" jsonschema:"the endpoint's HTTP status; 0 when it did not answer"`
-	Reason     string    `json:"reason,omitempty" jsonschema:"why the attempt failed: address_not_allowed, dns_error, timeout, connection_refused, connection_error, tls_error, http_status, redirect_not_followed, interrupted, invalid_url or delivery_failed"`
-	Error      string    `json:"error,omitempty" jsonschema:"the reason in words"`
-	DurationMS int       `json:"duration_ms"`
-	Success    bool      `json:"success"`
-	CreatedAt  time.Time `json:"created_at"`
 }
 
 func attemptView(a store.Attempt) DeliveryAttempt {

@@ -15,22 +15,6 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// MessageEvent is the data of message.* events.
-type MessageEvent struct {
-	AccountID      string   `json:"account_id"`
-	Platform       string   `json:"platform"`
-	ConversationID string   `json:"conversation_id"`
-	Message        *Message `json:"message,omitempty"`
-	// MessageID names the message a status refers to.
-	MessageID string `json:"message_id,omitempty"`
-	Status    string `json:"status,omitempty"`
-	// Pricing is WhatsApp's category and billability, when it reports them.
-	PricingCategory string `json:"pricing_category,omitempty"`
-	Billable        *bool  `json:"billable,omitempty"`
-	ErrorCode       int    `json:"error_code,omitempty"`
-	ErrorTitle      string `json:"error_title,omitempty"`
-}
-
 // Ingest records normalised webhook events durably. For each account
 // connected to the event's native id (in any organisation) with a token the
 // platform verified and an active status, the event is
@@ -150,7 +134,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 				return err // a platform retry: already recorded
 			}
 			if platform.Name(a.Platform) == platform.WhatsApp && s.journal != nil {
-				if _, err := s.journal.record(ctx, st, a.ID, thread, m); err != nil {
+				if _, err := s.journal.RecordIn(ctx, st, a.ID, thread, m); err != nil {
 					return err
 				}
 			}
@@ -178,7 +162,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 				platform.EventFailed: EventMessageFailed}[ev.Kind]
 			data.Status = ev.Kind
 			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" && s.journal != nil {
-				if err := s.journal.status(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
+				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
 					return err
 				}
 			}

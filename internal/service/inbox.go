@@ -2,55 +2,18 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
 	"github.com/parleyhq/parley/internal/store"
 )
-
-// Conversation is the public shape of a conversation (DESIGN §1).
-type Conversation struct {
-	ID                 string            `json:"id"`
-	AccountID          string            `json:"account_id"`
-	BrandID            string            `json:"brand_id"`
-	Platform           string            `json:"platform"`
-	PlatformID         string            `json:"platform_id"`
-	ParticipantID      string            `json:"participant_id"`
-	ParticipantName    string            `json:"participant_name"`
-	ParticipantPicture string            `json:"participant_picture"`
-	LastMessage        string            `json:"last_message"`
-	LastMessageAt      *time.Time        `json:"last_message_at"`
-	UnreadCount        int               `json:"unread_count"`
-	Status             string            `json:"status"`
-	CreatedAt          *time.Time        `json:"created_at"`
-	UpdatedAt          *time.Time        `json:"updated_at"`
-	ReplyWindow        rules.ReplyWindow `json:"reply_window"`
-}
-
-// Message is the public shape of a message (DESIGN §1).
-type Message struct {
-	ID             string                `json:"id"`
-	ConversationID string                `json:"conversation_id"`
-	PlatformID     string                `json:"platform_id"`
-	Direction      string                `json:"direction"`
-	SenderID       string                `json:"sender_id"`
-	SenderName     string                `json:"sender_name"`
-	Text           string                `json:"text"`
-	Attachments    []platform.Attachment `json:"attachments"`
-	CreatedAt      time.Time             `json:"created_at"`
-	Status         string                `json:"status,omitempty"`
-	// Replayed is true when an Idempotency-Key answered with a stored
-	// outcome instead of sending.
-	Replayed bool `json:"-"`
-}
 
 // ConversationFilter narrows the inbox list (DESIGN §1).
 type ConversationFilter struct {
@@ -65,26 +28,18 @@ type ConversationFilter struct {
 // maxFanOut bounds how many accounts one list call reads from.
 const maxFanOut = 200
 
-// inboxCursor carries each account's own position: the platform cursor of the
-// page being consumed and how many of its items were already returned.
-type inboxCursor struct {
-	V        int                    `json:"v"`
-	Accounts map[string]accountSeek `json:"a"`
-}
-
-type accountSeek struct {
-	Cursor string `json:"c,omitempty"`
-	Skip   int    `json:"s,omitempty"`
-	Done   bool   `json:"d,omitempty"`
-}
+// The inbox cursor's state and its merge live in package inbox.
+type (
+	inboxCursor = inbox.Cursor
+	accountSeek = inbox.Seek
+)
 
 // The inbox cursor is sealed for the organisation (see cursor.go): it holds
 // platform cursors that are passed on to the platforms.
 func inboxScope(orgID string) string { return "inbox\x00" + orgID }
 
 func (s *Service) encodeCursor(orgID string, c inboxCursor) (string, error) {
-	b, _ := json.Marshal(c)
-	return s.sealCursor(inboxScope(orgID), b)
+	return s.sealCursor(inboxScope(orgID), c.Encode())
 }
 
 func (s *Service) decodeCursor(orgID, cursor string) (inboxCursor, error) {
@@ -95,15 +50,8 @@ func (s *Service) decodeCursor(orgID, cursor string) (inboxCursor, error) {
 	return parseInboxCursor(b)
 }
 
-// parseInboxCursor reads an opened cursor. Only Parley seals cursors, but a
-// cursor of another version is still refused rather than misread.
-func parseInboxCursor(b []byte) (inboxCursor, error) {
-	var c inboxCursor
-	if json.Unmarshal(b, &c) != nil || c.V != 1 {
-		return inboxCursor{}, apierr.BadCursor()
-	}
-	return c, nil
-}
+// parseInboxCursor reads an opened cursor (see inbox.ParseCursor).
+func parseInboxCursor(b []byte) (inboxCursor, error) { return inbox.ParseCursor(b) }
 
 // accountHandle is an account resolved for a platform call.
 type accountHandle struct {
@@ -254,110 +202,66 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 			rows = rows[:maxFanOut]
 		}
 	}
-	type result struct {
-		h     accountHandle
-		seek  accountSeek
-		items []platform.Conversation
-		next  string
-		err   error
-	}
-	results := make([]result, 0, len(rows))
+	handles := make([]accountHandle, 0, len(rows))
+	sources := make([]inbox.Source[platform.Conversation], 0, len(rows))
 	for _, row := range rows {
 		if (f.BrandID != "" && row.BrandID != f.BrandID) || (f.Platform != "" && row.Platform != f.Platform) || !platform.HasDMAPI(platform.Name(row.Platform)) {
 			continue
 		}
-		seek := accountSeek{}
-		if cur.Accounts != nil {
-			var ok bool
-			if seek, ok = cur.Accounts[row.ID]; !ok || seek.Done {
-				continue // not part of this listing, or exhausted
-			}
+		seek, ok := inbox.Resume(cur, row.ID)
+		if !ok {
+			continue // not part of this listing, or exhausted
 		}
-		results = append(results, result{h: accountHandle{row: row}, seek: seek})
+		handles = append(handles, accountHandle{row: row})
+		sources = append(sources, inbox.Source[platform.Conversation]{AccountID: row.ID, Seek: seek})
 	}
+	errs := make([]error, len(sources))
 	var wg sync.WaitGroup
-	for i := range results {
-		r := &results[i]
-		h, err := s.prepare(r.h.row)
+	for i := range sources {
+		src := &sources[i]
+		h, err := s.prepare(handles[i].row)
 		if err != nil {
-			r.err = err
+			errs[i], src.Failed = err, true
 			continue
 		}
-		r.h = h
+		handles[i] = h
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			actx, cancel := context.WithTimeout(ctx, s.accountTimeout)
 			defer cancel()
-			page, err := h.adapter.ListConversations(actx, h.acct, r.seek.Cursor, f.Limit+r.seek.Skip)
+			page, err := h.adapter.ListConversations(actx, h.acct, src.Seek.Cursor, f.Limit+src.Seek.Skip)
 			if err != nil {
-				r.err = s.platformErr(ctx, h, err)
+				errs[i], src.Failed = s.platformErr(ctx, h, err), true
 				return
 			}
-			if r.seek.Skip <= len(page.Items) {
-				r.items = page.Items[r.seek.Skip:]
-			}
-			r.next = page.NextCursor
+			src.Items, src.Next = page.Items, page.NextCursor
 		}()
 	}
 	wg.Wait()
 
-	type item struct {
-		ri int
-		c  platform.Conversation
-	}
-	var merged []item
 	out := List[Conversation]{Limit: f.Limit, Data: []Conversation{}}
-	for i, r := range results {
-		if r.err != nil {
-			e, ok := apierr.As(r.err)
-			if !ok {
-				e = apierr.Internal()
-			}
-			out.Partial = append(out.Partial, AccountFailure{AccountID: r.h.row.ID, Platform: r.h.row.Platform, Code: e.Code, Message: e.Message, Meta: e.Meta})
+	for i, err := range errs {
+		if err == nil {
 			continue
 		}
-		for _, pc := range r.items {
-			merged = append(merged, item{i, pc})
+		e, ok := apierr.As(err)
+		if !ok {
+			e = apierr.Internal()
 		}
+		row := handles[i].row
+		out.Partial = append(out.Partial, AccountFailure{AccountID: row.ID, Platform: row.Platform, Code: e.Code, Message: e.Message, Meta: e.Meta})
 	}
-	// A k-way merge over paged sources: walk every fetched item newest first.
-	// Items the filter drops still count as consumed, so the cursor moves
-	// past them. The walk stops at the limit, or right after an account's
-	// fetched page runs out while it has more: its next item, not yet
-	// fetched, may be newer than anything after this point.
-	sort.SliceStable(merged, func(a, b int) bool { return merged[a].c.LastMessageAt.After(merged[b].c.LastMessageAt) })
-	consumed := make([]int, len(results))
-	for _, m := range merged {
-		if len(out.Data) == f.Limit {
-			break
-		}
-		consumed[m.ri]++
-		if f.Unread == nil || (m.c.UnreadCount > 0) == *f.Unread {
-			out.Data = append(out.Data, s.conversationView(ctx, results[m.ri].h, m.c))
-		}
-		if r := results[m.ri]; consumed[m.ri] == len(r.items) && r.next != "" {
-			break
-		}
+	page := inbox.Merge(sources, f.Limit,
+		func(c platform.Conversation) time.Time { return c.LastMessageAt },
+		func(c platform.Conversation) bool { return f.Unread == nil || (c.UnreadCount > 0) == *f.Unread })
+	for _, p := range page.Items {
+		out.Data = append(out.Data, s.conversationView(ctx, handles[p.Source], p.Item))
 	}
-	next := inboxCursor{V: 1, Accounts: map[string]accountSeek{}}
-	for i, r := range results {
-		if r.err != nil {
-			// Retry a failed account from where it was on the next page.
-			next.Accounts[r.h.row.ID] = r.seek
-			continue
-		}
-		switch {
-		case consumed[i] < len(r.items):
-			next.Accounts[r.h.row.ID] = accountSeek{Cursor: r.seek.Cursor, Skip: r.seek.Skip + consumed[i]}
-		case r.next != "":
-			next.Accounts[r.h.row.ID] = accountSeek{Cursor: r.next}
-		}
-	}
-	if len(next.Accounts) > 0 && (len(out.Data) > 0 || len(out.Partial) < len(next.Accounts)) {
+	if page.HasMore {
 		out.HasMore = true
 		var err error
-		if out.NextCursor, err = s.encodeCursor(c.OrgID, next); err != nil {
+		if out.NextCursor, err = s.encodeCursor(c.OrgID, page.Next); err != nil {
 			return List[Conversation]{}, err
 		}
 	}

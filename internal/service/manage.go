@@ -5,53 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 )
-
-// Brand is the public shape of a brand.
-type Brand struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// Account is the public shape of a connected account. Credentials never
-// leave the service.
-type Account struct {
-	ID          string `json:"id"`
-	BrandID     string `json:"brand_id"`
-	Platform    string `json:"platform"`
-	NativeID    string `json:"native_id"`
-	DisplayName string `json:"display_name"`
-	Status      string `json:"status"`
-	Variant     string `json:"variant,omitempty"`
-	// BusinessAccountID is the WhatsApp Business Account id (WhatsApp only).
-	BusinessAccountID string `json:"business_account_id,omitempty"`
-	// VerifiedAt is when the platform last confirmed that the token grants
-	// the account; null for an account connected before tokens were
-	// verified, which receives no inbound events until it is reconnected.
-	VerifiedAt *time.Time `json:"verified_at"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-}
-
-// APIKey is the public shape of an API key. Secret is set only in the
-// response that creates the key: it is never stored and never shown again.
-type APIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Hint       string     `json:"hint"`
-	Secret     string     `json:"key,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-}
 
 // List is one page of results and the cursor of the next.
 type List[T any] struct {
@@ -64,13 +24,21 @@ type List[T any] struct {
 	Partial []AccountFailure
 }
 
-// AccountFailure says why one account is missing from a list.
-type AccountFailure struct {
-	AccountID string         `json:"account_id"`
-	Platform  string         `json:"platform"`
-	Code      string         `json:"code"`
-	Message   string         `json:"message"`
-	Meta      map[string]any `json:"meta,omitempty"`
+// Envelope renders the list as the public list envelope: empty data is [],
+// no cursor is null, and meta appears only when some account failed.
+func (l List[T]) Envelope() apitype.List[T] {
+	out := apitype.List[T]{Data: l.Data, Pagination: apitype.Pagination{HasMore: l.HasMore, Limit: l.Limit}}
+	if out.Data == nil {
+		out.Data = []T{}
+	}
+	if l.NextCursor != "" {
+		c := l.NextCursor
+		out.Pagination.NextCursor = &c
+	}
+	if len(l.Partial) > 0 {
+		out.Meta = &apitype.ListMeta{Partial: true, Failures: l.Partial}
+	}
+	return out
 }
 
 // PageRequest is a caller's cursor and limit, already validated.
@@ -117,11 +85,6 @@ func cleanName(field, v string, max int) (string, error) {
 		return "", apierr.Invalid(field, "%s must be at most %d characters", field, max)
 	}
 	return v, nil
-}
-
-// BrandInput creates or renames a brand.
-type BrandInput struct {
-	Name string `json:"name" jsonschema:"display name of the brand, 1-200 characters"`
 }
 
 // CreateBrand adds a brand to the caller's organisation.
@@ -175,19 +138,6 @@ func (s *Service) DeleteBrand(ctx context.Context, c Caller, id string) error {
 		return apierr.New(http.StatusConflict, "resource.in_use", "the brand still has connected accounts; delete them first").With("resource", "brand")
 	}
 	return storeErr(err, "brand")
-}
-
-// AccountInput connects an account with a platform token the operator
-// already holds.
-type AccountInput struct {
-	BrandID     string `json:"brand_id" jsonschema:"brand the account belongs to"`
-	Platform    string `json:"platform" jsonschema:"instagram, messenger, whatsapp, linkedin or x"`
-	NativeID    string `json:"native_id" jsonschema:"the platform's own account id (Page id, Instagram account id, WhatsApp phone-number id, LinkedIn organization URN, X user id)"`
-	DisplayName string `json:"display_name,omitempty" jsonschema:"name shown in lists; defaults to the name the platform gives the account"`
-	AccessToken string `json:"access_token" jsonschema:"platform access token that grants native_id; verified with the platform, stored encrypted, never returned"`
-	Variant     string `json:"variant,omitempty" jsonschema:"API flavour: instagram_login or facebook_login for Instagram"`
-	// BusinessAccountID is needed to list a WhatsApp number's templates.
-	BusinessAccountID string `json:"business_account_id,omitempty" jsonschema:"WhatsApp only: the WhatsApp Business Account id that owns the number's templates"`
 }
 
 var variants = map[string][]string{
@@ -358,15 +308,6 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (
 	return idPage(rows, f.Limit, func(a store.Account) string { return a.ID }, accountView), nil
 }
 
-// AccountUpdate changes a connected account. A new access token reconnects
-// an account marked reauth_required (or disabled) without changing its id,
-// so its conversation ids stay valid.
-type AccountUpdate struct {
-	AccessToken       *string `json:"access_token,omitempty" jsonschema:"a new platform access token, verified with the platform first; reactivates the account"`
-	DisplayName       *string `json:"display_name,omitempty" jsonschema:"name shown in lists"`
-	BusinessAccountID *string `json:"business_account_id,omitempty" jsonschema:"WhatsApp only: the WhatsApp Business Account id"`
-}
-
 // UpdateAccount applies an AccountUpdate. A new token, or a new WhatsApp
 // Business Account id, is verified with the platform before anything is
 // written; if the platform refuses, the account is left exactly as it was.
@@ -435,11 +376,6 @@ func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error 
 	}
 	s.forgetAccount(c.OrgID, id)
 	return nil
-}
-
-// CreateAPIKeyInput names a new key.
-type CreateAPIKeyInput struct {
-	Name string `json:"name" jsonschema:"what the key is for, 1-200 characters"`
 }
 
 // CreateAPIKey mints a key in the caller's organisation. The returned APIKey

@@ -13,31 +13,6 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// PlatformInfo is one row of the capability matrix (GET /v1/platforms).
-type PlatformInfo struct {
-	rules.Capability
-	// Read is true when history can be read (live, or from the journal).
-	Read bool `json:"read"`
-	// History says where history comes from: "live" or "journal".
-	History string `json:"history,omitempty"`
-	// Send is true when Parley can send on the platform.
-	Send bool `json:"send"`
-	// Attachments is true when an attachment can be sent by URL.
-	Attachments bool `json:"attachments"`
-	// MarkRead is true when the platform has a read receipt to send.
-	MarkRead bool `json:"mark_read"`
-	// Limits are the ceilings Parley enforces before calling the platform.
-	Limits []Limit `json:"limits"`
-}
-
-// Limit is one published ceiling.
-type Limit struct {
-	Scope         string `json:"scope"`
-	Max           int    `json:"max"`
-	WindowSeconds int    `json:"window_seconds"`
-	Description   string `json:"description"`
-}
-
 func limitOf(scope string, c ceiling) Limit {
 	return Limit{Scope: scope, Max: c.max, WindowSeconds: int(c.window.Seconds()), Description: c.why}
 }
@@ -47,11 +22,11 @@ func (s *Service) Platforms() []PlatformInfo {
 	var out []PlatformInfo
 	for _, c := range rules.Capabilities() {
 		pi := PlatformInfo{Capability: c, Limits: []Limit{}}
-		switch c.Platform {
+		switch platform.Name(c.Platform) {
 		case platform.Instagram, platform.Messenger:
 			pi.Read, pi.History, pi.Send, pi.Attachments, pi.MarkRead = true, "live", true, true, true
 			pi.Limits = append(pi.Limits, limitOf("account", metaSend))
-			if c.Platform == platform.Instagram {
+			if platform.Name(c.Platform) == platform.Instagram {
 				pi.Limits = append(pi.Limits, limitOf("account_automated", igAutomated))
 			}
 		case platform.WhatsApp:
@@ -109,7 +84,7 @@ func (s *Service) ListPlatforms(p PageRequest) (List[PlatformInfo], error) {
 		return List[PlatformInfo]{}, err
 	}
 	all := s.Platforms()
-	pos := make(map[platform.Name]string, len(all))
+	pos := make(map[string]string, len(all))
 	for i, pi := range all {
 		pos[pi.Platform] = fmt.Sprintf("%03d", i)
 	}

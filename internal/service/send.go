@@ -15,26 +15,14 @@ import (
 	"github.com/parleyhq/parley/internal/textcheck"
 )
 
-// SendInput is the body of POST /v1/inbox/conversations/{id}/messages.
-type SendInput struct {
-	Text       string               `json:"text,omitempty" jsonschema:"message text"`
-	Attachment *platform.Attachment `json:"attachment,omitempty" jsonschema:"one attachment by URL: type is image, video, audio or file"`
-	Tag        string               `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE or ACCOUNT_UPDATE"`
-	Template   *platform.Template   `json:"template,omitempty" jsonschema:"WhatsApp template: name, language, components"`
-	Automated  bool                 `json:"automated,omitempty" jsonschema:"true when no human wrote this message (HUMAN_AGENT is then refused)"`
-	// IdempotencyKey comes from the Idempotency-Key header (REST) or the
-	// tool argument (MCP), never from the JSON body.
-	IdempotencyKey string `json:"-"`
-}
-
 var attachmentTypes = map[string]bool{"image": true, "video": true, "audio": true, "file": true}
 
-// validate checks the request's own shape; platform rules come after.
-func (in SendInput) validate() error {
+// validateSend checks the request's own shape; platform rules come after.
+func validateSend(in SendInput) error {
 	if strings.TrimSpace(in.Text) == "" && in.Attachment == nil && in.Template == nil {
 		return apierr.Required("text").With("hint", "send text, an attachment or a template")
 	}
-	if err := in.checkText(); err != nil {
+	if err := checkSendText(in); err != nil {
 		return err
 	}
 	if in.Attachment != nil {
@@ -57,11 +45,11 @@ func (in SendInput) validate() error {
 	return nil
 }
 
-// checkText refuses control characters and invalid UTF-8 in everything the
+// checkSendText refuses control characters and invalid UTF-8 in everything the
 // platform would receive, rather than send it or silently clean it up.
 // (Invalid UTF-8 in a JSON body never gets this far: the decoder would
 // already have replaced it, so the transports check the raw body.)
-func (in SendInput) checkText() error {
+func checkSendText(in SendInput) error {
 	fields := [][2]string{{"text", in.Text}, {"tag", in.Tag}}
 	if in.Attachment != nil {
 		fields = append(fields, [2]string{"attachment.url", in.Attachment.URL})
@@ -112,7 +100,7 @@ func checkTextIn(path string, v any) error {
 // SendMessage sends a message into a conversation, after the messaging rules
 // allow it. With an idempotency key, the first outcome is replayed.
 func (s *Service) SendMessage(ctx context.Context, c Caller, id string, in SendInput) (Message, error) {
-	if err := in.validate(); err != nil {
+	if err := validateSend(in); err != nil {
 		return Message{}, err
 	}
 	if in.IdempotencyKey == "" {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
@@ -41,7 +42,7 @@ type Config struct {
 	// across accounts, so one slow platform cannot stall the list.
 	AccountTimeout time.Duration
 	// Journal keeps WhatsApp history; nil disables journalling of sends.
-	Journal *Journal
+	Journal *journal.Journal
 	// Jobs enqueues webhook deliveries; nil records events without
 	// delivering them.
 	Jobs Enqueuer
@@ -77,7 +78,7 @@ type Service struct {
 	orgQuota       int
 	authFailLimit  int
 	lockouts       lockouts
-	journal        *Journal
+	journal        *journal.Journal
 	jobs           Enqueuer
 	allowPrivate   bool
 	resolver       *net.Resolver

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/netip"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/testsupport/fakedns"
 )
@@ -57,4 +59,22 @@ func FuzzCheckURL(f *testing.F) {
 			t.Fatalf("%q accepted as %q, which then gives %q, %v", raw, got, again, err)
 		}
 	})
+}
+
+// TestLocalhostRefusedByName: RFC 6761 §6.3 makes "localhost" loopback
+// whatever a resolver says, so it is refused by name — before any look-up,
+// which on a host without a localhost entry (or with a resolver that lies)
+// would not refuse it. The message says so, naming no resolved address.
+func TestLocalhostRefusedByName(t *testing.T) {
+	t.Parallel()
+	dns := fakedns.New()
+	dns.Set("localhost", "93.184.216.34") // a resolver that lies
+	s := &Service{resolver: dns.Resolver()}
+	for _, host := range []string{"localhost", "LocalHost", "localhost.", "api.localhost"} {
+		_, err := s.checkURL(context.Background(), "https://"+host+"/hook")
+		e, ok := apierr.As(err)
+		if !ok || e.Meta["reason"] != delivery.ReasonAddressNotAllowed || !strings.HasSuffix(strings.SplitN(e.Message, ";", 2)[0], " is loopback") {
+			t.Errorf("https://%s/hook: %v, want refused by name as loopback", host, err)
+		}
+	}
 }

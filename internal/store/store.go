@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/parleyhq/parley/apitype"
 )
 
 // ErrNotFound is returned when a record does not exist in the caller's
@@ -191,13 +193,7 @@ type IdempotencyRecord struct {
 }
 
 // UsageRow counts WhatsApp messages of one pricing category in one month.
-type UsageRow struct {
-	AccountID string `json:"account_id"`
-	Month     string `json:"month"`
-	Category  string `json:"category"`
-	Free      bool   `json:"free"`
-	Count     int    `json:"count"`
-}
+type UsageRow = apitype.UsageRow
 
 // MessagingStore keeps conversation metadata, idempotency keys, rate
 // counters and WhatsApp usage. It is part of Store.

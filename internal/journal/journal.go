@@ -1,4 +1,8 @@
-package service
+// Package journal is the WhatsApp history Parley keeps. The WhatsApp Cloud
+// API has no endpoint to read past messages, so inbound webhooks and
+// Parley's own sends are journalled, sealed at rest, and read back through
+// the whatsapp adapter's Journal interface.
+package journal
 
 import (
 	"context"
@@ -15,9 +19,9 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// DefaultJournalRetention is how long journalled WhatsApp messages are kept
+// DefaultRetention is how long journalled WhatsApp messages are kept
 // unless configured otherwise.
-const DefaultJournalRetention = 90 * 24 * time.Hour
+const DefaultRetention = 90 * 24 * time.Hour
 
 // Journal is the WhatsApp history Parley keeps: entries sealed at rest, read
 // back through the whatsapp adapter's Journal interface.
@@ -28,10 +32,10 @@ type Journal struct {
 	now       func() time.Time
 }
 
-// NewJournal returns a journal over st, sealing with keys.
-func NewJournal(st store.Store, keys *secrets.KeyRing, retention time.Duration) *Journal {
+// New returns a journal over st, sealing with keys.
+func New(st store.Store, keys *secrets.KeyRing, retention time.Duration) *Journal {
 	if retention <= 0 {
-		retention = DefaultJournalRetention
+		retention = DefaultRetention
 	}
 	return &Journal{store: st, keys: keys, retention: retention, now: time.Now}
 }
@@ -45,11 +49,11 @@ type journalBody struct {
 // Record journals one message of an account's thread with customer waID.
 // It reports false for a wamid already journalled (platforms retry).
 func (j *Journal) Record(ctx context.Context, accountID, waID string, m platform.Message) (bool, error) {
-	return j.record(ctx, j.store, accountID, waID, m)
+	return j.RecordIn(ctx, j.store, accountID, waID, m)
 }
 
-// record journals through st, which may be a transaction.
-func (j *Journal) record(ctx context.Context, st store.Store, accountID, waID string, m platform.Message) (bool, error) {
+// RecordIn is Record through st, which may be a transaction.
+func (j *Journal) RecordIn(ctx context.Context, st store.Store, accountID, waID string, m platform.Message) (bool, error) {
 	e := store.JournalEntry{ID: journalID(accountID, m.PlatformID), AccountID: accountID, WaID: waID, WamID: m.PlatformID, Direction: m.Direction,
 		Status: m.Status, CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(j.retention)}
 	if e.CreatedAt.IsZero() {
@@ -71,8 +75,9 @@ func journalID(accountID, wamid string) string {
 	return "wam_" + hex.EncodeToString(h[:16])
 }
 
-// status records a delivery status through st, even before the message.
-func (j *Journal) status(ctx context.Context, st store.Store, accountID, waID, wamid, status string, at time.Time) error {
+// StatusIn records a delivery status through st (which may be a
+// transaction), even before the message.
+func (j *Journal) StatusIn(ctx context.Context, st store.Store, accountID, waID, wamid, status string, at time.Time) error {
 	return st.SetJournalStatus(ctx, store.JournalEntry{ID: journalID(accountID, wamid), AccountID: accountID, WaID: waID,
 		WamID: wamid, Direction: "outgoing", Status: status, CreatedAt: at, ExpiresAt: at.Add(j.retention)})
 }

@@ -1,0 +1,159 @@
+package apitype
+
+import "time"
+
+// Conversation is the public shape of a conversation (DESIGN §1).
+type Conversation struct {
+	// ID is Parley's conversation id (sapi_dm_…), stable for the account.
+	ID string `json:"id"`
+	// AccountID is the connected account the conversation belongs to.
+	AccountID string `json:"account_id"`
+	// BrandID is that account's brand.
+	BrandID string `json:"brand_id"`
+	// Platform is the account's platform (instagram, messenger, …).
+	Platform string `json:"platform"`
+	// PlatformID is the platform's own thread id.
+	PlatformID string `json:"platform_id"`
+	// ParticipantID is the customer's id on the platform.
+	ParticipantID string `json:"participant_id"`
+	// ParticipantName is the customer's name, when the platform gives it.
+	ParticipantName string `json:"participant_name"`
+	// ParticipantPicture is the customer's picture URL, when given.
+	ParticipantPicture string `json:"participant_picture"`
+	// LastMessage is the newest message's text.
+	LastMessage string `json:"last_message"`
+	// LastMessageAt is when the newest message was sent; null when unknown.
+	LastMessageAt *time.Time `json:"last_message_at"`
+	// UnreadCount counts the customer's messages not yet marked read.
+	UnreadCount int `json:"unread_count"`
+	// Status is always "open": platforms expose no archive state.
+	Status string `json:"status"`
+	// CreatedAt is when the conversation started; null when unknown.
+	CreatedAt *time.Time `json:"created_at"`
+	// UpdatedAt is when the conversation last changed; null when unknown.
+	UpdatedAt *time.Time `json:"updated_at"`
+	// ReplyWindow is what a send may do now.
+	ReplyWindow ReplyWindow `json:"reply_window"`
+}
+
+// ReplyWindow is the `reply_window` object of DESIGN §1: what a send may do
+// now, so a UI or agent can tell before it tries.
+type ReplyWindow struct {
+	// Open is true when a standard reply (no tag, no template) may be sent.
+	Open bool `json:"open"`
+	// ClosesAt is when the standard (Meta) or customer service (WhatsApp)
+	// window closes, or closed if Open is false; null when the platform has
+	// no window or no inbound message is known.
+	ClosesAt *time.Time `json:"closes_at"`
+	// HumanAgentUntil is until when a person may still reply with the
+	// HUMAN_AGENT tag; null when that is not (or no longer) possible.
+	HumanAgentUntil *time.Time `json:"human_agent_until"`
+	// AllowedTags are the tags a send may use now (HUMAN_AGENT for people only).
+	AllowedTags []string `json:"allowed_tags"`
+	// RequiresTemplate is true when only an approved WhatsApp template may be sent.
+	RequiresTemplate bool `json:"requires_template"`
+	// EntryPointUntil (WhatsApp) is when an open free entry point window
+	// ends; omitted when there is none.
+	EntryPointUntil *time.Time `json:"entry_point_until,omitempty"`
+}
+
+// Message is the public shape of a message (DESIGN §1).
+type Message struct {
+	// ID is the message's id; the platform's own.
+	ID string `json:"id"`
+	// ConversationID is the conversation the message belongs to.
+	ConversationID string `json:"conversation_id"`
+	// PlatformID is the platform's message id.
+	PlatformID string `json:"platform_id"`
+	// Direction is "incoming" (from the customer) or "outgoing".
+	Direction string `json:"direction"`
+	// SenderID is the sender's id on the platform.
+	SenderID string `json:"sender_id"`
+	// SenderName is the sender's name, when known.
+	SenderName string `json:"sender_name"`
+	// Text is the message text.
+	Text string `json:"text"`
+	// Attachments are the message's media; [] when there are none.
+	Attachments []Attachment `json:"attachments"`
+	// CreatedAt is when the message was sent.
+	CreatedAt time.Time `json:"created_at"`
+	// Status is sent, delivered, read or failed; omitted when unknown.
+	Status string `json:"status,omitempty"`
+	// Replayed is true when an Idempotency-Key answered with a stored
+	// outcome instead of sending. It is not part of the JSON body: REST
+	// reports it in the Idempotent-Replayed header.
+	Replayed bool `json:"-"`
+}
+
+// Attachment is one attachment by URL.
+type Attachment struct {
+	// Type is image, video, audio or file.
+	Type string `json:"type"`
+	// URL is where the media is (absolute http(s)).
+	URL string `json:"url"`
+}
+
+// Template is a WhatsApp message template to send.
+type Template struct {
+	// Name is the approved template's name.
+	Name string `json:"name"`
+	// Language is its language code, e.g. en_US.
+	Language string `json:"language"`
+	// Components fill the template's parameters, in WhatsApp's own shape.
+	Components []map[string]any `json:"components,omitempty"`
+}
+
+// TemplateInfo is one of an account's WhatsApp message templates.
+type TemplateInfo struct {
+	// Name is the template's name.
+	Name string `json:"name"`
+	// Language is its language code.
+	Language string `json:"language"`
+	// Status is the review status, e.g. APPROVED.
+	Status string `json:"status"`
+	// Category is the pricing category: marketing, utility or authentication.
+	Category string `json:"category"`
+	// Components are the template's parts, in WhatsApp's own shape.
+	Components []map[string]any `json:"components,omitempty"`
+}
+
+// SendInput is the body of POST /v1/inbox/conversations/{id}/messages.
+type SendInput struct {
+	// Text is the message text.
+	Text string `json:"text,omitempty" jsonschema:"message text"`
+	// Attachment is one attachment by URL.
+	Attachment *Attachment `json:"attachment,omitempty" jsonschema:"one attachment by URL: type is image, video, audio or file"`
+	// Tag is a Meta message tag, for sends outside the standard window.
+	Tag string `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE or ACCOUNT_UPDATE"`
+	// Template is a WhatsApp template to send.
+	Template *Template `json:"template,omitempty" jsonschema:"WhatsApp template: name, language, components"`
+	// Automated is true when no human wrote this message.
+	Automated bool `json:"automated,omitempty" jsonschema:"true when no human wrote this message (HUMAN_AGENT is then refused)"`
+	// IdempotencyKey comes from the Idempotency-Key header (REST) or the
+	// tool argument (MCP), never from the JSON body.
+	IdempotencyKey string `json:"-"`
+}
+
+// MessageEvent is the data of message.* events.
+type MessageEvent struct {
+	// AccountID is the account the message belongs to.
+	AccountID string `json:"account_id"`
+	// Platform is the account's platform.
+	Platform string `json:"platform"`
+	// ConversationID is the message's conversation.
+	ConversationID string `json:"conversation_id"`
+	// Message is the message (message.received and message.sent).
+	Message *Message `json:"message,omitempty"`
+	// MessageID names the message a status refers to.
+	MessageID string `json:"message_id,omitempty"`
+	// Status is delivered, read or failed (status events).
+	Status string `json:"status,omitempty"`
+	// PricingCategory is WhatsApp's pricing category, when it reports one.
+	PricingCategory string `json:"pricing_category,omitempty"`
+	// Billable is whether WhatsApp bills the message, when it reports it.
+	Billable *bool `json:"billable,omitempty"`
+	// ErrorCode is the platform's error code of a failed message.
+	ErrorCode int `json:"error_code,omitempty"`
+	// ErrorTitle is the platform's description of that error.
+	ErrorTitle string `json:"error_title,omitempty"`
+}

@@ -1,0 +1,72 @@
+package apitype
+
+// PlatformInfo is one row of the capability matrix (GET /v1/platforms).
+type PlatformInfo struct {
+	Capability
+	// Read is true when history can be read (live, or from the journal).
+	Read bool `json:"read"`
+	// History says where history comes from: "live" or "journal".
+	History string `json:"history,omitempty"`
+	// Send is true when Parley can send on the platform.
+	Send bool `json:"send"`
+	// Attachments is true when an attachment can be sent by URL.
+	Attachments bool `json:"attachments"`
+	// MarkRead is true when the platform has a read receipt to send.
+	MarkRead bool `json:"mark_read"`
+	// Limits are the ceilings Parley enforces before calling the platform.
+	Limits []Limit `json:"limits"`
+}
+
+// Limit is one published ceiling.
+type Limit struct {
+	// Scope is what is counted: account, account_automated or recipient.
+	Scope string `json:"scope"`
+	// Max is how many per window.
+	Max int `json:"max"`
+	// WindowSeconds is the window's length.
+	WindowSeconds int `json:"window_seconds"`
+	// Description cites the platform's published limit.
+	Description string `json:"description"`
+}
+
+// Capability describes one platform's messaging rules.
+type Capability struct {
+	// Platform is the platform's name (instagram, messenger, …).
+	Platform string `json:"platform"`
+	// DMAPI is false for platforms without a public DM API (TikTok, Threads,
+	// YouTube): every DM call on them answers 501 resource.not_supported.
+	DMAPI bool `json:"dm_api"`
+	// Window is "standard" (Meta, from the last inbound), "customer_service"
+	// (WhatsApp) or "none".
+	Window string `json:"window"`
+	// WindowHours is the window's length; 0 when there is none.
+	WindowHours int `json:"window_hours"`
+	// HumanAgentHours is how long a person may reply with HUMAN_AGENT after
+	// the last inbound; 0 when the platform has no such tag.
+	HumanAgentHours int `json:"human_agent_hours"`
+	// Tags are the message tags the platform supports.
+	Tags []string `json:"tags"`
+	// Templates is true where approved templates may be sent (WhatsApp),
+	// including outside the window.
+	Templates bool `json:"templates"`
+	// TemplateCategories are the WhatsApp pricing categories of templates.
+	TemplateCategories []string `json:"template_categories,omitempty"`
+	// EntryPointHours is the free entry point window after a Click-to-WhatsApp
+	// ad or Page CTA (WhatsApp); 0 elsewhere.
+	EntryPointHours int `json:"entry_point_hours,omitempty"`
+	// TextLimit is the documented maximum text length (Max 0 = none documented).
+	TextLimit *TextLimit `json:"text_limit,omitempty"`
+	// AutomatedPerHour is the cap on automated sends per account and hour,
+	// where DESIGN §2 sets one (Instagram: 200).
+	AutomatedPerHour int `json:"automated_per_hour,omitempty"`
+	// Notes is a sentence for humans.
+	Notes string `json:"notes,omitempty"`
+}
+
+// TextLimit is a platform's documented maximum text length.
+type TextLimit struct {
+	// Max is the limit; 0 means none is documented.
+	Max int `json:"max"`
+	// Unit is "characters" (Unicode code points) or "bytes" (UTF-8).
+	Unit string `json:"unit"`
+}
