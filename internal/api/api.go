@@ -2,8 +2,10 @@
 // the OpenAPI document, all generated from one route table so the document
 // cannot drift from the handlers.
 //
-// Handlers are plain functions that decode a request, call the domain layer
-// (package service) and render what it returns; no business rule lives here.
+// Each operation is declared once (op or list in ops.go): its Route and a
+// plain handler that calls the domain layer (package service) with what the
+// shared wrapper decoded. No business rule, status or decoding lives in a
+// handler.
 package api
 
 import (

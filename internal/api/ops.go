@@ -164,6 +164,10 @@ func bodyType[T any]() reflect.Type {
 // body strictly, calls the handler and answers the declared status. (The
 // API key and quota are checked before it, by authenticate.)
 func serve[In, Out any](a *API, rt *Route, h handler[In, Out], write func(http.ResponseWriter, Out)) http.HandlerFunc {
+	documented := map[int]bool{}
+	for _, s := range rt.statuses() {
+		documented[s] = true
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := parseParams(r, rt)
 		if err != nil {
@@ -189,6 +193,12 @@ func serve[In, Out any](a *API, rt *Route, h handler[In, Out], write func(http.R
 			w.Header()[k] = v
 		}
 		if err != nil {
+			if e, ok := apierr.As(err); ok && !documented[e.Status] {
+				// Still answered as the service meant it; the log names the
+				// route whose Errors the document is missing.
+				a.log.ErrorContext(r.Context(), "status not in the route's declaration", "operation", rt.OperationID,
+					"status", e.Status, "code", e.Code)
+			}
 			a.writeError(w, r, err)
 			return
 		}
