@@ -2,11 +2,14 @@
 // the OpenAPI document, all generated from one route table so the document
 // cannot drift from the handlers.
 //
-// Handlers are plain functions that decode a request, call the domain layer
-// (package service) and render what it returns; no business rule lives here.
+// Each operation is declared once (op or list in ops.go): its Route and a
+// plain handler that calls the domain layer (package service) with what the
+// shared wrapper decoded. No business rule, status or decoding lives in a
+// handler.
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -18,9 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -76,20 +77,27 @@ type Route struct {
 	Tag         string
 	// Public routes need no API key.
 	Public bool
-	Query  []Param
-	// Body is the request body type, nil for none.
+	// Query are the only query parameters the operation accepts.
+	Query []Param
+	// Headers are the request headers the operation reads.
+	Headers []Header
+	// Body is the request body type, nil for none; op and list set it
+	// from the handler's In.
 	Body reflect.Type
 	// Data is the type inside the `data` envelope; nil means no body (204)
-	// or a non-JSON body (Raw).
+	// or a non-JSON body (Raw). op and list set it from the handler's Out.
 	Data reflect.Type
-	// List wraps Data in the list envelope.
+	// List wraps Data in the list envelope (set by list).
 	List bool
 	// Raw is the content type of a non-envelope response (metrics, openapi).
 	Raw string
-	// Status is the success status.
+	// Status is the success status, the only one the wrapper answers
+	// when the handler succeeds.
 	Status int
-	// Errors lists the documented error statuses.
-	Errors  []int
+	// Errors lists the error statuses the service can answer; the
+	// wrapper's own are added by statuses.
+	Errors []int
+	// Handler serves the operation; op, list and raw set it.
 	Handler http.HandlerFunc
 }
 
@@ -129,8 +137,6 @@ func New(cfg Config) (http.Handler, *API, error) {
 // Routes returns the route table (for tests and the OpenAPI document).
 func (a *API) Routes() []Route { return a.routes }
 
-func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
-
 // Page sizes: lists across accounts and management lists take up to 100,
 // a conversation's history up to 200 (DESIGN §1).
 const (
@@ -155,104 +161,104 @@ func (a *API) routeTable() []Route {
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout}, std...)
 	send := append([]int{http.StatusGone}, inbox...)
 	routes := []Route{
-		{Method: "GET", Path: "/healthz", OperationID: "health", Summary: "Liveness: the process serves HTTP", Tag: "operations",
-			Public: true, Data: typeOf[health](), Status: 200, Handler: a.healthz},
-		{Method: "GET", Path: "/readyz", OperationID: "ready", Summary: "Readiness: the database answers", Tag: "operations",
-			Public: true, Data: typeOf[health](), Status: 200, Errors: []int{http.StatusServiceUnavailable}, Handler: a.readyz},
-		{Method: "GET", Path: "/metrics", OperationID: "metrics", Summary: "Prometheus metrics", Tag: "operations",
-			Public: true, Raw: "text/plain", Status: 200, Handler: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}).ServeHTTP},
-		{Method: "GET", Path: "/openapi.json", OperationID: "openapi", Summary: "This OpenAPI 3.1 document", Tag: "operations",
-			Public: true, Raw: "application/json", Status: 200, Handler: a.serveOpenAPI},
+		op(a, Route{Method: "GET", Path: "/healthz", OperationID: "health", Summary: "Liveness: the process serves HTTP", Tag: "operations",
+			Public: true, Status: 200}, a.healthz),
+		op(a, Route{Method: "GET", Path: "/readyz", OperationID: "ready", Summary: "Readiness: the database answers", Tag: "operations",
+			Public: true, Status: 200, Errors: []int{http.StatusServiceUnavailable}}, a.readyz),
+		raw(Route{Method: "GET", Path: "/metrics", OperationID: "metrics", Summary: "Prometheus metrics", Tag: "operations",
+			Public: true, Raw: "text/plain", Status: 200}, promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}).ServeHTTP),
+		raw(Route{Method: "GET", Path: "/openapi.json", OperationID: "openapi", Summary: "This OpenAPI 3.1 document", Tag: "operations",
+			Public: true, Raw: "application/json", Status: 200}, a.serveOpenAPI),
 
-		{Method: "GET", Path: "/v1/brands", OperationID: "listBrands", Summary: "List brands", Tag: "brands",
-			Query: pageParams, Data: typeOf[service.Brand](), List: true, Status: 200, Errors: std, Handler: a.listBrands},
-		{Method: "POST", Path: "/v1/brands", OperationID: "createBrand", Summary: "Create a brand", Tag: "brands",
-			Body: typeOf[service.BrandInput](), Data: typeOf[service.Brand](), Status: 201, Errors: std, Handler: a.createBrand},
-		{Method: "GET", Path: "/v1/brands/{id}", OperationID: "getBrand", Summary: "Get a brand", Tag: "brands",
-			Data: typeOf[service.Brand](), Status: 200, Errors: withNotFound, Handler: a.getBrand},
-		{Method: "PATCH", Path: "/v1/brands/{id}", OperationID: "updateBrand", Summary: "Rename a brand", Tag: "brands",
-			Body: typeOf[service.BrandInput](), Data: typeOf[service.Brand](), Status: 200, Errors: withNotFound, Handler: a.updateBrand},
-		{Method: "DELETE", Path: "/v1/brands/{id}", OperationID: "deleteBrand", Summary: "Delete a brand with no accounts", Tag: "brands",
-			Status: 204, Errors: append([]int{http.StatusConflict}, withNotFound...), Handler: a.deleteBrand},
+		list(a, Route{Method: "GET", Path: "/v1/brands", OperationID: "listBrands", Summary: "List brands", Tag: "brands",
+			Query: pageParams, Status: 200, Errors: std}, a.listBrands),
+		op(a, Route{Method: "POST", Path: "/v1/brands", OperationID: "createBrand", Summary: "Create a brand", Tag: "brands",
+			Status: 201, Errors: std}, a.createBrand),
+		op(a, Route{Method: "GET", Path: "/v1/brands/{id}", OperationID: "getBrand", Summary: "Get a brand", Tag: "brands",
+			Status: 200, Errors: withNotFound}, a.getBrand),
+		op(a, Route{Method: "PATCH", Path: "/v1/brands/{id}", OperationID: "updateBrand", Summary: "Rename a brand", Tag: "brands",
+			Status: 200, Errors: withNotFound}, a.updateBrand),
+		op(a, Route{Method: "DELETE", Path: "/v1/brands/{id}", OperationID: "deleteBrand", Summary: "Delete a brand with no accounts", Tag: "brands",
+			Status: 204, Errors: append([]int{http.StatusConflict}, withNotFound...)}, a.deleteBrand),
 
-		{Method: "GET", Path: "/v1/accounts", OperationID: "listAccounts", Summary: "List connected accounts", Tag: "accounts",
-			Query: append([]Param{{Name: "brand_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "status", Type: "string"}}, pageParams...),
-			Data:  typeOf[service.Account](), List: true, Status: 200, Errors: std, Handler: a.listAccounts},
-		{Method: "POST", Path: "/v1/accounts", OperationID: "createAccount", Summary: "Connect an account with a platform access token the platform confirms grants it", Tag: "accounts",
-			Body: typeOf[service.AccountInput](), Data: typeOf[service.Account](), Status: 201,
-			Errors: append([]int{http.StatusConflict, http.StatusNotImplemented, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}, std...), Handler: a.createAccount},
-		{Method: "GET", Path: "/v1/accounts/{id}", OperationID: "getAccount", Summary: "Get an account", Tag: "accounts",
-			Data: typeOf[service.Account](), Status: 200, Errors: withNotFound, Handler: a.getAccount},
-		{Method: "PATCH", Path: "/v1/accounts/{id}", OperationID: "updateAccount", Summary: "Update an account; a new access_token, once the platform confirms it, reconnects it", Tag: "accounts",
-			Body: typeOf[service.AccountUpdate](), Data: typeOf[service.Account](), Status: 200,
-			Errors: append([]int{http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}, withNotFound...), Handler: a.updateAccount},
-		{Method: "DELETE", Path: "/v1/accounts/{id}", OperationID: "deleteAccount", Summary: "Disconnect an account and destroy its token", Tag: "accounts",
-			Status: 204, Errors: withNotFound, Handler: a.deleteAccount},
+		list(a, Route{Method: "GET", Path: "/v1/accounts", OperationID: "listAccounts", Summary: "List connected accounts", Tag: "accounts",
+			Query:  append([]Param{{Name: "brand_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "status", Type: "string"}}, pageParams...),
+			Status: 200, Errors: std}, a.listAccounts),
+		op(a, Route{Method: "POST", Path: "/v1/accounts", OperationID: "createAccount", Summary: "Connect an account with a platform access token the platform confirms grants it", Tag: "accounts",
+			Status: 201,
+			Errors: append([]int{http.StatusConflict, http.StatusNotImplemented, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}, std...)}, a.createAccount),
+		op(a, Route{Method: "GET", Path: "/v1/accounts/{id}", OperationID: "getAccount", Summary: "Get an account", Tag: "accounts",
+			Status: 200, Errors: withNotFound}, a.getAccount),
+		op(a, Route{Method: "PATCH", Path: "/v1/accounts/{id}", OperationID: "updateAccount", Summary: "Update an account; a new access_token, once the platform confirms it, reconnects it", Tag: "accounts",
+			Status: 200,
+			Errors: append([]int{http.StatusConflict, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}, withNotFound...)}, a.updateAccount),
+		op(a, Route{Method: "DELETE", Path: "/v1/accounts/{id}", OperationID: "deleteAccount", Summary: "Disconnect an account and destroy its token", Tag: "accounts",
+			Status: 204, Errors: withNotFound}, a.deleteAccount),
 
-		{Method: "GET", Path: "/v1/accounts/{id}/usage", OperationID: "getWhatsAppUsage", Summary: "WhatsApp messages counted by month, pricing category and free/paid", Tag: "accounts",
-			Query: append([]Param{{Name: "month", Type: "string", Description: "YYYY-MM; all months when absent"}}, pageParams...),
-			Data:  typeOf[store.UsageRow](), List: true, Status: 200, Errors: withNotFound, Handler: a.usage},
-		{Method: "GET", Path: "/v1/accounts/{id}/templates", OperationID: "listWhatsAppTemplates", Summary: "A WhatsApp number's message templates (cached; refresh=true asks Meta again)", Tag: "accounts",
-			Query: append([]Param{{Name: "refresh", Type: "boolean", Description: "bypass the cache"}}, pageParams...),
-			Data:  typeOf[platform.TemplateInfo](), List: true, Status: 200, Errors: inbox, Handler: a.templates},
-		{Method: "GET", Path: "/v1/platforms", OperationID: "listPlatforms", Summary: "Capability matrix: what each platform allows", Tag: "platforms",
-			Query: pageParams, Data: typeOf[service.PlatformInfo](), List: true, Status: 200, Errors: std, Handler: a.platforms},
+		list(a, Route{Method: "GET", Path: "/v1/accounts/{id}/usage", OperationID: "getWhatsAppUsage", Summary: "WhatsApp messages counted by month, pricing category and free/paid", Tag: "accounts",
+			Query:  append([]Param{{Name: "month", Type: "string", Description: "YYYY-MM; all months when absent"}}, pageParams...),
+			Status: 200, Errors: withNotFound}, a.usage),
+		list(a, Route{Method: "GET", Path: "/v1/accounts/{id}/templates", OperationID: "listWhatsAppTemplates", Summary: "A WhatsApp number's message templates (cached; refresh=true asks Meta again)", Tag: "accounts",
+			Query:  append([]Param{{Name: "refresh", Type: "boolean", Description: "bypass the cache"}}, pageParams...),
+			Status: 200, Errors: inbox}, a.templates),
+		list(a, Route{Method: "GET", Path: "/v1/platforms", OperationID: "listPlatforms", Summary: "Capability matrix: what each platform allows", Tag: "platforms",
+			Query: pageParams, Status: 200, Errors: std}, a.platforms),
 
-		{Method: "GET", Path: "/v1/webhooks", OperationID: "listWebhooks", Summary: "List webhook endpoints", Tag: "webhooks",
-			Query: pageParams, Data: typeOf[service.WebhookEndpoint](), List: true, Status: 200, Errors: std, Handler: a.listWebhooks},
-		{Method: "POST", Path: "/v1/webhooks", OperationID: "createWebhook", Summary: "Create an endpoint; its whsec_ secret is in this response only", Tag: "webhooks",
-			Body: typeOf[service.WebhookInput](), Data: typeOf[service.WebhookEndpoint](), Status: 201, Errors: std, Handler: a.createWebhook},
-		{Method: "GET", Path: "/v1/webhooks/{id}", OperationID: "getWebhook", Summary: "Get an endpoint", Tag: "webhooks",
-			Data: typeOf[service.WebhookEndpoint](), Status: 200, Errors: withNotFound, Handler: a.getWebhook},
-		{Method: "PATCH", Path: "/v1/webhooks/{id}", OperationID: "updateWebhook", Summary: "Change an endpoint's url, events, description or enabled state", Tag: "webhooks",
-			Body: typeOf[service.WebhookInput](), Data: typeOf[service.WebhookEndpoint](), Status: 200, Errors: withNotFound, Handler: a.updateWebhook},
-		{Method: "DELETE", Path: "/v1/webhooks/{id}", OperationID: "deleteWebhook", Summary: "Delete an endpoint", Tag: "webhooks",
-			Status: 204, Errors: withNotFound, Handler: a.deleteWebhook},
-		{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", OperationID: "rotateWebhookSecret", Summary: "New secret; the old one keeps signing for 24 h", Tag: "webhooks",
-			Data: typeOf[service.WebhookEndpoint](), Status: 200, Errors: withNotFound, Handler: a.rotateWebhook},
-		{Method: "POST", Path: "/v1/webhooks/{id}/test", OperationID: "testWebhook", Summary: "Send a webhook.test event to this endpoint", Tag: "webhooks",
-			Data: typeOf[service.EventView](), Status: 202, Errors: withNotFound, Handler: a.testWebhook},
-		{Method: "GET", Path: "/v1/webhooks/{id}/attempts", OperationID: "listWebhookAttempts", Summary: "Delivery attempts to this endpoint", Tag: "webhooks",
-			Query: pageParams, Data: typeOf[service.DeliveryAttempt](), List: true, Status: 200, Errors: withNotFound, Handler: a.endpointAttempts},
-		{Method: "GET", Path: "/v1/events", OperationID: "listEvents", Summary: "Events, oldest first", Tag: "webhooks",
-			Query: pageParams, Data: typeOf[service.EventView](), List: true, Status: 200, Errors: std, Handler: a.listEvents},
-		{Method: "GET", Path: "/v1/events/{id}", OperationID: "getEvent", Summary: "One event as delivered", Tag: "webhooks",
-			Data: typeOf[service.EventView](), Status: 200, Errors: withNotFound, Handler: a.getEvent},
-		{Method: "GET", Path: "/v1/events/{id}/attempts", OperationID: "listEventAttempts", Summary: "Delivery attempts of this event", Tag: "webhooks",
-			Query: pageParams, Data: typeOf[service.DeliveryAttempt](), List: true, Status: 200, Errors: withNotFound, Handler: a.eventAttempts},
-		{Method: "POST", Path: "/v1/events/{id}/replay", OperationID: "replayEvent", Summary: "Deliver an event again, with its original webhook-id", Tag: "webhooks",
+		list(a, Route{Method: "GET", Path: "/v1/webhooks", OperationID: "listWebhooks", Summary: "List webhook endpoints", Tag: "webhooks",
+			Query: pageParams, Status: 200, Errors: std}, a.listWebhooks),
+		op(a, Route{Method: "POST", Path: "/v1/webhooks", OperationID: "createWebhook", Summary: "Create an endpoint; its whsec_ secret is in this response only", Tag: "webhooks",
+			Status: 201, Errors: std}, a.createWebhook),
+		op(a, Route{Method: "GET", Path: "/v1/webhooks/{id}", OperationID: "getWebhook", Summary: "Get an endpoint", Tag: "webhooks",
+			Status: 200, Errors: withNotFound}, a.getWebhook),
+		op(a, Route{Method: "PATCH", Path: "/v1/webhooks/{id}", OperationID: "updateWebhook", Summary: "Change an endpoint's url, events, description or enabled state", Tag: "webhooks",
+			Status: 200, Errors: withNotFound}, a.updateWebhook),
+		op(a, Route{Method: "DELETE", Path: "/v1/webhooks/{id}", OperationID: "deleteWebhook", Summary: "Delete an endpoint", Tag: "webhooks",
+			Status: 204, Errors: withNotFound}, a.deleteWebhook),
+		op(a, Route{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", OperationID: "rotateWebhookSecret", Summary: "New secret; the old one keeps signing for 24 h", Tag: "webhooks",
+			Status: 200, Errors: withNotFound}, a.rotateWebhook),
+		op(a, Route{Method: "POST", Path: "/v1/webhooks/{id}/test", OperationID: "testWebhook", Summary: "Send a webhook.test event to this endpoint", Tag: "webhooks",
+			Status: 202, Errors: withNotFound}, a.testWebhook),
+		list(a, Route{Method: "GET", Path: "/v1/webhooks/{id}/attempts", OperationID: "listWebhookAttempts", Summary: "Delivery attempts to this endpoint", Tag: "webhooks",
+			Query: pageParams, Status: 200, Errors: withNotFound}, a.endpointAttempts),
+		list(a, Route{Method: "GET", Path: "/v1/events", OperationID: "listEvents", Summary: "Events, oldest first", Tag: "webhooks",
+			Query: pageParams, Status: 200, Errors: std}, a.listEvents),
+		op(a, Route{Method: "GET", Path: "/v1/events/{id}", OperationID: "getEvent", Summary: "One event as delivered", Tag: "webhooks",
+			Status: 200, Errors: withNotFound}, a.getEvent),
+		list(a, Route{Method: "GET", Path: "/v1/events/{id}/attempts", OperationID: "listEventAttempts", Summary: "Delivery attempts of this event", Tag: "webhooks",
+			Query: pageParams, Status: 200, Errors: withNotFound}, a.eventAttempts),
+		op(a, Route{Method: "POST", Path: "/v1/events/{id}/replay", OperationID: "replayEvent", Summary: "Deliver an event again, with its original webhook-id", Tag: "webhooks",
 			Query:  []Param{{Name: "endpoint_id", Type: "string", Description: "replay to this endpoint only"}},
-			Status: 202, Errors: append([]int{http.StatusConflict}, withNotFound...), Handler: a.replayEvent},
+			Status: 202, Errors: append([]int{http.StatusConflict}, withNotFound...)}, a.replayEvent),
 
-		{Method: "GET", Path: "/v1/api-keys", OperationID: "listApiKeys", Summary: "List API keys (never their secrets)", Tag: "api-keys",
-			Query: pageParams, Data: typeOf[service.APIKey](), List: true, Status: 200, Errors: std, Handler: a.listAPIKeys},
-		{Method: "POST", Path: "/v1/api-keys", OperationID: "createApiKey", Summary: "Create an API key; the secret is in this response only", Tag: "api-keys",
-			Body: typeOf[service.CreateAPIKeyInput](), Data: typeOf[service.APIKey](), Status: 201, Errors: std, Handler: a.createAPIKey},
-		{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "revokeApiKey", Summary: "Revoke an API key", Tag: "api-keys",
-			Status: 204, Errors: withNotFound, Handler: a.revokeAPIKey},
+		list(a, Route{Method: "GET", Path: "/v1/api-keys", OperationID: "listApiKeys", Summary: "List API keys (never their secrets)", Tag: "api-keys",
+			Query: pageParams, Status: 200, Errors: std}, a.listAPIKeys),
+		op(a, Route{Method: "POST", Path: "/v1/api-keys", OperationID: "createApiKey", Summary: "Create an API key; the secret is in this response only", Tag: "api-keys",
+			Status: 201, Errors: std}, a.createAPIKey),
+		op(a, Route{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "revokeApiKey", Summary: "Revoke an API key", Tag: "api-keys",
+			Status: 204, Errors: withNotFound}, a.revokeAPIKey),
 
-		{Method: "GET", Path: "/v1/inbox/conversations", OperationID: "listConversations", Summary: "Conversations across connected accounts, newest first", Tag: "inbox",
+		list(a, Route{Method: "GET", Path: "/v1/inbox/conversations", OperationID: "listConversations", Summary: "Conversations across connected accounts, newest first", Tag: "inbox",
 			Query: append([]Param{{Name: "account_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "brand_id", Type: "string"},
 				{Name: "status", Type: "string"}, {Name: "unread", Type: "boolean"}}, pageParams...),
-			Data: typeOf[service.Conversation](), List: true, Status: 200, Errors: inbox, Handler: a.listConversations},
-		{Method: "GET", Path: "/v1/inbox/conversations/{id}", OperationID: "getConversation", Summary: "One conversation with its reply_window", Tag: "inbox",
-			Data: typeOf[service.Conversation](), Status: 200, Errors: inbox, Handler: a.getConversation},
-		{Method: "GET", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "listMessages", Summary: "Message history, newest first, read live from the platform", Tag: "inbox",
-			Query: pageOf(maxHistoryPage),
-			Data:  typeOf[service.Message](), List: true, Status: 200, Errors: inbox, Handler: a.listMessages},
-		{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key", Tag: "inbox",
-			Body: typeOf[service.SendInput](), Data: typeOf[service.Message](), Status: 201, Errors: send, Handler: a.sendMessage},
-		{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
-			Status: 204, Errors: inbox, Handler: a.markRead},
+			Status: 200, Errors: inbox}, a.listConversations),
+		op(a, Route{Method: "GET", Path: "/v1/inbox/conversations/{id}", OperationID: "getConversation", Summary: "One conversation with its reply_window", Tag: "inbox",
+			Status: 200, Errors: inbox}, a.getConversation),
+		list(a, Route{Method: "GET", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "listMessages", Summary: "Message history, newest first, read live from the platform", Tag: "inbox",
+			Query:  pageOf(maxHistoryPage),
+			Status: 200, Errors: inbox}, a.listMessages),
+		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key", Tag: "inbox",
+			Headers: []Header{{Name: "Idempotency-Key", MaxLength: 255}}, Status: 201, Errors: send}, a.sendMessage),
+		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
+			Status: 204, Errors: inbox}, a.markRead),
 	}
 	if a.inbound != nil {
 		// The platforms' side: documented so operators see what to register
 		// in each platform app; verified by signature, not by API key.
 		// Handshakes answer what each platform requires: Meta the echoed
 		// challenge as text, X and LinkedIn JSON.
-		hook := func(method, path, id, raw, summary string, errs ...int) Route {
-			return Route{Method: method, Path: path, OperationID: id, Summary: summary, Tag: "platform webhooks", Public: true,
-				Raw: raw, Status: 200, Errors: errs, Handler: a.inbound.ServeHTTP}
+		hook := func(method, path, id, content, summary string, errs ...int) Route {
+			return raw(Route{Method: method, Path: path, OperationID: id, Summary: summary, Tag: "platform webhooks", Public: true,
+				Raw: content, Status: 200, Errors: errs}, a.inbound.ServeHTTP)
 		}
 		verify := []int{http.StatusForbidden, http.StatusNotFound}
 		receive := []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusInternalServerError}
@@ -273,19 +279,18 @@ type health struct {
 	Version string `json:"version,omitempty"`
 }
 
-func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
-	writeData(w, http.StatusOK, health{Status: "ok", Version: a.version})
+func (a *API) healthz(context.Context, service.Caller, *params, none) (health, error) {
+	return health{Status: "ok", Version: a.version}, nil
 }
 
-func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := contextTimeout(r, 2*time.Second)
+func (a *API) readyz(ctx context.Context, _ service.Caller, _ *params, _ none) (health, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := a.svc.Ready(ctx); err != nil {
 		a.log.WarnContext(ctx, "not ready", "err", err)
-		a.writeError(w, r, errNotReady)
-		return
+		return health{}, errNotReady
 	}
-	writeData(w, http.StatusOK, health{Status: "ready", Version: a.version})
+	return health{Status: "ready", Version: a.version}, nil
 }
 
 func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {

@@ -37,10 +37,6 @@ var (
 	errNotReady      = apierr.New(http.StatusServiceUnavailable, "system.not_ready", "the database is not reachable")
 )
 
-func contextTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), d)
-}
-
 // RequestID returns the request's id (the caller's X-Request-ID when it was
 // acceptable, otherwise one we made).
 func RequestID(ctx context.Context) string {
@@ -229,10 +225,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeData[T any](w http.ResponseWriter, status int, v T) {
 	writeJSON(w, status, envelope.Single[T]{Data: v})
-}
-
-func writeList[T any](w http.ResponseWriter, l service.List[T]) {
-	writeJSON(w, http.StatusOK, l.Envelope())
 }
 
 // decode reads a JSON body into v strictly: bounded size, JSON media type,

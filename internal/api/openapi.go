@@ -58,8 +58,16 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 			}
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": schema})
 		}
-		if rt.Method == "POST" && strings.HasSuffix(rt.Path, "/messages") {
-			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "schema": map[string]any{"type": "string", "maxLength": 255}})
+		for _, h := range rt.Headers {
+			schema := map[string]any{"type": "string"}
+			if h.MaxLength > 0 {
+				schema["maxLength"] = h.MaxLength
+			}
+			param := map[string]any{"name": h.Name, "in": "header", "schema": schema}
+			if h.Description != "" {
+				param["description"] = h.Description
+			}
+			params = append(params, param)
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -90,8 +98,11 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 			}
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": body}}
 		}
-		responses[strconv.Itoa(rt.Status)] = ok
-		for _, code := range append([]int{http.StatusBadRequest}, rt.Errors...) {
+		for _, code := range rt.statuses() {
+			if code == rt.Status {
+				responses[strconv.Itoa(code)] = ok
+				continue
+			}
 			resp := map[string]any{"description": http.StatusText(code), "content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
 			if code == http.StatusUnauthorized && !rt.Public {
 				resp["headers"] = map[string]any{"WWW-Authenticate": map[string]any{
