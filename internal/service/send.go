@@ -19,7 +19,7 @@ import (
 type SendInput struct {
 	Text       string               `json:"text,omitempty" jsonschema:"message text"`
 	Attachment *platform.Attachment `json:"attachment,omitempty" jsonschema:"one attachment by URL: type is image, video, audio or file"`
-	Tag        string               `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE or ACCOUNT_UPDATE"`
+	Tag        string               `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT (a person, within 7 days of the customer's last message). CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE were retired by Meta in 2026 and are refused with 422 conversation.tag_retired"`
 	Template   *platform.Template   `json:"template,omitempty" jsonschema:"WhatsApp template: name, language, components"`
 	Automated  bool                 `json:"automated,omitempty" jsonschema:"true when no human wrote this message (HUMAN_AGENT is then refused)"`
 	// IdempotencyKey comes from the Idempotency-Key header (REST) or the

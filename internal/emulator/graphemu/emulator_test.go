@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -564,5 +565,40 @@ func TestFailNextWaitsForAnAuthenticatedRequest(t *testing.T) {
 	}
 	if status, _, _ := fx.do(t, "GET", fb+"/me/conversations", pageToken, "", ""); status != 200 {
 		t.Errorf("fault not consumed: %d", status)
+	}
+}
+
+// TestRetiredTags: from 2026-04-27 Meta answers the retired Messenger tags
+// with the bare Graph error 100 "(#100) Invalid parameter" (OAuthException,
+// no subcode); one nanosecond earlier they still went through.
+func TestRetiredTags(t *testing.T) {
+	retiredOn := time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC)
+	for _, tag := range []string{"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"} {
+		t.Run(tag, func(t *testing.T) {
+			fx := newFixture(t)
+			psidBob := psid(0, 1)
+			*fx.clock = retiredOn.Add(-time.Nanosecond)
+			status, body, _ := fx.do(t, "POST", fb+"/me/messages", pageToken, "application/json", sendBody(psidBob, "receipt", "MESSAGE_TAG", tag))
+			if status != 200 || body["message_id"] == nil {
+				t.Fatalf("before retirement: %d %v", status, body)
+			}
+			*fx.clock = retiredOn
+			status, body, hdr := fx.do(t, "POST", fb+"/me/messages", pageToken, "application/json", sendBody(psidBob, "receipt", "MESSAGE_TAG", tag))
+			e, _ := body["error"].(map[string]any)
+			if status != 400 || e == nil {
+				t.Fatalf("after retirement: %d %v", status, body)
+			}
+			trace, _ := e["fbtrace_id"].(string)
+			want := map[string]any{"message": "(#100) Invalid parameter", "type": "OAuthException", "code": float64(100), "fbtrace_id": trace}
+			if trace == "" || !reflect.DeepEqual(e, want) {
+				t.Fatalf("error body: %v, want %v", e, want)
+			}
+			if hdr.Get("X-Fb-Trace-Id") != trace {
+				t.Errorf("X-Fb-Trace-Id %q, body %q", hdr.Get("X-Fb-Trace-Id"), trace)
+			}
+			if n := len(fx.emu.Messages(pageID)); n != 1 {
+				t.Fatalf("want only the pre-retirement send recorded, got %d", n)
+			}
+		})
 	}
 }

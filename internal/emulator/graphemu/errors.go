@@ -118,6 +118,13 @@ var (
 
 	// ErrPermissionDenied: code 10 "API Permission Denied" without subcode
 	// (Graph error handling table).
+	// ErrTagRetired: a Send API call with a message tag Meta retired in
+	// 2026 (ACCOUNT_UPDATE, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE).
+	// Meta answers the bare code-100 "Invalid parameter", no subcode, as
+	// integrators report it (https://github.com/chatwoot/chatwoot/issues/14674:
+	// "Graph API error 100", external_error "Invalid parameter").
+	ErrTagRetired = Error{Status: http.StatusBadRequest, Type: "OAuthException", Code: 100,
+		Message: "(#100) Invalid parameter"}
 	ErrPermissionDenied = Error{Status: http.StatusForbidden, Type: "OAuthException", Code: 10,
 		Message: "(#10) Application does not have permission for this action"}
 )
