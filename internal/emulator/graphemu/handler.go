@@ -314,6 +314,9 @@ func (e *Emulator) getNode(req *request, node string) answer {
 		return ok(body)
 	}
 	if m := e.messages[node]; m != nil && e.threads[m.ThreadID].acct == req.acct {
+		if t := e.threads[m.ThreadID]; t.acct.Platform == platform.Instagram && !t.amongRecent(m, InstagramDetailedMessages) {
+			return e.fail(req, ErrInstagramMessageTooOld)
+		}
 		if fields == nil {
 			fields = defaultMessageFields
 		}
