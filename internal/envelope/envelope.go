@@ -23,11 +23,17 @@ type Pagination struct {
 // ListMeta reports accounts a list across accounts could not read.
 type ListMeta struct {
 	Partial  bool                     `json:"partial"`
-	Failures []service.AccountFailure `json:"failures"`
+	Failures []service.AccountFailure `json:"failures,omitempty"`
+	// HistoryTruncated is true on the last page of a message history when
+	// the platform holds older messages it does not return; Reason says why
+	// (e.g. "instagram returns only the 20 most recent messages").
+	HistoryTruncated bool   `json:"history_truncated,omitempty"`
+	Reason           string `json:"reason,omitempty"`
 }
 
 // List is the list envelope:
-// {"data": [...], "pagination": {...}, "meta": {"partial", "failures"}}.
+// {"data": [...], "pagination": {...}, "meta": {"partial", "failures"} or
+// {"history_truncated", "reason"}}.
 type List[T any] struct {
 	Data       []T        `json:"data"`
 	Pagination Pagination `json:"pagination"`
@@ -35,7 +41,8 @@ type List[T any] struct {
 }
 
 // FromList renders a domain list: empty data is [], no cursor is null, and
-// meta appears only when some account failed.
+// meta appears only when some account failed or a history was cut short by
+// the platform.
 func FromList[T any](l service.List[T]) List[T] {
 	out := List[T]{Data: l.Data, Pagination: Pagination{HasMore: l.HasMore, Limit: l.Limit}}
 	if out.Data == nil {
@@ -47,6 +54,9 @@ func FromList[T any](l service.List[T]) List[T] {
 	}
 	if len(l.Partial) > 0 {
 		out.Meta = &ListMeta{Partial: true, Failures: l.Partial}
+	}
+	if l.HistoryTruncated != "" {
+		out.Meta = &ListMeta{HistoryTruncated: true, Reason: l.HistoryTruncated}
 	}
 	return out
 }

@@ -62,6 +62,9 @@ type List[T any] struct {
 	// Partial lists the accounts whose platform could not be read, when a
 	// list across accounts still answered from the others.
 	Partial []AccountFailure
+	// HistoryTruncated, on a message history's last page, is why older
+	// messages exist but cannot be read (platform.Page.Truncated).
+	HistoryTruncated string
 }
 
 // AccountFailure says why one account is missing from a list.
