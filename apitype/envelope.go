@@ -17,22 +17,31 @@ type Pagination struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// ListMeta reports accounts a list across accounts could not read.
+// ListMeta reports what a list could not include: accounts a list across
+// accounts could not read, or a history the platform cuts short.
 type ListMeta struct {
 	// Partial is true when some accounts are missing from the page.
 	Partial bool `json:"partial"`
 	// Failures says which accounts, and why.
-	Failures []AccountFailure `json:"failures"`
+	Failures []AccountFailure `json:"failures,omitempty"`
+	// HistoryTruncated is true on the last page of a message history when
+	// the platform holds older messages it does not return; Reason says why
+	// (e.g. "instagram returns only the 20 most recent messages").
+	HistoryTruncated bool `json:"history_truncated,omitempty"`
+	// Reason explains HistoryTruncated.
+	Reason string `json:"reason,omitempty"`
 }
 
 // List is the list envelope:
-// {"data": [...], "pagination": {...}, "meta": {"partial", "failures"}}.
+// {"data": [...], "pagination": {...}, "meta": {"partial", "failures"} or
+// {"history_truncated", "reason"}}.
 type List[T any] struct {
 	// Data is the page's items; [] (never null) when there are none.
 	Data []T `json:"data"`
 	// Pagination says whether and how to page on.
 	Pagination Pagination `json:"pagination"`
-	// Meta is present only when some account could not be read.
+	// Meta is present only when some account could not be read or the
+	// platform cut a history short.
 	Meta *ListMeta `json:"meta,omitempty"`
 }
 

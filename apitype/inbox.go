@@ -124,7 +124,7 @@ type SendInput struct {
 	// Attachment is one attachment by URL.
 	Attachment *Attachment `json:"attachment,omitempty" jsonschema:"one attachment by URL: type is image, video, audio or file"`
 	// Tag is a Meta message tag, for sends outside the standard window.
-	Tag string `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE or ACCOUNT_UPDATE"`
+	Tag string `json:"tag,omitempty" jsonschema:"Meta message tag for sends outside the 24 h window: HUMAN_AGENT (a person, within 7 days of the customer's last message). CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE were retired by Meta in 2026 and are refused with 422 conversation.tag_retired"`
 	// Template is a WhatsApp template to send.
 	Template *Template `json:"template,omitempty" jsonschema:"WhatsApp template: name, language, components"`
 	// Automated is true when no human wrote this message.

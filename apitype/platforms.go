@@ -1,5 +1,7 @@
 package apitype
 
+import "time"
+
 // PlatformInfo is one row of the capability matrix (GET /v1/platforms).
 type PlatformInfo struct {
 	Capability
@@ -46,6 +48,10 @@ type Capability struct {
 	HumanAgentHours int `json:"human_agent_hours"`
 	// Tags are the message tags the platform supports.
 	Tags []string `json:"tags"`
+	// RetiredTags are the platform's message tags Meta retired (or will
+	// retire), with the date and a source; sends using them are refused
+	// with 422 conversation.tag_retired from that date.
+	RetiredTags []RetiredTag `json:"retired_tags,omitempty"`
 	// Templates is true where approved templates may be sent (WhatsApp),
 	// including outside the window.
 	Templates bool `json:"templates"`
@@ -61,6 +67,17 @@ type Capability struct {
 	AutomatedPerHour int `json:"automated_per_hour,omitempty"`
 	// Notes is a sentence for humans.
 	Notes string `json:"notes,omitempty"`
+}
+
+// RetiredTag is one Meta message tag that Meta stopped accepting.
+type RetiredTag struct {
+	// Tag is the tag's name (e.g. ACCOUNT_UPDATE).
+	Tag string `json:"tag"`
+	// On is the first instant Meta refuses the tag. A send dated earlier was
+	// allowed.
+	On time.Time `json:"retired_on"`
+	// Source is where the retirement is reported.
+	Source string `json:"source"`
 }
 
 // TextLimit is a platform's documented maximum text length.

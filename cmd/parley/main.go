@@ -138,7 +138,23 @@ func sandboxCmd() *cobra.Command {
 			return nil
 		}}
 	say.Flags().StringVar(&p, "platform", "instagram", "instagram, messenger, whatsapp, x or linkedin")
-	sb.AddCommand(say)
+	emus := &cobra.Command{Use: "emulators", Short: "Run only the five seeded platform emulators (no Parley) and print their URLs and tokens, for your own platform SDKs",
+		Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer cancel()
+			emu, seeded, err := sandbox.StartStandalone(time.Now())
+			if err != nil {
+				return err
+			}
+			defer emu.Close()
+			w := cmd.OutOrStdout()
+			fmt.Fprint(w, "\nPlatform emulators running on loopback, seeded with one account per platform\nand conversations in every reply-window state (no Parley server):\n\n")
+			emu.Endpoints(w, seeded)
+			fmt.Fprintln(w, "Press Ctrl-C to stop.")
+			<-ctx.Done()
+			return nil
+		}}
+	sb.AddCommand(say, emus)
 	return sb
 }
 

@@ -150,6 +150,7 @@ func TestRefusalsThroughREST(t *testing.T) {
 			{"HUMAN_AGENT automated", "messenger/human_agent_only", platform.Messenger, map[string]any{"text": "hi", "tag": "HUMAN_AGENT", "automated": true}, 422, "validation.tag_not_allowed"},
 			{"messenger-only tag on instagram", "instagram/human_agent_only", platform.Instagram, map[string]any{"text": "hi", "tag": "POST_PURCHASE_UPDATE"}, 422, "validation.tag_not_supported"},
 			{"unknown tag", "messenger/open", platform.Messenger, map[string]any{"text": "hi", "tag": "PROMO"}, 422, "validation.invalid_field"},
+			{"retired Messenger tag", "messenger/closed", platform.Messenger, map[string]any{"text": "Your order shipped", "tag": "POST_PURCHASE_UPDATE"}, 422, "conversation.tag_retired"},
 			{"whatsapp free-form outside window", "whatsapp/closed", platform.WhatsApp, map[string]any{"text": "hi"}, 410, "whatsapp.template_required"},
 			{"whatsapp template pending", "whatsapp/closed", platform.WhatsApp, map[string]any{"template": map[string]any{"name": "new_terms", "language": "en_US"}}, 422, "whatsapp.template_not_approved"},
 			{"whatsapp unknown template", "whatsapp/closed", platform.WhatsApp, map[string]any{"template": map[string]any{"name": "nope", "language": "en_US"}}, 422, "whatsapp.template_not_approved"},
@@ -173,14 +174,21 @@ func TestRefusalsThroughREST(t *testing.T) {
 		if meta["closed_at"] == nil || len(meta["options"].([]any)) == 0 {
 			t.Fatalf("window_closed without closed_at/options: %s", r.raw)
 		}
-		// And what is allowed goes through: HUMAN_AGENT within 7 days, a
-		// Messenger update tag, an approved template, the ad-referral window.
+		// The retired-tag answer names the tag, its date and what remains.
+		r = l.do("POST", "/v1/inbox/conversations/"+l.conv("messenger/human_agent_only")+"/messages", l.key, map[string]any{"text": "hi", "tag": "ACCOUNT_UPDATE"})
+		expect(t, r, 422, "conversation.tag_retired")
+		meta = r.body["error"].(map[string]any)["meta"].(map[string]any)
+		if opts, _ := meta["options"].([]any); meta["tag"] != "ACCOUNT_UPDATE" || meta["retired_on"] != "2026-04-27" ||
+			len(opts) == 0 || opts[0].(map[string]any)["tag"] != "HUMAN_AGENT" {
+			t.Fatalf("tag_retired meta: %s", r.raw)
+		}
+		// And what is allowed goes through: HUMAN_AGENT within 7 days, an
+		// approved template, the ad-referral window.
 		for _, ok := range []struct {
 			scenario string
 			body     map[string]any
 		}{
 			{"messenger/human_agent_only", map[string]any{"text": "Sorry for the wait", "tag": "HUMAN_AGENT"}},
-			{"messenger/closed", map[string]any{"text": "Your order shipped", "tag": "POST_PURCHASE_UPDATE"}},
 			{"whatsapp/closed", map[string]any{"template": map[string]any{"name": "order_update", "language": "en_US"}}},
 			{"whatsapp/ad_referral", map[string]any{"text": "Welcome! Here is the sale."}},
 		} {

@@ -143,7 +143,7 @@ type SendDMArgs struct {
 	ConversationID string         `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…) to reply in"`
 	Text           string         `json:"text,omitempty" jsonschema:"message text; required unless attachment or template is given"`
 	Attachment     *AttachmentArg `json:"attachment,omitempty" jsonschema:"one media attachment by URL"`
-	Tag            string         `json:"tag,omitempty" jsonschema:"Meta message tag, only for Instagram/Messenger replies outside the 24 h window: HUMAN_AGENT (a person replies, up to 7 days) or, Messenger only, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE, ACCOUNT_UPDATE (non-promotional). Omit for a normal reply."`
+	Tag            string         `json:"tag,omitempty" jsonschema:"Meta message tag, only for Instagram/Messenger replies outside the 24 h window: HUMAN_AGENT (a person replies, up to 7 days). Meta retired CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE in 2026. Omit for a normal reply."`
 	Template       *TemplateArg   `json:"template,omitempty" jsonschema:"WhatsApp only: an APPROVED message template (required when reply_window.requires_template is true)"`
 	Automated      bool           `json:"automated,omitempty" jsonschema:"true when the message was written by software (you, an AI agent, without a person approving it); HUMAN_AGENT is then refused"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty" jsonschema:"a unique string (max 255 characters) for this message; repeating the call with the same key and arguments returns the first outcome instead of sending again"`
@@ -207,7 +207,8 @@ var schemas = struct {
 	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) { p["id"].MinLength = ptr(1) }),
 	sendDM: inputSchema[SendDMArgs](func(p map[string]*jsonschema.Schema) {
 		p["conversation_id"].MinLength = ptr(1)
-		p["tag"].Enum = []any{"HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"}
+		// Only HUMAN_AGENT: Meta retired the other tags in 2026 (rules.RetiredTags).
+		p["tag"].Enum = []any{"HUMAN_AGENT"}
 		p["attachment"].Properties["type"].Enum = []any{"image", "video", "audio", "file"}
 		p["idempotency_key"].MaxLength = ptr(255)
 	}),

@@ -106,6 +106,10 @@ type Message struct {
 type Page[T any] struct {
 	Items      []T
 	NextCursor string
+	// Truncated, when set, says why the platform returns no further items
+	// although older ones exist (Instagram details only a conversation's
+	// 20 most recent messages). NextCursor is then empty.
+	Truncated string
 }
 
 // Template is a WhatsApp message template reference (the public shape).

@@ -7,11 +7,19 @@ import (
 	"github.com/parleyhq/parley/internal/platform"
 )
 
-// Tags returns the message tags a platform supports at all (never nil).
+// Tags returns the message tags a platform supports (never nil). A tag with a
+// retirement date (retiredTags) is left out even before that date: it is not
+// something to build on. Decide and Window apply the date itself.
 func Tags(p platform.Name) []string {
 	switch p {
 	case platform.Messenger:
-		return append([]string{TagHumanAgent}, messengerOnlyTags[:]...)
+		out := []string{TagHumanAgent}
+		for _, t := range messengerOnlyTags {
+			if !scheduledForRetirement(t) {
+				out = append(out, t)
+			}
+		}
+		return out
 	case platform.Instagram:
 		return []string{TagHumanAgent}
 	}
@@ -59,7 +67,8 @@ func CapabilityOf(p platform.Name) (Capability, bool) {
 		c.Notes = "Replies within 24 h of the customer's last message; a person may reply with HUMAN_AGENT for 7 days. Automated sends may not use HUMAN_AGENT."
 	case platform.Messenger:
 		c.Window, c.WindowHours, c.HumanAgentHours = "standard", hours(StandardWindow), hours(HumanAgentWindow)
-		c.Notes = "Replies within 24 h of the customer's last message; a person may reply with HUMAN_AGENT for 7 days; CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE carry non-promotional updates at any time."
+		c.RetiredTags = RetiredTags()
+		c.Notes = "Replies within 24 h of the customer's last message; a person may reply with HUMAN_AGENT for 7 days. Meta retired CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE in 2026 (Graph error 100): outside the window only HUMAN_AGENT remains."
 	case platform.WhatsApp:
 		c.Window, c.WindowHours = "customer_service", hours(ServiceWindow)
 		c.Templates, c.TemplateCategories = true, TemplateCategories()

@@ -23,7 +23,7 @@ func TestCapabilities(t *testing.T) {
 		maxText   int
 	}{
 		{platform.Instagram, true, "standard", 24, 168, []string{TagHumanAgent}, false, 1000},
-		{platform.Messenger, true, "standard", 24, 168, allMessengerTags, false, 2000},
+		{platform.Messenger, true, "standard", 24, 168, []string{TagHumanAgent}, false, 2000},
 		{platform.WhatsApp, true, "customer_service", 24, 0, []string{}, true, 4096},
 		{platform.LinkedIn, true, "none", 0, 0, []string{}, false, 0},
 		{platform.X, true, "none", 0, 0, []string{}, false, 10000},
@@ -59,6 +59,14 @@ func TestCapabilities(t *testing.T) {
 	if wa.EntryPointHours != 72 || len(wa.TemplateCategories) != 4 {
 		t.Fatalf("whatsapp: %+v", wa)
 	}
+	ms, _ := CapabilityOf(platform.Messenger)
+	if len(ms.RetiredTags) != 3 || ms.RetiredTags[0].Tag != TagAccountUpdate || ms.RetiredTags[0].Source == "" {
+		t.Fatalf("messenger retired tags: %+v", ms.RetiredTags)
+	}
+	ms.RetiredTags[0].Tag = "MUTATED"
+	if again, _ := CapabilityOf(platform.Messenger); again.RetiredTags[0].Tag != TagAccountUpdate {
+		t.Fatal("RetiredTags shares the package's table")
+	}
 	ig, _ := CapabilityOf(platform.Instagram)
 	if ig.AutomatedPerHour != 200 {
 		t.Fatalf("instagram automated cap: %d", ig.AutomatedPerHour)
@@ -67,14 +75,14 @@ func TestCapabilities(t *testing.T) {
 
 func TestTagsFreshSlice(t *testing.T) {
 	// Callers may append to the result without corrupting the package's tables.
-	a := Tags(platform.Messenger)
+	a := append(Tags(platform.Messenger), "x")
 	a[0] = "MUTATED"
 	if Tags(platform.Messenger)[0] != TagHumanAgent {
 		t.Fatal("Tags shares its backing array")
 	}
-	w := Window(platform.Messenger, Conversation{}, t0)
+	w := Window(platform.Messenger, Conversation{}, tPre)
 	w.AllowedTags[0] = "MUTATED"
-	if Window(platform.Messenger, Conversation{}, t0).AllowedTags[0] != TagConfirmedEventUpdate {
+	if Window(platform.Messenger, Conversation{}, tPre).AllowedTags[0] != TagConfirmedEventUpdate {
 		t.Fatal("Window shares its backing array")
 	}
 }

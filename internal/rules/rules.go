@@ -66,13 +66,15 @@ const (
 	EntryPointWindow = 72 * time.Hour
 )
 
-// Meta message tags accepted in Request.Tag.
+// Meta message tags Request.Tag may name. The three Messenger-only tags were
+// retired in 2026 (see retiredTags): they are still recognised, so a caller
+// using one is told it was retired rather than that it is unknown.
 // https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags/
 const (
 	TagHumanAgent           = "HUMAN_AGENT"
-	TagConfirmedEventUpdate = "CONFIRMED_EVENT_UPDATE" // Messenger only
-	TagPostPurchaseUpdate   = "POST_PURCHASE_UPDATE"   // Messenger only
-	TagAccountUpdate        = "ACCOUNT_UPDATE"         // Messenger only
+	TagConfirmedEventUpdate = "CONFIRMED_EVENT_UPDATE" // Messenger only; retired
+	TagPostPurchaseUpdate   = "POST_PURCHASE_UPDATE"   // Messenger only; retired
+	TagAccountUpdate        = "ACCOUNT_UPDATE"         // Messenger only; retired
 )
 
 // Send API messaging_type values for Meta platforms.
@@ -276,8 +278,9 @@ func isKnownTag(tag string) bool {
 }
 
 // Decide applies DESIGN §2 to one send. It checks, in order: the platform has
-// a DM API (501), the request is well formed for the platform (422), and the
-// platform's window lets it through now (410). Allowed decisions carry the
+// a DM API (501), the request is well formed for the platform (422), the tag
+// is not retired at now (422 conversation.tag_retired), and the platform's
+// window lets it through now (410). Allowed decisions carry the
 // Meta messaging_type or the WhatsApp pricing.
 func Decide(p platform.Name, c Conversation, r Request, now time.Time) Decision {
 	if err := checkPlatform(p); err != nil {
@@ -489,7 +492,13 @@ func decideMeta(p platform.Name, c Conversation, r Request, now time.Time) Decis
 		return refuse(metaClosed(p, c, now, humanAgentClose(c), "the 7-day HUMAN_AGENT window"))
 	default:
 		// CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE, ACCOUNT_UPDATE
-		// (Messenger only): allowed outside the standard window for
+		// (Messenger only). Retired tags are refused before Meta is called
+		// (Meta answers a bare "Invalid parameter"); the rule goes by the
+		// send's date, so a send dated before the retirement was allowed.
+		if rt, gone := retirement(r.Tag, now); gone {
+			return refuse(tagRetired(p, c, now, rt))
+		}
+		// Before retirement: allowed outside the standard window for
 		// non-promotional updates. They have no time limit of their own, and a
 		// conversation Parley knows was started by the person, as Messenger
 		// requires ("the conversation must be initiated by that person":
@@ -526,7 +535,7 @@ func metaOptions(p platform.Name, c Conversation, now time.Time) []Option {
 		})
 	}
 	if p == platform.Messenger {
-		for _, t := range messengerOnlyTags {
+		for _, t := range messengerTagsAt(now) {
 			opts = append(opts, Option{
 				Kind: "tag", Tag: t,
 				Description: "a non-promotional update may be sent with tag " + t,

@@ -14,7 +14,9 @@ import (
 // t0 is before ServiceChargesFrom, so the historical free service window
 // rules apply; tAfter is after it.
 var (
-	t0     = time.Date(2026, time.September, 1, 12, 0, 0, 0, time.UTC)
+	t0 = time.Date(2026, time.September, 1, 12, 0, 0, 0, time.UTC)
+	// tPre is before Meta retired the Messenger update tags (retiredTags).
+	tPre   = time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
 	tAfter = time.Date(2026, time.November, 2, 12, 0, 0, 0, time.UTC)
 )
 
@@ -83,6 +85,7 @@ var (
 	okResponse = want{msgType: MessagingTypeResponse}
 	okTag      = want{msgType: MessagingTypeMessageTag}
 	closed     = want{status: http.StatusGone, code: CodeWindowClosed}
+	retired    = want{status: http.StatusUnprocessableEntity, code: CodeTagRetired, field: "tag"}
 )
 
 func TestDecideMeta(t *testing.T) {
@@ -123,12 +126,17 @@ func TestDecideMeta(t *testing.T) {
 			want{status: 422, code: CodeTagNotAllowed, field: "tag"}},
 		{"automated untagged reply in window ok", platform.Instagram, inbound(t0), Request{Text: "bot", Automated: true}, t0.Add(time.Hour), okResponse},
 
-		// Messenger-only tags.
-		{"ms confirmed event outside window", platform.Messenger, inbound(t0), tagged(TagConfirmedEventUpdate, true), t0.Add(30 * day), okTag},
-		{"ms post purchase outside window", platform.Messenger, inbound(t0), tagged(TagPostPurchaseUpdate, false), t0.Add(30 * day), okTag},
-		{"ms account update outside window", platform.Messenger, inbound(t0), tagged(TagAccountUpdate, true), t0.Add(30 * day), okTag},
-		{"ms account update inside window", platform.Messenger, inbound(t0), tagged(TagAccountUpdate, false), t0.Add(time.Hour), okTag},
-		{"ms account update inbound unknown", platform.Messenger, Conversation{}, tagged(TagAccountUpdate, false), t0, okTag},
+		// Messenger-only tags, before Meta retired them (2026-04-27).
+		{"ms confirmed event outside window", platform.Messenger, inbound(tPre), tagged(TagConfirmedEventUpdate, true), tPre.Add(30 * day), okTag},
+		{"ms post purchase outside window", platform.Messenger, inbound(tPre), tagged(TagPostPurchaseUpdate, false), tPre.Add(30 * day), okTag},
+		{"ms account update outside window", platform.Messenger, inbound(tPre), tagged(TagAccountUpdate, true), tPre.Add(30 * day), okTag},
+		{"ms account update inside window", platform.Messenger, inbound(tPre), tagged(TagAccountUpdate, false), tPre.Add(time.Hour), okTag},
+		{"ms account update inbound unknown", platform.Messenger, Conversation{}, tagged(TagAccountUpdate, false), tPre, okTag},
+		// ... and after: refused before Meta is called, even inside the window.
+		{"ms confirmed event retired", platform.Messenger, inbound(t0), tagged(TagConfirmedEventUpdate, false), t0.Add(2 * day), retired},
+		{"ms post purchase retired", platform.Messenger, inbound(t0), tagged(TagPostPurchaseUpdate, false), t0.Add(30 * day), retired},
+		{"ms account update retired inside window", platform.Messenger, inbound(t0), tagged(TagAccountUpdate, false), t0.Add(time.Hour), retired},
+		{"ms account update retired inbound unknown", platform.Messenger, Conversation{}, tagged(TagAccountUpdate, true), t0, retired},
 		{"ig confirmed event refused", platform.Instagram, inbound(t0), tagged(TagConfirmedEventUpdate, false), t0.Add(time.Hour),
 			want{status: 422, code: CodeTagNotSupported, field: "tag"}},
 		{"ig post purchase refused", platform.Instagram, inbound(t0), tagged(TagPostPurchaseUpdate, false), t0.Add(30 * day),
@@ -183,14 +191,18 @@ func TestWindowClosedMeta(t *testing.T) {
 	}{
 		{"ig day 2: human agent remains", platform.Instagram, inbound(t0), text("hi"), t0.Add(2 * day),
 			t0.Add(day), []string{TagHumanAgent, "wait_for_inbound"}},
-		{"ms day 2: human agent and tags remain", platform.Messenger, inbound(t0), text("hi"), t0.Add(2 * day),
-			t0.Add(day), []string{TagHumanAgent, TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate, "wait_for_inbound"}},
+		{"ms day 2: human agent remains, retired tags not offered", platform.Messenger, inbound(t0), text("hi"), t0.Add(2 * day),
+			t0.Add(day), []string{TagHumanAgent, "wait_for_inbound"}},
+		{"ms day 2 before retirement: human agent and tags remain", platform.Messenger, inbound(tPre), text("hi"), tPre.Add(2 * day),
+			tPre.Add(day), []string{TagHumanAgent, TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate, "wait_for_inbound"}},
 		{"ig day 8: nothing but waiting", platform.Instagram, inbound(t0), text("hi"), t0.Add(8 * day),
 			t0.Add(day), []string{"wait_for_inbound"}},
-		{"ms day 8: tags remain", platform.Messenger, inbound(t0), text("hi"), t0.Add(8 * day),
-			t0.Add(day), []string{TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate, "wait_for_inbound"}},
+		{"ms day 8: nothing but waiting", platform.Messenger, inbound(t0), text("hi"), t0.Add(8 * day),
+			t0.Add(day), []string{"wait_for_inbound"}},
+		{"ms day 8 before retirement: tags remain", platform.Messenger, inbound(tPre), text("hi"), tPre.Add(8 * day),
+			tPre.Add(day), []string{TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate, "wait_for_inbound"}},
 		{"ms human agent after 7d: closed_at is the 7d mark", platform.Messenger, inbound(t0), tagged(TagHumanAgent, false), t0.Add(8 * day),
-			t0.Add(7 * day), []string{TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate, "wait_for_inbound"}},
+			t0.Add(7 * day), []string{"wait_for_inbound"}},
 		{"ig never inbound: closed_at null", platform.Instagram, Conversation{}, text("hi"), t0,
 			nil, []string{"wait_for_inbound"}},
 	}
@@ -499,3 +511,43 @@ func TestServiceChargesFrom(t *testing.T) {
 }
 
 func want2(p *Pricing) want { return want{pricing: p} }
+
+// TestRetiredTagBoundary: the retirement applies by the send's date. One
+// nanosecond before the table's date the tag still goes through; at the date
+// it is refused with the tag, the date, the source and what still works.
+func TestRetiredTagBoundary(t *testing.T) {
+	for _, rt := range RetiredTags() {
+		t.Run(rt.Tag, func(t *testing.T) {
+			if !rt.On.Equal(time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC)) {
+				t.Fatalf("%s retired on %v, want 2026-04-27", rt.Tag, rt.On)
+			}
+			last := rt.On.Add(-2 * day) // HUMAN_AGENT still open at the boundary
+			before := Decide(platform.Messenger, inbound(last), tagged(rt.Tag, false), rt.On.Add(-ns))
+			checkDecision(t, before, okTag)
+			at := Decide(platform.Messenger, inbound(last), tagged(rt.Tag, false), rt.On)
+			checkDecision(t, at, retired)
+			m := at.Err.Meta
+			if m["tag"] != rt.Tag || m["retired_on"] != "2026-04-27" || m["source"] != rt.Source ||
+				!strings.HasPrefix(rt.Source, "https://") {
+				t.Fatalf("meta: %+v", m)
+			}
+			if got := optionTags(t, m); !reflect.DeepEqual(got, []string{TagHumanAgent, "wait_for_inbound"}) {
+				t.Fatalf("options: %v", got)
+			}
+			opts := m["options"].([]Option)
+			if !opts[0].HumanOnly || opts[0].Until == nil || !opts[0].Until.Equal(last.Add(7*day)) {
+				t.Fatalf("HUMAN_AGENT option: %+v", opts[0])
+			}
+			// The window report agrees with Decide on both sides of the date.
+			if w := Window(platform.Messenger, inbound(last), rt.On.Add(-ns)); !reflect.DeepEqual(w.AllowedTags, allMessengerTags) {
+				t.Fatalf("before: allowed_tags %v", w.AllowedTags)
+			}
+			if w := Window(platform.Messenger, inbound(last), rt.On); !reflect.DeepEqual(w.AllowedTags, []string{TagHumanAgent}) {
+				t.Fatalf("at: allowed_tags %v", w.AllowedTags)
+			}
+			// Instagram never had the tag: still tag_not_supported, not retired.
+			ig := Decide(platform.Instagram, inbound(last), tagged(rt.Tag, false), rt.On)
+			checkDecision(t, ig, want{status: 422, code: CodeTagNotSupported, field: "tag"})
+		})
+	}
+}

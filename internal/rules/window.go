@@ -26,7 +26,7 @@ func Window(p platform.Name, c Conversation, now time.Time) ReplyWindow {
 			}
 		}
 		if p == platform.Messenger {
-			w.AllowedTags = append(w.AllowedTags, messengerOnlyTags[:]...)
+			w.AllowedTags = append(w.AllowedTags, messengerTagsAt(now)...)
 		}
 	case platform.WhatsApp:
 		if !c.LastInboundAt.IsZero() {

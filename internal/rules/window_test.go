@@ -11,6 +11,8 @@ import (
 
 func at(t time.Time) *time.Time { return &t }
 
+// allMessengerTags is what Messenger offered before the 2026 retirements
+// (tPre); from then on only HUMAN_AGENT is offered.
 var allMessengerTags = []string{TagHumanAgent, TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate}
 
 func TestWindow(t *testing.T) {
@@ -32,13 +34,18 @@ func TestWindow(t *testing.T) {
 		{"ig never inbound", platform.Instagram, Conversation{}, t0,
 			ReplyWindow{AllowedTags: []string{}}},
 		{"ms open", platform.Messenger, inbound(t0), t0.Add(time.Hour),
-			ReplyWindow{Open: true, ClosesAt: at(t0.Add(day)), HumanAgentUntil: at(t0.Add(7 * day)), AllowedTags: allMessengerTags}},
+			ReplyWindow{Open: true, ClosesAt: at(t0.Add(day)), HumanAgentUntil: at(t0.Add(7 * day)), AllowedTags: []string{TagHumanAgent}}},
 		{"ms day 3", platform.Messenger, inbound(t0), t0.Add(3 * day),
-			ReplyWindow{Open: false, ClosesAt: at(t0.Add(day)), HumanAgentUntil: at(t0.Add(7 * day)), AllowedTags: allMessengerTags}},
-		{"ms day 8: update tags only", platform.Messenger, inbound(t0), t0.Add(8 * day),
-			ReplyWindow{Open: false, ClosesAt: at(t0.Add(day)), AllowedTags: []string{TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate}}},
-		{"ms never inbound: update tags only", platform.Messenger, Conversation{}, t0,
-			ReplyWindow{AllowedTags: []string{TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate}}},
+			ReplyWindow{Open: false, ClosesAt: at(t0.Add(day)), HumanAgentUntil: at(t0.Add(7 * day)), AllowedTags: []string{TagHumanAgent}}},
+		{"ms day 8: retired tags not offered", platform.Messenger, inbound(t0), t0.Add(8 * day),
+			ReplyWindow{Open: false, ClosesAt: at(t0.Add(day)), AllowedTags: []string{}}},
+		{"ms never inbound: nothing", platform.Messenger, Conversation{}, t0,
+			ReplyWindow{AllowedTags: []string{}}},
+		// Before the 2026 retirements the update tags were offered.
+		{"ms open before retirement", platform.Messenger, inbound(tPre), tPre.Add(time.Hour),
+			ReplyWindow{Open: true, ClosesAt: at(tPre.Add(day)), HumanAgentUntil: at(tPre.Add(7 * day)), AllowedTags: allMessengerTags}},
+		{"ms day 8 before retirement: update tags only", platform.Messenger, inbound(tPre), tPre.Add(8 * day),
+			ReplyWindow{Open: false, ClosesAt: at(tPre.Add(day)), AllowedTags: []string{TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate}}},
 		{"wa open", platform.WhatsApp, inbound(t0), t0.Add(time.Hour),
 			ReplyWindow{Open: true, ClosesAt: at(t0.Add(day)), AllowedTags: []string{}}},
 		{"wa exactly 24h: template", platform.WhatsApp, inbound(t0), t0.Add(day),

@@ -93,6 +93,9 @@ type Seeded struct {
 	// Conversations maps a scenario name (e.g. "instagram/open") to a
 	// conversation id.
 	Conversations map[string]string
+	// Threads maps a scenario name to the platform's own thread id on the
+	// emulator (what a platform SDK would use).
+	Threads map[string]string
 }
 
 // Native ids and tokens of the seeded accounts.
@@ -113,18 +116,31 @@ const (
 
 // Seed creates one account per platform in the caller's brand, with
 // conversations in each reply-window state, on the emulators and in Parley.
-// Seeding twice reuses what exists.
+// Seeding twice reuses what exists. With a nil svc only the emulators are
+// seeded (`parley sandbox emulators`): Seeded then has no Accounts or
+// Conversations, only NativeIDs, Tokens and Threads.
 func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Caller, brandID string, now time.Time) (Seeded, error) {
 	out := Seeded{Accounts: map[platform.Name]string{}, Conversations: map[string]string{}, NativeIDs: map[platform.Name]string{
 		platform.Instagram: igID, platform.Messenger: pageID, platform.WhatsApp: waPhoneID, platform.X: xUserID, platform.LinkedIn: liOrgURN,
 	}, Tokens: map[platform.Name]string{
 		platform.Instagram: tokenIG, platform.Messenger: tokenPage, platform.WhatsApp: tokenWA, platform.X: tokenX, platform.LinkedIn: tokenLI,
-	}}
+	}, Threads: map[string]string{}}
+	// conv records a scenario's conversation: its platform thread id, and
+	// its Parley id when Parley holds the account.
+	conv := func(scenario, accountID, threadID string) {
+		out.Threads[scenario] = threadID
+		if accountID != "" {
+			out.Conversations[scenario] = convid.Encode(accountID, threadID)
+		}
+	}
 	h := func(d time.Duration) time.Time { return now.Add(-d) }
 	var errs []error
 	// Each account is seeded on its emulator first: Parley verifies the
 	// token with the platform before it stores it.
 	add := func(p platform.Name, native, name, token, waba string) string {
+		if svc == nil {
+			return "" // emulators only
+		}
 		acct, err := svc.CreateAccount(ctx, c, service.AccountInput{BrandID: brandID, Platform: string(p), NativeID: native,
 			DisplayName: name, AccessToken: token, BusinessAccountID: waba})
 		if err != nil && apierr.HasCode(err, "resource.conflict") {
@@ -163,7 +179,7 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 			return out, err
 		}
 		out.Accounts[m.p] = add(m.p, m.id, m.n, m.token, "")
-		for _, conv := range []struct {
+		for _, sc := range []struct {
 			scenario, who, pid string
 			inbound            time.Duration
 		}{
@@ -171,16 +187,16 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 			{"human_agent_only", "Jonas Berg", "6100000000000002", 3 * 24 * time.Hour},
 			{"closed", "Ana Souza", "6100000000000003", 10 * 24 * time.Hour},
 		} {
-			tid, err := e.Graph.AddConversation(m.id, graphemu.Conversation{Participant: graphemu.Participant{ID: conv.pid, Name: conv.who},
+			tid, err := e.Graph.AddConversation(m.id, graphemu.Conversation{Participant: graphemu.Participant{ID: sc.pid, Name: sc.who},
 				Messages: []graphemu.SeedMessage{
-					{Inbound: true, Text: "Hi! Is the blue jacket still in stock?", At: h(conv.inbound + 10*time.Minute)},
-					{Text: "It is. Which size?", At: h(conv.inbound + 5*time.Minute)},
-					{Inbound: true, Text: "Medium, please.", At: h(conv.inbound)},
+					{Inbound: true, Text: "Hi! Is the blue jacket still in stock?", At: h(sc.inbound + 10*time.Minute)},
+					{Text: "It is. Which size?", At: h(sc.inbound + 5*time.Minute)},
+					{Inbound: true, Text: "Medium, please.", At: h(sc.inbound)},
 				}})
 			if err != nil {
 				return out, err
 			}
-			out.Conversations[string(m.p)+"/"+conv.scenario] = convid.Encode(out.Accounts[m.p], tid)
+			conv(string(m.p)+"/"+sc.scenario, out.Accounts[m.p], tid)
 		}
 	}
 
@@ -200,7 +216,8 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 		{"closed", "447700900123", "Bo", "Thanks for the help last week!", 30 * time.Hour, false},
 		{"ad_referral", "5511987654321", "Carla", "Hi, I saw your ad for the spring sale", 20 * time.Minute, true},
 	} {
-		conv := convid.Encode(waAcct, w.waID)
+		conv(("whatsapp/" + w.scenario), waAcct, w.waID)
+		id := out.Conversations["whatsapp/"+w.scenario]
 		at, text := h(w.ago), w.text
 		opts := []waemu.InboundOption{}
 		// The emulator starts empty on every run, but the journal persists
@@ -208,7 +225,7 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 		// journal already holds instead of journalling a second one, so the
 		// history is not duplicated and both agree on its id and time (a
 		// read receipt names it; the window runs from it).
-		prior, err := latestInbound(ctx, svc, c, waAcct, conv)
+		prior, err := latestInbound(ctx, svc, c, waAcct, id)
 		if err != nil {
 			return out, err
 		}
@@ -230,7 +247,6 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 				return out, err
 			}
 		}
-		out.Conversations["whatsapp/"+w.scenario] = conv
 	}
 
 	// X: a one-to-one DM thread.
@@ -244,7 +260,7 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 	if err != nil {
 		return out, err
 	}
-	out.Conversations["x/open"] = convid.Encode(out.Accounts[platform.X], xConv)
+	conv("x/open", out.Accounts[platform.X], xConv)
 
 	// LinkedIn: a member writing to the organisation page.
 	if err := e.LinkedIn.AddAccount(liOrgURN, "Acme", tokenLI); err != nil {
@@ -257,7 +273,10 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 	if err != nil {
 		return out, err
 	}
-	out.Conversations["linkedin/open"] = convid.Encode(out.Accounts[platform.LinkedIn], liConv)
+	conv("linkedin/open", out.Accounts[platform.LinkedIn], liConv)
+	if svc == nil {
+		clear(out.Accounts) // no Parley, no Parley account ids
+	}
 	return out, errors.Join(errs...)
 }
 

@@ -177,8 +177,12 @@ Try it:
   curl -s "$PARLEY_URL/v1/platforms" -H "$H"      # what each platform allows
   curl -s "$PARLEY_URL/openapi.json" | head
 
-Press Ctrl-C to stop.
+The platform emulators Parley talks to (point your own platform SDK at them;
+'parley sandbox emulators' runs them without Parley):
+
 `, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"])
+	sb.Emulators.Endpoints(w, sb.Seeded)
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
 // Run serves until ctx ends.

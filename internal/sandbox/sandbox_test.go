@@ -128,10 +128,54 @@ func TestReseedReconnectsUnverifiedAccounts(t *testing.T) {
 		if err != nil || len(l.Data) != 5 {
 			t.Fatalf("accounts after reseed: %+v, %v", l.Data, err)
 		}
+		// The banner names each emulator's URL and the token it accepts, for
+		// developers pointing their own SDKs at them.
+		var banner strings.Builder
+		second.Banner(&banner)
+		e := second.Emulators
+		for _, want := range []string{e.FacebookURL, e.InstagramURL, e.WhatsAppURL, e.XURL, e.LinkedInURL} {
+			if !strings.Contains(banner.String(), "base URL      "+want+"\n") {
+				t.Errorf("banner lacks emulator URL %s:\n%s", want, banner.String())
+			}
+		}
+		for p, tok := range second.Seeded.Tokens {
+			if tok == "" || !strings.Contains(banner.String(), "access token  "+tok+"\n") {
+				t.Errorf("banner lacks the %s token %q", p, tok)
+			}
+		}
 		for _, a := range l.Data {
 			if a.VerifiedAt == nil || a.Status != "active" || first.Seeded.Accounts[platform.Name(a.Platform)] != a.ID {
 				t.Errorf("%s after reseed: %+v", a.Platform, a)
 			}
 		}
 	})
+}
+
+// TestStandaloneEmulators: the emulators seeded without Parley hold the same
+// accounts and threads a full sandbox has, reachable with the printed tokens.
+func TestStandaloneEmulators(t *testing.T) {
+	e, s, err := sandbox.StartStandalone(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if len(s.Accounts) != 0 || len(s.Conversations) != 0 {
+		t.Fatalf("Parley ids without Parley: %+v", s)
+	}
+	if len(s.Threads) != 11 || len(s.Tokens) != 5 {
+		t.Fatalf("threads %d, tokens %d: %+v", len(s.Threads), len(s.Tokens), s)
+	}
+	if n := len(e.Graph.Messages(s.NativeIDs[platform.Messenger])); n != 0 {
+		t.Fatalf("seeding sent %d messages", n)
+	}
+	req, _ := http.NewRequest("GET", e.XURL+"/2/dm_events", nil)
+	req.Header.Set("Authorization", "Bearer "+s.Tokens[platform.X])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("X with the printed token: %d", res.StatusCode)
+	}
 }

@@ -315,7 +315,7 @@ func (s *Service) ListMessages(ctx context.Context, c Caller, id string, p PageR
 	if err != nil {
 		return List[Message]{}, s.platformErr(ctx, h, err)
 	}
-	out := List[Message]{Limit: p.Limit, Data: make([]Message, 0, len(page.Items))}
+	out := List[Message]{Limit: p.Limit, Data: make([]Message, 0, len(page.Items)), HistoryTruncated: page.Truncated}
 	if page.NextCursor != "" {
 		if out.NextCursor, err = s.sealCursor(scope, []byte(page.NextCursor)); err != nil {
 			return List[Message]{}, err

@@ -22,10 +22,14 @@ type List[T any] struct {
 	// Partial lists the accounts whose platform could not be read, when a
 	// list across accounts still answered from the others.
 	Partial []AccountFailure
+	// HistoryTruncated, on a message history's last page, is why older
+	// messages exist but cannot be read (platform.Page.Truncated).
+	HistoryTruncated string
 }
 
 // Envelope renders the list as the public list envelope: empty data is [],
-// no cursor is null, and meta appears only when some account failed.
+// no cursor is null, and meta appears only when some account failed or
+// the platform cut a history short.
 func (l List[T]) Envelope() apitype.List[T] {
 	out := apitype.List[T]{Data: l.Data, Pagination: apitype.Pagination{HasMore: l.HasMore, Limit: l.Limit}}
 	if out.Data == nil {
@@ -37,6 +41,9 @@ func (l List[T]) Envelope() apitype.List[T] {
 	}
 	if len(l.Partial) > 0 {
 		out.Meta = &apitype.ListMeta{Partial: true, Failures: l.Partial}
+	}
+	if l.HistoryTruncated != "" {
+		out.Meta = &apitype.ListMeta{HistoryTruncated: true, Reason: l.HistoryTruncated}
 	}
 	return out
 }

@@ -165,6 +165,27 @@ type account struct {
 	threads []*thread
 }
 
+// InstagramDetailedMessages is how many of an Instagram conversation's most
+// recent messages Graph details: "When querying this endpoint for Instagram
+// Messaging, all messages for the conversation will be returned. However, you
+// will only be able to query data for the 20 most recent messages in the
+// conversation. If a message is not within the 20 most recent, an error will
+// be returned stating that the message has been deleted."
+// (https://developers.facebook.com/docs/graph-api/reference/conversation).
+// The messages edge therefore lists older messages with id and created_time
+// only, and GET /{message-id} answers ErrInstagramMessageTooOld for them.
+const InstagramDetailedMessages = 20
+
+// amongRecent reports whether m is one of the thread's n newest messages.
+func (t *thread) amongRecent(m *Message, n int) bool {
+	for i := len(t.msgs) - 1; i >= 0 && i >= len(t.msgs)-n; i-- {
+		if t.msgs[i] == m {
+			return true
+		}
+	}
+	return false
+}
+
 type thread struct {
 	id      string
 	acct    *account

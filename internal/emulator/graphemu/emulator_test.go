@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -564,5 +565,88 @@ func TestFailNextWaitsForAnAuthenticatedRequest(t *testing.T) {
 	}
 	if status, _, _ := fx.do(t, "GET", fb+"/me/conversations", pageToken, "", ""); status != 200 {
 		t.Errorf("fault not consumed: %d", status)
+	}
+}
+
+// TestRetiredTags: from 2026-04-27 Meta answers the retired Messenger tags
+// with the bare Graph error 100 "(#100) Invalid parameter" (OAuthException,
+// no subcode); one nanosecond earlier they still went through.
+func TestRetiredTags(t *testing.T) {
+	retiredOn := time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC)
+	for _, tag := range []string{"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"} {
+		t.Run(tag, func(t *testing.T) {
+			fx := newFixture(t)
+			psidBob := psid(0, 1)
+			*fx.clock = retiredOn.Add(-time.Nanosecond)
+			status, body, _ := fx.do(t, "POST", fb+"/me/messages", pageToken, "application/json", sendBody(psidBob, "receipt", "MESSAGE_TAG", tag))
+			if status != 200 || body["message_id"] == nil {
+				t.Fatalf("before retirement: %d %v", status, body)
+			}
+			*fx.clock = retiredOn
+			status, body, hdr := fx.do(t, "POST", fb+"/me/messages", pageToken, "application/json", sendBody(psidBob, "receipt", "MESSAGE_TAG", tag))
+			e, _ := body["error"].(map[string]any)
+			if status != 400 || e == nil {
+				t.Fatalf("after retirement: %d %v", status, body)
+			}
+			trace, _ := e["fbtrace_id"].(string)
+			want := map[string]any{"message": "(#100) Invalid parameter", "type": "OAuthException", "code": float64(100), "fbtrace_id": trace}
+			if trace == "" || !reflect.DeepEqual(e, want) {
+				t.Fatalf("error body: %v, want %v", e, want)
+			}
+			if hdr.Get("X-Fb-Trace-Id") != trace {
+				t.Errorf("X-Fb-Trace-Id %q, body %q", hdr.Get("X-Fb-Trace-Id"), trace)
+			}
+			if n := len(fx.emu.Messages(pageID)); n != 1 {
+				t.Fatalf("want only the pre-retirement send recorded, got %d", n)
+			}
+		})
+	}
+}
+
+// TestInstagramTwentyMostRecent: Graph lists every message of an Instagram
+// conversation but details only the 20 most recent; asking for an older one
+// answers the "message has been deleted" error. Messenger has no such limit.
+func TestInstagramTwentyMostRecent(t *testing.T) {
+	for _, tc := range []struct {
+		acct, token string
+		limited     bool
+	}{{igID, igToken, true}, {pageID, pageToken, false}} {
+		fx := newFixture(t)
+		var msgs []SeedMessage
+		for i := range 25 {
+			msgs = append(msgs, SeedMessage{Inbound: i%2 == 0, Text: fmt.Sprintf("m%02d", i), At: fixedNow.Add(time.Duration(i-30) * time.Minute)})
+		}
+		tid, err := fx.emu.AddConversation(tc.acct, Conversation{Participant: Participant{ID: "888", Name: "Old Friend"}, Messages: msgs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := hostFor(tc.token)
+		status, body, _ := fx.do(t, "GET", host+"/"+tid+"/messages?limit=100&fields=id,created_time,from,message", tc.token, "", "")
+		data, _ := body["data"].([]any)
+		if status != 200 || len(data) != 25 {
+			t.Fatalf("%s: edge %d, %d messages: %v", tc.acct, status, len(data), body)
+		}
+		for i, d := range data {
+			m := d.(map[string]any)
+			detailed := m["message"] != nil && m["from"] != nil
+			if want := !tc.limited || i < 20; detailed != want || m["id"] == nil || m["created_time"] == nil {
+				t.Fatalf("%s: message %d (newest first) detailed=%v, want %v: %v", tc.acct, i, detailed, want, m)
+			}
+		}
+		newest20 := data[19].(map[string]any)["id"].(string)
+		older := data[20].(map[string]any)["id"].(string)
+		if status, body, _ := fx.do(t, "GET", host+"/"+newest20+"?fields=message", tc.token, "", ""); status != 200 || body["message"] != "m05" {
+			t.Fatalf("%s: 20th newest: %d %v", tc.acct, status, body)
+		}
+		status, body, _ = fx.do(t, "GET", host+"/"+older+"?fields=message", tc.token, "", "")
+		if !tc.limited {
+			if status != 200 || body["message"] != "m04" {
+				t.Fatalf("messenger 21st newest: %d %v", status, body)
+			}
+			continue
+		}
+		if code, _, _ := errorOf(t, body); status != 400 || code != 100 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "deleted") {
+			t.Fatalf("instagram 21st newest: %d %v", status, body)
+		}
 	}
 }

@@ -118,6 +118,22 @@ var (
 
 	// ErrPermissionDenied: code 10 "API Permission Denied" without subcode
 	// (Graph error handling table).
+	// ErrInstagramMessageTooOld: GET /{message-id} for an Instagram message
+	// outside the conversation's 20 most recent. Meta: "If a message is not
+	// within the 20 most recent, an error will be returned stating that the
+	// message has been deleted"
+	// (https://developers.facebook.com/docs/graph-api/reference/conversation).
+	// The docs give no code or wording; this uses Graph's code 100 and says
+	// what the docs say. Unverified against a live answer.
+	ErrInstagramMessageTooOld = Error{Status: http.StatusBadRequest, Type: "OAuthException", Code: 100,
+		Message: "(#100) This message has been deleted"}
+	// ErrTagRetired: a Send API call with a message tag Meta retired in
+	// 2026 (ACCOUNT_UPDATE, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE).
+	// Meta answers the bare code-100 "Invalid parameter", no subcode, as
+	// integrators report it (https://github.com/chatwoot/chatwoot/issues/14674:
+	// "Graph API error 100", external_error "Invalid parameter").
+	ErrTagRetired = Error{Status: http.StatusBadRequest, Type: "OAuthException", Code: 100,
+		Message: "(#100) Invalid parameter"}
 	ErrPermissionDenied = Error{Status: http.StatusForbidden, Type: "OAuthException", Code: 10,
 		Message: "(#10) Application does not have permission for this action"}
 )

@@ -314,6 +314,9 @@ func (e *Emulator) getNode(req *request, node string) answer {
 		return ok(body)
 	}
 	if m := e.messages[node]; m != nil && e.threads[m.ThreadID].acct == req.acct {
+		if t := e.threads[m.ThreadID]; t.acct.Platform == platform.Instagram && !t.amongRecent(m, InstagramDetailedMessages) {
+			return e.fail(req, ErrInstagramMessageTooOld)
+		}
 		if fields == nil {
 			fields = defaultMessageFields
 		}
@@ -711,6 +714,25 @@ var (
 	instagramTags = []string{"HUMAN_AGENT"}
 )
 
+// retiredTags are the Messenger tags Meta retired, with the first day (UTC)
+// sends using them fail with Graph error 100 "(#100) Invalid parameter"
+// (ErrTagRetired); before that day they behave as they used to. Sources:
+// https://github.com/chatwoot/chatwoot/issues/14674 ("Meta deprecated
+// ACCOUNT_UPDATE (and related tags) effective April 27, 2026 … API returns
+// error 100 'Invalid parameter'"), https://github.com/emes30/facebook_messenger/issues/9
+// (announced 2026-02-10), https://github.com/chatwoot/chatwoot/pull/14329.
+// CUSTOMER_FEEDBACK is not in those reports and is left as it was.
+var retiredTags = map[string]time.Time{
+	"ACCOUNT_UPDATE":         time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC),
+	"CONFIRMED_EVENT_UPDATE": time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC),
+	"POST_PURCHASE_UPDATE":   time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC),
+}
+
+func retiredTag(tag string, now time.Time) bool {
+	on, ok := retiredTags[tag]
+	return ok && !now.Before(on)
+}
+
 // Text limits: Messenger "UTF-8, 2000 character limit" (Send API
 // reference, message.text); Instagram "must be UTF-8 and less than 1000
 // bytes" (Instagram Messaging API, send a text message).
@@ -807,6 +829,9 @@ func (e *Emulator) send(req *request, a *account) answer {
 		if !contains(tags, p.Tag) {
 			// Messenger-only tags on Instagram land here too.
 			return e.fail(req, invalidParam("Param tag must be one of {%s}", strings.Join(tags, ", ")))
+		}
+		if retiredTag(p.Tag, e.opts.Now()) {
+			return e.fail(req, ErrTagRetired)
 		}
 	}
 

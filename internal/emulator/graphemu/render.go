@@ -133,7 +133,21 @@ func (e *Emulator) messagesEdge(req *request, t *thread, fs []Field, q url.Value
 		return nil, g
 	}
 	data := make([]any, 0, end-start)
-	for _, id := range ids[start:end] {
+	for i, id := range ids[start:end] {
+		if start+i >= InstagramDetailedMessages && t.acct.Platform == platform.Instagram {
+			// Instagram lists every message but details only the 20 most
+			// recent (see InstagramDetailedMessages): older entries carry
+			// their id and time and nothing else.
+			m := e.messages[id]
+			older := map[string]any{"id": m.ID}
+			for _, f := range fs {
+				if f.Name == "created_time" {
+					older["created_time"] = graphTime(m.At)
+				}
+			}
+			data = append(data, older)
+			continue
+		}
 		m, g := e.renderMessage(t, e.messages[id], fs)
 		if g != nil {
 			return nil, g

@@ -210,11 +210,25 @@ func (a *Adapter) ListMessages(ctx context.Context, acct platform.Account, threa
 		return out, err
 	}
 	for _, wm := range resp.Data {
+		if a.name == platform.Instagram && wm.From.ID == "" {
+			// Graph lists every Instagram message but details only the 20
+			// most recent ("you will only be able to query data for the 20
+			// most recent messages in the conversation":
+			// https://developers.facebook.com/docs/graph-api/reference/conversation).
+			// The first entry without a sender is the first older one: the
+			// history Parley can read ends here, and says so.
+			out.Truncated = HistoryTruncatedInstagram
+			return out, nil
+		}
 		out.Items = append(out.Items, a.toMessage(acct, wm))
 	}
 	out.NextCursor = resp.Paging.next()
 	return out, nil
 }
+
+// HistoryTruncatedInstagram is the reason given when an Instagram history
+// ends at the platform's 20-message limit.
+const HistoryTruncatedInstagram = "instagram returns only the 20 most recent messages"
 
 // Send posts to /{id}/messages: recipient, messaging_type RESPONSE (or
 // MESSAGE_TAG with tag), and message {text} or {attachment{type,payload{url}}}
