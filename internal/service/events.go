@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/delivery"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
 )
@@ -162,26 +163,26 @@ func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) 
 // GetWebhook reads one endpoint.
 func (s *Service) GetWebhook(ctx context.Context, c Caller, id string) (WebhookEndpoint, error) {
 	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
-	return endpointView(ep), storeErr(err, "webhook")
+	return endpointView(ep), domain.StoreErr(err, "webhook")
 }
 
 // ListWebhooks pages through endpoints.
 func (s *Service) ListWebhooks(ctx context.Context, c Caller, p PageRequest) (List[WebhookEndpoint], error) {
-	if err := idCursor("whep", p.Cursor); err != nil {
+	if err := domain.IDCursor("whep", p.Cursor); err != nil {
 		return List[WebhookEndpoint]{}, err
 	}
 	rows, err := s.store.ListEndpoints(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[WebhookEndpoint]{}, err
 	}
-	return idPage(rows, p.Limit, func(e store.Endpoint) string { return e.ID }, endpointView), nil
+	return domain.IDPage(rows, p.Limit, func(e store.Endpoint) string { return e.ID }, endpointView), nil
 }
 
 // UpdateWebhook changes an endpoint; enabling clears a disabled state.
 func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in WebhookInput) (WebhookEndpoint, error) {
 	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
 	if err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
+		return WebhookEndpoint{}, domain.StoreErr(err, "webhook")
 	}
 	if in.URL != nil {
 		if ep.URL, err = s.checkURL(ctx, *in.URL); err != nil {
@@ -207,14 +208,14 @@ func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in Web
 	}
 	ep.UpdatedAt = s.now()
 	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
+		return WebhookEndpoint{}, domain.StoreErr(err, "webhook")
 	}
 	return endpointView(ep), nil
 }
 
 // DeleteWebhook removes an endpoint; pending deliveries to it are dropped.
 func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) error {
-	return storeErr(s.store.DeleteEndpoint(ctx, c.OrgID, id), "webhook")
+	return domain.StoreErr(s.store.DeleteEndpoint(ctx, c.OrgID, id), "webhook")
 }
 
 // RotationOverlap is how long the previous secret keeps signing after a
@@ -225,7 +226,7 @@ const RotationOverlap = 24 * time.Hour
 func (s *Service) RotateWebhookSecret(ctx context.Context, c Caller, id string) (WebhookEndpoint, error) {
 	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
 	if err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
+		return WebhookEndpoint{}, domain.StoreErr(err, "webhook")
 	}
 	secret, sealed, err := s.sealSecret(ep.ID)
 	if err != nil {
@@ -234,7 +235,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, c Caller, id string) 
 	until := s.now().Add(RotationOverlap)
 	ep.PreviousSecret, ep.PreviousUntil, ep.Secret, ep.UpdatedAt = ep.Secret, &until, sealed, s.now()
 	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
+		return WebhookEndpoint{}, domain.StoreErr(err, "webhook")
 	}
 	v := endpointView(ep)
 	v.Secret = secret
@@ -244,7 +245,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, c Caller, id string) 
 // TestWebhook sends a webhook.test event to one endpoint.
 func (s *Service) TestWebhook(ctx context.Context, c Caller, id string) (EventView, error) {
 	if _, err := s.store.GetEndpoint(ctx, c.OrgID, id); err != nil {
-		return EventView{}, storeErr(err, "webhook")
+		return EventView{}, domain.StoreErr(err, "webhook")
 	}
 	var ev store.Event
 	err := s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
@@ -269,20 +270,20 @@ func eventView(e store.Event) EventView {
 
 // ListEvents pages through the organisation's events, oldest first.
 func (s *Service) ListEvents(ctx context.Context, c Caller, p PageRequest) (List[EventView], error) {
-	if err := idCursor("evt", p.Cursor); err != nil {
+	if err := domain.IDCursor("evt", p.Cursor); err != nil {
 		return List[EventView]{}, err
 	}
 	rows, err := s.store.ListEvents(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[EventView]{}, err
 	}
-	return idPage(rows, p.Limit, func(e store.Event) string { return e.ID }, eventView), nil
+	return domain.IDPage(rows, p.Limit, func(e store.Event) string { return e.ID }, eventView), nil
 }
 
 // GetEvent reads one event.
 func (s *Service) GetEvent(ctx context.Context, c Caller, id string) (EventView, error) {
 	e, err := s.store.GetEvent(ctx, c.OrgID, id)
-	return eventView(e), storeErr(err, "event")
+	return eventView(e), domain.StoreErr(err, "event")
 }
 
 func attemptView(a store.Attempt) DeliveryAttempt {
@@ -297,24 +298,24 @@ func attemptView(a store.Attempt) DeliveryAttempt {
 
 // ListAttempts lists delivery attempts of an event or to an endpoint.
 func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointID string, p PageRequest) (List[DeliveryAttempt], error) {
-	if err := idCursor("att", p.Cursor); err != nil {
+	if err := domain.IDCursor("att", p.Cursor); err != nil {
 		return List[DeliveryAttempt]{}, err
 	}
 	if eventID != "" {
 		if _, err := s.store.GetEvent(ctx, c.OrgID, eventID); err != nil {
-			return List[DeliveryAttempt]{}, storeErr(err, "event")
+			return List[DeliveryAttempt]{}, domain.StoreErr(err, "event")
 		}
 	}
 	if endpointID != "" {
 		if _, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID); err != nil {
-			return List[DeliveryAttempt]{}, storeErr(err, "webhook")
+			return List[DeliveryAttempt]{}, domain.StoreErr(err, "webhook")
 		}
 	}
 	rows, err := s.store.ListAttempts(ctx, c.OrgID, eventID, endpointID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[DeliveryAttempt]{}, err
 	}
-	return idPage(rows, p.Limit, func(a store.Attempt) string { return a.ID }, attemptView), nil
+	return domain.IDPage(rows, p.Limit, func(a store.Attempt) string { return a.ID }, attemptView), nil
 }
 
 // ReplayEvent delivers an event again (with its original webhook-id) to every
@@ -322,12 +323,12 @@ func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointI
 func (s *Service) ReplayEvent(ctx context.Context, c Caller, id, endpointID string) error {
 	ev, err := s.store.GetEvent(ctx, c.OrgID, id)
 	if err != nil {
-		return storeErr(err, "event")
+		return domain.StoreErr(err, "event")
 	}
 	if endpointID != "" {
 		ep, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID)
 		if err != nil {
-			return storeErr(err, "webhook")
+			return domain.StoreErr(err, "webhook")
 		}
 		if !ep.Enabled {
 			return apierr.New(http.StatusConflict, "resource.disabled", "the endpoint is disabled; enable it first").With("resource", "webhook")

@@ -116,27 +116,8 @@ func New(cfg Config) *Service {
 	return s
 }
 
-// Caller is an authenticated API key's identity.
-type Caller struct {
-	OrgID string
-	KeyID string
-}
-
 // Ready checks the database answers, for /readyz.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// storeErr turns store sentinels into API errors for one resource kind.
-func storeErr(err error, resource string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return apierr.NotFound(resource)
-	case errors.Is(err, store.ErrConflict):
-		return apierr.New(http.StatusConflict, "resource.conflict", "%s already exists", resource).With("resource", resource)
-	}
-	return err
-}
 
 // NewAPIKeySecret returns a fresh key secret (sapi_key_ + 32 random bytes)
 // and the hash that is stored in its place.
