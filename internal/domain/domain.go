@@ -8,11 +8,14 @@ package domain
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -98,4 +101,14 @@ func IDCursor(prefix, cursor string) error {
 		return apierr.BadCursor()
 	}
 	return nil
+}
+
+// Deps are what every capability is built from.
+type Deps struct {
+	Store store.Store
+	// Keys seals tokens, webhook secrets and cursors.
+	Keys *secrets.KeyRing
+	// Now is the clock (tests pin it); nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
 }

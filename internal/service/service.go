@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -80,9 +82,7 @@ type Service struct {
 	lockouts       lockouts
 	journal        *journal.Journal
 	jobs           Enqueuer
-	allowPrivate   bool
-	resolver       *net.Resolver
-	windowLead     time.Duration
+	events         *events.Events
 
 	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
 
@@ -97,7 +97,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
 		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, journal: cfg.Journal,
-		jobs: cfg.Jobs, allowPrivate: cfg.AllowPrivateWebhooks, resolver: cfg.Resolver, windowLead: cfg.WindowLead, tmplCache: map[string]templateEntry{}}
+		jobs: cfg.Jobs, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -107,12 +107,11 @@ func New(cfg Config) *Service {
 	if s.accountTimeout == 0 {
 		s.accountTimeout = 10 * time.Second
 	}
-	if s.windowLead <= 0 {
-		s.windowLead = DefaultWindowLead
-	}
 	if s.adapters == nil {
 		s.adapters = platform.Registry{}
 	}
+	s.events = events.New(domain.Deps{Store: s.store, Keys: s.keys, Now: s.now, Log: s.log},
+		events.Config{Jobs: cfg.Jobs, AllowPrivate: cfg.AllowPrivateWebhooks, Resolver: cfg.Resolver, WindowLead: cfg.WindowLead})
 	return s
 }
 
