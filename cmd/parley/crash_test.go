@@ -94,8 +94,12 @@ func start(t *testing.T, bin string, env []string, args ...string) *proc {
 
 func waitReady(t *testing.T, base string, p *proc) {
 	t.Helper()
+	// Bounded: a request that hangs (say, a stray server took the port
+	// between freePort and the bind) must not stall the test past its
+	// deadline; the log then shows why the server is not ready.
+	client := &http.Client{Timeout: 2 * time.Second}
 	testsupport.Eventually(t, func() bool {
-		res, err := http.Get(base + "/readyz")
+		res, err := client.Get(base + "/readyz")
 		if err != nil {
 			return false
 		}

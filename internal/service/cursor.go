@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/parleyhq/parley/internal/apierr"
 )
@@ -23,19 +22,6 @@ import (
 // list held in memory — and is sealed with the key ring, bound to the list
 // it pages (its scope). So a cursor is opened only by the list that issued
 // it, and a platform only ever receives a cursor it issued itself.
-
-// idCursor checks a management list's cursor: store.NewID's shape, prefix
-// "_" 32 lowercase hex digits.
-func idCursor(prefix, cursor string) error {
-	if cursor == "" {
-		return nil
-	}
-	hex, ok := strings.CutPrefix(cursor, prefix+"_")
-	if !ok || len(hex) != 32 || strings.IndexFunc(hex, func(r rune) bool { return (r < '0' || r > '9') && (r < 'a' || r > 'f') }) >= 0 {
-		return apierr.BadCursor()
-	}
-	return nil
-}
 
 var errNoKeyRing = errors.New("service: sealed cursors need a key ring")
 

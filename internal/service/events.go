@@ -2,354 +2,109 @@ package service
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
-	"net/http"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
-	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/delivery"
-	"github.com/parleyhq/parley/internal/store"
-	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
+	"github.com/parleyhq/parley/internal/events"
 )
+
+// Events and deliveries are the events capability (internal/events); these
+// names and methods are its front for the transports.
 
 // Event types delivered to users' endpoints (DESIGN §4).
 const (
-	EventMessageReceived  = "message.received"
-	EventMessageSent      = "message.sent"
-	EventMessageDelivered = "message.delivered"
-	EventMessageRead      = "message.read"
-	EventMessageFailed    = "message.failed"
-	EventAccountDisconn   = "account.disconnected"
-	EventWindowClosing    = "conversation.window_closing"
-	EventEndpointDisabled = "endpoint.disabled"
-	EventWebhookTest      = "webhook.test"
+	EventMessageReceived  = events.EventMessageReceived
+	EventMessageSent      = events.EventMessageSent
+	EventMessageDelivered = events.EventMessageDelivered
+	EventMessageRead      = events.EventMessageRead
+	EventMessageFailed    = events.EventMessageFailed
+	EventAccountDisconn   = events.EventAccountDisconn
+	EventWindowClosing    = events.EventWindowClosing
+	EventEndpointDisabled = events.EventEndpointDisabled
+	EventWebhookTest      = events.EventWebhookTest
+
+	// RotationOverlap is how long the previous secret keeps signing after
+	// a rotation.
+	RotationOverlap = events.RotationOverlap
+	// DefaultWindowLead is how long before a reply window closes that
+	// conversation.window_closing is sent, unless configured.
+	DefaultWindowLead = events.DefaultWindowLead
 )
 
 // EventTypes are the types an endpoint may filter on.
-var EventTypes = []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
-	EventAccountDisconn, EventWindowClosing, EventEndpointDisabled}
+var EventTypes = events.EventTypes
 
 // Enqueuer inserts River jobs inside a transaction (the River client).
-type Enqueuer interface {
-	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
-}
+type Enqueuer = events.Enqueuer
 
-// publish records an event once (by dedupeKey) and, in the same transaction,
-// enqueues a delivery to each enabled endpoint that wants it. only, when set,
-// restricts delivery to one endpoint.
-func (s *Service) publish(ctx context.Context, st store.Store, tx *sql.Tx, orgID, typ, dedupeKey string, data any, only string) (store.Event, bool, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return store.Event{}, false, err
-	}
-	now := s.now().UTC()
-	ev := store.Event{ID: store.NewID("evt"), OrgID: orgID, Type: typ, DedupeKey: dedupeKey, CreatedAt: now}
-	if ev.Payload, err = json.Marshal(EventView{ID: ev.ID, Type: typ, Timestamp: now, Data: raw}); err != nil {
-		return ev, false, err
-	}
-	fresh, err := st.InsertEvent(ctx, ev)
-	if err != nil || !fresh {
-		return ev, false, err
-	}
-	return ev, true, s.enqueue(ctx, st, tx, ev, only)
-}
-
-func (s *Service) enqueue(ctx context.Context, st store.Store, tx *sql.Tx, ev store.Event, only string) error {
-	if s.jobs == nil {
-		return nil
-	}
-	eps, err := st.EnabledEndpoints(ctx, ev.OrgID)
-	if err != nil {
-		return err
-	}
-	var params []river.InsertManyParams
-	for _, ep := range eps {
-		if only != "" && ep.ID != only {
-			continue
-		}
-		if only == "" && len(ep.EventTypes) > 0 && !slices.Contains(ep.EventTypes, ev.Type) {
-			continue
-		}
-		params = append(params, river.InsertManyParams{Args: delivery.Args{OrgID: ev.OrgID, EventID: ev.ID, EndpointID: ep.ID}})
-	}
-	if len(params) == 0 {
-		return nil
-	}
-	if b, ok := st.(*batchStore); ok {
-		// Inside a group commit: one insert for the whole batch, at its end.
-		b.deliveries = append(b.deliveries, params...)
-		return nil
-	}
-	_, err = s.jobs.InsertManyTx(ctx, tx, params)
-	return err
-}
-
-// Publish records and enqueues an event in its own transaction. Errors are
-// logged by callers that have already done what the event reports.
+// Publish records and enqueues an event in its own transaction.
 func (s *Service) Publish(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
-	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
-		_, _, err := s.publish(ctx, st, tx, orgID, typ, dedupeKey, data, "")
-		return err
-	})
-}
-
-func endpointView(e store.Endpoint) WebhookEndpoint {
-	ev := e.EventTypes
-	if ev == nil {
-		ev = []string{}
-	}
-	return WebhookEndpoint{ID: e.ID, URL: e.URL, Description: e.Description, Events: ev, Enabled: e.Enabled,
-		DisabledReason: e.DisabledReason, FailingSince: e.FailingSince, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
-}
-
-func checkEventTypes(types []string) error {
-	for _, t := range types {
-		if !slices.Contains(EventTypes, t) {
-			return apierr.Invalid("events", "unknown event type %q", t).With("allowed", EventTypes)
-		}
-	}
-	return nil
-}
-
-func (s *Service) sealSecret(id string) (plain string, sealed []byte, err error) {
-	if plain, err = stdwebhook.NewSecret(); err != nil {
-		return "", nil, err
-	}
-	sealed, err = s.keys.Seal([]byte(plain), []byte(id))
-	return plain, sealed, err
+	return s.events.Publish(ctx, orgID, typ, dedupeKey, data)
 }
 
 // CreateWebhook adds an endpoint; its whsec_ secret is in this answer only.
 func (s *Service) CreateWebhook(ctx context.Context, c Caller, in WebhookInput) (WebhookEndpoint, error) {
-	if in.URL == nil {
-		return WebhookEndpoint{}, apierr.Required("url")
-	}
-	u, err := s.checkURL(ctx, *in.URL)
-	if err != nil {
-		return WebhookEndpoint{}, err
-	}
-	now := s.now()
-	ep := store.Endpoint{ID: store.NewID("whep"), OrgID: c.OrgID, URL: u, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	if in.Events != nil {
-		if err := checkEventTypes(*in.Events); err != nil {
-			return WebhookEndpoint{}, err
-		}
-		ep.EventTypes = *in.Events
-	}
-	if in.Description != nil {
-		ep.Description = strings.TrimSpace(*in.Description)
-	}
-	secret, sealed, err := s.sealSecret(ep.ID)
-	if err != nil {
-		return WebhookEndpoint{}, err
-	}
-	ep.Secret = sealed
-	if err := s.store.CreateEndpoint(ctx, ep); err != nil {
-		return WebhookEndpoint{}, err
-	}
-	v := endpointView(ep)
-	v.Secret = secret
-	return v, nil
+	return s.events.CreateWebhook(ctx, c, in)
 }
 
 // GetWebhook reads one endpoint.
 func (s *Service) GetWebhook(ctx context.Context, c Caller, id string) (WebhookEndpoint, error) {
-	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
-	return endpointView(ep), storeErr(err, "webhook")
+	return s.events.GetWebhook(ctx, c, id)
 }
 
 // ListWebhooks pages through endpoints.
 func (s *Service) ListWebhooks(ctx context.Context, c Caller, p PageRequest) (List[WebhookEndpoint], error) {
-	if err := idCursor("whep", p.Cursor); err != nil {
-		return List[WebhookEndpoint]{}, err
-	}
-	rows, err := s.store.ListEndpoints(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
-	if err != nil {
-		return List[WebhookEndpoint]{}, err
-	}
-	return idPage(rows, p.Limit, func(e store.Endpoint) string { return e.ID }, endpointView), nil
+	return s.events.ListWebhooks(ctx, c, p)
 }
 
 // UpdateWebhook changes an endpoint; enabling clears a disabled state.
 func (s *Service) UpdateWebhook(ctx context.Context, c Caller, id string, in WebhookInput) (WebhookEndpoint, error) {
-	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
-	if err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
-	}
-	if in.URL != nil {
-		if ep.URL, err = s.checkURL(ctx, *in.URL); err != nil {
-			return WebhookEndpoint{}, err
-		}
-	}
-	if in.Events != nil {
-		if err := checkEventTypes(*in.Events); err != nil {
-			return WebhookEndpoint{}, err
-		}
-		ep.EventTypes = *in.Events
-	}
-	if in.Description != nil {
-		ep.Description = strings.TrimSpace(*in.Description)
-	}
-	if in.Enabled != nil {
-		ep.Enabled = *in.Enabled
-		if ep.Enabled {
-			ep.DisabledReason, ep.FailingSince = "", nil
-		} else if ep.DisabledReason == "" {
-			ep.DisabledReason = "disabled by the user"
-		}
-	}
-	ep.UpdatedAt = s.now()
-	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
-	}
-	return endpointView(ep), nil
+	return s.events.UpdateWebhook(ctx, c, id, in)
 }
 
 // DeleteWebhook removes an endpoint; pending deliveries to it are dropped.
 func (s *Service) DeleteWebhook(ctx context.Context, c Caller, id string) error {
-	return storeErr(s.store.DeleteEndpoint(ctx, c.OrgID, id), "webhook")
+	return s.events.DeleteWebhook(ctx, c, id)
 }
-
-// RotationOverlap is how long the previous secret keeps signing after a
-// rotation, so receivers can switch without dropping deliveries.
-const RotationOverlap = 24 * time.Hour
 
 // RotateWebhookSecret issues a new secret; both sign until the overlap ends.
 func (s *Service) RotateWebhookSecret(ctx context.Context, c Caller, id string) (WebhookEndpoint, error) {
-	ep, err := s.store.GetEndpoint(ctx, c.OrgID, id)
-	if err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
-	}
-	secret, sealed, err := s.sealSecret(ep.ID)
-	if err != nil {
-		return WebhookEndpoint{}, err
-	}
-	until := s.now().Add(RotationOverlap)
-	ep.PreviousSecret, ep.PreviousUntil, ep.Secret, ep.UpdatedAt = ep.Secret, &until, sealed, s.now()
-	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
-		return WebhookEndpoint{}, storeErr(err, "webhook")
-	}
-	v := endpointView(ep)
-	v.Secret = secret
-	return v, nil
+	return s.events.RotateWebhookSecret(ctx, c, id)
 }
 
 // TestWebhook sends a webhook.test event to one endpoint.
 func (s *Service) TestWebhook(ctx context.Context, c Caller, id string) (EventView, error) {
-	if _, err := s.store.GetEndpoint(ctx, c.OrgID, id); err != nil {
-		return EventView{}, storeErr(err, "webhook")
-	}
-	var ev store.Event
-	err := s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
-		var err error
-		ev, _, err = s.publish(ctx, st, tx, c.OrgID, EventWebhookTest, store.NewID("test"),
-			map[string]any{"endpoint_id": id, "message": "Parley test event"}, id)
-		return err
-	})
-	if err != nil {
-		return EventView{}, err
-	}
-	return eventView(ev), nil
-}
-
-func eventView(e store.Event) EventView {
-	var v EventView
-	if json.Unmarshal(e.Payload, &v) != nil {
-		v = EventView{ID: e.ID, Type: e.Type, Timestamp: e.CreatedAt}
-	}
-	return v
+	return s.events.TestWebhook(ctx, c, id)
 }
 
 // ListEvents pages through the organisation's events, oldest first.
 func (s *Service) ListEvents(ctx context.Context, c Caller, p PageRequest) (List[EventView], error) {
-	if err := idCursor("evt", p.Cursor); err != nil {
-		return List[EventView]{}, err
-	}
-	rows, err := s.store.ListEvents(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
-	if err != nil {
-		return List[EventView]{}, err
-	}
-	return idPage(rows, p.Limit, func(e store.Event) string { return e.ID }, eventView), nil
+	return s.events.ListEvents(ctx, c, p)
 }
 
 // GetEvent reads one event.
 func (s *Service) GetEvent(ctx context.Context, c Caller, id string) (EventView, error) {
-	e, err := s.store.GetEvent(ctx, c.OrgID, id)
-	return eventView(e), storeErr(err, "event")
-}
-
-func attemptView(a store.Attempt) DeliveryAttempt {
-	v := DeliveryAttempt{ID: a.ID, EventID: a.EventID, EndpointID: a.EndpointID, Attempt: a.Attempt, StatusCode: a.StatusCode,
-		DurationMS: a.DurationMS, Success: a.Success, CreatedAt: a.CreatedAt}
-	if !a.Success {
-		v.Reason = delivery.NormalizeReason(a.Error, a.StatusCode)
-		v.Error = delivery.Describe(v.Reason, a.StatusCode)
-	}
-	return v
+	return s.events.GetEvent(ctx, c, id)
 }
 
 // ListAttempts lists delivery attempts of an event or to an endpoint.
 func (s *Service) ListAttempts(ctx context.Context, c Caller, eventID, endpointID string, p PageRequest) (List[DeliveryAttempt], error) {
-	if err := idCursor("att", p.Cursor); err != nil {
-		return List[DeliveryAttempt]{}, err
-	}
-	if eventID != "" {
-		if _, err := s.store.GetEvent(ctx, c.OrgID, eventID); err != nil {
-			return List[DeliveryAttempt]{}, storeErr(err, "event")
-		}
-	}
-	if endpointID != "" {
-		if _, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID); err != nil {
-			return List[DeliveryAttempt]{}, storeErr(err, "webhook")
-		}
-	}
-	rows, err := s.store.ListAttempts(ctx, c.OrgID, eventID, endpointID, store.Page{After: p.Cursor, Limit: p.Limit})
-	if err != nil {
-		return List[DeliveryAttempt]{}, err
-	}
-	return idPage(rows, p.Limit, func(a store.Attempt) string { return a.ID }, attemptView), nil
+	return s.events.ListAttempts(ctx, c, eventID, endpointID, p)
 }
 
-// ReplayEvent delivers an event again (with its original webhook-id) to every
-// matching enabled endpoint, or to one.
+// ReplayEvent delivers an event again to every matching enabled endpoint,
+// or to one.
 func (s *Service) ReplayEvent(ctx context.Context, c Caller, id, endpointID string) error {
-	ev, err := s.store.GetEvent(ctx, c.OrgID, id)
-	if err != nil {
-		return storeErr(err, "event")
-	}
-	if endpointID != "" {
-		ep, err := s.store.GetEndpoint(ctx, c.OrgID, endpointID)
-		if err != nil {
-			return storeErr(err, "webhook")
-		}
-		if !ep.Enabled {
-			return apierr.New(http.StatusConflict, "resource.disabled", "the endpoint is disabled; enable it first").With("resource", "webhook")
-		}
-	}
-	return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error { return s.enqueue(ctx, st, tx, ev, endpointID) })
+	return s.events.ReplayEvent(ctx, c, id, endpointID)
 }
 
 // DisableEndpoint turns an endpoint off after failed deliveries and records
-// endpoint.disabled in the same transaction: both happen, or neither does
-// and the delivery job retries. An endpoint deleted meanwhile is no error.
+// endpoint.disabled in the same transaction.
 func (s *Service) DisableEndpoint(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
-	err := s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
-		if err := st.SetEndpointHealth(ctx, orgID, endpointID, &at, reason); err != nil {
-			return err
-		}
-		_, _, err := s.publish(ctx, st, tx, orgID, EventEndpointDisabled, "endpoint.disabled:"+endpointID+":"+at.UTC().Format(time.RFC3339Nano),
-			map[string]any{"endpoint_id": endpointID, "reason": reason}, "")
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
+	return s.events.DisableEndpoint(ctx, orgID, endpointID, reason, at)
+}
+
+// NotifyClosingWindows publishes conversation.window_closing for windows
+// about to close with no reply.
+func (s *Service) NotifyClosingWindows(ctx context.Context) error {
+	return s.events.NotifyClosingWindows(ctx)
 }

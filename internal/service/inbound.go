@@ -129,7 +129,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 			m.Direction = "incoming"
 			mv := messageView(conv, m)
 			data.Message, data.MessageID = &mv, m.PlatformID
-			_, fresh, err := s.publish(ctx, st, tx, a.OrgID, EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
+			_, fresh, err := s.events.PublishTx(ctx, st, tx, a.OrgID, EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
 			if err != nil || !fresh {
 				return err // a platform retry: already recorded
 			}
@@ -153,7 +153,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 			mv := messageView(conv, m)
 			data.Message, data.MessageID = &mv, m.PlatformID
 			// Shares its key with sends made through Parley: one event per message.
-			if _, _, err := s.publish(ctx, st, tx, a.OrgID, EventMessageSent, "sent:"+a.ID+":"+m.PlatformID, data, ""); err != nil {
+			if _, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, EventMessageSent, "sent:"+a.ID+":"+m.PlatformID, data, ""); err != nil {
 				return err
 			}
 			return st.NoteOutbound(ctx, a.OrgID, a.ID, thread, m.CreatedAt, false)
@@ -166,7 +166,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 					return err
 				}
 			}
-			_, _, err := s.publish(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
+			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
 			return err
 		}
 		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
@@ -180,6 +180,11 @@ type batchStore struct {
 	store.Store
 	endpoints  map[string][]store.Endpoint
 	deliveries []river.InsertManyParams
+}
+
+// AddDeliveries implements events.Batch.
+func (b *batchStore) AddDeliveries(params []river.InsertManyParams) {
+	b.deliveries = append(b.deliveries, params...)
 }
 
 func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]store.Endpoint, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
@@ -70,7 +71,7 @@ func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (acco
 	}
 	row, err := s.store.GetAccount(ctx, c.OrgID, accountID)
 	if err != nil {
-		return accountHandle{}, storeErr(err, "account")
+		return accountHandle{}, domain.StoreErr(err, "account")
 	}
 	h, err := s.prepare(row)
 	if err == nil {
@@ -189,7 +190,7 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 	if f.AccountID != "" {
 		a, err := s.store.GetAccount(ctx, c.OrgID, f.AccountID)
 		if err != nil {
-			return List[Conversation]{}, storeErr(err, "account")
+			return List[Conversation]{}, domain.StoreErr(err, "account")
 		}
 		rows = []store.Account{a}
 	} else {

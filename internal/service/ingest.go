@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -16,7 +17,7 @@ import (
 func (s *Service) RecordInbound(ctx context.Context, orgID, accountID, threadID string, m platform.Message, referralAt time.Time) (bool, error) {
 	acct, err := s.store.GetAccount(ctx, orgID, accountID)
 	if err != nil {
-		return false, storeErr(err, "account")
+		return false, domain.StoreErr(err, "account")
 	}
 	if platform.Name(acct.Platform) == platform.WhatsApp && s.journal != nil {
 		fresh, err := s.journal.Record(ctx, acct.ID, threadID, m)

@@ -7,52 +7,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 )
-
-// List is one page of results and the cursor of the next.
-type List[T any] struct {
-	Data       []T
-	HasMore    bool
-	NextCursor string
-	Limit      int
-	// Partial lists the accounts whose platform could not be read, when a
-	// list across accounts still answered from the others.
-	Partial []AccountFailure
-	// HistoryTruncated, on a message history's last page, is why older
-	// messages exist but cannot be read (platform.Page.Truncated).
-	HistoryTruncated string
-}
-
-// Envelope renders the list as the public list envelope: empty data is [],
-// no cursor is null, and meta appears only when some account failed or
-// the platform cut a history short.
-func (l List[T]) Envelope() apitype.List[T] {
-	out := apitype.List[T]{Data: l.Data, Pagination: apitype.Pagination{HasMore: l.HasMore, Limit: l.Limit}}
-	if out.Data == nil {
-		out.Data = []T{}
-	}
-	if l.NextCursor != "" {
-		c := l.NextCursor
-		out.Pagination.NextCursor = &c
-	}
-	if len(l.Partial) > 0 {
-		out.Meta = &apitype.ListMeta{Partial: true, Failures: l.Partial}
-	}
-	if l.HistoryTruncated != "" {
-		out.Meta = &apitype.ListMeta{HistoryTruncated: true, Reason: l.HistoryTruncated}
-	}
-	return out
-}
-
-// PageRequest is a caller's cursor and limit, already validated.
-type PageRequest struct {
-	Cursor string
-	Limit  int
-}
 
 func brandView(b store.Brand) Brand {
 	return Brand{ID: b.ID, Name: b.Name, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
@@ -66,21 +25,6 @@ func accountView(a store.Account) Account {
 
 func keyView(k store.APIKey) APIKey {
 	return APIKey{ID: k.ID, Name: k.Name, Hint: k.Hint, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
-}
-
-// idPage turns store rows (Limit+1 fetched) into a List whose cursor is the
-// last id shown. Management ids are not secret, so the cursor is the id itself.
-func idPage[R, V any](rows []R, limit int, id func(R) string, view func(R) V) List[V] {
-	out := List[V]{Limit: limit, Data: make([]V, 0, min(len(rows), limit))}
-	if len(rows) > limit {
-		rows = rows[:limit]
-		out.HasMore = true
-		out.NextCursor = id(rows[len(rows)-1])
-	}
-	for _, r := range rows {
-		out.Data = append(out.Data, view(r))
-	}
-	return out
 }
 
 func cleanName(field, v string, max int) (string, error) {
@@ -103,7 +47,7 @@ func (s *Service) CreateBrand(ctx context.Context, c Caller, in BrandInput) (Bra
 	now := s.now()
 	b := store.Brand{ID: store.NewID("brand"), OrgID: c.OrgID, Name: name, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateBrand(ctx, b); err != nil {
-		return Brand{}, storeErr(err, "brand")
+		return Brand{}, domain.StoreErr(err, "brand")
 	}
 	return s.GetBrand(ctx, c, b.ID)
 }
@@ -111,19 +55,19 @@ func (s *Service) CreateBrand(ctx context.Context, c Caller, in BrandInput) (Bra
 // GetBrand reads one brand.
 func (s *Service) GetBrand(ctx context.Context, c Caller, id string) (Brand, error) {
 	b, err := s.store.GetBrand(ctx, c.OrgID, id)
-	return brandView(b), storeErr(err, "brand")
+	return brandView(b), domain.StoreErr(err, "brand")
 }
 
 // ListBrands pages through the caller's brands.
 func (s *Service) ListBrands(ctx context.Context, c Caller, p PageRequest) (List[Brand], error) {
-	if err := idCursor("brand", p.Cursor); err != nil {
+	if err := domain.IDCursor("brand", p.Cursor); err != nil {
 		return List[Brand]{}, err
 	}
 	rows, err := s.store.ListBrands(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[Brand]{}, err
 	}
-	return idPage(rows, p.Limit, func(b store.Brand) string { return b.ID }, brandView), nil
+	return domain.IDPage(rows, p.Limit, func(b store.Brand) string { return b.ID }, brandView), nil
 }
 
 // UpdateBrand renames a brand.
@@ -133,7 +77,7 @@ func (s *Service) UpdateBrand(ctx context.Context, c Caller, id string, in Brand
 		return Brand{}, err
 	}
 	if err := s.store.UpdateBrand(ctx, store.Brand{ID: id, OrgID: c.OrgID, Name: name, UpdatedAt: s.now()}); err != nil {
-		return Brand{}, storeErr(err, "brand")
+		return Brand{}, domain.StoreErr(err, "brand")
 	}
 	return s.GetBrand(ctx, c, id)
 }
@@ -144,7 +88,7 @@ func (s *Service) DeleteBrand(ctx context.Context, c Caller, id string) error {
 	if err == store.ErrConflict {
 		return apierr.New(http.StatusConflict, "resource.in_use", "the brand still has connected accounts; delete them first").With("resource", "brand")
 	}
-	return storeErr(err, "brand")
+	return domain.StoreErr(err, "brand")
 }
 
 var variants = map[string][]string{
@@ -223,7 +167,7 @@ func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) 
 		if err == store.ErrNotFound {
 			return Account{}, apierr.Invalid("brand_id", "brand %q not found", in.BrandID)
 		}
-		return Account{}, storeErr(err, "account")
+		return Account{}, domain.StoreErr(err, "account")
 	}
 	return s.GetAccount(ctx, c, a.ID)
 }
@@ -291,7 +235,7 @@ func (s *Service) verifyToken(ctx context.Context, acct platform.Account) (platf
 // GetAccount reads one account.
 func (s *Service) GetAccount(ctx context.Context, c Caller, id string) (Account, error) {
 	a, err := s.store.GetAccount(ctx, c.OrgID, id)
-	return accountView(a), storeErr(err, "account")
+	return accountView(a), domain.StoreErr(err, "account")
 }
 
 // AccountFilter narrows ListAccounts.
@@ -304,7 +248,7 @@ type AccountFilter struct {
 
 // ListAccounts pages through the caller's accounts.
 func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (List[Account], error) {
-	if err := idCursor("acct", f.Cursor); err != nil {
+	if err := domain.IDCursor("acct", f.Cursor); err != nil {
 		return List[Account]{}, err
 	}
 	rows, err := s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{After: f.Cursor, Limit: f.Limit},
@@ -312,7 +256,7 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (
 	if err != nil {
 		return List[Account]{}, err
 	}
-	return idPage(rows, f.Limit, func(a store.Account) string { return a.ID }, accountView), nil
+	return domain.IDPage(rows, f.Limit, func(a store.Account) string { return a.ID }, accountView), nil
 }
 
 // UpdateAccount applies an AccountUpdate. A new token, or a new WhatsApp
@@ -321,7 +265,7 @@ func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (
 func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in AccountUpdate) (Account, error) {
 	a, err := s.store.GetAccount(ctx, c.OrgID, id)
 	if err != nil {
-		return Account{}, storeErr(err, "account")
+		return Account{}, domain.StoreErr(err, "account")
 	}
 	if in.DisplayName != nil {
 		if a.DisplayName, err = cleanName("display_name", *in.DisplayName, 200); err != nil {
@@ -367,7 +311,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 	}
 	a.UpdatedAt = s.now()
 	if err := s.store.UpdateAccount(ctx, a); err != nil {
-		return Account{}, storeErr(err, "account")
+		return Account{}, domain.StoreErr(err, "account")
 	}
 	s.forgetAccount(c.OrgID, a.ID)
 	s.tmplMu.Lock()
@@ -379,7 +323,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in Acc
 // DeleteAccount disconnects an account and destroys its sealed token.
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
 	if err := s.store.DeleteAccount(ctx, c.OrgID, id); err != nil {
-		return storeErr(err, "account")
+		return domain.StoreErr(err, "account")
 	}
 	s.forgetAccount(c.OrgID, id)
 	return nil
@@ -404,21 +348,21 @@ func (s *Service) CreateAPIKey(ctx context.Context, c Caller, in CreateAPIKeyInp
 
 // ListAPIKeys pages through the caller's keys (never their secrets).
 func (s *Service) ListAPIKeys(ctx context.Context, c Caller, p PageRequest) (List[APIKey], error) {
-	if err := idCursor("key", p.Cursor); err != nil {
+	if err := domain.IDCursor("key", p.Cursor); err != nil {
 		return List[APIKey]{}, err
 	}
 	rows, err := s.store.ListAPIKeys(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
 	if err != nil {
 		return List[APIKey]{}, err
 	}
-	return idPage(rows, p.Limit, func(k store.APIKey) string { return k.ID }, keyView), nil
+	return domain.IDPage(rows, p.Limit, func(k store.APIKey) string { return k.ID }, keyView), nil
 }
 
 // RevokeAPIKey revokes a key; requests with it fail from then on (on other
 // replicas, within hotCacheTTL).
 func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
 	if err := s.store.RevokeAPIKey(ctx, c.OrgID, id, s.now()); err != nil {
-		return storeErr(err, "api_key")
+		return domain.StoreErr(err, "api_key")
 	}
 	s.keyCache.forget(func(_ string, k store.APIKey) bool { return k.ID == id })
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
 	"github.com/parleyhq/parley/internal/store"
@@ -63,7 +64,7 @@ func (s *Service) WhatsAppUsage(ctx context.Context, c Caller, accountID, month 
 	}
 	a, err := s.store.GetAccount(ctx, c.OrgID, accountID)
 	if err != nil {
-		return List[store.UsageRow]{}, storeErr(err, "account")
+		return List[store.UsageRow]{}, domain.StoreErr(err, "account")
 	}
 	if platform.Name(a.Platform) != platform.WhatsApp {
 		return List[store.UsageRow]{}, apierr.New(http.StatusUnprocessableEntity, "validation.not_whatsapp", "usage is counted for WhatsApp accounts only").With("platform", a.Platform)

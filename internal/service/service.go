@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -80,9 +82,7 @@ type Service struct {
 	lockouts       lockouts
 	journal        *journal.Journal
 	jobs           Enqueuer
-	allowPrivate   bool
-	resolver       *net.Resolver
-	windowLead     time.Duration
+	events         *events.Events
 
 	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
 
@@ -97,7 +97,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
 		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, journal: cfg.Journal,
-		jobs: cfg.Jobs, allowPrivate: cfg.AllowPrivateWebhooks, resolver: cfg.Resolver, windowLead: cfg.WindowLead, tmplCache: map[string]templateEntry{}}
+		jobs: cfg.Jobs, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -107,36 +107,16 @@ func New(cfg Config) *Service {
 	if s.accountTimeout == 0 {
 		s.accountTimeout = 10 * time.Second
 	}
-	if s.windowLead <= 0 {
-		s.windowLead = DefaultWindowLead
-	}
 	if s.adapters == nil {
 		s.adapters = platform.Registry{}
 	}
+	s.events = events.New(domain.Deps{Store: s.store, Keys: s.keys, Now: s.now, Log: s.log},
+		events.Config{Jobs: cfg.Jobs, AllowPrivate: cfg.AllowPrivateWebhooks, Resolver: cfg.Resolver, WindowLead: cfg.WindowLead})
 	return s
-}
-
-// Caller is an authenticated API key's identity.
-type Caller struct {
-	OrgID string
-	KeyID string
 }
 
 // Ready checks the database answers, for /readyz.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// storeErr turns store sentinels into API errors for one resource kind.
-func storeErr(err error, resource string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return apierr.NotFound(resource)
-	case errors.Is(err, store.ErrConflict):
-		return apierr.New(http.StatusConflict, "resource.conflict", "%s already exists", resource).With("resource", resource)
-	}
-	return err
-}
 
 // NewAPIKeySecret returns a fresh key secret (sapi_key_ + 32 random bytes)
 // and the hash that is stored in its place.

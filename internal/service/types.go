@@ -1,6 +1,9 @@
 package service
 
-import "github.com/parleyhq/parley/apitype"
+import (
+	"github.com/parleyhq/parley/apitype"
+	"github.com/parleyhq/parley/internal/domain"
+)
 
 // The public shapes live in apitype, which imports nothing of Parley's; the
 // names here let the transports keep saying service.X for what they pass
@@ -24,4 +27,12 @@ type (
 	DeliveryAttempt   = apitype.DeliveryAttempt
 	PlatformInfo      = apitype.PlatformInfo
 	Limit             = apitype.Limit
+)
+
+// What every capability shares lives in domain; these names keep it
+// service.X for the transports.
+type (
+	Caller      = domain.Caller
+	PageRequest = domain.PageRequest
+	List[T any] = domain.List[T]
 )

@@ -1,4 +1,4 @@
-package service
+package events
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/delivery"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/testsupport/fakedns"
 )
 
 func TestNumericHost(t *testing.T) {
+	t.Parallel()
 	for host, want := range map[string]bool{
 		"127.1": true, "0x7f.0.0.1": true, "2130706433": true, "017700000001": true, "1.2.3.4.": true, "0X7F": true,
 		"10.0.0.09": true, "hooks.example.com": false, "example.com.": false, "1.2.3.example": false, "0xg": false,
@@ -38,7 +40,7 @@ func FuzzCheckURL(f *testing.F) {
 	dns.Set("public.fuzz.test", "93.184.216.34")
 	dns.Set("private.fuzz.test", "10.0.0.5")
 	f.Fuzz(func(t *testing.T, raw string, allowPrivate bool) {
-		s := &Service{allowPrivate: allowPrivate, resolver: dns.Resolver()}
+		s := New(domain.Deps{}, Config{AllowPrivate: allowPrivate, Resolver: dns.Resolver()})
 		got, err := s.checkURL(context.Background(), raw)
 		if err != nil {
 			return
@@ -69,7 +71,7 @@ func TestLocalhostRefusedByName(t *testing.T) {
 	t.Parallel()
 	dns := fakedns.New()
 	dns.Set("localhost", "93.184.216.34") // a resolver that lies
-	s := &Service{resolver: dns.Resolver()}
+	s := New(domain.Deps{}, Config{Resolver: dns.Resolver()})
 	for _, host := range []string{"localhost", "LocalHost", "localhost.", "api.localhost"} {
 		_, err := s.checkURL(context.Background(), "https://"+host+"/hook")
 		e, ok := apierr.As(err)

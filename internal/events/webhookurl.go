@@ -1,4 +1,4 @@
-package service
+package events
 
 import (
 	"context"
@@ -21,7 +21,7 @@ const resolveTimeout = 3 * time.Second
 // accepted — the receiver may not be up yet — and delivery checks the
 // address it actually dials on every attempt, so a name that resolves or
 // rebinds to a refused address later is refused then.
-func (s *Service) checkURL(ctx context.Context, raw string) (string, error) {
+func (s *Events) checkURL(ctx context.Context, raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || len(raw) > 2048 {
 		return "", apierr.Invalid("url", "url must be an absolute http(s) URL without credentials")
@@ -41,7 +41,7 @@ func (s *Service) checkURL(ctx context.Context, raw string) (string, error) {
 	return out, nil
 }
 
-func (s *Service) checkHost(ctx context.Context, host string) error {
+func (s *Events) checkHost(ctx context.Context, host string) error {
 	policy := delivery.Policy{AllowPrivate: s.allowPrivate}
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Zone() != "" {

@@ -1,4 +1,4 @@
-package service
+package events
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -30,6 +31,7 @@ func (s eventFailingStore) InsertEvent(context.Context, store.Event) (bool, erro
 // endpoint.disabled event. When recording the event fails, the endpoint stays
 // enabled (the delivery job retries); when it succeeds, both are there.
 func TestDisableEndpointIsAtomic(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
@@ -42,7 +44,7 @@ func TestDisableEndpointIsAtomic(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		failing := New(Config{Store: eventFailingStore{db}, Now: func() time.Time { return now }})
+		failing := New(domain.Deps{Store: eventFailingStore{db}, Now: func() time.Time { return now }}, Config{})
 		if err := failing.DisableEndpoint(ctx, org.ID, ep.ID, "endpoint answered 410 Gone", now); !errors.Is(err, errEventInsert) {
 			t.Fatalf("DisableEndpoint = %v, want the event failure", err)
 		}
@@ -50,7 +52,7 @@ func TestDisableEndpointIsAtomic(t *testing.T) {
 			t.Fatalf("endpoint disabled without its event: %+v", got)
 		}
 
-		s := New(Config{Store: db, Now: func() time.Time { return now }})
+		s := New(domain.Deps{Store: db, Now: func() time.Time { return now }}, Config{})
 		if err := s.DisableEndpoint(ctx, org.ID, ep.ID, "endpoint answered 410 Gone", now); err != nil {
 			t.Fatal(err)
 		}
