@@ -20,6 +20,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
@@ -130,6 +131,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Disable: func(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
 			return svc.DisableEndpoint(ctx, orgID, endpointID, reason, at)
 		}})
+	// Hosted connect publishes through the service, made below.
+	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
+		HTTPClient: &http.Client{Timeout: 20 * time.Second},
+		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
+		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
+		}})
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -150,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies,
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})

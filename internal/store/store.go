@@ -423,6 +423,9 @@ type ConnectStore interface {
 	// ExpiringAccounts lists active accounts of a platform, in every
 	// organisation, whose token expires before a time and that hold a
 	// refresh token (for the refresh job).
+	// AccountByNative finds the organisation's account for a platform
+	// account, whatever its status (connecting it again reconnects it).
+	AccountByNative(ctx context.Context, orgID, platform, nativeID string) (Account, error)
 	ExpiringAccounts(ctx context.Context, platform string, before time.Time, limit int) ([]Account, error)
 	// LeaseRefresh claims the right to refresh an account's credentials
 	// of a version until a time, if no other lease is live at now: one

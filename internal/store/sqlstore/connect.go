@@ -55,6 +55,12 @@ func (s *DB) FinishConnectSession(ctx context.Context, id, status, accountID, er
 		WHERE id = ? AND status = ?`, status, accountID, errorCode, ts(now), id, store.ConnectStarted)
 }
 
+// AccountByNative implements store.Store.
+func (s *DB) AccountByNative(ctx context.Context, orgID, platform, nativeID string) (store.Account, error) {
+	return scanAccount(s.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE org_id = ? AND platform = ? AND native_id = ?`,
+		orgID, platform, nativeID))
+}
+
 // ExpiringAccounts implements store.Store.
 func (s *DB) ExpiringAccounts(ctx context.Context, platform string, before time.Time, limit int) ([]store.Account, error) {
 	return list(ctx, s, `SELECT `+accountCols+` FROM accounts WHERE platform = ? AND status = ? AND token_expires_at < ?

@@ -206,6 +206,10 @@ var crossCases = []crossCase{
 		s.ID, s.BrandID, s.AccountID, s.SecretHash = store.NewID("cs"), b.brand.ID, a.acct.ID, []byte("b-cs-hash-2")
 		wantNotFound(t, db.CreateConnectSession(ctx, s))
 	}},
+	{"AccountByNative", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, err := db.AccountByNative(ctx, b.org.ID, a.acct.Platform, a.acct.NativeID)
+		wantNotFound(t, err)
+	}},
 	{"LeaseRefresh", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		wantNotFound(t, db.LeaseRefresh(ctx, b.org.ID, a.acct.ID, a.acct.CredentialsVersion, t0, t0.Add(time.Minute)))
 	}},
