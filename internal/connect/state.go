@@ -34,7 +34,8 @@ func parseState(keys *secrets.KeyRing, state string) (string, error) {
 	if state == "" || len(state) > maxState {
 		return "", errState
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(state)
+	// Strict: only the canonical encoding of a sealed value is a state.
+	sealed, err := base64.RawURLEncoding.Strict().DecodeString(state)
 	if err != nil {
 		return "", errState
 	}
