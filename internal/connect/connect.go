@@ -233,3 +233,7 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+// XAPIURL is the X API root this Connect calls (tests start a second
+// replica on the same emulator).
+func (c *Connect) XAPIURL() string { return c.cfg.X.APIURL }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -229,7 +230,8 @@ func (c *Connect) save(ctx context.Context, s store.ConnectSession, u xUser, tok
 	return acct, reconnected, code, err
 }
 
-// sealToken puts a token pair into an account's credentials.
+// sealToken puts a token pair into an account's credentials. The expiry is
+// counted from this Connect's clock (x/oauth2 counts from time.Now).
 func (c *Connect) sealToken(a *store.Account, tok *oauth2.Token) error {
 	var err error
 	if a.Credentials, err = c.cfg.Keys.Seal([]byte(tok.AccessToken), []byte(a.ID)); err != nil {
@@ -242,7 +244,10 @@ func (c *Connect) sealToken(a *store.Account, tok *oauth2.Token) error {
 		}
 	}
 	a.TokenExpiresAt = nil
-	if !tok.Expiry.IsZero() {
+	if tok.ExpiresIn > 0 {
+		e := c.cfg.Now().UTC().Add(time.Duration(tok.ExpiresIn) * time.Second)
+		a.TokenExpiresAt = &e
+	} else if !tok.Expiry.IsZero() {
 		e := tok.Expiry.UTC()
 		a.TokenExpiresAt = &e
 	}

@@ -68,6 +68,7 @@ type Server struct {
 	Service *service.Service
 	Journal *journal.Journal
 	Jobs    *jobs.Client
+	Connect *connect.Connect
 	Handler http.Handler
 }
 
@@ -150,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Tasks: []jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
+			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
 		}})
 	if err != nil {
 		closeAll(db, listen)
@@ -166,7 +168,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Handler: h}, nil
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
