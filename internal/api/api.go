@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	MCP http.Handler
 	// Inbound, when set, serves the platforms' webhooks under /webhooks/.
 	Inbound http.Handler
+	// Connect, when set, serves connect sessions, the hosted connect page
+	// and the OAuth callbacks.
+	Connect *connect.Connect
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when keying limits on the client's address (see clientAddr).
 	TrustedProxies []netip.Prefix
@@ -52,6 +56,7 @@ type API struct {
 	version string
 	routes  []Route
 	inbound http.Handler
+	connect *connect.Connect
 	mux     *http.ServeMux
 	metrics *metrics
 	openapi []byte
@@ -103,7 +108,7 @@ type Route struct {
 
 // New returns the HTTP handler serving the whole API.
 func New(cfg Config) (http.Handler, *API, error) {
-	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound,
+	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound, connect: cfg.Connect,
 		trusted: cfg.TrustedProxies}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -250,6 +255,9 @@ func (a *API) routeTable() []Route {
 			Headers: []Header{{Name: "Idempotency-Key", MaxLength: 255}}, Status: 201, Errors: send}, a.sendMessage),
 		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
 			Status: 204, Errors: inbox}, a.markRead),
+	}
+	if a.connect != nil {
+		routes = append(routes, a.connectRoutes(std)...)
 	}
 	if a.inbound != nil {
 		// The platforms' side: documented so operators see what to register

@@ -65,6 +65,13 @@ type Config struct {
 	MetaVerifyToken      string // PARLEY_META_VERIFY_TOKEN: hub.verify_token
 	XConsumerSecret      string // PARLEY_X_CONSUMER_SECRET: CRC and signature key
 	LinkedInClientSecret string // PARLEY_LINKEDIN_CLIENT_SECRET
+	// PublicURL is where browsers reach this Parley: connect pages and
+	// the OAuth callbacks registered with each platform (PARLEY_PUBLIC_URL).
+	PublicURL string
+	// The X app accounts are connected through (hosted connect).
+	XClientID     string // PARLEY_X_CLIENT_ID
+	XClientSecret string // PARLEY_X_CLIENT_SECRET
+	XAuthorizeURL string // PARLEY_X_AUTHORIZE_URL
 	// Platform API roots; tests and the sandbox point them at emulators.
 	GraphFacebookURL  string // PARLEY_GRAPH_FACEBOOK_URL
 	GraphInstagramURL string // PARLEY_GRAPH_INSTAGRAM_URL

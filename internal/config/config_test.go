@@ -19,6 +19,7 @@ func TestDefaultsParse(t *testing.T) {
 	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
 		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20,
 		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute,
+		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
 		GraphFacebookURL: "https://graph.facebook.com", GraphInstagramURL: "https://graph.instagram.com",
 		WhatsAppURL: "https://graph.facebook.com", XURL: "https://api.x.com", LinkedInURL: "https://api.linkedin.com"}
 	if c != want {
@@ -86,6 +87,12 @@ func TestEveryVariable(t *testing.T) {
 		"PARLEY_META_VERIFY_TOKEN":      {valid: "tok", check: func(c Config) bool { return c.MetaVerifyToken == "tok" }},
 		"PARLEY_X_CONSUMER_SECRET":      {valid: "xs", check: func(c Config) bool { return c.XConsumerSecret == "xs" }},
 		"PARLEY_LINKEDIN_CLIENT_SECRET": {valid: "ls", check: func(c Config) bool { return c.LinkedInClientSecret == "ls" }},
+		"PARLEY_PUBLIC_URL": {valid: "https://parley.example.com", check: func(c Config) bool { return c.PublicURL == "https://parley.example.com" },
+			malformed: "parley.example.com", outOfRange: "https://parley.example.com/?a=1", wantInErrors: "URL"},
+		"PARLEY_X_CLIENT_ID":     {valid: "cid", check: func(c Config) bool { return c.XClientID == "cid" }},
+		"PARLEY_X_CLIENT_SECRET": {valid: "csec", check: func(c Config) bool { return c.XClientSecret == "csec" }},
+		"PARLEY_X_AUTHORIZE_URL": {valid: "http://x.test/i/oauth2/authorize", check: func(c Config) bool { return c.XAuthorizeURL == "http://x.test/i/oauth2/authorize" },
+			malformed: "x.com/i/oauth2/authorize", wantInErrors: "URL"},
 		"PARLEY_GRAPH_FACEBOOK_URL": {valid: "http://127.0.0.1:1234", check: func(c Config) bool { return c.GraphFacebookURL == "http://127.0.0.1:1234" },
 			malformed: "graph.facebook.com", outOfRange: "https://graph.facebook.com?x=1", wantInErrors: "URL"},
 		"PARLEY_GRAPH_INSTAGRAM_URL": {valid: "https://ig.example", check: func(c Config) bool { return c.GraphInstagramURL == "https://ig.example" },

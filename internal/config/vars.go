@@ -101,6 +101,13 @@ func table() []variable {
 			func(c *Config) *string { return &c.XConsumerSecret }, false, nil).hidden(),
 		stringVar("PARLEY_LINKEDIN_CLIENT_SECRET", "", "", "LinkedIn webhook signature key",
 			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
+		stringVar("PARLEY_PUBLIC_URL", "", "", "where browsers reach this Parley (connect pages, OAuth callbacks)",
+			func(c *Config) *string { return &c.PublicURL }, false, optionalURL),
+		stringVar("PARLEY_X_CLIENT_ID", "", "", "X app OAuth 2.0 client id (hosted connect)",
+			func(c *Config) *string { return &c.XClientID }, false, nil),
+		stringVar("PARLEY_X_CLIENT_SECRET", "", "", "X app OAuth 2.0 client secret",
+			func(c *Config) *string { return &c.XClientSecret }, false, nil).hidden(),
+		urlVar("PARLEY_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize", "X OAuth 2.0 consent page", func(c *Config) *string { return &c.XAuthorizeURL }),
 		urlVar("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com", "Facebook Graph API root", func(c *Config) *string { return &c.GraphFacebookURL }),
 		urlVar("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com", "Instagram Graph API root", func(c *Config) *string { return &c.GraphInstagramURL }),
 		urlVar("PARLEY_WHATSAPP_URL", "https://graph.facebook.com", "WhatsApp Cloud API root", func(c *Config) *string { return &c.WhatsAppURL }),
@@ -113,6 +120,19 @@ func table() []variable {
 		stringVar("PARLEY_LOG_FORMAT", "log-format", "text", "text or json",
 			func(c *Config) *string { return &c.LogFormat }, true, oneOf("text", "json")),
 	}
+}
+
+// optionalURL accepts empty or an absolute http(s) URL without query or
+// fragment (paths are appended to it).
+func optionalURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("want an absolute http:// or https:// URL without query or fragment, such as https://parley.example.com")
+	}
+	return nil
 }
 
 func (v variable) hidden() variable { v.secret = true; return v }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
@@ -67,6 +68,7 @@ type Server struct {
 	Service *service.Service
 	Journal *journal.Journal
 	Jobs    *jobs.Client
+	Connect *connect.Connect
 	Handler http.Handler
 }
 
@@ -130,6 +132,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Disable: func(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
 			return svc.DisableEndpoint(ctx, orgID, endpointID, reason, at)
 		}})
+	// Hosted connect publishes through the service, made below.
+	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
+		HTTPClient: &http.Client{Timeout: 20 * time.Second},
+		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
+		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
+		}})
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -142,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Tasks: []jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
+			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
 		}})
 	if err != nil {
 		closeAll(db, listen)
@@ -150,7 +160,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies,
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
@@ -158,7 +168,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Handler: h}, nil
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx

@@ -77,8 +77,50 @@ type Account struct {
 	// this account; nil for accounts connected before tokens were verified.
 	// Only verified, active accounts receive inbound events.
 	VerifiedAt *time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// TokenExpiresAt is when the access token in Credentials expires; nil
+	// for tokens that do not (or whose expiry is unknown).
+	TokenExpiresAt *time.Time
+	// RefreshCredentials is the sealed refresh token (account id as
+	// associated data), nil when the platform granted none.
+	RefreshCredentials []byte
+	// Scopes are the granted scopes, space-separated as OAuth returns them.
+	Scopes string
+	// CredentialsVersion grows with every change of the credentials;
+	// refreshes compare-and-swap on it (ReplaceRefreshedCredentials).
+	CredentialsVersion int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Connect session statuses: pending until the hosted page is opened,
+// started while the end customer is at the platform, then connected or
+// failed. Every step is a compare-and-swap, so each works once.
+const (
+	ConnectPending   = "pending"
+	ConnectStarted   = "started"
+	ConnectConnected = "connected"
+	ConnectFailed    = "failed"
+)
+
+// ConnectSession is one hosted connect flow (DESIGN §7). Only the SHA-256 of
+// the secret in its URL is kept; Verifier is the PKCE verifier, sealed with
+// the session id as associated data.
+type ConnectSession struct {
+	ID          string
+	OrgID       string
+	BrandID     string
+	Platform    string
+	AccountID   string // the account to reconnect; "" for a new one
+	RedirectURL string
+	SecretHash  []byte
+	Verifier    []byte
+	Status      string
+	// ResultAccountID and ErrorCode say how a finished session ended.
+	ResultAccountID string
+	ErrorCode       string
+	ExpiresAt       time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // APIKey is a caller credential. Only the SHA-256 of the secret is kept.
@@ -115,6 +157,7 @@ type Store interface {
 	MessagingStore
 	JournalStore
 	WebhookStore
+	ConnectStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -354,4 +397,44 @@ type WebhookStore interface {
 	// token was verified and whose status is active: only they may receive
 	// its inbound events.
 	AccountsByNative(ctx context.Context, platform, nativeID string) ([]Account, error)
+}
+
+// ConnectStore keeps connect sessions and the refresh state of credentials.
+// It is part of Store.
+type ConnectStore interface {
+	// CreateConnectSession records a pending session. Its brand, and the
+	// account it reconnects when it names one, must belong to its
+	// organisation (checked in the statement): ErrNotFound otherwise.
+	CreateConnectSession(ctx context.Context, s ConnectSession) error
+	// ConnectSessionByHash finds a session by the hash of its secret, in
+	// any organisation: the hosted page knows only the secret.
+	ConnectSessionByHash(ctx context.Context, hash []byte) (ConnectSession, error)
+	// ConnectSessionByID finds a session in any organisation; the OAuth
+	// callback learns the id from a state whose signature it checked.
+	ConnectSessionByID(ctx context.Context, id string) (ConnectSession, error)
+	// StartConnectSession moves a pending session that has not expired at
+	// now to started and keeps its sealed PKCE verifier. ErrNotFound when it
+	// is not pending or has expired: the hosted URL works once.
+	StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error
+	// FinishConnectSession moves a started session to status (connected or
+	// failed). ErrNotFound when it is not started: a state works once.
+	FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
+
+	// ExpiringAccounts lists active accounts of a platform, in every
+	// organisation, whose token expires before a time and that hold a
+	// refresh token (for the refresh job).
+	// AccountByNative finds the organisation's account for a platform
+	// account, whatever its status (connecting it again reconnects it).
+	AccountByNative(ctx context.Context, orgID, platform, nativeID string) (Account, error)
+	ExpiringAccounts(ctx context.Context, platform string, before time.Time, limit int) ([]Account, error)
+	// LeaseRefresh claims the right to refresh an account's credentials
+	// of a version until a time, if no other lease is live at now: one
+	// replica calls the platform. ErrNotFound when the version moved on or
+	// another replica holds the lease.
+	LeaseRefresh(ctx context.Context, orgID, id string, version int, now, until time.Time) error
+	// ReplaceRefreshedCredentials stores a refreshed token pair (a's
+	// Credentials, RefreshCredentials, TokenExpiresAt, Scopes) if the
+	// credentials are still at a.CredentialsVersion, bumps the version and
+	// drops the lease. ErrNotFound when they changed meanwhile.
+	ReplaceRefreshedCredentials(ctx context.Context, a Account) error
 }

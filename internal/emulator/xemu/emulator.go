@@ -160,13 +160,21 @@ type Emulator struct {
 	kit    *emukit.Kit[Error, string] // routes, auth, latency, faults, clock, webhook
 	limits map[string][]limit         // by route pattern
 
-	mu      sync.Mutex
-	users   map[string]*User
-	tokens  map[string]string // access token -> user id
-	convs   map[string]*conversation
-	media   map[string]Media
-	ids     map[uint64]bool // every id handed out
-	buckets map[bucketKey]*bucket
+	mu     sync.Mutex
+	users  map[string]*User
+	tokens map[string]string // access token -> user id
+	// OAuth: access tokens issued by /2/oauth2/token expire (seeded ones
+	// do not); refresh tokens and codes are single use.
+	tokenExp    map[string]time.Time
+	refresh     map[string]refreshGrant
+	codes       map[string]authCode
+	clients     map[string]OAuthClient
+	tokenCalls  int
+	tokenFaults []int
+	convs       map[string]*conversation
+	media       map[string]Media
+	ids         map[uint64]bool // every id handed out
+	buckets     map[bucketKey]*bucket
 }
 
 // New returns an emulator with no accounts.
@@ -190,8 +198,9 @@ func New(opts Options) *Emulator {
 		opts.MeLimit = DefaultMeLimit
 	}
 	e := &Emulator{
-		users:   map[string]*User{},
-		tokens:  map[string]string{},
+		users:    map[string]*User{},
+		tokens:   map[string]string{},
+		tokenExp: map[string]time.Time{}, refresh: map[string]refreshGrant{}, codes: map[string]authCode{}, clients: map[string]OAuthClient{},
 		convs:   map[string]*conversation{},
 		media:   map[string]Media{},
 		buckets: map[bucketKey]*bucket{},
@@ -217,6 +226,7 @@ func New(opts Options) *Emulator {
 	opts.Now = e.kit.Now
 	e.opts = opts
 	e.routes()
+	e.oauthRoutes()
 	return e
 }
 

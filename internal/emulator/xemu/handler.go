@@ -103,6 +103,9 @@ func (e *Emulator) authenticate(r *http.Request) (string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id, ok := e.tokens[tok]
+	if exp, expiring := e.tokenExp[tok]; ok && expiring && !e.kit.Now().Before(exp) {
+		return "", false // past its two hours: X answers 401
+	}
 	return id, ok
 }
 

@@ -80,15 +80,17 @@ func (s *DB) DeleteBrand(ctx context.Context, orgID, id string) error {
 	return s.execOne(ctx, `DELETE FROM brands WHERE org_id = ? AND id = ?`, orgID, id)
 }
 
-const accountCols = `id, org_id, brand_id, platform, native_id, display_name, status, variant, credentials, created_at, updated_at, business_account_id, verified_at`
+const accountCols = `id, org_id, brand_id, platform, native_id, display_name, status, variant, credentials, created_at, updated_at, business_account_id, verified_at,
+	token_expires_at, refresh_credentials, scopes, credentials_version`
 
 func scanAccount(r interface{ Scan(...any) error }) (store.Account, error) {
 	var a store.Account
-	var verified sql.NullTime
+	var verified, expires sql.NullTime
 	err := r.Scan(&a.ID, &a.OrgID, &a.BrandID, &a.Platform, &a.NativeID, &a.DisplayName, &a.Status, &a.Variant,
-		&a.Credentials, &a.CreatedAt, &a.UpdatedAt, &a.BusinessAccountID, &verified)
+		&a.Credentials, &a.CreatedAt, &a.UpdatedAt, &a.BusinessAccountID, &verified,
+		&expires, &a.RefreshCredentials, &a.Scopes, &a.CredentialsVersion)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
-	a.VerifiedAt = nullTime(verified)
+	a.VerifiedAt, a.TokenExpiresAt = nullTime(verified), nullTime(expires)
 	return a, notFound(err)
 }
 
@@ -96,9 +98,10 @@ func scanAccount(r interface{ Scan(...any) error }) (store.Account, error) {
 // organisation: the check is in the statement so it cannot be skipped.
 func (s *DB) CreateAccount(ctx context.Context, a store.Account) error {
 	return s.execOne(ctx, `INSERT INTO accounts (`+accountCols+`)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)`,
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)`,
 		a.ID, a.OrgID, a.BrandID, a.Platform, a.NativeID, a.DisplayName, a.Status, a.Variant, a.Credentials,
-		ts(a.CreatedAt), ts(a.UpdatedAt), a.BusinessAccountID, tsPtr(a.VerifiedAt), a.OrgID, a.BrandID)
+		ts(a.CreatedAt), ts(a.UpdatedAt), a.BusinessAccountID, tsPtr(a.VerifiedAt),
+		tsPtr(a.TokenExpiresAt), a.RefreshCredentials, a.Scopes, a.CredentialsVersion, a.OrgID, a.BrandID)
 }
 
 // GetAccount implements store.Store.
@@ -125,10 +128,13 @@ func (s *DB) SetAccountStatus(ctx context.Context, orgID, id, status string) err
 		status, ts(time.Now()), orgID, id)
 }
 
-// UpdateAccount implements store.Store.
+// UpdateAccount implements store.Store. New credentials bump the version,
+// so a refresh that read the old ones cannot overwrite them.
 func (s *DB) UpdateAccount(ctx context.Context, a store.Account) error {
-	return s.execOne(ctx, `UPDATE accounts SET display_name = ?, credentials = ?, status = ?, business_account_id = ?, verified_at = ?, updated_at = ?
-		WHERE org_id = ? AND id = ?`, a.DisplayName, a.Credentials, a.Status, a.BusinessAccountID, tsPtr(a.VerifiedAt), ts(a.UpdatedAt), a.OrgID, a.ID)
+	return s.execOne(ctx, `UPDATE accounts SET display_name = ?, credentials = ?, status = ?, business_account_id = ?, verified_at = ?, updated_at = ?,
+		token_expires_at = ?, refresh_credentials = ?, scopes = ?, refresh_lease_until = NULL, credentials_version = credentials_version + 1
+		WHERE org_id = ? AND id = ?`, a.DisplayName, a.Credentials, a.Status, a.BusinessAccountID, tsPtr(a.VerifiedAt), ts(a.UpdatedAt),
+		tsPtr(a.TokenExpiresAt), a.RefreshCredentials, a.Scopes, a.OrgID, a.ID)
 }
 
 // DeleteAccount implements store.Store.
@@ -140,6 +146,8 @@ func (s *DB) DeleteAccount(ctx context.Context, orgID, id string) error {
 // with the row id as its associated data.
 var sealedColumns = []struct{ table, column string }{
 	{"accounts", "credentials"},
+	{"accounts", "refresh_credentials"},
+	{"connect_sessions", "verifier"},
 	{"webhook_endpoints", "secret"},
 	{"webhook_endpoints", "previous_secret"},
 	{"whatsapp_messages", "sealed"},

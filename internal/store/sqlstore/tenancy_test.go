@@ -197,6 +197,27 @@ var crossCases = []crossCase{
 	{"DeleteAccount", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		wantNotFound(t, db.DeleteAccount(ctx, b.org.ID, a.acct.ID))
 	}},
+	{"CreateConnectSession", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		// B may neither connect into A's brand nor reconnect A's account
+		// from its own brand.
+		s := store.ConnectSession{ID: store.NewID("cs"), OrgID: b.org.ID, BrandID: a.brand.ID, Platform: "whatsapp",
+			SecretHash: []byte("b-cs-hash-1"), Status: store.ConnectPending, ExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0}
+		wantNotFound(t, db.CreateConnectSession(ctx, s))
+		s.ID, s.BrandID, s.AccountID, s.SecretHash = store.NewID("cs"), b.brand.ID, a.acct.ID, []byte("b-cs-hash-2")
+		wantNotFound(t, db.CreateConnectSession(ctx, s))
+	}},
+	{"AccountByNative", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, err := db.AccountByNative(ctx, b.org.ID, a.acct.Platform, a.acct.NativeID)
+		wantNotFound(t, err)
+	}},
+	{"LeaseRefresh", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.LeaseRefresh(ctx, b.org.ID, a.acct.ID, a.acct.CredentialsVersion, t0, t0.Add(time.Minute)))
+	}},
+	{"ReplaceRefreshedCredentials", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		hijack := a.acct
+		hijack.OrgID, hijack.Credentials, hijack.RefreshCredentials = b.org.ID, []byte("attacker token"), []byte("attacker refresh")
+		wantNotFound(t, db.ReplaceRefreshedCredentials(ctx, hijack))
+	}},
 	{"ListAPIKeys", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		rows, err := db.ListAPIKeys(ctx, b.org.ID, store.Page{Limit: 100})
 		only(t, b.org.ID, rows, err, func(r store.APIKey) string { return r.OrgID })
@@ -358,7 +379,7 @@ func TestStoreTenancy(t *testing.T) {
 // a record carrying OrgID) has a row in crossCases or a reason in
 // notCrossable, so a new method cannot skip the tenancy test unnoticed.
 func TestStoreTenancyCoversEveryMethod(t *testing.T) {
-	withOrg := map[string]bool{"Brand": true, "Account": true, "APIKey": true, "ConversationMeta": true,
+	withOrg := map[string]bool{"ConnectSession": true, "Brand": true, "Account": true, "APIKey": true, "ConversationMeta": true,
 		"IdempotencyRecord": true, "Event": true, "Endpoint": true, "Attempt": true}
 	f, err := parser.ParseFile(token.NewFileSet(), "../store.go", nil, parser.SkipObjectResolution)
 	if err != nil {

@@ -42,13 +42,20 @@ func Start(t testing.TB, b storetest.Backend, cfg config.Config, keyRing string,
 		cfg.AccountTimeout = 5 * time.Second
 	}
 	opts.Logger = slog.New(slog.DiscardHandler)
+	// Listening first gives the server its own public URL (connect pages
+	// and OAuth callbacks name it).
+	hs := httptest.NewUnstartedServer(nil)
+	t.Cleanup(hs.Close)
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + hs.Listener.Addr().String()
+	}
 	srv, err := server.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	hs := httptest.NewServer(srv.Handler)
-	t.Cleanup(hs.Close)
+	hs.Config.Handler = srv.Handler
+	hs.Start()
 	return &Server{Server: srv, URL: hs.URL, KeyRing: keyRing}
 }
 

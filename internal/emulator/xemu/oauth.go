@@ -1,0 +1,335 @@
+package xemu
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// OAuth 2.0 Authorization Code Flow with PKCE, as X serves it
+// (https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code):
+// the consent page at /i/oauth2/authorize, the token endpoint at
+// /2/oauth2/token (codes, and refresh tokens when offline.access was
+// granted), and /2/oauth2/revoke.
+
+// AccessTokenTTL is an access token's life: "the access token you create
+// through the Authorization Code Flow with PKCE will only stay valid for two
+// hours" (same page); expires_in says so.
+const AccessTokenTTL = 2 * time.Hour
+
+// codeTTL is how long an authorization code may be exchanged; X documents
+// it as valid for 30 seconds.
+const codeTTL = 30 * time.Second
+
+// OAuthClient is an X app registered with the emulator. A client with a
+// secret is confidential and must authenticate to the token endpoint with
+// HTTP Basic.
+type OAuthClient struct {
+	ID           string
+	Secret       string
+	RedirectURIs []string
+}
+
+type authCode struct {
+	client, redirect, challenge, method, user, scope string
+	expires                                          time.Time
+}
+
+type refreshGrant struct {
+	client, user, scope string
+}
+
+// RegisterClient registers (or replaces) an app.
+func (e *Emulator) RegisterClient(c OAuthClient) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.clients[c.ID] = c
+}
+
+// TokenCalls counts requests to /2/oauth2/token (each grant attempt).
+func (e *Emulator) TokenCalls() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tokenCalls
+}
+
+// FailTokenNext answers the next len(statuses) token requests with X's
+// transient error for each status (429, 5xx) without touching any grant.
+func (e *Emulator) FailTokenNext(statuses ...int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tokenFaults = append(e.tokenFaults, statuses...)
+}
+
+// RevokeUser revokes every access and refresh token of a user, as when the
+// user removes the app from their account.
+func (e *Emulator) RevokeUser(userID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for t, u := range e.tokens {
+		if u == userID {
+			delete(e.tokens, t)
+			delete(e.tokenExp, t)
+		}
+	}
+	for t, g := range e.refresh {
+		if g.user == userID {
+			delete(e.refresh, t)
+		}
+	}
+}
+
+// ExpireAccessTokens ends every OAuth-issued access token now, as if two
+// hours had passed; refresh tokens keep working.
+func (e *Emulator) ExpireAccessTokens() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.kit.Now()
+	for t := range e.tokenExp {
+		e.tokenExp[t] = now
+	}
+}
+
+func (e *Emulator) oauthRoutes() {
+	e.kit.HandlePublic("GET /i/oauth2/authorize", e.authorize)
+	e.kit.HandlePublic("POST /i/oauth2/authorize", e.consent)
+	e.kit.HandlePublic("POST /2/oauth2/token", e.token)
+	e.kit.HandlePublic("POST /2/oauth2/revoke", e.revoke)
+}
+
+var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Authorize app - X (emulator)</title></head>
+<body><main><h1>{{.Client}} wants to access your X account</h1>
+<p>It will be able to: {{range .Scopes}}<code>{{.}}</code> {{end}}</p>
+<form method="post" action="/i/oauth2/authorize">
+{{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">
+{{end}}<label>Sign in as <select name="user_id">{{range .Users}}<option value="{{.ID}}">@{{.Username}} ({{.Name}})</option>{{end}}</select></label>
+<button type="submit" name="decision" value="allow">Authorize app</button>
+<button type="submit" name="decision" value="deny">Cancel</button>
+</form></main></body></html>
+`))
+
+// authorize checks the request as X does before showing consent: a
+// client and redirect_uri that do not match are shown an error page, never
+// redirected to (RFC 6749 §4.1.2.1).
+func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	e.mu.Lock()
+	c, ok := e.clients[q.Get("client_id")]
+	users := make([]User, 0, len(e.users))
+	for _, u := range e.users {
+		users = append(users, *u)
+	}
+	e.mu.Unlock()
+	if !ok || !slices.Contains(c.RedirectURIs, q.Get("redirect_uri")) {
+		http.Error(w, "Something went wrong: you weren't able to give access to the App. Go back and try logging in again.", http.StatusBadRequest)
+		return
+	}
+	back := func(v url.Values) { redirectWith(w, r, q.Get("redirect_uri"), v) }
+	method := q.Get("code_challenge_method")
+	switch {
+	case q.Get("response_type") != "code":
+		back(url.Values{"error": {"unsupported_response_type"}, "state": {q.Get("state")}})
+		return
+	case q.Get("code_challenge") == "" || (method != "S256" && method != "plain"):
+		// PKCE is required; "plain" and "S256" are the methods X lists.
+		back(url.Values{"error": {"invalid_request"}, "state": {q.Get("state")}})
+		return
+	case q.Get("scope") == "":
+		back(url.Values{"error": {"invalid_scope"}, "state": {q.Get("state")}})
+		return
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
+	hidden := map[string]string{}
+	for _, k := range []string{"client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"} {
+		hidden[k] = q.Get(k)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = consentPage.Execute(w, map[string]any{"Client": c.ID, "Scopes": strings.Fields(q.Get("scope")), "Hidden": hidden, "Users": users})
+}
+
+// consent is the form's answer: Deny returns access_denied, Allow a code.
+func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ string) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	e.mu.Lock()
+	c, ok := e.clients[f.Get("client_id")]
+	_, known := e.users[f.Get("user_id")]
+	e.mu.Unlock()
+	if !ok || !slices.Contains(c.RedirectURIs, f.Get("redirect_uri")) || !known {
+		http.Error(w, "Something went wrong: you weren't able to give access to the App.", http.StatusBadRequest)
+		return
+	}
+	if f.Get("decision") != "allow" {
+		redirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"access_denied"}, "state": {f.Get("state")}})
+		return
+	}
+	code := randomToken()
+	e.mu.Lock()
+	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), challenge: f.Get("code_challenge"),
+		method: f.Get("code_challenge_method"), user: f.Get("user_id"), scope: f.Get("scope"), expires: e.kit.Now().Add(codeTTL)}
+	e.mu.Unlock()
+	redirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
+}
+
+func redirectWith(w http.ResponseWriter, r *http.Request, to string, v url.Values) {
+	u, _ := url.Parse(to)
+	q := u.Query()
+	for k, vs := range v {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// oauthError is the token endpoint's error body (RFC 6749 §5.2), e.g. X's
+// {"error":"invalid_request","error_description":"Value passed for the
+// token was invalid."} for a refresh token already used, as integrators
+// report it (https://github.com/trypostit/trypost/issues/126).
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+const (
+	badCode  = "Value passed for the authorization code was invalid."
+	badToken = "Value passed for the token was invalid."
+)
+
+// clientOf authenticates the token endpoint's caller: a confidential client
+// by HTTP Basic ("Missing valid authorization header" otherwise,
+// https://github.com/plhery/node-twitter-api-v2/issues/319), a public one by
+// client_id in the body.
+func (e *Emulator) clientOf(r *http.Request) (OAuthClient, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if id, secret, ok := r.BasicAuth(); ok {
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+		c, known := e.clients[id]
+		return c, known && c.Secret != "" && subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) == 1
+	}
+	c, known := e.clients[r.PostForm.Get("client_id")]
+	return c, known && c.Secret == ""
+}
+
+func (e *Emulator) token(w http.ResponseWriter, r *http.Request, _ string) {
+	e.mu.Lock()
+	e.tokenCalls++
+	var fault int
+	if len(e.tokenFaults) > 0 {
+		fault, e.tokenFaults = e.tokenFaults[0], e.tokenFaults[1:]
+	}
+	e.mu.Unlock()
+	if fault != 0 {
+		writeProblem(w, fault, StatusError(fault).problem())
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Malformed request body."})
+		return
+	}
+	c, ok := e.clientOf(r)
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, oauthError{"unauthorized_client", "Missing valid authorization header"})
+		return
+	}
+	f := r.PostForm
+	now := e.kit.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch f.Get("grant_type") {
+	case "authorization_code":
+		code, ok := e.codes[f.Get("code")]
+		delete(e.codes, f.Get("code")) // a code is tried once, whatever the outcome
+		if !ok || code.client != c.ID || !now.Before(code.expires) || code.redirect != f.Get("redirect_uri") ||
+			!pkceMatches(code.method, code.challenge, f.Get("code_verifier")) {
+			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", badCode})
+			return
+		}
+		writeJSON(w, http.StatusOK, e.issueLocked(c.ID, code.user, code.scope, now))
+	case "refresh_token":
+		g, ok := e.refresh[f.Get("refresh_token")]
+		if !ok || g.client != c.ID {
+			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", badToken})
+			return
+		}
+		// Rotation: the refresh token works once; the answer carries the
+		// next one.
+		delete(e.refresh, f.Get("refresh_token"))
+		writeJSON(w, http.StatusOK, e.issueLocked(c.ID, g.user, g.scope, now))
+	default:
+		writeJSON(w, http.StatusBadRequest, oauthError{"unsupported_grant_type", "Grant type is not supported."})
+	}
+}
+
+type tokenAnswer struct {
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	AccessToken  string `json:"access_token"`
+	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// issueLocked makes an access token, and a refresh token when offline.access
+// was granted ("If this scope is not passed, we will not generate a refresh
+// token").
+func (e *Emulator) issueLocked(client, user, scope string, now time.Time) tokenAnswer {
+	a := tokenAnswer{TokenType: "bearer", ExpiresIn: int(AccessTokenTTL / time.Second), AccessToken: randomToken(), Scope: scope}
+	e.tokens[a.AccessToken] = user
+	e.tokenExp[a.AccessToken] = now.Add(AccessTokenTTL)
+	if slices.Contains(strings.Fields(scope), "offline.access") {
+		a.RefreshToken = randomToken()
+		e.refresh[a.RefreshToken] = refreshGrant{client: client, user: user, scope: scope}
+	}
+	return a
+}
+
+// pkceMatches checks a verifier against its challenge (RFC 7636 §4.6).
+func pkceMatches(method, challenge, verifier string) bool {
+	if len(verifier) < 43 || len(verifier) > 128 {
+		return false
+	}
+	if method == "plain" {
+		return subtle.ConstantTimeCompare([]byte(challenge), []byte(verifier)) == 1
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
+}
+
+// revoke forgets an access or refresh token. RFC 7009 §2.2: an unknown
+// token is still a success.
+func (e *Emulator) revoke(w http.ResponseWriter, r *http.Request, _ string) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Malformed request body."})
+		return
+	}
+	if _, ok := e.clientOf(r); !ok {
+		writeJSON(w, http.StatusUnauthorized, oauthError{"unauthorized_client", "Missing valid authorization header"})
+		return
+	}
+	t := r.PostForm.Get("token")
+	e.mu.Lock()
+	delete(e.tokens, t)
+	delete(e.tokenExp, t)
+	delete(e.refresh, t)
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

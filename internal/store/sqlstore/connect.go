@@ -1,0 +1,86 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+const connectCols = `id, org_id, brand_id, platform, account_id, redirect_url, secret_hash, verifier, status, result_account_id, error_code,
+	expires_at, created_at, updated_at`
+
+func scanConnect(r interface{ Scan(...any) error }) (store.ConnectSession, error) {
+	var c store.ConnectSession
+	err := r.Scan(&c.ID, &c.OrgID, &c.BrandID, &c.Platform, &c.AccountID, &c.RedirectURL, &c.SecretHash, &c.Verifier, &c.Status,
+		&c.ResultAccountID, &c.ErrorCode, &c.ExpiresAt, &c.CreatedAt, &c.UpdatedAt)
+	c.ExpiresAt, c.CreatedAt, c.UpdatedAt = c.ExpiresAt.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, notFound(err)
+}
+
+// CreateConnectSession implements store.Store. The brand and the account to
+// reconnect are checked in the statement, so a session can never name
+// another organisation's records.
+func (s *DB) CreateConnectSession(ctx context.Context, c store.ConnectSession) error {
+	return s.execOne(ctx, `INSERT INTO connect_sessions (`+connectCols+`)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)
+		AND (? = '' OR EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ? AND platform = ?))`,
+		c.ID, c.OrgID, c.BrandID, c.Platform, c.AccountID, c.RedirectURL, c.SecretHash, c.Verifier, c.Status,
+		c.ResultAccountID, c.ErrorCode, ts(c.ExpiresAt), ts(c.CreatedAt), ts(c.UpdatedAt),
+		c.OrgID, c.BrandID, c.AccountID, c.OrgID, c.AccountID, c.Platform)
+}
+
+// ConnectSessionByHash implements store.Store.
+func (s *DB) ConnectSessionByHash(ctx context.Context, hash []byte) (store.ConnectSession, error) {
+	return scanConnect(s.queryRow(ctx, `SELECT `+connectCols+` FROM connect_sessions WHERE secret_hash = ?`, hash))
+}
+
+// ConnectSessionByID implements store.Store.
+func (s *DB) ConnectSessionByID(ctx context.Context, id string) (store.ConnectSession, error) {
+	return scanConnect(s.queryRow(ctx, `SELECT `+connectCols+` FROM connect_sessions WHERE id = ?`, id))
+}
+
+// StartConnectSession implements store.Store.
+func (s *DB) StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error {
+	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, verifier = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND expires_at > ?`, store.ConnectStarted, verifier, ts(now), id, store.ConnectPending, ts(now))
+}
+
+// FinishConnectSession implements store.Store. The verifier is dropped: it
+// has served.
+func (s *DB) FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error {
+	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, result_account_id = ?, error_code = ?, verifier = NULL, updated_at = ?
+		WHERE id = ? AND status = ?`, status, accountID, errorCode, ts(now), id, store.ConnectStarted)
+}
+
+// AccountByNative implements store.Store.
+func (s *DB) AccountByNative(ctx context.Context, orgID, platform, nativeID string) (store.Account, error) {
+	return scanAccount(s.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE org_id = ? AND platform = ? AND native_id = ?`,
+		orgID, platform, nativeID))
+}
+
+// ExpiringAccounts implements store.Store.
+func (s *DB) ExpiringAccounts(ctx context.Context, platform string, before time.Time, limit int) ([]store.Account, error) {
+	return list(ctx, s, `SELECT `+accountCols+` FROM accounts WHERE platform = ? AND status = ? AND token_expires_at < ?
+		AND refresh_credentials IS NOT NULL ORDER BY token_expires_at LIMIT ?`, []any{platform, store.AccountActive, ts(before), limit},
+		func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })
+}
+
+// LeaseRefresh implements store.Store: a compare-and-swap on the version and
+// on the lease, so it holds across replicas on both backends without a
+// transaction held open across the platform call.
+func (s *DB) LeaseRefresh(ctx context.Context, orgID, id string, version int, now, until time.Time) error {
+	return s.execOne(ctx, `UPDATE accounts SET refresh_lease_until = ?
+		WHERE org_id = ? AND id = ? AND credentials_version = ? AND (refresh_lease_until IS NULL OR refresh_lease_until <= ?)`,
+		ts(until), orgID, id, version, ts(now))
+}
+
+// ReplaceRefreshedCredentials implements store.Store.
+func (s *DB) ReplaceRefreshedCredentials(ctx context.Context, a store.Account) error {
+	return s.execOne(ctx, `UPDATE accounts SET credentials = ?, refresh_credentials = ?, token_expires_at = ?, scopes = ?,
+		credentials_version = credentials_version + 1, refresh_lease_until = NULL, updated_at = ?
+		WHERE org_id = ? AND id = ? AND credentials_version = ?`,
+		a.Credentials, a.RefreshCredentials, tsPtr(a.TokenExpiresAt), a.Scopes, ts(a.UpdatedAt), a.OrgID, a.ID, a.CredentialsVersion)
+}

@@ -1,0 +1,96 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// A connect session's URL and its state each work once, and not after expiry.
+func TestConnectSessionSingleUse(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seedTenant(t, db, "A", "106540352242922")
+		s := store.ConnectSession{ID: store.NewID("cs"), OrgID: a.org.ID, BrandID: a.brand.ID, Platform: "x",
+			RedirectURL: "https://app.example/done", SecretHash: []byte("hash-1"), Status: store.ConnectPending,
+			ExpiresAt: t0.Add(15 * time.Minute), CreatedAt: t0, UpdatedAt: t0}
+		if err := db.CreateConnectSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ConnectSessionByHash(ctx, []byte("hash-1"))
+		if err != nil || got.ID != s.ID || got.RedirectURL != s.RedirectURL {
+			t.Fatalf("by hash: %+v, %v", got, err)
+		}
+		if err := db.StartConnectSession(ctx, s.ID, []byte("sealed verifier"), t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		wantNotFound(t, db.StartConnectSession(ctx, s.ID, []byte("again"), t0.Add(2*time.Minute)))
+		if err := db.FinishConnectSession(ctx, s.ID, store.ConnectConnected, a.acct.ID, "", t0.Add(3*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		wantNotFound(t, db.FinishConnectSession(ctx, s.ID, store.ConnectConnected, a.acct.ID, "", t0.Add(4*time.Minute)))
+		got, _ = db.ConnectSessionByID(ctx, s.ID)
+		if got.Status != store.ConnectConnected || got.ResultAccountID != a.acct.ID || got.Verifier != nil {
+			t.Fatalf("finished session: %+v", got)
+		}
+
+		late := s
+		late.ID, late.SecretHash = store.NewID("cs"), []byte("hash-2")
+		if err := db.CreateConnectSession(ctx, late); err != nil {
+			t.Fatal(err)
+		}
+		wantNotFound(t, db.StartConnectSession(ctx, late.ID, nil, t0.Add(15*time.Minute)))
+
+		// Reconnecting names an account of the same platform.
+		wrong := s
+		wrong.ID, wrong.SecretHash, wrong.AccountID = store.NewID("cs"), []byte("hash-3"), a.acct.ID // a WhatsApp account
+		wantNotFound(t, db.CreateConnectSession(ctx, wrong))
+	})
+}
+
+// Two refreshers of one credential version: one lease, one replacement.
+func TestRefreshLeaseAndCompareAndSwap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seedTenant(t, db, "A", "106540352242922")
+		exp := t0.Add(time.Hour).Truncate(time.Microsecond) // what the databases keep
+		acct := a.acct
+		acct.TokenExpiresAt, acct.RefreshCredentials, acct.Scopes, acct.UpdatedAt = &exp, []byte("r1"), "dm.read", t0
+		if err := db.UpdateAccount(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := db.GetAccount(ctx, a.org.ID, a.acct.ID)
+		if cur.CredentialsVersion != 1 || string(cur.RefreshCredentials) != "r1" || cur.TokenExpiresAt == nil || !cur.TokenExpiresAt.Equal(exp) {
+			t.Fatalf("after update: %+v", cur)
+		}
+		due, err := db.ExpiringAccounts(ctx, "whatsapp", t0.Add(2*time.Hour), 10)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("expiring: %v, %v", due, err)
+		}
+		if err := db.LeaseRefresh(ctx, a.org.ID, cur.ID, 1, t0, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		wantNotFound(t, db.LeaseRefresh(ctx, a.org.ID, cur.ID, 1, t0.Add(time.Second), t0.Add(time.Minute)))
+		next := cur
+		next.Credentials, next.RefreshCredentials = []byte("a2"), []byte("r2")
+		if err := db.ReplaceRefreshedCredentials(ctx, next); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReplaceRefreshedCredentials(ctx, next); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("second replace of version 1: %v", err)
+		}
+		cur, _ = db.GetAccount(ctx, a.org.ID, a.acct.ID)
+		if cur.CredentialsVersion != 2 || string(cur.RefreshCredentials) != "r2" {
+			t.Fatalf("after refresh: %+v", cur)
+		}
+		// The lease went with the old version: the next refresh may start.
+		if err := db.LeaseRefresh(ctx, a.org.ID, cur.ID, 2, t0.Add(2*time.Second), t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
