@@ -217,6 +217,8 @@ func TestWebhookEndpointLifecycle(t *testing.T) {
 		// Validation.
 		expect(t, l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": "ftp://x"}), 422, "validation.invalid_field")
 		expect(t, l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": "https://x.example", "events": []string{"message.nope"}}), 422, "validation.invalid_field")
+		// The connect capability's events can be subscribed to like any other.
+		expect(t, l.do("POST", "/v1/webhooks", l.key, map[string]any{"url": "https://x.example", "events": []string{"account.connected", "account.reauth_required"}}), 201, "")
 		expect(t, l.do("DELETE", "/v1/webhooks/"+rep["id"].(string), l.key, nil), 204, "")
 		expect(t, l.do("GET", "/v1/webhooks/"+rep["id"].(string), l.key, nil), 404, "resource.not_found")
 	})

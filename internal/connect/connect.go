@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -32,8 +33,8 @@ const SessionTTL = 15 * time.Minute
 
 // Event types this package publishes.
 const (
-	EventAccountConnected      = "account.connected"
-	EventAccountReauthRequired = "account.reauth_required"
+	EventAccountConnected      = events.EventAccountConnected
+	EventAccountReauthRequired = events.EventAccountReauthRequired
 )
 
 // Error codes the end customer's return carries (redirect_url?error=…).

@@ -37,14 +37,18 @@ const (
 	EventMessageRead      = "message.read"
 	EventMessageFailed    = "message.failed"
 	EventAccountDisconn   = "account.disconnected"
-	EventWindowClosing    = "conversation.window_closing"
-	EventEndpointDisabled = "endpoint.disabled"
-	EventWebhookTest      = "webhook.test"
+	// account.connected and account.reauth_required are published by the
+	// connect capability (package connect); endpoints filter on them here.
+	EventAccountConnected      = "account.connected"
+	EventAccountReauthRequired = "account.reauth_required"
+	EventWindowClosing         = "conversation.window_closing"
+	EventEndpointDisabled      = "endpoint.disabled"
+	EventWebhookTest           = "webhook.test"
 )
 
 // EventTypes are the types an endpoint may filter on.
 var EventTypes = []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
-	EventAccountDisconn, EventWindowClosing, EventEndpointDisabled}
+	EventAccountConnected, EventAccountReauthRequired, EventAccountDisconn, EventWindowClosing, EventEndpointDisabled}
 
 // Enqueuer inserts River jobs inside a transaction (the River client).
 type Enqueuer interface {
