@@ -2,10 +2,13 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
@@ -73,6 +76,31 @@ func StartEmulators(opts EmulatorOptions) (*Emulators, error) {
 func (e *Emulators) Configure(cfg *config.Config) {
 	cfg.GraphFacebookURL, cfg.GraphInstagramURL = e.FacebookURL, e.InstagramURL
 	cfg.WhatsAppURL, cfg.XURL, cfg.LinkedInURL = e.WhatsAppURL, e.XURL, e.LinkedInURL
+}
+
+// The X app the sandbox connects accounts through, and the emulated X
+// account that is not yet connected: signing in as it on the consent page
+// connects a new account.
+const (
+	xSandboxClientID = "parley-sandbox"
+	XConnectUserID   = "1500000000000000003"
+	XConnectUsername = "acme_help"
+)
+
+// ConfigureConnect registers an OAuth app in the X emulator, with
+// cfg.PublicURL's callback as its redirect URI, and gives Parley its client
+// id and secret and the emulator's consent page. The secret is new on every
+// run, like the emulator's state.
+func (e *Emulators) ConfigureConnect(cfg *config.Config) error {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	cfg.XClientID, cfg.XClientSecret = xSandboxClientID, base64.RawURLEncoding.EncodeToString(b)
+	cfg.XAuthorizeURL = e.XURL + "/i/oauth2/authorize"
+	e.X.RegisterClient(xemu.OAuthClient{ID: cfg.XClientID, Secret: cfg.XClientSecret,
+		RedirectURIs: []string{strings.TrimRight(cfg.PublicURL, "/") + "/oauth/callback/x"}})
+	return nil
 }
 
 // Close stops the emulators.
@@ -252,6 +280,9 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 	// X: a one-to-one DM thread.
 	e.X.AddAccount(xUserID, "acme", "Acme", tokenX)
 	e.X.AddUser(xemu.User{ID: "1500000000000000002", Username: "dana_dev", Name: "Dana"})
+	// An X account of the brand's that Parley does not hold yet: the
+	// banner's connect link connects it.
+	e.X.AddUser(xemu.User{ID: XConnectUserID, Username: XConnectUsername, Name: "Acme Help"})
 	out.Accounts[platform.X] = add(platform.X, xUserID, "Acme on X", tokenX, "")
 	xConv, err := e.X.AddConversation(xUserID, "1500000000000000002",
 		xemu.SeedMessage{SenderID: "1500000000000000002", Text: "Does the API support webhooks?", At: h(3 * time.Hour)},

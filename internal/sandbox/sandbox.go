@@ -11,10 +11,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
@@ -65,6 +67,9 @@ type Sandbox struct {
 	Brand     service.Brand
 	Key       service.APIKey
 	Seeded    Seeded
+	// ConnectURL is a hosted connect link for a new X account in Brand
+	// (single use, valid for connect.SessionTTL).
+	ConnectURL string
 }
 
 // Prepare opens the sandbox's server on cfg, seeding what a newcomer needs.
@@ -89,6 +94,17 @@ func Prepare(ctx context.Context, cfg config.Config, opts server.Options) (*Sand
 		return nil, err
 	}
 	emu.Configure(&cfg)
+	// Browsers reach the sandbox where it listens; the X app Parley
+	// connects through is one registered in the X emulator, so the printed
+	// connect link works offline.
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = browserBase(ln.Addr())
+	}
+	if err := emu.ConfigureConnect(&cfg); err != nil {
+		emu.Close()
+		ln.Close()
+		return nil, err
+	}
 	srv, err := server.New(ctx, cfg, opts)
 	if err != nil {
 		emu.Close()
@@ -127,13 +143,29 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 	}
 	// The emulators start empty on every run; the accounts persist in the
 	// database and are found again.
-	sb.Seeded, err = sb.Emulators.Seed(ctx, svc, caller, sb.Brand.ID, time.Now())
-	return err
+	if sb.Seeded, err = sb.Emulators.Seed(ctx, svc, caller, sb.Brand.ID, time.Now()); err != nil {
+		return err
+	}
+	s, err := sb.Server.Connect.CreateSession(ctx, org.ID, connect.SessionInput{Platform: "x", BrandID: sb.Brand.ID})
+	if err != nil {
+		return fmt.Errorf("sandbox connect link: %w", err)
+	}
+	sb.ConnectURL = s.URL
+	return nil
+}
+
+// browserBase is the http URL a browser on this machine uses for addr: a
+// wildcard listen address is reached through loopback.
+func browserBase(addr net.Addr) string {
+	if t, ok := addr.(*net.TCPAddr); ok && (t.IP == nil || t.IP.IsUnspecified()) {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
+	}
+	return "http://" + addr.String()
 }
 
 // Banner writes the key and ready-to-paste commands.
 func (sb *Sandbox) Banner(w io.Writer) {
-	base := "http://" + sb.Listener.Addr().String()
+	base := browserBase(sb.Listener.Addr())
 	c := sb.Seeded.Conversations
 	fmt.Fprintf(w, `
 Parley sandbox is running at %[1]s, with emulated Instagram, Messenger,
@@ -174,13 +206,20 @@ Try it:
   go run ./cmd/parley sandbox say --platform instagram "Is the jacket back in stock?"
   curl -s "$PARLEY_URL/v1/events" -H "$H"
 
+  # connect a new X account through X's own OAuth (the emulator's consent page):
+  # open this link in a browser and sign in as @%[10]s (single use, valid %[11]s)
+  %[9]s
+  # another link: curl -s -X POST "$PARLEY_URL/v1/connect/sessions" -H "$H" -d '{"platform":"x","brand_id":"%[12]s"}'
+  curl -s "$PARLEY_URL/v1/accounts" -H "$H"
+
   curl -s "$PARLEY_URL/v1/platforms" -H "$H"      # what each platform allows
   curl -s "$PARLEY_URL/openapi.json" | head
 
 The platform emulators Parley talks to (point your own platform SDK at them;
 'parley sandbox emulators' runs them without Parley):
 
-`, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"])
+`, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"],
+		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID)
 	sb.Emulators.Endpoints(w, sb.Seeded)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
