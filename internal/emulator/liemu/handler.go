@@ -139,7 +139,7 @@ func (e *Emulator) authenticate(r *http.Request) (token, *Error) {
 	switch {
 	case !found:
 		re = errInvalidToken()
-	case c.state == tokenExpired:
+	case c.state == tokenExpired || (!c.expiry.IsZero() && !e.kit.Now().Before(c.expiry)):
 		re = errExpiredToken()
 	case c.state == tokenRevoked:
 		re = errRevokedToken()

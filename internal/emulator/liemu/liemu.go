@@ -87,6 +87,12 @@ type token struct {
 	member string
 	role   string
 	state  tokenState
+	// Set for tokens issued through OAuth: every organisation the member
+	// administers (organizationAcls lists them; org is the first), the app,
+	// the scopes and the expiry on the emulator's clock.
+	orgs            []string
+	client, scope   string
+	created, expiry time.Time
 }
 
 // Organisation roles and role states, as the Organization Access Control API
@@ -134,6 +140,11 @@ type Emulator struct {
 	requests  int
 	noteSeq   int64 // last notificationId handed out
 	memberSeq int   // members created for tokens
+
+	clients map[string]OAuthClient
+	members map[string]*Member
+	codes   map[string]authCode
+	refresh map[string]refreshGrant
 }
 
 // Errors returned by the seeding methods.
@@ -158,6 +169,10 @@ func New(opts Options) *Emulator {
 		tokens:  map[string]*token{},
 		people:  map[string]Person{},
 		threads: map[string]*thread{},
+		clients: map[string]OAuthClient{},
+		members: map[string]*Member{},
+		codes:   map[string]authCode{},
+		refresh: map[string]refreshGrant{},
 	}
 	e.kit = emukit.New(emukit.Config[Error, token]{
 		Latency:     opts.Latency,
@@ -177,6 +192,7 @@ func New(opts Options) *Emulator {
 	opts.Now = e.kit.Now
 	e.opts = opts
 	e.routes()
+	e.oauthRoutes()
 	return e
 }
 

@@ -30,8 +30,9 @@ type wireOrganization struct {
 // findAcls serves GET /rest/organizationAcls?q=roleAssignee: the roles the
 // token's member holds, filtered by the optional role and state parameters
 // ("Limit results to specific roles … role states"), paged with start/count.
-// The emulator's member holds one role, on the organisation the token was
-// issued for.
+// A seeded token's member holds one role, on the organisation the token was
+// issued for; an OAuth-issued token's member holds it on each organisation
+// the member administers.
 func (e *Emulator) findAcls(w http.ResponseWriter, r *http.Request, tok token) {
 	q := r.URL.Query()
 	if q.Get("q") != "roleAssignee" {
@@ -44,6 +45,11 @@ func (e *Emulator) findAcls(w http.ResponseWriter, r *http.Request, tok token) {
 		return
 	}
 	all := []wireAcl{{RoleAssignee: tok.member, State: StateApproved, Role: tok.role, Organization: tok.org}}
+	for _, o := range tok.orgs {
+		if o != tok.org {
+			all = append(all, wireAcl{RoleAssignee: tok.member, State: StateApproved, Role: tok.role, Organization: o})
+		}
+	}
 	var els []wireAcl
 	for _, a := range all {
 		if (q.Get("role") == "" || q.Get("role") == a.Role) && (q.Get("state") == "" || q.Get("state") == a.State) {
