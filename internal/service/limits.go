@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
@@ -39,15 +40,9 @@ var (
 	xSend = ceiling{"send", 15 * time.Minute, 15, "X API: 15 DM sends per 15 minutes per user"}
 )
 
-// count adds n to bucket's counter for the current fixed window of the
-// given length, and returns the window's count and the time until it ends.
-// Every limit — the platforms' ceilings and the callers' quota — uses it.
+// count is domain.Count on this service's store and clock.
 func (s *Service) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
-	now := s.now()
-	w := now.UnixNano() / int64(length)
-	end := time.Unix(0, (w+1)*int64(length))
-	total, err := s.store.Hit(ctx, bucket, w, n, end.Add(length))
-	return total, end.Sub(now), err
+	return domain.Count(ctx, s.store, s.now(), bucket, length, n)
 }
 
 // hit counts one event against a ceiling and refuses past it.

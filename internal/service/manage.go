@@ -359,12 +359,12 @@ func (s *Service) ListAPIKeys(ctx context.Context, c Caller, p PageRequest) (Lis
 }
 
 // RevokeAPIKey revokes a key; requests with it fail from then on (on other
-// replicas, within hotCacheTTL).
+// replicas, within domain.HotCacheTTL).
 func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
 	if err := s.store.RevokeAPIKey(ctx, c.OrgID, id, s.now()); err != nil {
 		return domain.StoreErr(err, "api_key")
 	}
-	s.keyCache.forget(func(_ string, k store.APIKey) bool { return k.ID == id })
+	s.keyCache.Forget(func(_ string, k store.APIKey) bool { return k.ID == id })
 	return nil
 }
 

@@ -86,8 +86,8 @@ type Service struct {
 
 	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
 
-	keyCache     ttlCache[string, store.APIKey]  // by key hash
-	accountCache ttlCache[string, accountHandle] // by org id + "/" + account id
+	keyCache     domain.TTLCache[string, store.APIKey]  // by key hash
+	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
 
 	tmplMu    sync.Mutex
 	tmplCache map[string]templateEntry
@@ -159,7 +159,7 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Calle
 	// about the secret through timing.
 	hash := string(HashAPIKey(secret))
 	now := s.now()
-	k, hit := s.keyCache.get(hash, now)
+	k, hit := s.keyCache.Get(hash, now)
 	if !hit {
 		var err error
 		k, err = s.store.APIKeyByHash(ctx, []byte(hash))
@@ -176,7 +176,7 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Calle
 			}
 			k.LastUsedAt = &now
 		}
-		s.keyCache.put(hash, k, now)
+		s.keyCache.Put(hash, k, now)
 	}
 	return Caller{OrgID: k.OrgID, KeyID: k.ID}, nil
 }

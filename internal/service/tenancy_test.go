@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
@@ -176,7 +177,7 @@ func TestWarmCachesNeverServeAnotherOrganisation(t *testing.T) {
 
 // TestRevokedKeyRefused: revoking a key applies at once on the replica
 // that revoked it; another replica that had the key cached refuses it as
-// soon as its cache entry expires (hotCacheTTL), and one that never saw it
+// soon as its cache entry expires (domain.HotCacheTTL), and one that never saw it
 // refuses it at once.
 func TestRevokedKeyRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
@@ -198,7 +199,7 @@ func TestRevokedKeyRefused(t *testing.T) {
 		if _, err := e.service().Authenticate(ctx, "Bearer "+secret); !apierr.HasCode(err, "auth.invalid_key") {
 			t.Fatalf("a fresh replica accepts a revoked key: %v", err)
 		}
-		e.clock.Advance(hotCacheTTL)
+		e.clock.Advance(domain.HotCacheTTL)
 		if _, err := there.Authenticate(ctx, "Bearer "+secret); !apierr.HasCode(err, "auth.invalid_key") {
 			t.Fatalf("another replica accepts the revoked key after its cache expired: %v", err)
 		}
