@@ -66,7 +66,7 @@ type accountHandle struct {
 func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (accountHandle, error) {
 	key := c.OrgID + "/" + accountID
 	now := s.now()
-	if h, ok := s.accountCache.get(key, now); ok {
+	if h, ok := s.accountCache.Get(key, now); ok {
 		return h, nil
 	}
 	row, err := s.store.GetAccount(ctx, c.OrgID, accountID)
@@ -75,7 +75,7 @@ func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (acco
 	}
 	h, err := s.prepare(row)
 	if err == nil {
-		s.accountCache.put(key, h, now)
+		s.accountCache.Put(key, h, now)
 	}
 	return h, err
 }
@@ -83,7 +83,7 @@ func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (acco
 // forgetAccount drops a changed account's cached handle on this replica.
 func (s *Service) forgetAccount(orgID, accountID string) {
 	key := orgID + "/" + accountID
-	s.accountCache.forget(func(k string, _ accountHandle) bool { return k == key })
+	s.accountCache.Forget(func(k string, _ accountHandle) bool { return k == key })
 }
 
 func (s *Service) prepare(row store.Account) (accountHandle, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
@@ -39,15 +40,9 @@ var (
 	xSend = ceiling{"send", 15 * time.Minute, 15, "X API: 15 DM sends per 15 minutes per user"}
 )
 
-// count adds n to bucket's counter for the current fixed window of the
-// given length, and returns the window's count and the time until it ends.
-// Every limit — the platforms' ceilings and the callers' quota — uses it.
+// count is domain.Count on this service's store and clock.
 func (s *Service) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
-	now := s.now()
-	w := now.UnixNano() / int64(length)
-	end := time.Unix(0, (w+1)*int64(length))
-	total, err := s.store.Hit(ctx, bucket, w, n, end.Add(length))
-	return total, end.Sub(now), err
+	return domain.Count(ctx, s.store, s.now(), bucket, length, n)
 }
 
 // hit counts one event against a ceiling and refuses past it.
@@ -96,72 +91,4 @@ func (s *Service) allowAutomated(ctx context.Context, h accountHandle, automated
 		return nil
 	}
 	return s.hit(ctx, igAutomated, h.row.ID, "platform.instagram.rate_limit", platform.Instagram)
-}
-
-// Quota is the state of a caller's request quota after a request.
-type Quota struct {
-	Limit     int
-	Remaining int
-	Reset     time.Duration
-}
-
-// ChargeQuota counts one request against the caller's quotas: its API
-// key's and its organisation's (across all its keys, so minting more keys
-// does not multiply what an organisation may send). The Quota returned is
-// the tighter of the two, for the RateLimit-* headers. Over either it
-// returns a 429 rate_limit.exceeded whose meta.scope says which. A request
-// refused by its key's quota is not counted against the organisation, so
-// one runaway key does not use up its siblings' share.
-func (s *Service) ChargeQuota(ctx context.Context, c Caller) (Quota, error) {
-	var q Quota
-	for _, l := range []struct {
-		max           int
-		bucket, scope string
-		who           string
-	}{
-		{s.keyQuota, "key:" + c.KeyID, "api_key", "this API key"},
-		{s.orgQuota, "org:" + c.OrgID, "organization", "your organisation's API keys together"},
-	} {
-		if l.max <= 0 {
-			continue
-		}
-		n, reset, err := s.count(ctx, l.bucket, time.Minute, 1)
-		if err != nil {
-			return Quota{}, err
-		}
-		this := Quota{Limit: l.max, Remaining: max(0, l.max-n), Reset: reset}
-		if q.Limit == 0 || this.Remaining < q.Remaining {
-			q = this
-		}
-		if n > l.max {
-			retry := int(math.Ceil(reset.Seconds()))
-			return this, apierr.New(http.StatusTooManyRequests, "rate_limit.exceeded",
-				"%s made more than %d requests this minute; retry in %ds", l.who, l.max, retry).
-				With("retry_after_seconds", retry).With("limit", l.max).With("scope", l.scope)
-		}
-	}
-	return q, nil
-}
-
-// RefundQuota gives back a request that the platform throttled: a
-// platform's limit never counts against the caller.
-func (s *Service) RefundQuota(ctx context.Context, c Caller) {
-	for _, l := range []struct {
-		max    int
-		bucket string
-	}{{s.keyQuota, "key:" + c.KeyID}, {s.orgQuota, "org:" + c.OrgID}} {
-		if l.max <= 0 {
-			continue
-		}
-		if _, _, err := s.count(ctx, l.bucket, time.Minute, -1); err != nil {
-			s.log.WarnContext(ctx, "refund quota", "bucket", l.bucket, "err", err)
-		}
-	}
-}
-
-// IsPlatformThrottle reports whether err is a platform's rate limit (ours
-// on its behalf included), which must not count against the caller.
-func IsPlatformThrottle(err error) bool {
-	e, ok := apierr.As(err)
-	return ok && e.Status == http.StatusTooManyRequests && e.Code != "rate_limit.exceeded"
 }

@@ -2,379 +2,132 @@ package service
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"strings"
-	"unicode/utf8"
 
-	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/domain"
-	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/manage"
 	"github.com/parleyhq/parley/internal/store"
 )
 
-func brandView(b store.Brand) Brand {
-	return Brand{ID: b.ID, Name: b.Name, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+// Brands, accounts, API keys, quotas and secret rotation are the management
+// capability (internal/manage); these names and methods are its front for
+// the transports.
+
+// KeyPrefix starts every API key secret.
+const KeyPrefix = manage.KeyPrefix
+
+// AccountFilter narrows ListAccounts.
+type AccountFilter = manage.AccountFilter
+
+// Quota is the state of a caller's request quota after a request.
+type Quota = manage.Quota
+
+// NewAPIKeySecret returns a fresh key secret and the hash stored in its place.
+func NewAPIKeySecret() (secret string, hash []byte) { return manage.NewAPIKeySecret() }
+
+// HashAPIKey is the stored form of a key secret.
+func HashAPIKey(secret string) []byte { return manage.HashAPIKey(secret) }
+
+// WithClientAddr records the address a request's limits are keyed on (the
+// transport decides it: the TCP peer, or a trusted proxy's report of it).
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return manage.WithClientAddr(ctx, addr)
 }
 
-func accountView(a store.Account) Account {
-	return Account{ID: a.ID, BrandID: a.BrandID, Platform: a.Platform, NativeID: a.NativeID, DisplayName: a.DisplayName,
-		Status: a.Status, Variant: a.Variant, BusinessAccountID: a.BusinessAccountID, VerifiedAt: a.VerifiedAt,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+// IsPlatformThrottle reports whether err is a platform's rate limit (ours
+// on its behalf included), which must not count against the caller.
+func IsPlatformThrottle(err error) bool { return manage.IsPlatformThrottle(err) }
+
+// Authenticate resolves an Authorization header to a Caller.
+func (s *Service) Authenticate(ctx context.Context, authorization string) (Caller, error) {
+	return s.manage.Authenticate(ctx, authorization)
 }
 
-func keyView(k store.APIKey) APIKey {
-	return APIKey{ID: k.ID, Name: k.Name, Hint: k.Hint, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+// Bootstrap creates an organisation and its first API key, for the CLI and
+// the sandbox (there is no unauthenticated API to do it).
+func (s *Service) Bootstrap(ctx context.Context, orgName, keyName string) (store.Organization, APIKey, error) {
+	return s.manage.Bootstrap(ctx, orgName, keyName)
 }
 
-func cleanName(field, v string, max int) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
-		return "", apierr.Required(field)
-	case utf8.RuneCountInString(v) > max:
-		return "", apierr.Invalid(field, "%s must be at most %d characters", field, max)
-	}
-	return v, nil
+// ChargeQuota counts one request against the caller's key and organisation quotas.
+func (s *Service) ChargeQuota(ctx context.Context, c Caller) (Quota, error) {
+	return s.manage.ChargeQuota(ctx, c)
 }
+
+// RefundQuota gives back a request that the platform throttled.
+func (s *Service) RefundQuota(ctx context.Context, c Caller) { s.manage.RefundQuota(ctx, c) }
 
 // CreateBrand adds a brand to the caller's organisation.
 func (s *Service) CreateBrand(ctx context.Context, c Caller, in BrandInput) (Brand, error) {
-	name, err := cleanName("name", in.Name, 200)
-	if err != nil {
-		return Brand{}, err
-	}
-	now := s.now()
-	b := store.Brand{ID: store.NewID("brand"), OrgID: c.OrgID, Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateBrand(ctx, b); err != nil {
-		return Brand{}, domain.StoreErr(err, "brand")
-	}
-	return s.GetBrand(ctx, c, b.ID)
+	return s.manage.CreateBrand(ctx, c, in)
 }
 
 // GetBrand reads one brand.
 func (s *Service) GetBrand(ctx context.Context, c Caller, id string) (Brand, error) {
-	b, err := s.store.GetBrand(ctx, c.OrgID, id)
-	return brandView(b), domain.StoreErr(err, "brand")
+	return s.manage.GetBrand(ctx, c, id)
 }
 
 // ListBrands pages through the caller's brands.
 func (s *Service) ListBrands(ctx context.Context, c Caller, p PageRequest) (List[Brand], error) {
-	if err := domain.IDCursor("brand", p.Cursor); err != nil {
-		return List[Brand]{}, err
-	}
-	rows, err := s.store.ListBrands(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
-	if err != nil {
-		return List[Brand]{}, err
-	}
-	return domain.IDPage(rows, p.Limit, func(b store.Brand) string { return b.ID }, brandView), nil
+	return s.manage.ListBrands(ctx, c, p)
 }
 
 // UpdateBrand renames a brand.
 func (s *Service) UpdateBrand(ctx context.Context, c Caller, id string, in BrandInput) (Brand, error) {
-	name, err := cleanName("name", in.Name, 200)
-	if err != nil {
-		return Brand{}, err
-	}
-	if err := s.store.UpdateBrand(ctx, store.Brand{ID: id, OrgID: c.OrgID, Name: name, UpdatedAt: s.now()}); err != nil {
-		return Brand{}, domain.StoreErr(err, "brand")
-	}
-	return s.GetBrand(ctx, c, id)
+	return s.manage.UpdateBrand(ctx, c, id, in)
 }
 
 // DeleteBrand removes a brand that has no accounts left.
 func (s *Service) DeleteBrand(ctx context.Context, c Caller, id string) error {
-	err := s.store.DeleteBrand(ctx, c.OrgID, id)
-	if err == store.ErrConflict {
-		return apierr.New(http.StatusConflict, "resource.in_use", "the brand still has connected accounts; delete them first").With("resource", "brand")
-	}
-	return domain.StoreErr(err, "brand")
+	return s.manage.DeleteBrand(ctx, c, id)
 }
 
-var variants = map[string][]string{
-	string(platform.Instagram): {"", "instagram_login", "facebook_login"},
-}
-
-// CreateAccount connects an account. The platform is asked first, with the
-// token, whether it grants the claimed account (DESIGN §7): a refused token
-// or one for another account is a 422 and nothing is stored. The token is
-// then sealed under the account's own id.
+// CreateAccount connects an account whose token the platform confirms.
 func (s *Service) CreateAccount(ctx context.Context, c Caller, in AccountInput) (Account, error) {
-	p := platform.Name(strings.ToLower(strings.TrimSpace(in.Platform)))
-	switch {
-	case in.BrandID == "":
-		return Account{}, apierr.Required("brand_id")
-	case in.Platform == "":
-		return Account{}, apierr.Required("platform")
-	case !platform.Known(p):
-		return Account{}, apierr.Invalid("platform", "unknown platform %q", in.Platform).With("allowed", []string{"instagram", "messenger", "whatsapp", "linkedin", "x"})
-	case !platform.HasDMAPI(p):
-		return Account{}, apierr.NotSupported("%s offers no direct-message API", p).With("platform", string(p))
-	}
-	native, err := cleanName("native_id", in.NativeID, 200)
-	if err != nil {
-		return Account{}, err
-	}
-	token, err := cleanToken(in.AccessToken)
-	if err != nil {
-		return Account{}, err
-	}
-	allowed := variants[string(p)]
-	if allowed == nil {
-		allowed = []string{""}
-	}
-	okVariant := false
-	for _, v := range allowed {
-		okVariant = okVariant || v == in.Variant
-	}
-	if !okVariant {
-		return Account{}, apierr.Invalid("variant", "variant %q is not valid for %s", in.Variant, p)
-	}
-	display := strings.TrimSpace(in.DisplayName)
-	if display != "" {
-		if display, err = cleanName("display_name", display, 200); err != nil {
-			return Account{}, err
-		}
-	}
-	waba := strings.TrimSpace(in.BusinessAccountID)
-	if waba != "" && p != platform.WhatsApp {
-		return Account{}, apierr.Invalid("business_account_id", "business_account_id applies to WhatsApp accounts only")
-	}
-	// The brand is checked before the platform is asked anything (the
-	// insert checks it again, in the same statement).
-	if _, err := s.store.GetBrand(ctx, c.OrgID, in.BrandID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return Account{}, apierr.Invalid("brand_id", "brand %q not found", in.BrandID)
-		}
-		return Account{}, err
-	}
-	a := store.Account{ID: store.NewID("acct"), OrgID: c.OrgID, BrandID: in.BrandID, Platform: string(p), NativeID: native,
-		Status: store.AccountActive, Variant: in.Variant, BusinessAccountID: waba}
-	id, err := s.verifyToken(ctx, platform.Account{ID: a.ID, Platform: p, NativeID: native, AccessToken: token,
-		Variant: in.Variant, BusinessAccountID: waba})
-	if err != nil {
-		return Account{}, err
-	}
-	if display == "" {
-		display = nameOf(id, native)
-	}
-	now := s.now()
-	a.DisplayName, a.VerifiedAt, a.CreatedAt, a.UpdatedAt = display, &now, now, now
-	if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
-		return Account{}, err
-	}
-	if err := s.store.CreateAccount(ctx, a); err != nil {
-		if err == store.ErrNotFound {
-			return Account{}, apierr.Invalid("brand_id", "brand %q not found", in.BrandID)
-		}
-		return Account{}, domain.StoreErr(err, "account")
-	}
-	return s.GetAccount(ctx, c, a.ID)
-}
-
-// cleanToken checks an access token's presence and size.
-func cleanToken(v string) (string, error) {
-	token := strings.TrimSpace(v)
-	if token == "" {
-		return "", apierr.Required("access_token")
-	}
-	if len(token) > 4096 {
-		return "", apierr.Invalid("access_token", "access_token is too long")
-	}
-	return token, nil
-}
-
-// nameOf is the display name the platform gave the account (cut to the 200
-// characters a display name may have), or its native id.
-func nameOf(id platform.Identity, native string) string {
-	name := strings.TrimSpace(id.Name)
-	if !utf8.ValidString(name) || name == "" {
-		return native
-	}
-	if r := []rune(name); len(r) > 200 {
-		name = strings.TrimSpace(string(r[:200]))
-	}
-	return name
-}
-
-// verifyToken asks the account's platform whether acct.AccessToken grants
-// acct.NativeID. It only reads: a refused token is reported to the caller
-// and never marks a stored account. With no adapter (or one that cannot
-// verify) for the platform, no token can be accepted.
-func (s *Service) verifyToken(ctx context.Context, acct platform.Account) (platform.Identity, error) {
-	p := string(acct.Platform)
-	ad := s.adapters[acct.Platform]
-	v, ok := ad.(platform.Verifier)
-	if !ok {
-		return platform.Identity{}, apierr.New(http.StatusServiceUnavailable, "account.platform_unavailable",
-			"no %s adapter is configured on this server, so the token cannot be verified", p).With("platform", p)
-	}
-	vctx, cancel := context.WithTimeout(ctx, s.accountTimeout)
-	defer cancel()
-	id, err := v.Verify(vctx, acct)
-	switch {
-	case err == nil:
-	case errors.Is(err, context.DeadlineExceeded) || (vctx.Err() != nil && ctx.Err() == nil):
-		return platform.Identity{}, apierr.New(http.StatusGatewayTimeout, "platform."+p+".timeout", "%s did not answer in time", p).
-			With("platform", p)
-	default:
-		if _, structured := apierr.As(err); !structured {
-			s.log.ErrorContext(ctx, "verify token", "platform", p, "err", err)
-			return platform.Identity{}, apierr.New(http.StatusBadGateway, "platform."+p+".unavailable", "%s could not be reached", p).
-				With("platform", p)
-		}
-		return platform.Identity{}, platform.VerifyError(acct, err)
-	}
-	if id.NativeID != acct.NativeID {
-		// Adapters check this themselves; the service does not rely on it.
-		return platform.Identity{}, platform.NotGranted(acct, "the platform reports another account for the token", id.NativeID, nil)
-	}
-	return id, nil
+	return s.manage.CreateAccount(ctx, c, in)
 }
 
 // GetAccount reads one account.
 func (s *Service) GetAccount(ctx context.Context, c Caller, id string) (Account, error) {
-	a, err := s.store.GetAccount(ctx, c.OrgID, id)
-	return accountView(a), domain.StoreErr(err, "account")
-}
-
-// AccountFilter narrows ListAccounts.
-type AccountFilter struct {
-	PageRequest
-	BrandID  string
-	Platform string
-	Status   string
+	return s.manage.GetAccount(ctx, c, id)
 }
 
 // ListAccounts pages through the caller's accounts.
 func (s *Service) ListAccounts(ctx context.Context, c Caller, f AccountFilter) (List[Account], error) {
-	if err := domain.IDCursor("acct", f.Cursor); err != nil {
-		return List[Account]{}, err
-	}
-	rows, err := s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{After: f.Cursor, Limit: f.Limit},
-		BrandID: f.BrandID, Platform: f.Platform, Status: f.Status})
-	if err != nil {
-		return List[Account]{}, err
-	}
-	return domain.IDPage(rows, f.Limit, func(a store.Account) string { return a.ID }, accountView), nil
+	return s.manage.ListAccounts(ctx, c, f)
 }
 
-// UpdateAccount applies an AccountUpdate. A new token, or a new WhatsApp
-// Business Account id, is verified with the platform before anything is
-// written; if the platform refuses, the account is left exactly as it was.
+// UpdateAccount applies an AccountUpdate; a new token is verified first.
 func (s *Service) UpdateAccount(ctx context.Context, c Caller, id string, in AccountUpdate) (Account, error) {
-	a, err := s.store.GetAccount(ctx, c.OrgID, id)
-	if err != nil {
-		return Account{}, domain.StoreErr(err, "account")
-	}
-	if in.DisplayName != nil {
-		if a.DisplayName, err = cleanName("display_name", *in.DisplayName, 200); err != nil {
-			return Account{}, err
-		}
-	}
-	wabaChanged := false
-	if in.BusinessAccountID != nil {
-		if platform.Name(a.Platform) != platform.WhatsApp {
-			return Account{}, apierr.Invalid("business_account_id", "business_account_id applies to WhatsApp accounts only")
-		}
-		waba := strings.TrimSpace(*in.BusinessAccountID)
-		wabaChanged = waba != a.BusinessAccountID && waba != ""
-		a.BusinessAccountID = waba
-	}
-	var token string
-	if in.AccessToken != nil {
-		if token, err = cleanToken(*in.AccessToken); err != nil {
-			return Account{}, err
-		}
-	} else if wabaChanged {
-		// The stored token must show that the number is in the new WABA.
-		t, err := s.keys.Open(a.Credentials, []byte(a.ID))
-		if err != nil {
-			return Account{}, apierr.New(http.StatusConflict, "account.reauth_required",
-				"the account's stored credentials cannot be opened; reconnect it with a new access_token").With("account_id", a.ID)
-		}
-		token = string(t)
-	}
-	if token != "" {
-		if _, err := s.verifyToken(ctx, platform.Account{ID: a.ID, Platform: platform.Name(a.Platform), NativeID: a.NativeID,
-			AccessToken: token, Variant: a.Variant, BusinessAccountID: a.BusinessAccountID}); err != nil {
-			return Account{}, err
-		}
-		now := s.now()
-		a.VerifiedAt = &now
-	}
-	if in.AccessToken != nil {
-		if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
-			return Account{}, err
-		}
-		a.Status = store.AccountActive
-	}
-	a.UpdatedAt = s.now()
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
-		return Account{}, domain.StoreErr(err, "account")
-	}
-	s.forgetAccount(c.OrgID, a.ID)
-	s.tmplMu.Lock()
-	delete(s.tmplCache, a.ID)
-	s.tmplMu.Unlock()
-	return accountView(a), nil
+	return s.manage.UpdateAccount(ctx, c, id, in)
 }
 
 // DeleteAccount disconnects an account and destroys its sealed token.
 func (s *Service) DeleteAccount(ctx context.Context, c Caller, id string) error {
-	if err := s.store.DeleteAccount(ctx, c.OrgID, id); err != nil {
-		return domain.StoreErr(err, "account")
-	}
-	s.forgetAccount(c.OrgID, id)
-	return nil
+	return s.manage.DeleteAccount(ctx, c, id)
 }
 
-// CreateAPIKey mints a key in the caller's organisation. The returned APIKey
-// carries the secret; it is the only time it is available.
+// CreateAPIKey mints a key; the answer carries its secret, this once only.
 func (s *Service) CreateAPIKey(ctx context.Context, c Caller, in CreateAPIKeyInput) (APIKey, error) {
-	name, err := cleanName("name", in.Name, 200)
-	if err != nil {
-		return APIKey{}, err
-	}
-	secret, hash := NewAPIKeySecret()
-	k := store.APIKey{ID: store.NewID("key"), OrgID: c.OrgID, Name: name, Hash: hash, Hint: secret[len(secret)-4:], CreatedAt: s.now()}
-	if err := s.store.CreateAPIKey(ctx, k); err != nil {
-		return APIKey{}, err
-	}
-	v := keyView(k)
-	v.Secret = secret
-	return v, nil
+	return s.manage.CreateAPIKey(ctx, c, in)
 }
 
 // ListAPIKeys pages through the caller's keys (never their secrets).
 func (s *Service) ListAPIKeys(ctx context.Context, c Caller, p PageRequest) (List[APIKey], error) {
-	if err := domain.IDCursor("key", p.Cursor); err != nil {
-		return List[APIKey]{}, err
-	}
-	rows, err := s.store.ListAPIKeys(ctx, c.OrgID, store.Page{After: p.Cursor, Limit: p.Limit})
-	if err != nil {
-		return List[APIKey]{}, err
-	}
-	return domain.IDPage(rows, p.Limit, func(k store.APIKey) string { return k.ID }, keyView), nil
+	return s.manage.ListAPIKeys(ctx, c, p)
 }
 
-// RevokeAPIKey revokes a key; requests with it fail from then on (on other
-// replicas, within hotCacheTTL).
+// RevokeAPIKey revokes a key; requests with it fail from then on.
 func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
-	if err := s.store.RevokeAPIKey(ctx, c.OrgID, id, s.now()); err != nil {
-		return domain.StoreErr(err, "api_key")
-	}
-	s.keyCache.forget(func(_ string, k store.APIKey) bool { return k.ID == id })
-	return nil
+	return s.manage.RevokeAPIKey(ctx, c, id)
 }
 
-// RotateSecrets re-seals every sealed value (account tokens, webhook
-// secrets, the WhatsApp journal) under the newest key.
-func (s *Service) RotateSecrets(ctx context.Context) (int, error) {
-	return s.store.RotateSealed(ctx, func(id string, sealed []byte) ([]byte, error) {
-		if !s.keys.NeedsRotation(sealed) {
-			return nil, nil
-		}
-		return s.keys.Reseal(sealed, []byte(id))
-	})
+// RotateSecrets re-seals every sealed value under the newest key.
+func (s *Service) RotateSecrets(ctx context.Context) (int, error) { return s.manage.RotateSecrets(ctx) }
+
+// accountChanged drops what this replica cached about an account that
+// changed or was deleted (its prepared handle and template list).
+func (s *Service) accountChanged(orgID, accountID string) {
+	s.forgetAccount(orgID, accountID)
+	s.tmplMu.Lock()
+	delete(s.tmplCache, accountID)
+	s.tmplMu.Unlock()
 }

@@ -2,35 +2,26 @@
 // checked and scoped to the caller's organisation. REST and MCP both call it
 // and only render what it returns.
 //
-// It owns the views (the public JSON shapes of DESIGN §1), API key handling,
-// token sealing and the fan-out across platform adapters.
+// It is a front: each capability lives in its own package (events,
+// manage, connect, inbox, journal) and the operations here delegate to it.
 package service
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"errors"
 	"log/slog"
 	"net"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/journal"
+	"github.com/parleyhq/parley/internal/manage"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
 )
-
-// KeyPrefix starts every API key secret.
-const KeyPrefix = "sapi_key_"
 
 // Config builds a Service.
 type Config struct {
@@ -76,18 +67,14 @@ type Service struct {
 	log            *slog.Logger
 	now            func() time.Time
 	accountTimeout time.Duration
-	keyQuota       int
-	orgQuota       int
-	authFailLimit  int
-	lockouts       lockouts
 	journal        *journal.Journal
 	jobs           Enqueuer
 	events         *events.Events
+	manage         *manage.Manage
 
 	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
 
-	keyCache     ttlCache[string, store.APIKey]  // by key hash
-	accountCache ttlCache[string, accountHandle] // by org id + "/" + account id
+	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
 
 	tmplMu    sync.Mutex
 	tmplCache map[string]templateEntry
@@ -96,8 +83,8 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
-		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, journal: cfg.Journal,
-		jobs: cfg.Jobs, tmplCache: map[string]templateEntry{}}
+		journal: cfg.Journal,
+		jobs:    cfg.Jobs, tmplCache: map[string]templateEntry{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -110,88 +97,13 @@ func New(cfg Config) *Service {
 	if s.adapters == nil {
 		s.adapters = platform.Registry{}
 	}
-	s.events = events.New(domain.Deps{Store: s.store, Keys: s.keys, Now: s.now, Log: s.log},
+	deps := domain.Deps{Store: s.store, Keys: s.keys, Now: s.now, Log: s.log}
+	s.events = events.New(deps,
 		events.Config{Jobs: cfg.Jobs, AllowPrivate: cfg.AllowPrivateWebhooks, Resolver: cfg.Resolver, WindowLead: cfg.WindowLead})
+	s.manage = manage.New(deps, manage.Config{Adapters: s.adapters, AccountTimeout: s.accountTimeout, KeyQuota: cfg.KeyQuota,
+		OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.accountChanged})
 	return s
 }
 
 // Ready checks the database answers, for /readyz.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// NewAPIKeySecret returns a fresh key secret (sapi_key_ + 32 random bytes)
-// and the hash that is stored in its place.
-func NewAPIKeySecret() (secret string, hash []byte) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
-	secret = KeyPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, HashAPIKey(secret)
-}
-
-// HashAPIKey is the stored form of a key secret. A plain SHA-256 is right
-// here: the secret has 256 bits of entropy, so there is nothing to stretch.
-func HashAPIKey(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
-}
-
-var (
-	errMissingKey = apierr.New(http.StatusUnauthorized, "auth.missing_key", "send your API key as Authorization: Bearer sapi_key_…")
-	errInvalidKey = apierr.New(http.StatusUnauthorized, "auth.invalid_key", "the API key is not valid or has been revoked")
-)
-
-// Authenticate resolves an Authorization header to a Caller. A client
-// address (WithClientAddr) that keeps sending invalid keys is refused before
-// its keys are even looked up (see authFailed).
-func (s *Service) Authenticate(ctx context.Context, authorization string) (Caller, error) {
-	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return Caller{}, errMissingKey
-	}
-	client := clientAddr(ctx)
-	if err := s.lockedOut(client); err != nil {
-		return Caller{}, err
-	}
-	secret = strings.TrimSpace(secret)
-	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 200 {
-		return Caller{}, s.authFailed(ctx, client)
-	}
-	// Lookup by hash: comparing hashes in the index leaks nothing useful
-	// about the secret through timing.
-	hash := string(HashAPIKey(secret))
-	now := s.now()
-	k, hit := s.keyCache.get(hash, now)
-	if !hit {
-		var err error
-		k, err = s.store.APIKeyByHash(ctx, []byte(hash))
-		if errors.Is(err, store.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
-			return Caller{}, s.authFailed(ctx, client)
-		}
-		if err != nil {
-			return Caller{}, err
-		}
-		// Record use at most once a minute per key, to keep reads read-only.
-		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
-			if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
-				s.log.WarnContext(ctx, "touch api key", "key_id", k.ID, "err", err)
-			}
-			k.LastUsedAt = &now
-		}
-		s.keyCache.put(hash, k, now)
-	}
-	return Caller{OrgID: k.OrgID, KeyID: k.ID}, nil
-}
-
-// Bootstrap creates an organisation and its first API key, for the CLI and
-// the sandbox (there is no unauthenticated API to do it).
-func (s *Service) Bootstrap(ctx context.Context, orgName, keyName string) (store.Organization, APIKey, error) {
-	org, err := s.store.FindOrganizationByName(ctx, orgName)
-	if errors.Is(err, store.ErrNotFound) {
-		org = store.Organization{ID: store.NewID("org"), Name: orgName, CreatedAt: s.now()}
-		err = s.store.CreateOrganization(ctx, org)
-	}
-	if err != nil {
-		return store.Organization{}, APIKey{}, err
-	}
-	key, err := s.CreateAPIKey(ctx, Caller{OrgID: org.ID}, CreateAPIKeyInput{Name: keyName})
-	return org, key, err
-}

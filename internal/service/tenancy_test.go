@@ -174,37 +174,6 @@ func TestWarmCachesNeverServeAnotherOrganisation(t *testing.T) {
 	})
 }
 
-// TestRevokedKeyRefused: revoking a key applies at once on the replica
-// that revoked it; another replica that had the key cached refuses it as
-// soon as its cache entry expires (hotCacheTTL), and one that never saw it
-// refuses it at once.
-func TestRevokedKeyRefused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
-		ctx := context.Background()
-		e := newTenancyEnv(t, db)
-		here, there := e.service(), e.service()
-		c, secret, _ := e.org(t, here, "A")
-		for _, svc := range []*Service{here, there} {
-			if _, err := svc.Authenticate(ctx, "Bearer "+secret); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := here.RevokeAPIKey(ctx, c, c.KeyID); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := here.Authenticate(ctx, "Bearer "+secret); !apierr.HasCode(err, "auth.invalid_key") {
-			t.Fatalf("revoking replica still accepts the key: %v", err)
-		}
-		if _, err := e.service().Authenticate(ctx, "Bearer "+secret); !apierr.HasCode(err, "auth.invalid_key") {
-			t.Fatalf("a fresh replica accepts a revoked key: %v", err)
-		}
-		e.clock.Advance(hotCacheTTL)
-		if _, err := there.Authenticate(ctx, "Bearer "+secret); !apierr.HasCode(err, "auth.invalid_key") {
-			t.Fatalf("another replica accepts the revoked key after its cache expired: %v", err)
-		}
-	})
-}
-
 // TestWebhookURLGuard: endpoint URLs that name a non-public address are
 // refused when the endpoint is created or changed (delivery checks the
 // resolved address again at connect time), with a structured error, and
@@ -259,6 +228,33 @@ func TestWebhookURLGuard(t *testing.T) {
 			if strings.Contains(w.URL, "localhost") {
 				t.Fatalf("stored %s", w.URL)
 			}
+		}
+	})
+}
+
+// TestDeletedAccountNotServedFromCache: once an account is deleted, this
+// replica stops serving it at once, though its handle was cached and the
+// clock has not moved (management tells the front, which drops it).
+func TestDeletedAccountNotServedFromCache(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		e := newTenancyEnv(t, db)
+		svc := e.service()
+		a, _, acct := e.org(t, svc, "A")
+		conv := convid.Encode(acct.ID, "thread-1")
+		if _, err := svc.GetConversation(ctx, a, conv); err != nil {
+			t.Fatalf("A reads its conversation: %v", err)
+		}
+		if err := svc.DeleteAccount(ctx, a, acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		calls := len(e.plat.seen())
+		if _, err := svc.GetConversation(ctx, a, conv); !apierr.HasCode(err, "resource.not_found") {
+			t.Errorf("deleted account's conversation: %v, want resource.not_found", err)
+		}
+		if n := len(e.plat.seen()); n != calls {
+			t.Errorf("the platform was called %d more times for a deleted account", n-calls)
 		}
 	})
 }

@@ -1,21 +1,22 @@
-package service
+package domain
 
 import (
 	"sync"
 	"time"
 )
 
-// hotCacheTTL is how long a replica reuses an API key lookup or an
+// HotCacheTTL is how long a replica reuses an API key lookup or an
 // account's prepared handle. Changes made on this replica invalidate at
 // once; other replicas see them within this bound — a second is the price
 // of not reading two rows on every request.
-const hotCacheTTL = time.Second
+const HotCacheTTL = time.Second
 
 // hotCacheMax bounds a cache's size; a full cache starts over.
 const hotCacheMax = 10_000
 
-// ttlCache is a small map whose entries expire.
-type ttlCache[K comparable, V any] struct {
+// TTLCache is a small map whose entries expire after HotCacheTTL. The zero
+// value is ready to use; it is safe for concurrent use.
+type TTLCache[K comparable, V any] struct {
 	mu sync.Mutex
 	m  map[K]ttlEntry[V]
 }
@@ -25,7 +26,8 @@ type ttlEntry[V any] struct {
 	expires time.Time
 }
 
-func (c *ttlCache[K, V]) get(k K, now time.Time) (V, bool) {
+// Get returns k's entry unless it is missing or expired at now.
+func (c *TTLCache[K, V]) Get(k K, now time.Time) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
@@ -36,17 +38,18 @@ func (c *ttlCache[K, V]) get(k K, now time.Time) (V, bool) {
 	return e.v, true
 }
 
-func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
+// Put stores v under k until now+HotCacheTTL.
+func (c *TTLCache[K, V]) Put(k K, v V, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= hotCacheMax {
 		c.m = map[K]ttlEntry[V]{}
 	}
-	c.m[k] = ttlEntry[V]{v: v, expires: now.Add(hotCacheTTL)}
+	c.m[k] = ttlEntry[V]{v: v, expires: now.Add(HotCacheTTL)}
 }
 
-// forget drops the entries match selects.
-func (c *ttlCache[K, V]) forget(match func(K, V) bool) {
+// Forget drops the entries match selects.
+func (c *TTLCache[K, V]) Forget(match func(K, V) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, e := range c.m {

@@ -1,4 +1,4 @@
-package service
+package manage
 
 import (
 	"context"
@@ -47,7 +47,7 @@ const authFailWindow = time.Minute
 
 // authFailed counts an invalid key from client and answers: auth.invalid_key
 // while under the limit, rate_limit.exceeded past it.
-func (s *Service) authFailed(ctx context.Context, client string) error {
+func (s *Manage) authFailed(ctx context.Context, client string) error {
 	if s.authFailLimit <= 0 || client == "" {
 		return errInvalidKey
 	}
@@ -67,7 +67,7 @@ func (s *Service) authFailed(ctx context.Context, client string) error {
 }
 
 // lockedOut refuses a client this replica saw go over the limit.
-func (s *Service) lockedOut(client string) error {
+func (s *Manage) lockedOut(client string) error {
 	if s.authFailLimit <= 0 || client == "" {
 		return nil
 	}
@@ -77,7 +77,7 @@ func (s *Service) lockedOut(client string) error {
 	return nil
 }
 
-func (s *Service) tooManyFailures(reset time.Duration) error {
+func (s *Manage) tooManyFailures(reset time.Duration) error {
 	retry := max(1, int(math.Ceil(reset.Seconds())))
 	return apierr.New(http.StatusTooManyRequests, "rate_limit.exceeded",
 		"too many requests with an invalid API key from this address; retry in %ds", retry).
