@@ -109,20 +109,6 @@ func (e *Emulator) authenticate(r *http.Request) (string, bool) {
 	return id, ok
 }
 
-// Allowed values, from the dm_events reference
-// (https://docs.x.com/x-api/direct-messages/get-dm-events) and the fields
-// and expansions tables of https://docs.x.com/x-api/direct-messages/lookup/integrate.
-var (
-	lookupParams   = []string{"dm_event.fields", "event_types", "expansions", "max_results", "media.fields", "pagination_token", "tweet.fields", "user.fields"}
-	dmEventFields  = []string{"attachments", "created_at", "dm_conversation_id", "event_type", "id", "participant_ids", "referenced_tweets", "sender_id", "text"}
-	dmExpansions   = []string{"attachments.media_keys", "participant_ids", "referenced_tweets.id", "sender_id"}
-	eventTypes     = []string{MessageCreate, ParticipantsJoin, ParticipantsLeave}
-	userFieldNames = []string{"affiliation", "connection_status", "created_at", "description", "entities", "id", "location", "most_recent_tweet_id", "name", "pinned_tweet_id", "profile_banner_url", "profile_image_url", "protected", "public_metrics", "receives_your_dm", "subscription_type", "url", "username", "verified", "verified_type", "withheld"}
-	mediaFieldList = []string{"alt_text", "duration_ms", "height", "media_key", "non_public_metrics", "organic_metrics", "preview_image_url", "promoted_metrics", "public_metrics", "type", "url", "variants", "width"}
-	usersParams    = []string{"expansions", "ids", "tweet.fields", "user.fields"}
-	meParams       = []string{"expansions", "tweet.fields", "user.fields"}
-)
-
 // lookupQuery is a parsed and validated dm_events query.
 type lookupQuery struct {
 	fields     map[string]bool
@@ -134,61 +120,13 @@ type lookupQuery struct {
 	token      string
 }
 
-// checkParams refuses unknown query parameters as X does.
-func checkParams(q url.Values, allowed []string) *problem {
-	var unknown []string
-	for k := range q {
-		if !slices.Contains(allowed, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	sort.Strings(unknown)
-	p := invalidRequest(unknown[0], q.Get(unknown[0]),
-		fmt.Sprintf("The query parameters [%s] is not one of [%s]", strings.Join(unknown, ","), strings.Join(allowed, ",")))
-	return &p
-}
-
-// parseList parses a comma-separated enumerated parameter.
-func parseList(q url.Values, name string, allowed []string) (map[string]bool, *problem) {
-	out := map[string]bool{}
-	if !q.Has(name) {
-		return out, nil
-	}
-	raw := q.Get(name)
-	for _, v := range strings.Split(raw, ",") {
-		if !slices.Contains(allowed, v) {
-			p := invalidRequest(name, v, fmt.Sprintf("The `%s` query parameter value [%s] is not one of [%s]", name, v, strings.Join(allowed, ",")))
-			return nil, &p
-		}
-		out[v] = true
-	}
-	return out, nil
-}
-
 func parseLookup(q url.Values) (lookupQuery, *problem) {
 	var lq lookupQuery
-	if p := checkParams(q, lookupParams); p != nil {
+	pq, p := parseQuery(q, dmLookupQuery)
+	if p != nil {
 		return lq, p
 	}
-	var p *problem
-	if lq.fields, p = parseList(q, "dm_event.fields", dmEventFields); p != nil {
-		return lq, p
-	}
-	if lq.expansions, p = parseList(q, "expansions", dmExpansions); p != nil {
-		return lq, p
-	}
-	if lq.userFields, p = parseList(q, "user.fields", userFieldNames); p != nil {
-		return lq, p
-	}
-	if lq.mediaField, p = parseList(q, "media.fields", mediaFieldList); p != nil {
-		return lq, p
-	}
-	if lq.types, p = parseList(q, "event_types", eventTypes); p != nil {
-		return lq, p
-	}
+	lq.fields, lq.expansions, lq.userFields, lq.mediaField, lq.types = pq["dm_event.fields"], pq["expansions"], pq["user.fields"], pq["media.fields"], pq["event_types"]
 	// max_results: 1–100, default 100
 	// (https://docs.x.com/x-api/direct-messages/lookup/quickstart, "Common parameters").
 	lq.max = defaultMaxResults
@@ -540,15 +478,12 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 // (https://docs.x.com/x-api/fundamentals/response-codes-and-errors, "Partial errors").
 func (e *Emulator) lookupUsers(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
-	if p := checkParams(q, usersParams); p != nil {
-		writeProblem(w, http.StatusBadRequest, *p)
-		return
-	}
-	fields, p := parseList(q, "user.fields", userFieldNames)
+	pq, p := parseQuery(q, usersQuery)
 	if p != nil {
 		writeProblem(w, http.StatusBadRequest, *p)
 		return
 	}
+	fields := pq["user.fields"]
 	raw := q.Get("ids")
 	ids := strings.Split(raw, ",")
 	if raw == "" || len(ids) > maxUsersLookupBatch {
@@ -580,15 +515,12 @@ func (e *Emulator) lookupUsers(w http.ResponseWriter, r *http.Request, _ string)
 // lookupMe serves GET /2/users/me: the user the token acts for.
 func (e *Emulator) lookupMe(w http.ResponseWriter, r *http.Request, userID string) {
 	q := r.URL.Query()
-	if p := checkParams(q, meParams); p != nil {
-		writeProblem(w, http.StatusBadRequest, *p)
-		return
-	}
-	fields, p := parseList(q, "user.fields", userFieldNames)
+	pq, p := parseQuery(q, meQuery)
 	if p != nil {
 		writeProblem(w, http.StatusBadRequest, *p)
 		return
 	}
+	fields := pq["user.fields"]
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var resp struct {
