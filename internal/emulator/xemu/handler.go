@@ -47,6 +47,12 @@ func (e *Emulator) routes() {
 	route("GET /2/dm_conversations/{dm_conversation_id}/dm_events", read, e.listConversation)
 	route("POST /2/dm_conversations/with/{participant_id}/messages", send, e.sendWith)
 	route("POST /2/dm_conversations/{dm_conversation_id}/messages", send, e.sendConversation)
+	// One event, its deletion, and group creation (OpenAPI getDmEventsById,
+	// deleteDmEvents, dmConversationIdCreate; events.go). Reading one event
+	// shares the lookup limits; deleting and creating count as sends.
+	route("GET /2/dm_events/{event_id}", read, e.getEvent)
+	route("DELETE /2/dm_events/{event_id}", send, e.deleteEvent)
+	route("POST /2/dm_conversations", send, e.createGroup)
 	// Users lookup, https://docs.x.com/x-api/users/lookup/introduction: lets a
 	// client name participants that sent nothing on the page it read.
 	route("GET /2/users", users, e.lookupUsers)
@@ -240,6 +246,17 @@ func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
 	if start > 0 && len(page) > 0 {
 		resp.Meta.PreviousToken = encodeToken('p', page[0].ID)
 	}
+	for _, ev := range page {
+		resp.Data = append(resp.Data, e.wireEventLocked(ev, lq.fields))
+	}
+	resp.Includes = e.includesLocked(page, lq)
+	return resp
+}
+
+// includesLocked renders the users and media that the requested
+// expansions of page name (https://docs.x.com/x-api/direct-messages/lookup/integrate,
+// "Fields and expansions"); nil when there are none.
+func (e *Emulator) includesLocked(page []*Event, lq lookupQuery) *wireIncludes {
 	var userIDs, mediaIDs []string
 	addUser := func(id string) {
 		if id != "" && !slices.Contains(userIDs, id) {
@@ -247,7 +264,6 @@ func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
 		}
 	}
 	for _, ev := range page {
-		resp.Data = append(resp.Data, e.wireEventLocked(ev, lq.fields))
 		if lq.expansions["sender_id"] {
 			addUser(ev.SenderID)
 		}
@@ -280,9 +296,9 @@ func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
 		}
 	}
 	if len(inc.Users) > 0 || len(inc.Media) > 0 {
-		resp.Includes = inc
+		return inc
 	}
-	return resp
+	return nil
 }
 
 // wireEventLocked renders an event with X's default fields (id, event_type,

@@ -107,7 +107,7 @@ type problem struct {
 }
 
 type paramError struct {
-	Parameters map[string][]string `json:"parameters"`
+	Parameters map[string][]string `json:"parameters,omitempty"`
 	Message    string              `json:"message"`
 }
 
