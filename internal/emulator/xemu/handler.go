@@ -1,7 +1,6 @@
 package xemu
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -362,39 +361,14 @@ func wireUserOf(u *User, fields map[string]bool) wireUser {
 }
 
 // parseSend reads a send body: {"text": "...", "attachments": [{"media_id": "..."}]},
-// at least one of the two, one attachment at most
-// (https://docs.x.com/x-api/direct-messages/manage/integrate, "Message requirements"
-// and "Media attachments").
+// validated as parseMessage does, unknown properties and over-long texts
+// included.
 func parseSend(body io.Reader) (text string, mediaIDs []string, p *problem) {
-	raw, err := io.ReadAll(io.LimitReader(body, maxSendBody+1))
-	if err != nil || len(raw) > maxSendBody {
-		pr := invalidRequest("body", "", "The request body could not be read")
-		return "", nil, &pr
+	raw, p := readBody(body)
+	if p != nil {
+		return "", nil, p
 	}
-	var req sendRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		pr := invalidRequest("body", "", "The request body is not valid JSON")
-		return "", nil, &pr
-	}
-	if req.Text != nil {
-		text = *req.Text
-	}
-	for _, a := range req.Attachments {
-		if !isNumericID(a.MediaID) {
-			pr := invalidRequest("attachments.media_id", a.MediaID, fmt.Sprintf("The `media_id` value [%s] is not valid", a.MediaID))
-			return "", nil, &pr
-		}
-		mediaIDs = append(mediaIDs, a.MediaID)
-	}
-	if text == "" && len(mediaIDs) == 0 {
-		pr := invalidRequest("text", "", "One of `text` or `attachments` is required")
-		return "", nil, &pr
-	}
-	if len(mediaIDs) > 1 {
-		pr := invalidRequest("attachments", strconv.Itoa(len(mediaIDs)), "Only one attachment per message is supported")
-		return "", nil, &pr
-	}
-	return text, mediaIDs, nil
+	return parseMessage(raw, "$")
 }
 
 func (e *Emulator) sendWith(w http.ResponseWriter, r *http.Request, userID string) {

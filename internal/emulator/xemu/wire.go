@@ -63,13 +63,6 @@ type listResponse struct {
 	Meta     wireMeta      `json:"meta"`
 }
 
-type sendRequest struct {
-	Text        *string `json:"text"`
-	Attachments []struct {
-		MediaID string `json:"media_id"`
-	} `json:"attachments"`
-}
-
 type sendResponse struct {
 	Data struct {
 		DMConversationID string `json:"dm_conversation_id"`
