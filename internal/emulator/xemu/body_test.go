@@ -16,7 +16,10 @@ import (
 func TestSendBodyValidation(t *testing.T) {
 	e, _ := fixture(t, Options{SendLimit: 100})
 	path := "/2/dm_conversations/with/" + aliceID + "/messages"
-	long := func(n int) string { b, _ := json.Marshal(map[string]string{"text": strings.Repeat("é", n)}); return string(b) }
+	long := func(n int) string {
+		b, _ := json.Marshal(map[string]string{"text": strings.Repeat("é", n)})
+		return string(b)
+	}
 	for _, bad := range []string{
 		`{"txt":"hi"}`,
 		`{"text":"hi","quick_reply":{"type":"options"}}`,

@@ -141,7 +141,8 @@ func (e *Emulator) createGroup(w http.ResponseWriter, r *http.Request, userID st
 	var resp sendResponse
 	resp.Data.DMConversationID = ev.ConversationID
 	resp.Data.DMEventID = ev.ID
-	writeJSON(w, http.StatusCreated, resp)
+	writeJSONFlushed(w, http.StatusCreated, resp)
+	e.echo(ev)
 }
 
 func (e *Emulator) createGroupLocked(userID string, g groupRequest) (Event, *problem, int) {

@@ -409,8 +409,24 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 		writeProblem(w, http.StatusBadRequest, *p)
 		return
 	}
+	ev, p, status := e.sendLocked(userID, cid, participantID, text, mediaIDs)
+	if p != nil {
+		writeProblem(w, status, *p)
+		return
+	}
+	var resp sendResponse
+	resp.Data.DMConversationID = ev.ConversationID
+	resp.Data.DMEventID = ev.ID
+	writeJSONFlushed(w, http.StatusCreated, resp)
+	e.echo(ev)
+}
+
+// sendLocked checks and records a message; on refusal it returns the
+// problem and its status, recording nothing.
+func (e *Emulator) sendLocked(userID, cid, participantID, text string, mediaIDs []string) (Event, *problem, int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	refuse := func(status int, p problem) (Event, *problem, int) { return Event{}, &p, status }
 	c := e.convs[cid]
 	if c == nil {
 		// Only a one-to-one conversation that includes the sender can come
@@ -422,18 +438,15 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 		case ok && b == userID:
 			participantID = a
 		default:
-			writeProblem(w, http.StatusForbidden, forbidden("You are not a participant of this conversation."))
-			return
+			return refuse(http.StatusForbidden, forbidden("You are not a participant of this conversation."))
 		}
 	} else if !c.has(userID) {
-		writeProblem(w, http.StatusForbidden, forbidden("You are not a participant of this conversation."))
-		return
+		return refuse(http.StatusForbidden, forbidden("You are not a participant of this conversation."))
 	}
 	if participantID != "" {
 		u := e.users[participantID]
 		if u == nil || participantID == userID {
-			writeProblem(w, http.StatusBadRequest, invalidRequest("participant_id", participantID, fmt.Sprintf("The `participant_id` value [%s] does not identify a user you can message", participantID)))
-			return
+			return refuse(http.StatusBadRequest, invalidRequest("participant_id", participantID, fmt.Sprintf("The `participant_id` value [%s] does not identify a user you can message", participantID)))
 		}
 	}
 	recipients := []string{participantID}
@@ -442,25 +455,20 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 	}
 	for _, id := range recipients {
 		if u := e.users[id]; id != userID && u != nil && u.DMsClosed {
-			writeProblem(w, http.StatusForbidden, forbidden("You cannot send messages to this user."))
-			return
+			return refuse(http.StatusForbidden, forbidden("You cannot send messages to this user."))
 		}
 	}
 	for _, id := range mediaIDs {
 		m, ok := e.media[id]
 		if !ok || m.OwnerID != userID {
-			writeProblem(w, http.StatusBadRequest, invalidRequest("attachments.media_id", id, fmt.Sprintf("The media [%s] was not uploaded by the authenticated user", id)))
-			return
+			return refuse(http.StatusBadRequest, invalidRequest("attachments.media_id", id, fmt.Sprintf("The media [%s] was not uploaded by the authenticated user", id)))
 		}
 	}
 	if c == nil {
 		c = e.oneToOneLocked(userID, participantID)
 	}
 	ev := e.appendLocked(c, &Event{Type: MessageCreate, SenderID: userID, Text: text, MediaIDs: mediaIDs, CreatedAt: e.opts.Now(), ViaAPI: true})
-	var resp sendResponse
-	resp.Data.DMConversationID = c.id
-	resp.Data.DMEventID = ev.ID
-	writeJSON(w, http.StatusCreated, resp)
+	return cloneEvent(ev), nil, 0
 }
 
 // lookupUsers serves GET /2/users?ids=… (1–100 ids): found users in data,

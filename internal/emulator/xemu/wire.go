@@ -161,6 +161,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeJSONFlushed writes v with its length and flushes it, so the client
+// has the whole answer while the handler goes on (to post the webhook X
+// sends after the API call, not before it answers).
+func writeJSONFlushed(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	_ = http.NewResponseController(w).Flush()
+}
+
 func writeProblem(w http.ResponseWriter, status int, p problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
