@@ -193,6 +193,11 @@ type Emulator struct {
 	media       map[string]Media
 	ids         map[uint64]bool // every id handed out
 	buckets     map[bucketKey]*bucket
+	// The webhook as registered, for the periodic CRC; hookValid is false
+	// after a failed check, while deliveries are stopped.
+	hookURL, hookSecret string
+	hookValid           bool
+	crcClient           *http.Client
 }
 
 // New returns an emulator with no accounts.
@@ -229,6 +234,9 @@ func New(opts Options) *Emulator {
 		media:   map[string]Media{},
 		buckets: map[bucketKey]*bucket{},
 		ids:     map[uint64]bool{},
+		// X does not follow redirects on a CRC (nor on deliveries,
+		// webhookpost).
+		crcClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	e.kit = emukit.New(emukit.Config[Error, string]{
 		Latency:     opts.Latency,

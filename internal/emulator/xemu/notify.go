@@ -18,11 +18,19 @@ const WebhookTimeout = 5 * time.Second
 var ErrWebhook = errors.New("xemu: webhook delivery failed")
 
 // SetWebhook makes the emulator POST the Account Activity API event to url
-// each time a customer writes (Inbound), signed with consumerSecret in
+// each time a customer writes (Inbound) or a message is sent through the
+// API, signed with consumerSecret in
 // x-twitter-webhooks-signature: "sha256=" + base64 HMAC-SHA256 of the body
 // (https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/securing-webhooks).
 // An empty url turns delivery off.
-func (e *Emulator) SetWebhook(url, consumerSecret string) { e.kit.SetWebhook(url, consumerSecret) }
+// SetWebhook sends no CRC (RegisterWebhook does); CheckCRC and RunCRC
+// check it later.
+func (e *Emulator) SetWebhook(url, consumerSecret string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hookURL, e.hookSecret, e.hookValid = url, consumerSecret, url != ""
+	e.kit.SetWebhook(url, consumerSecret)
+}
 
 // Account Activity wire shapes: the envelope
 // (https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/account-activity-data-objects)
