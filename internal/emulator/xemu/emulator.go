@@ -64,7 +64,17 @@ type Options struct {
 	UsersLimit int
 	// MeLimit is requests per Window per user on GET /2/users/me.
 	MeLimit int
+
+	// AppID, AppName and AppURL describe the app the tokens belong to: X
+	// names it as source_app_id (and hydrates it in `apps`) on webhook
+	// events of messages sent through the API. AppID defaults to
+	// DefaultAppID, AppName to "Emulated App".
+	AppID, AppName, AppURL string
 }
+
+// DefaultAppID is the app id of messages sent through the emulator's API
+// when Options.AppID is empty.
+const DefaultAppID = "1000000001"
 
 // User is an X account known to the emulator.
 type User struct {
@@ -73,9 +83,17 @@ type User struct {
 	Name            string
 	ProfileImageURL string
 	Description     string
-	CreatedAt       time.Time
-	Protected       bool
-	Verified        bool
+	Location        string
+	URL             string
+	// CreatedAt is when the account was made; zero means the time in its
+	// Snowflake id (or the emulator's now for ids too small to carry one),
+	// so webhook users always carry created_timestamp as X's do.
+	CreatedAt      time.Time
+	Protected      bool
+	Verified       bool
+	FollowersCount int
+	FriendsCount   int
+	StatusesCount  int
 	// DMsClosed makes sends to this user fail with 403, as when the
 	// recipient does not accept Direct Messages from the sender
 	// (https://docs.x.com/x-api/direct-messages/manage/integrate, "Cannot
@@ -175,6 +193,11 @@ type Emulator struct {
 	media       map[string]Media
 	ids         map[uint64]bool // every id handed out
 	buckets     map[bucketKey]*bucket
+	// The webhook as registered, for the periodic CRC; hookValid is false
+	// after a failed check, while deliveries are stopped.
+	hookURL, hookSecret string
+	hookValid           bool
+	crcClient           *http.Client
 }
 
 // New returns an emulator with no accounts.
@@ -197,6 +220,12 @@ func New(opts Options) *Emulator {
 	if opts.MeLimit <= 0 {
 		opts.MeLimit = DefaultMeLimit
 	}
+	if opts.AppID == "" {
+		opts.AppID = DefaultAppID
+	}
+	if opts.AppName == "" {
+		opts.AppName = "Emulated App"
+	}
 	e := &Emulator{
 		users:    map[string]*User{},
 		tokens:   map[string]string{},
@@ -205,6 +234,9 @@ func New(opts Options) *Emulator {
 		media:   map[string]Media{},
 		buckets: map[bucketKey]*bucket{},
 		ids:     map[uint64]bool{},
+		// X does not follow redirects on a CRC (nor on deliveries,
+		// webhookpost).
+		crcClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	e.kit = emukit.New(emukit.Config[Error, string]{
 		Latency:     opts.Latency,
@@ -238,7 +270,21 @@ func (e *Emulator) AddUser(u User) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := u
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = e.idTimeLocked(u.ID)
+	}
 	e.users[u.ID] = &c
+}
+
+// idTimeLocked is the creation time a Snowflake id carries
+// (https://docs.x.com/fundamentals/x-ids), or now for an id that predates
+// Snowflakes.
+func (e *Emulator) idTimeLocked(id string) time.Time {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || n>>22 == 0 {
+		return e.opts.Now().UTC()
+	}
+	return time.UnixMilli(int64(n>>22) + twitterEpochMS).UTC()
 }
 
 // AddAccount registers a user that authenticates with the given OAuth 2.0
@@ -249,7 +295,7 @@ func (e *Emulator) AddAccount(userID, username, name, token string) {
 	if u, ok := e.users[userID]; ok {
 		u.Username, u.Name = username, name
 	} else {
-		e.users[userID] = &User{ID: userID, Username: username, Name: name}
+		e.users[userID] = &User{ID: userID, Username: username, Name: name, CreatedAt: e.idTimeLocked(userID)}
 	}
 	e.tokens[token] = userID
 }
@@ -351,7 +397,7 @@ func (e *Emulator) recordInbound(accountUserID, fromUserID, text string) (Event,
 		return Event{}, ErrUnknownUser
 	}
 	if e.users[fromUserID] == nil {
-		e.users[fromUserID] = &User{ID: fromUserID, Username: "user" + fromUserID, Name: "User " + fromUserID}
+		e.users[fromUserID] = &User{ID: fromUserID, Username: "user" + fromUserID, Name: "User " + fromUserID, CreatedAt: e.idTimeLocked(fromUserID)}
 	}
 	c := e.oneToOneLocked(accountUserID, fromUserID)
 	ev := e.appendLocked(c, &Event{Type: MessageCreate, SenderID: fromUserID, Text: text, CreatedAt: e.opts.Now()})

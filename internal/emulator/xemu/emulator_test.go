@@ -338,7 +338,7 @@ func TestLookupErrorsAndAccess(t *testing.T) {
 		want   string
 	}{
 		{"no token", "/2/dm_events", "", 401, `"title":"Unauthorized"`},
-		{"unknown param", "/2/dm_events?foo=1", bizTok, 400, "The query parameters [foo] is not one of"},
+		{"unknown param", "/2/dm_events?foo=1", bizTok, 400, "The query parameter [foo] is not one of"},
 		{"bad field", "/2/dm_events?dm_event.fields=nope", bizTok, 400, "dm_event.fields"},
 		{"bad expansion", "/2/dm_events?expansions=nope", bizTok, 400, "expansions"},
 		{"bad token", "/2/dm_events?pagination_token=zzzz", bizTok, 400, "pagination_token"},

@@ -1,7 +1,6 @@
 package xemu
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,6 +46,12 @@ func (e *Emulator) routes() {
 	route("GET /2/dm_conversations/{dm_conversation_id}/dm_events", read, e.listConversation)
 	route("POST /2/dm_conversations/with/{participant_id}/messages", send, e.sendWith)
 	route("POST /2/dm_conversations/{dm_conversation_id}/messages", send, e.sendConversation)
+	// One event, its deletion, and group creation (OpenAPI getDmEventsById,
+	// deleteDmEvents, dmConversationIdCreate; events.go). Reading one event
+	// shares the lookup limits; deleting and creating count as sends.
+	route("GET /2/dm_events/{event_id}", read, e.getEvent)
+	route("DELETE /2/dm_events/{event_id}", send, e.deleteEvent)
+	route("POST /2/dm_conversations", send, e.createGroup)
 	// Users lookup, https://docs.x.com/x-api/users/lookup/introduction: lets a
 	// client name participants that sent nothing on the page it read.
 	route("GET /2/users", users, e.lookupUsers)
@@ -109,20 +114,6 @@ func (e *Emulator) authenticate(r *http.Request) (string, bool) {
 	return id, ok
 }
 
-// Allowed values, from the dm_events reference
-// (https://docs.x.com/x-api/direct-messages/get-dm-events) and the fields
-// and expansions tables of https://docs.x.com/x-api/direct-messages/lookup/integrate.
-var (
-	lookupParams   = []string{"dm_event.fields", "event_types", "expansions", "max_results", "media.fields", "pagination_token", "tweet.fields", "user.fields"}
-	dmEventFields  = []string{"attachments", "created_at", "dm_conversation_id", "event_type", "id", "participant_ids", "referenced_tweets", "sender_id", "text"}
-	dmExpansions   = []string{"attachments.media_keys", "participant_ids", "referenced_tweets.id", "sender_id"}
-	eventTypes     = []string{MessageCreate, ParticipantsJoin, ParticipantsLeave}
-	userFieldNames = []string{"affiliation", "connection_status", "created_at", "description", "entities", "id", "location", "most_recent_tweet_id", "name", "pinned_tweet_id", "profile_banner_url", "profile_image_url", "protected", "public_metrics", "receives_your_dm", "subscription_type", "url", "username", "verified", "verified_type", "withheld"}
-	mediaFieldList = []string{"alt_text", "duration_ms", "height", "media_key", "non_public_metrics", "organic_metrics", "preview_image_url", "promoted_metrics", "public_metrics", "type", "url", "variants", "width"}
-	usersParams    = []string{"expansions", "ids", "tweet.fields", "user.fields"}
-	meParams       = []string{"expansions", "tweet.fields", "user.fields"}
-)
-
 // lookupQuery is a parsed and validated dm_events query.
 type lookupQuery struct {
 	fields     map[string]bool
@@ -134,61 +125,13 @@ type lookupQuery struct {
 	token      string
 }
 
-// checkParams refuses unknown query parameters as X does.
-func checkParams(q url.Values, allowed []string) *problem {
-	var unknown []string
-	for k := range q {
-		if !slices.Contains(allowed, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	sort.Strings(unknown)
-	p := invalidRequest(unknown[0], q.Get(unknown[0]),
-		fmt.Sprintf("The query parameters [%s] is not one of [%s]", strings.Join(unknown, ","), strings.Join(allowed, ",")))
-	return &p
-}
-
-// parseList parses a comma-separated enumerated parameter.
-func parseList(q url.Values, name string, allowed []string) (map[string]bool, *problem) {
-	out := map[string]bool{}
-	if !q.Has(name) {
-		return out, nil
-	}
-	raw := q.Get(name)
-	for _, v := range strings.Split(raw, ",") {
-		if !slices.Contains(allowed, v) {
-			p := invalidRequest(name, v, fmt.Sprintf("The `%s` query parameter value [%s] is not one of [%s]", name, v, strings.Join(allowed, ",")))
-			return nil, &p
-		}
-		out[v] = true
-	}
-	return out, nil
-}
-
 func parseLookup(q url.Values) (lookupQuery, *problem) {
 	var lq lookupQuery
-	if p := checkParams(q, lookupParams); p != nil {
+	pq, p := parseQuery(q, dmLookupQuery)
+	if p != nil {
 		return lq, p
 	}
-	var p *problem
-	if lq.fields, p = parseList(q, "dm_event.fields", dmEventFields); p != nil {
-		return lq, p
-	}
-	if lq.expansions, p = parseList(q, "expansions", dmExpansions); p != nil {
-		return lq, p
-	}
-	if lq.userFields, p = parseList(q, "user.fields", userFieldNames); p != nil {
-		return lq, p
-	}
-	if lq.mediaField, p = parseList(q, "media.fields", mediaFieldList); p != nil {
-		return lq, p
-	}
-	if lq.types, p = parseList(q, "event_types", eventTypes); p != nil {
-		return lq, p
-	}
+	lq.fields, lq.expansions, lq.userFields, lq.mediaField, lq.types = pq["dm_event.fields"], pq["expansions"], pq["user.fields"], pq["media.fields"], pq["event_types"]
 	// max_results: 1–100, default 100
 	// (https://docs.x.com/x-api/direct-messages/lookup/quickstart, "Common parameters").
 	lq.max = defaultMaxResults
@@ -302,6 +245,17 @@ func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
 	if start > 0 && len(page) > 0 {
 		resp.Meta.PreviousToken = encodeToken('p', page[0].ID)
 	}
+	for _, ev := range page {
+		resp.Data = append(resp.Data, e.wireEventLocked(ev, lq.fields))
+	}
+	resp.Includes = e.includesLocked(page, lq)
+	return resp
+}
+
+// includesLocked renders the users and media that the requested
+// expansions of page name (https://docs.x.com/x-api/direct-messages/lookup/integrate,
+// "Fields and expansions"); nil when there are none.
+func (e *Emulator) includesLocked(page []*Event, lq lookupQuery) *wireIncludes {
 	var userIDs, mediaIDs []string
 	addUser := func(id string) {
 		if id != "" && !slices.Contains(userIDs, id) {
@@ -309,7 +263,6 @@ func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
 		}
 	}
 	for _, ev := range page {
-		resp.Data = append(resp.Data, e.wireEventLocked(ev, lq.fields))
 		if lq.expansions["sender_id"] {
 			addUser(ev.SenderID)
 		}
@@ -342,9 +295,9 @@ func (e *Emulator) renderLocked(all []*Event, lq lookupQuery) listResponse {
 		}
 	}
 	if len(inc.Users) > 0 || len(inc.Media) > 0 {
-		resp.Includes = inc
+		return inc
 	}
-	return resp
+	return nil
 }
 
 // wireEventLocked renders an event with X's default fields (id, event_type,
@@ -408,39 +361,14 @@ func wireUserOf(u *User, fields map[string]bool) wireUser {
 }
 
 // parseSend reads a send body: {"text": "...", "attachments": [{"media_id": "..."}]},
-// at least one of the two, one attachment at most
-// (https://docs.x.com/x-api/direct-messages/manage/integrate, "Message requirements"
-// and "Media attachments").
+// validated as parseMessage does, unknown properties and over-long texts
+// included.
 func parseSend(body io.Reader) (text string, mediaIDs []string, p *problem) {
-	raw, err := io.ReadAll(io.LimitReader(body, maxSendBody+1))
-	if err != nil || len(raw) > maxSendBody {
-		pr := invalidRequest("body", "", "The request body could not be read")
-		return "", nil, &pr
+	raw, p := readBody(body)
+	if p != nil {
+		return "", nil, p
 	}
-	var req sendRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		pr := invalidRequest("body", "", "The request body is not valid JSON")
-		return "", nil, &pr
-	}
-	if req.Text != nil {
-		text = *req.Text
-	}
-	for _, a := range req.Attachments {
-		if !isNumericID(a.MediaID) {
-			pr := invalidRequest("attachments.media_id", a.MediaID, fmt.Sprintf("The `media_id` value [%s] is not valid", a.MediaID))
-			return "", nil, &pr
-		}
-		mediaIDs = append(mediaIDs, a.MediaID)
-	}
-	if text == "" && len(mediaIDs) == 0 {
-		pr := invalidRequest("text", "", "One of `text` or `attachments` is required")
-		return "", nil, &pr
-	}
-	if len(mediaIDs) > 1 {
-		pr := invalidRequest("attachments", strconv.Itoa(len(mediaIDs)), "Only one attachment per message is supported")
-		return "", nil, &pr
-	}
-	return text, mediaIDs, nil
+	return parseMessage(raw, "$")
 }
 
 func (e *Emulator) sendWith(w http.ResponseWriter, r *http.Request, userID string) {
@@ -481,8 +409,24 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 		writeProblem(w, http.StatusBadRequest, *p)
 		return
 	}
+	ev, p, status := e.sendLocked(userID, cid, participantID, text, mediaIDs)
+	if p != nil {
+		writeProblem(w, status, *p)
+		return
+	}
+	var resp sendResponse
+	resp.Data.DMConversationID = ev.ConversationID
+	resp.Data.DMEventID = ev.ID
+	writeJSONFlushed(w, http.StatusCreated, resp)
+	e.echo(ev)
+}
+
+// sendLocked checks and records a message; on refusal it returns the
+// problem and its status, recording nothing.
+func (e *Emulator) sendLocked(userID, cid, participantID, text string, mediaIDs []string) (Event, *problem, int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	refuse := func(status int, p problem) (Event, *problem, int) { return Event{}, &p, status }
 	c := e.convs[cid]
 	if c == nil {
 		// Only a one-to-one conversation that includes the sender can come
@@ -494,18 +438,15 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 		case ok && b == userID:
 			participantID = a
 		default:
-			writeProblem(w, http.StatusForbidden, forbidden("You are not a participant of this conversation."))
-			return
+			return refuse(http.StatusForbidden, forbidden("You are not a participant of this conversation."))
 		}
 	} else if !c.has(userID) {
-		writeProblem(w, http.StatusForbidden, forbidden("You are not a participant of this conversation."))
-		return
+		return refuse(http.StatusForbidden, forbidden("You are not a participant of this conversation."))
 	}
 	if participantID != "" {
 		u := e.users[participantID]
 		if u == nil || participantID == userID {
-			writeProblem(w, http.StatusBadRequest, invalidRequest("participant_id", participantID, fmt.Sprintf("The `participant_id` value [%s] does not identify a user you can message", participantID)))
-			return
+			return refuse(http.StatusBadRequest, invalidRequest("participant_id", participantID, fmt.Sprintf("The `participant_id` value [%s] does not identify a user you can message", participantID)))
 		}
 	}
 	recipients := []string{participantID}
@@ -514,25 +455,20 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 	}
 	for _, id := range recipients {
 		if u := e.users[id]; id != userID && u != nil && u.DMsClosed {
-			writeProblem(w, http.StatusForbidden, forbidden("You cannot send messages to this user."))
-			return
+			return refuse(http.StatusForbidden, forbidden("You cannot send messages to this user."))
 		}
 	}
 	for _, id := range mediaIDs {
 		m, ok := e.media[id]
 		if !ok || m.OwnerID != userID {
-			writeProblem(w, http.StatusBadRequest, invalidRequest("attachments.media_id", id, fmt.Sprintf("The media [%s] was not uploaded by the authenticated user", id)))
-			return
+			return refuse(http.StatusBadRequest, invalidRequest("attachments.media_id", id, fmt.Sprintf("The media [%s] was not uploaded by the authenticated user", id)))
 		}
 	}
 	if c == nil {
 		c = e.oneToOneLocked(userID, participantID)
 	}
 	ev := e.appendLocked(c, &Event{Type: MessageCreate, SenderID: userID, Text: text, MediaIDs: mediaIDs, CreatedAt: e.opts.Now(), ViaAPI: true})
-	var resp sendResponse
-	resp.Data.DMConversationID = c.id
-	resp.Data.DMEventID = ev.ID
-	writeJSON(w, http.StatusCreated, resp)
+	return cloneEvent(ev), nil, 0
 }
 
 // lookupUsers serves GET /2/users?ids=… (1–100 ids): found users in data,
@@ -540,15 +476,12 @@ func (e *Emulator) send(w http.ResponseWriter, r *http.Request, userID, cid, par
 // (https://docs.x.com/x-api/fundamentals/response-codes-and-errors, "Partial errors").
 func (e *Emulator) lookupUsers(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
-	if p := checkParams(q, usersParams); p != nil {
-		writeProblem(w, http.StatusBadRequest, *p)
-		return
-	}
-	fields, p := parseList(q, "user.fields", userFieldNames)
+	pq, p := parseQuery(q, usersQuery)
 	if p != nil {
 		writeProblem(w, http.StatusBadRequest, *p)
 		return
 	}
+	fields := pq["user.fields"]
 	raw := q.Get("ids")
 	ids := strings.Split(raw, ",")
 	if raw == "" || len(ids) > maxUsersLookupBatch {
@@ -580,15 +513,12 @@ func (e *Emulator) lookupUsers(w http.ResponseWriter, r *http.Request, _ string)
 // lookupMe serves GET /2/users/me: the user the token acts for.
 func (e *Emulator) lookupMe(w http.ResponseWriter, r *http.Request, userID string) {
 	q := r.URL.Query()
-	if p := checkParams(q, meParams); p != nil {
-		writeProblem(w, http.StatusBadRequest, *p)
-		return
-	}
-	fields, p := parseList(q, "user.fields", userFieldNames)
+	pq, p := parseQuery(q, meQuery)
 	if p != nil {
 		writeProblem(w, http.StatusBadRequest, *p)
 		return
 	}
+	fields := pq["user.fields"]
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var resp struct {

@@ -1,10 +1,15 @@
 package xemu
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/xapi"
@@ -102,4 +107,76 @@ func TestWebhookFailures(t *testing.T) {
 	if _, err := e.Inbound("1", aliceID, "x"); !errors.Is(err, ErrUnknownUser) {
 		t.Fatalf("unknown account: %v", err)
 	}
+}
+
+// A message sent through the API reaches the webhook as X posts it: an
+// echo for the sending account, after the API has answered, carrying the
+// app that sent it; a group message is not carried.
+func TestSentMessagesReachTheWebhook(t *testing.T) {
+	e, _ := fixture(t, Options{})
+	rc, hook := newHookReceiver(t, consumerSecret, http.StatusOK)
+	e.SetWebhook(hook.URL, consumerSecret)
+	api := httptest.NewServer(e)
+	t.Cleanup(api.Close)
+	req, _ := http.NewRequest("POST", api.URL+"/2/dm_conversations/with/"+aliceID+"/messages", strings.NewReader(`{"text":"Your parcel ships today"}`))
+	req.Header.Set("Authorization", "Bearer "+bizTok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := api.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent sendResponse
+	if err := json.NewDecoder(resp.Body).Decode(&sent); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("send: %d %v", resp.StatusCode, err)
+	}
+	_ = resp.Body.Close()
+	var got []platform.InboundEvent
+	for deadline := time.Now().Add(10 * time.Second); len(got) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		var errs []error
+		if got, errs = rc.Snapshot(); len(errs) > 0 {
+			t.Fatal(errs)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("webhook events: %+v", got)
+	}
+	g := got[0]
+	if g.Kind != platform.EventEcho || g.AccountNativeID != bizID || g.ParticipantID != aliceID || g.MessageID != sent.Data.DMEventID ||
+		g.ThreadID != sent.Data.DMConversationID || g.Message.Text != "Your parcel ships today" || g.Message.SenderName != "Parley HQ" {
+		t.Fatalf("echo %+v", g)
+	}
+
+	group := `{"conversation_type":"Group","participant_ids":["` + aliceID + `","` + bobID + `"],"message":{"text":"group hello"}}`
+	if w := do(t, e, "POST", "/2/dm_conversations", bizTok, group); w.Code != 201 {
+		t.Fatalf("group: %d %s", w.Code, w.Body)
+	}
+	if w := do(t, e, "POST", "/2/dm_conversations/with/"+bobID+"/messages", bizTok, `{"text":"after the group"}`); w.Code != 201 {
+		t.Fatalf("send: %d %s", w.Code, w.Body)
+	}
+	// The recorder runs the echo before returning, so both are settled.
+	events, _ := rc.Snapshot()
+	if len(events) != 2 || events[1].Message.Text != "after the group" {
+		t.Fatalf("events after a group message: %+v", events)
+	}
+}
+
+// Webhook users are X's full v1.1 objects with created_timestamp, and a
+// message sent through the API names its app.
+func TestWebhookPayloadGolden(t *testing.T) {
+	e, _ := fixture(t, Options{AppID: "8829219", AppName: "Parley", AppURL: "https://parley.example"})
+	e.AddUser(User{ID: aliceID, Username: "alice", Name: "Alice Doe", Location: "Lisbon", Description: "Buys things", URL: "https://t.co/x",
+		FollowersCount: 12, FriendsCount: 34, StatusesCount: 56, ProfileImageURL: "https://pbs.twimg.com/profile_images/1/alice_normal.jpg"})
+	if w := do(t, e, "POST", "/2/dm_conversations/with/"+aliceID+"/messages", bizTok, `{"text":"On its way"}`); w.Code != 201 {
+		t.Fatalf("send: %d %s", w.Code, w.Body)
+	}
+	msgs := e.Messages(bizID)
+	body, err := e.WebhookBody(bizID, msgs[len(msgs)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	golden.Compare(t, filepath.Join("testdata", "webhook_sent.golden"), pretty.Bytes())
 }

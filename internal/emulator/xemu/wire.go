@@ -63,13 +63,6 @@ type listResponse struct {
 	Meta     wireMeta      `json:"meta"`
 }
 
-type sendRequest struct {
-	Text        *string `json:"text"`
-	Attachments []struct {
-		MediaID string `json:"media_id"`
-	} `json:"attachments"`
-}
-
 type sendResponse struct {
 	Data struct {
 		DMConversationID string `json:"dm_conversation_id"`
@@ -107,7 +100,7 @@ type problem struct {
 }
 
 type paramError struct {
-	Parameters map[string][]string `json:"parameters"`
+	Parameters map[string][]string `json:"parameters,omitempty"`
 	Message    string              `json:"message"`
 }
 
@@ -166,6 +159,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeJSONFlushed writes v with its length and flushes it, so the client
+// has the whole answer while the handler goes on (to post the webhook X
+// sends after the API call, not before it answers).
+func writeJSONFlushed(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	_ = http.NewResponseController(w).Flush()
 }
 
 func writeProblem(w http.ResponseWriter, status int, p problem) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
@@ -279,6 +280,12 @@ func attachment(m xMedia) (platform.Attachment, bool) {
 	return platform.Attachment{Type: t, URL: u}, true
 }
 
+// MaxTextChars is the longest DM text X accepts: "Text messages support up
+// to 10,000 characters"
+// (https://developer.x.com/en/docs/x-api/direct-messages/manage/api-reference/post-dm_conversations-with-participant_id-messages).
+// Longer texts are refused before any request, with the field named.
+const MaxTextChars = 10000
+
 // Send posts a message.
 //
 // Path choice: an existing thread is written with
@@ -302,6 +309,9 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	}
 	if msg.Text == "" {
 		return platform.Sent{}, apierr.Required("text")
+	}
+	if utf8.RuneCountInString(msg.Text) > MaxTextChars {
+		return platform.Sent{}, apierr.Invalid("text", "X Direct Messages hold at most %d characters", MaxTextChars)
 	}
 	var path string
 	switch {

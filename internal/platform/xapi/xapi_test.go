@@ -256,13 +256,21 @@ func TestSend(t *testing.T) {
 		{"attachment by url", platform.Outbound{Text: "x", Attachment: &platform.Attachment{Type: "image", URL: "https://e.com/a.png"}}, tests[0].conv, "validation.invalid_field"},
 		{"template", platform.Outbound{Text: "x", Template: &platform.Template{Name: "t"}}, tests[0].conv, "validation.invalid_field"},
 		{"no thread", platform.Outbound{Text: "x"}, platform.Conversation{}, "resource.not_found"},
+		{"text over 10,000 characters", platform.Outbound{Text: strings.Repeat("é", MaxTextChars+1)}, tests[0].conv, "validation.invalid_field"},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
+			before := len(v.emu.Messages(bizID))
 			if _, err := v.ad.Send(context.Background(), v.acct, tc.conv, tc.msg); !apierr.HasCode(err, tc.code) {
 				t.Errorf("error = %v, want %s", err, tc.code)
 			}
+			if after := len(v.emu.Messages(bizID)); after != before {
+				t.Errorf("a refused send reached X")
+			}
 		})
+	}
+	if _, err := v.ad.Send(context.Background(), v.acct, tests[0].conv, platform.Outbound{Text: strings.Repeat("é", MaxTextChars)}); err != nil {
+		t.Errorf("10,000 characters: %v", err)
 	}
 }
 
