@@ -1,9 +1,7 @@
 package liemu
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -13,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/emulator/emukit"
 )
 
 // LinkedIn's 3-legged OAuth (Authorization Code Flow,
@@ -132,7 +132,7 @@ func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ token) {
 		http.Error(w, "The redirect_uri does not match the registered value", http.StatusBadRequest)
 		return
 	}
-	back := func(v url.Values) { redirectWith(w, r, q.Get("redirect_uri"), v) }
+	back := func(v url.Values) { emukit.RedirectWith(w, r, q.Get("redirect_uri"), v) }
 	switch {
 	case q.Get("response_type") != "code":
 		back(url.Values{"error": {"unsupported_response_type"}, "state": {q.Get("state")}})
@@ -168,32 +168,16 @@ func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ token) {
 		return
 	}
 	if f.Get("decision") != "allow" {
-		redirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"user_cancelled_authorize"},
+		emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"user_cancelled_authorize"},
 			"error_description": {"The user cancelled the authorization"}, "state": {f.Get("state")}})
 		return
 	}
-	code := randomToken()
+	code := emukit.RandomToken()
 	e.mu.Lock()
 	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), member: f.Get("member"), scope: f.Get("scope"),
 		expires: e.kit.Now().Add(codeTTL)}
 	e.mu.Unlock()
-	redirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
-}
-
-func redirectWith(w http.ResponseWriter, r *http.Request, to string, v url.Values) {
-	u, _ := url.Parse(to)
-	q := u.Query()
-	for k, vs := range v {
-		q[k] = vs
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-// oauthError is the token endpoint's error body (RFC 6749 §5.2).
-type oauthError struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description"`
+	emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
 }
 
 // badCode answers a code that is unknown, used, expired or issued to
@@ -225,13 +209,13 @@ type tokenAnswer struct {
 
 func (e *Emulator) accessToken(w http.ResponseWriter, r *http.Request, _ token) {
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Malformed request body"})
+		writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: "Malformed request body"})
 		return
 	}
 	f := r.PostForm
 	c, err := e.clientOf(f)
 	if err != nil {
-		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_client", "Client authentication failed"})
+		writeJSON(w, http.StatusUnauthorized, emukit.OAuthError{Error: "invalid_client", Description: "Client authentication failed"})
 		return
 	}
 	now := e.kit.Now()
@@ -242,12 +226,12 @@ func (e *Emulator) accessToken(w http.ResponseWriter, r *http.Request, _ token) 
 		code, ok := e.codes[f.Get("code")]
 		delete(e.codes, f.Get("code")) // a code is single use, whatever the outcome
 		if !ok || code.client != c.ID || !now.Before(code.expires) || code.redirect != f.Get("redirect_uri") {
-			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", badCode})
+			writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: badCode})
 			return
 		}
 		a := e.issueLocked(c, code.member, code.scope, now)
 		if c.RefreshTokens {
-			a.RefreshToken = randomToken()
+			a.RefreshToken = emukit.RandomToken()
 			a.RefreshTokenExpiresIn = int(RefreshTokenTTL / time.Second)
 			e.refresh[a.RefreshToken] = refreshGrant{client: c.ID, member: code.member, scope: code.scope, expires: now.Add(RefreshTokenTTL)}
 		}
@@ -255,13 +239,13 @@ func (e *Emulator) accessToken(w http.ResponseWriter, r *http.Request, _ token) 
 	case "refresh_token":
 		g, ok := e.refresh[f.Get("refresh_token")]
 		if !c.RefreshTokens {
-			writeJSON(w, http.StatusBadRequest, oauthError{"unauthorized_client", "The client is not authorized to use refresh tokens"})
+			writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "unauthorized_client", Description: "The client is not authorized to use refresh tokens"})
 			return
 		}
 		if !ok || g.client != c.ID || !now.Before(g.expires) {
 			// As integrators see it for an expired or revoked refresh token
 			// (https://nango.dev/blog/linkedin-oauth-refresh-token-invalid-grant).
-			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "Token has been expired or revoked."})
+			writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_grant", Description: "Token has been expired or revoked."})
 			return
 		}
 		// The refresh token is kept and its life is not extended: the
@@ -270,7 +254,7 @@ func (e *Emulator) accessToken(w http.ResponseWriter, r *http.Request, _ token) 
 		a.RefreshToken, a.RefreshTokenExpiresIn = f.Get("refresh_token"), int(g.expires.Sub(now)/time.Second)
 		writeJSON(w, http.StatusOK, a)
 	default:
-		writeJSON(w, http.StatusBadRequest, oauthError{"unsupported_grant_type", "Unsupported grant type"})
+		writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "unsupported_grant_type", Description: "Unsupported grant type"})
 	}
 }
 
@@ -278,7 +262,7 @@ func (e *Emulator) accessToken(w http.ResponseWriter, r *http.Request, _ token) 
 // organisation the member administers.
 func (e *Emulator) issueLocked(c OAuthClient, member, scope string, now time.Time) tokenAnswer {
 	m := e.members[member]
-	a := tokenAnswer{AccessToken: randomToken(), ExpiresIn: int(AccessTokenTTL / time.Second), Scope: scope}
+	a := tokenAnswer{AccessToken: emukit.RandomToken(), ExpiresIn: int(AccessTokenTTL / time.Second), Scope: scope}
 	t := &token{member: member, role: RoleAdministrator, client: c.ID, scope: scope, created: now, expiry: now.Add(AccessTokenTTL)}
 	if m != nil {
 		t.orgs = slices.Clone(m.Orgs)
@@ -294,12 +278,12 @@ func (e *Emulator) issueLocked(c OAuthClient, member, scope string, now time.Tim
 // (https://learn.microsoft.com/en-us/linkedin/shared/authentication/token-introspection).
 func (e *Emulator) introspect(w http.ResponseWriter, r *http.Request, _ token) {
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Malformed request body"})
+		writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: "Malformed request body"})
 		return
 	}
 	c, err := e.clientOf(r.PostForm)
 	if err != nil {
-		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_client", "Client authentication failed"})
+		writeJSON(w, http.StatusUnauthorized, emukit.OAuthError{Error: "invalid_client", Description: "Client authentication failed"})
 		return
 	}
 	now := e.kit.Now()
@@ -324,10 +308,4 @@ func (e *Emulator) introspect(w http.ResponseWriter, r *http.Request, _ token) {
 	writeJSON(w, http.StatusOK, map[string]any{"active": status == "active", "client_id": c.ID, "authorized_at": tc.created.Unix(),
 		"created_at": tc.created.Unix(), "status": status, "expires_at": tc.expiry.Unix(),
 		"scope": strings.Join(strings.Fields(tc.scope), ","), "auth_type": "3L"})
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -1,7 +1,6 @@
 package xemu
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -12,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/emulator/emukit"
 )
 
 // OAuth 2.0 Authorization Code Flow with PKCE, as X serves it
@@ -133,7 +134,7 @@ func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ string) {
 		http.Error(w, "Something went wrong: you weren't able to give access to the App. Go back and try logging in again.", http.StatusBadRequest)
 		return
 	}
-	back := func(v url.Values) { redirectWith(w, r, q.Get("redirect_uri"), v) }
+	back := func(v url.Values) { emukit.RedirectWith(w, r, q.Get("redirect_uri"), v) }
 	method := q.Get("code_challenge_method")
 	switch {
 	case q.Get("response_type") != "code":
@@ -172,35 +173,21 @@ func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	if f.Get("decision") != "allow" {
-		redirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"access_denied"}, "state": {f.Get("state")}})
+		emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"access_denied"}, "state": {f.Get("state")}})
 		return
 	}
-	code := randomToken()
+	code := emukit.RandomToken()
 	e.mu.Lock()
 	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), challenge: f.Get("code_challenge"),
 		method: f.Get("code_challenge_method"), user: f.Get("user_id"), scope: f.Get("scope"), expires: e.kit.Now().Add(codeTTL)}
 	e.mu.Unlock()
-	redirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
+	emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
 }
 
-func redirectWith(w http.ResponseWriter, r *http.Request, to string, v url.Values) {
-	u, _ := url.Parse(to)
-	q := u.Query()
-	for k, vs := range v {
-		q[k] = vs
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-// oauthError is the token endpoint's error body (RFC 6749 §5.2), e.g. X's
+// X's token errors are emukit.OAuthError bodies (RFC 6749 §5.2), e.g.
 // {"error":"invalid_request","error_description":"Value passed for the
 // token was invalid."} for a refresh token already used, as integrators
 // report it (https://github.com/trypostit/trypost/issues/126).
-type oauthError struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description"`
-}
 
 const (
 	badCode  = "Value passed for the authorization code was invalid."
@@ -237,12 +224,12 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Malformed request body."})
+		writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: "Malformed request body."})
 		return
 	}
 	c, ok := e.clientOf(r)
 	if !ok {
-		writeJSON(w, http.StatusUnauthorized, oauthError{"unauthorized_client", "Missing valid authorization header"})
+		writeJSON(w, http.StatusUnauthorized, emukit.OAuthError{Error: "unauthorized_client", Description: "Missing valid authorization header"})
 		return
 	}
 	f := r.PostForm
@@ -255,14 +242,14 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, _ string) {
 		delete(e.codes, f.Get("code")) // a code is tried once, whatever the outcome
 		if !ok || code.client != c.ID || !now.Before(code.expires) || code.redirect != f.Get("redirect_uri") ||
 			!pkceMatches(code.method, code.challenge, f.Get("code_verifier")) {
-			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", badCode})
+			writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: badCode})
 			return
 		}
 		writeJSON(w, http.StatusOK, e.issueLocked(c.ID, code.user, code.scope, now))
 	case "refresh_token":
 		g, ok := e.refresh[f.Get("refresh_token")]
 		if !ok || g.client != c.ID {
-			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", badToken})
+			writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: badToken})
 			return
 		}
 		// Rotation: the refresh token works once; the answer carries the
@@ -270,7 +257,7 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request, _ string) {
 		delete(e.refresh, f.Get("refresh_token"))
 		writeJSON(w, http.StatusOK, e.issueLocked(c.ID, g.user, g.scope, now))
 	default:
-		writeJSON(w, http.StatusBadRequest, oauthError{"unsupported_grant_type", "Grant type is not supported."})
+		writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "unsupported_grant_type", Description: "Grant type is not supported."})
 	}
 }
 
@@ -286,11 +273,11 @@ type tokenAnswer struct {
 // was granted ("If this scope is not passed, we will not generate a refresh
 // token").
 func (e *Emulator) issueLocked(client, user, scope string, now time.Time) tokenAnswer {
-	a := tokenAnswer{TokenType: "bearer", ExpiresIn: int(AccessTokenTTL / time.Second), AccessToken: randomToken(), Scope: scope}
+	a := tokenAnswer{TokenType: "bearer", ExpiresIn: int(AccessTokenTTL / time.Second), AccessToken: emukit.RandomToken(), Scope: scope}
 	e.tokens[a.AccessToken] = user
 	e.tokenExp[a.AccessToken] = now.Add(AccessTokenTTL)
 	if slices.Contains(strings.Fields(scope), "offline.access") {
-		a.RefreshToken = randomToken()
+		a.RefreshToken = emukit.RandomToken()
 		e.refresh[a.RefreshToken] = refreshGrant{client: client, user: user, scope: scope}
 	}
 	return a
@@ -312,11 +299,11 @@ func pkceMatches(method, challenge, verifier string) bool {
 // token is still a success.
 func (e *Emulator) revoke(w http.ResponseWriter, r *http.Request, _ string) {
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "Malformed request body."})
+		writeJSON(w, http.StatusBadRequest, emukit.OAuthError{Error: "invalid_request", Description: "Malformed request body."})
 		return
 	}
 	if _, ok := e.clientOf(r); !ok {
-		writeJSON(w, http.StatusUnauthorized, oauthError{"unauthorized_client", "Missing valid authorization header"})
+		writeJSON(w, http.StatusUnauthorized, emukit.OAuthError{Error: "unauthorized_client", Description: "Missing valid authorization header"})
 		return
 	}
 	t := r.PostForm.Get("token")
@@ -326,10 +313,4 @@ func (e *Emulator) revoke(w http.ResponseWriter, r *http.Request, _ string) {
 	delete(e.refresh, t)
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
