@@ -55,6 +55,7 @@ func FuzzDecodeCursor(f *testing.F) {
 }
 
 func TestSealedCursorsAreBoundToTheirList(t *testing.T) {
+	t.Parallel()
 	s := New(domain.Deps{Keys: testKeys(t)}, Config{})
 	c, err := s.encodeCursor("org_a", Cursor{V: 1, Accounts: map[string]Seek{"acct_1": {Cursor: "after-7"}}})
 	if err != nil {

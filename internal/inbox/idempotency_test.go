@@ -16,6 +16,7 @@ import (
 // A key left pending by a crashed process is never sent again: after the
 // abandon delay it answers that the outcome is unknown.
 func TestAbandonedIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		now := time.Now()

@@ -49,6 +49,7 @@ func (pagedPlatform) MarkRead(context.Context, platform.Account, platform.Conver
 // conversation appears once, in global newest-first order, and a filter
 // that drops most of them still terminates.
 func TestFanOutMergeAcrossShortPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		plat := pagedPlatform{convs: map[string][]platform.Conversation{}, pageSize: 2}

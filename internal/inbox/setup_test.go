@@ -2,6 +2,8 @@ package inbox
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,4 +62,50 @@ func (e *env) account(t *testing.T, p platform.Name, native string) store.Accoun
 		t.Fatal(err)
 	}
 	return a
+}
+
+// fakePlatform is an adapter whose threads all exist, with a customer
+// who wrote a minute ago; it counts sends and can be told to refuse them.
+type fakePlatform struct {
+	mu      sync.Mutex
+	sends   int
+	sendErr error
+}
+
+func (p *fakePlatform) sent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sends
+}
+
+func (p *fakePlatform) refuse(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sendErr = err
+}
+
+func (p *fakePlatform) ListConversations(context.Context, platform.Account, string, int) (platform.Page[platform.Conversation], error) {
+	return platform.Page[platform.Conversation]{}, nil
+}
+
+func (p *fakePlatform) GetConversation(_ context.Context, _ platform.Account, thread string) (platform.Conversation, error) {
+	return platform.Conversation{ThreadID: thread, ParticipantID: "cust-" + thread}, nil
+}
+
+func (p *fakePlatform) ListMessages(context.Context, platform.Account, string, string, int) (platform.Page[platform.Message], error) {
+	return platform.Page[platform.Message]{}, nil
+}
+
+func (p *fakePlatform) Send(context.Context, platform.Account, platform.Conversation, platform.Outbound) (platform.Sent, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sendErr != nil {
+		return platform.Sent{}, p.sendErr
+	}
+	p.sends++
+	return platform.Sent{PlatformID: fmt.Sprintf("dm-%d", p.sends)}, nil
+}
+
+func (p *fakePlatform) MarkRead(context.Context, platform.Account, platform.Conversation) error {
+	return nil
 }
