@@ -19,7 +19,7 @@ echo "INSERT INTO parley_bench_insert (org_id, payload) VALUES ('org', convert_t
 echo "load: $(cat /proc/loadavg)"
 for c in 32 1; do
   printf 'pgbench, one-row insert per transaction, %2d clients: ' "$c"
-  pgbench -n -q -c "$c" -j 2 -T "$secs" -f "$script" "$url" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1 tps/p'
+  pgbench -n -c "$c" -j 2 -T "$secs" -f "$script" "$url" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1 tps/p'
 done
 go test -run XXX -bench 'InboundAck' -benchtime 3000x ./internal/api | grep -E 'Benchmark|ok|FAIL'
 echo "load: $(cat /proc/loadavg)"

@@ -32,6 +32,7 @@ var migrations embed.FS
 var Dialect = sqlstore.Dialect{
 	Name:     "postgres",
 	Numbered: true,
+	Arrays:   true,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"

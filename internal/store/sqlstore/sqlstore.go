@@ -29,6 +29,9 @@ type Dialect struct {
 	// most of a small query parsing it, and its driver keeps no cache of its
 	// own (pgx does).
 	CacheStatements bool
+	// Arrays: the driver binds Go slices as SQL arrays, so a batch of rows
+	// is written by one statement that unnests them (PostgreSQL).
+	Arrays bool
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
