@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,7 +81,7 @@ type delivery struct {
 type userEndpoint struct {
 	mu        sync.Mutex
 	delivered []delivery
-	held      map[string]bool // message ids held now
+	held      map[string]int  // message id held now → the sender's TCP port
 	cut       map[string]bool // message ids whose held attempt died
 	holding   atomic.Bool
 	release   chan struct{}
@@ -103,7 +105,8 @@ func (u *userEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := ev.Data.MessageID
 	if u.holding.Load() {
 		u.mu.Lock()
-		u.held[id] = true
+		_, port, _ := net.SplitHostPort(r.RemoteAddr)
+		u.held[id], _ = strconv.Atoi(port)
 		u.mu.Unlock()
 		select {
 		case <-u.release:
@@ -123,30 +126,57 @@ func (u *userEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Unlock()
 }
 
-func (u *userEndpoint) heldIDs() []string {
+// heldBy returns the message ids held now, by the sender's TCP port.
+func (u *userEndpoint) heldBy() map[int][]string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	var ids []string
-	for id := range u.held {
-		ids = append(ids, id)
+	out := map[int][]string{}
+	for id, port := range u.held {
+		out[port] = append(out[port], id)
 	}
-	return ids
+	return out
+}
+
+// tcpPorts lists the local ports of the TCP sockets process pid holds
+// (Linux: its socket inodes in /proc/<pid>/fd, looked up in /proc/net/tcp
+// and tcp6), to tell which replica a held delivery came from.
+func tcpPorts(pid int) (map[int]bool, error) {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	ports := map[int]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+				ports[int(p)] = true
+			}
+		}
+	}
+	return ports, nil
 }
 
 // replicaCluster is N `parley serve` processes on one PostgreSQL.
 type replicaCluster struct {
-	t     *testing.T
-	bin   string
 	env   []string
 	addrs []string
 	procs []*proc
-}
-
-func (c *replicaCluster) start(i int) {
-	c.t.Helper()
-	p := start(c.t, c.bin, append(c.env, "PARLEY_LISTEN="+c.addrs[i]), "serve")
-	c.procs[i] = p
-	waitReady(c.t, "http://"+c.addrs[i], p)
 }
 
 func (c *replicaCluster) logs() string {
@@ -231,7 +261,7 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	emuSrv := httptest.NewServer(emu)
 	defer emuSrv.Close()
 
-	ep := &userEndpoint{held: map[string]bool{}, cut: map[string]bool{}, release: make(chan struct{})}
+	ep := &userEndpoint{held: map[string]int{}, cut: map[string]bool{}, release: make(chan struct{})}
 	var releaseOnce sync.Once
 	releaseAll := func() { releaseOnce.Do(func() { ep.holding.Store(false); close(ep.release) }) }
 	ep.holding.Store(true)
@@ -239,14 +269,16 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	defer epSrv.Close()
 	defer releaseAll() // before epSrv.Close, which waits for the handlers
 
-	c := &replicaCluster{t: t, bin: bin, procs: make([]*proc, 3),
+	c := &replicaCluster{procs: make([]*proc, 3),
 		addrs: []string{freePort(t), freePort(t), freePort(t)},
 		env: append(os.Environ(), "PARLEY_DATABASE_URL="+dbURL, "PARLEY_SECRET_KEYS="+ring,
 			"PARLEY_META_APP_SECRET="+appSecret, "PARLEY_WHATSAPP_URL="+emuSrv.URL, "PARLEY_WEBHOOK_ALLOW_PRIVATE=true",
-			// A held delivery must outlive River's job timeout (half of this)
-			// until the kill; the rescue of the killed replica's jobs then
-			// waits for a new leader, which takes longer than this anyway.
-			"PARLEY_JOB_RESCUE_AFTER=8s",
+			// Jobs left running by the killed replica are retried once this
+			// has passed, on the next pass of River's rescuer (at most 30 s,
+			// or when a new leader takes over). Held deliveries on the
+			// survivors may hit the job timeout (half of it) and be retried:
+			// still at least once, under one webhook-id.
+			"PARLEY_JOB_RESCUE_AFTER=6s",
 			fmt.Sprintf("PARLEY_KEY_QUOTA=%d", keyQuota), "PARLEY_ORG_QUOTA=0",
 			// Three replicas and the other tests share the server's 100
 			// connections.
@@ -267,9 +299,13 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	}
 	f := strings.Fields(string(out))
 	setupKey := f[len(f)-1]
-	// Replica 0 starts alone (and so leads River's maintenance), is
-	// configured through, and takes the first burst.
-	c.start(0)
+	// The replicas start together.
+	for i := range c.procs {
+		c.procs[i] = start(t, bin, append(c.env, "PARLEY_LISTEN="+c.addrs[i]), "serve")
+	}
+	for i, p := range c.procs {
+		waitReady(t, "http://"+c.addrs[i], p)
+	}
 	base0 := "http://" + c.addrs[0]
 	ctx := context.Background()
 	mustOK := func(method, path string, body any) map[string]any {
@@ -333,24 +369,17 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 		return false
 	}
 	customer := func(i int) string { return fmt.Sprintf("1555%07d", i) }
-	// Twenty customers write first, to replica 0 alone: their deliveries
-	// are held at the endpoint, by replica 0's workers.
-	const first = 20
-	for i := range first {
-		if !postInbound(base0, customer(i), i) {
-			t.Fatalf("inbound %d never acknowledged; log:\n%s", i, c.logs())
-		}
-	}
-	testsupport.Eventually(t, func() bool { return len(ep.heldIDs()) == first },
-		"replica 0 holding all %d deliveries at the endpoint; log:\n%s", first, c.logs())
-	victimHeld := ep.heldIDs()
-
-	c.start(1)
-	c.start(2)
 	rr := newRoundRobin(t, base0, "http://"+c.addrs[1], "http://"+c.addrs[2])
 	lb := httptest.NewServer(rr)
 	defer lb.Close()
-
+	// Twenty customers write first; the endpoint holds their deliveries,
+	// whichever replicas' workers took them.
+	const first = 20
+	for i := range first {
+		if !postInbound(lb.URL, customer(i), i) {
+			t.Fatalf("inbound %d never acknowledged; log:\n%s", i, c.logs())
+		}
+	}
 	// Inbound load through the proxy, from four senders, until stopped.
 	stop := make(chan struct{})
 	var next atomic.Int64
@@ -467,19 +496,42 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 			}()
 		}
 	}
-	// Kill replica 0 once some sends have reached the platform, so others
-	// are in flight, along with inbound webhooks and its held deliveries.
+	// Kill a replica once some sends have reached the platform, so others
+	// are in flight, along with inbound webhooks and held deliveries: the
+	// one holding the most deliveries at the endpoint (their senders' ports
+	// are its sockets), so some of the jobs it dies with are certain.
 	testsupport.Eventually(t, func() bool { return len(emu.Messages(phoneID)) >= 3 }, "sends reaching the platform; log:\n%s", c.logs())
-	if err := c.procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	victim, victimHeld, victimPorts := -1, []string(nil), map[int]bool(nil)
+	testsupport.Eventually(t, func() bool {
+		held := ep.heldBy()
+		for i, p := range c.procs {
+			ports, err := tcpPorts(p.cmd.Process.Pid)
+			if err != nil {
+				t.Skipf("cannot map sockets to processes here: %v", err)
+			}
+			var ids []string
+			for port, ms := range held {
+				if ports[port] {
+					ids = append(ids, ms...)
+				}
+			}
+			if len(ids) > len(victimHeld) {
+				victim, victimHeld, victimPorts = i, ids, ports
+			}
+		}
+		return victim >= 0
+	}, "a replica holding deliveries at the endpoint")
+	if err := c.procs[victim].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = c.procs[0].cmd.Wait()
+	_ = c.procs[victim].cmd.Wait()
 	killedAt := time.Now()
+	// Its held deliveries see their connections close (the handlers return
+	// without counting them): those jobs stay "running" in the database,
+	// for a process that no longer exists.
 	testsupport.Eventually(t, func() bool {
-		ep.mu.Lock()
-		defer ep.mu.Unlock()
-		for _, id := range victimHeld {
-			if !ep.cut[id] {
+		for port := range ep.heldBy() {
+			if victimPorts[port] {
 				return false
 			}
 		}
@@ -488,7 +540,7 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	releaseAll()
 	// The balancer's health check notices the dead replica only now, so
 	// for a while requests reached it and failed, and callers retried.
-	rr.markDown(0)
+	rr.markDown(victim)
 	sendWG.Wait()
 	// More inbound after the kill, then stop.
 	atKill := countAcked()
@@ -547,8 +599,8 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	if len(missing) > 0 {
 		t.Fatalf("%d of %d acknowledged inbound messages never reached the endpoint (e.g. %s); log:\n%s", len(missing), countAcked(), missing[0], c.logs())
 	}
-	t.Logf("%d inbound acknowledged; %d held by the killed replica, delivered by the others %.1fs after the kill",
-		countAcked(), len(victimHeld), time.Since(killedAt).Seconds())
+	t.Logf("%d inbound acknowledged; %d held by the killed replica %d, delivered by the others %.1fs after the kill",
+		countAcked(), len(victimHeld), victim, time.Since(killedAt).Seconds())
 	ep.mu.Lock()
 	ids := map[string]map[string]bool{} // message id → webhook-ids delivered
 	for _, d := range ep.delivered {
