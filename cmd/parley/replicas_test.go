@@ -75,14 +75,20 @@ type delivery struct {
 	webhookID, messageID, conversationID string
 }
 
+// heldDelivery is a delivery the endpoint keeps open, with the sender's
+// TCP port.
+type heldDelivery struct {
+	messageID string
+	port      int
+}
+
 // userEndpoint is the user's webhook endpoint. While holding, it keeps each
 // delivery open (body read, no answer) until release; a held delivery whose
-// sender dies is counted as cut and not as delivered.
+// sender dies is not counted as delivered.
 type userEndpoint struct {
 	mu        sync.Mutex
 	delivered []delivery
-	held      map[string]int  // message id held now → the sender's TCP port
-	cut       map[string]bool // message ids whose held attempt died
+	held      map[*http.Request]heldDelivery
 	holding   atomic.Bool
 	release   chan struct{}
 }
@@ -104,22 +110,21 @@ func (u *userEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id := ev.Data.MessageID
 	if u.holding.Load() {
+		_, p, _ := net.SplitHostPort(r.RemoteAddr)
+		port, _ := strconv.Atoi(p)
 		u.mu.Lock()
-		_, port, _ := net.SplitHostPort(r.RemoteAddr)
-		u.held[id], _ = strconv.Atoi(port)
+		u.held[r] = heldDelivery{messageID: id, port: port}
 		u.mu.Unlock()
 		select {
 		case <-u.release:
 		case <-r.Context().Done():
 		}
 		u.mu.Lock()
-		delete(u.held, id)
+		delete(u.held, r)
+		u.mu.Unlock()
 		if r.Context().Err() != nil {
-			u.cut[id] = true
-			u.mu.Unlock()
 			return
 		}
-		u.mu.Unlock()
 	}
 	u.mu.Lock()
 	u.delivered = append(u.delivered, delivery{webhookID: r.Header.Get("webhook-id"), messageID: id, conversationID: ev.Data.ConversationID})
@@ -131,8 +136,8 @@ func (u *userEndpoint) heldBy() map[int][]string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out := map[int][]string{}
-	for id, port := range u.held {
-		out[port] = append(out[port], id)
+	for _, h := range u.held {
+		out[h.port] = append(out[h.port], h.messageID)
 	}
 	return out
 }
@@ -261,7 +266,7 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	emuSrv := httptest.NewServer(emu)
 	defer emuSrv.Close()
 
-	ep := &userEndpoint{held: map[string]int{}, cut: map[string]bool{}, release: make(chan struct{})}
+	ep := &userEndpoint{held: map[*http.Request]heldDelivery{}, release: make(chan struct{})}
 	var releaseOnce sync.Once
 	releaseAll := func() { releaseOnce.Do(func() { ep.holding.Store(false); close(ep.release) }) }
 	ep.holding.Store(true)
