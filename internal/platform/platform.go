@@ -207,6 +207,10 @@ type InboundEvent struct {
 	// one (else the wa_id). With ThreadID empty the thread is the one last
 	// seen with this participant.
 	ParticipantID string
+	// ParticipantFirst says the thread already seen with ParticipantID wins
+	// over ThreadID: a WhatsApp user's business-scoped id outlives the phone
+	// number a thread was begun with, and stays when the number is withheld.
+	ParticipantFirst bool
 	// Message is set for EventMessage and EventEcho.
 	Message Message
 	// MessageID is the platform message a status event refers to (or the
