@@ -213,8 +213,12 @@ type ConversationMeta struct {
 	LastOutboundAt    time.Time
 	ReferralAt        time.Time
 	EntryPointReplyAt time.Time
-	UnreadCount       int
-	UpdatedAt         time.Time
+	// DeliveredAt and ReadAt are the customer's receipt watermarks: every
+	// business message sent at or before them is delivered (read).
+	DeliveredAt time.Time
+	ReadAt      time.Time
+	UnreadCount int
+	UpdatedAt   time.Time
 }
 
 // Idempotency key states.
@@ -259,6 +263,10 @@ type MessagingStore interface {
 	AwaitingReply(ctx context.Context, from, to time.Time) ([]ConversationMeta, error)
 	// ClearUnread sets the unread count to zero.
 	ClearUnread(ctx context.Context, orgID, accountID, threadID string) error
+	// NoteReceipt moves a thread's delivered watermark (and, when read, its
+	// read watermark) forward to at, never back. Unknown threads are
+	// created, as NoteInbound does, only for an account of the organisation.
+	NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error
 
 	// ClaimIdempotencyKey inserts a pending record. It returns (rec, true) when
 	// this call claimed the key, or the existing record and false. A record

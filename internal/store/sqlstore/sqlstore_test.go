@@ -280,3 +280,35 @@ func TestAccountsByNativeOnlyVerifiedActive(t *testing.T) {
 		}
 	})
 }
+
+// TestReceiptWatermarks: delivery and read receipts move a conversation's
+// watermarks forward only, a read also counts as delivered, and a receipt
+// for a thread not seen yet starts its record.
+func TestReceiptWatermarks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seed(t, db, "A")
+		t0 := t0.Truncate(time.Microsecond) // what both dialects store
+		steps := []struct {
+			read         bool
+			at           time.Time
+			wantDelivery time.Time
+			wantRead     time.Time
+		}{
+			{false, t0.Add(time.Minute), t0.Add(time.Minute), time.Time{}},
+			{false, t0, t0.Add(time.Minute), time.Time{}}, // an older receipt, retried: no move back
+			{true, t0.Add(3 * time.Minute), t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+			{false, t0.Add(2 * time.Minute), t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+			{true, t0.Add(time.Minute), t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+		}
+		for i, s := range steps {
+			if err := db.NoteReceipt(ctx, a.org.ID, a.acct.ID, "psid-1", s.read, s.at); err != nil {
+				t.Fatal(err)
+			}
+			m, err := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "psid-1")
+			if err != nil || !m.DeliveredAt.Equal(s.wantDelivery) || !m.ReadAt.Equal(s.wantRead) {
+				t.Fatalf("step %d: delivered %v read %v (%v); want %v, %v", i, m.DeliveredAt, m.ReadAt, err, s.wantDelivery, s.wantRead)
+			}
+		}
+	})
+}
