@@ -210,7 +210,7 @@ func TestBuildSendValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := buildSend(ana, tc.msg); !apierr.HasCode(err, tc.code) {
+			if _, err := buildSend(ana, "", tc.msg); !apierr.HasCode(err, tc.code) {
 				t.Fatalf("got %v, want %s", err, tc.code)
 			}
 		})
@@ -467,5 +467,45 @@ func TestListTemplates(t *testing.T) {
 	other.NativeID = "x"
 	if _, err := ad.ListTemplates(ctx, other); err == nil {
 		t.Fatal("resolver error swallowed")
+	}
+}
+
+// TestSendByUserID: a conversation that knows the customer's phone number
+// is sent to with `to` even when its participant is their BSUID; one keyed
+// on a BSUID (a username user whose number is withheld) with `recipient`,
+// and the Cloud API accepts both.
+func TestSendByUserID(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	bsuid := e.emu.SetUsername(ana, "ana.s", true)
+	e.inbound(ana, "Ana", "hi")
+	for _, tc := range []struct {
+		name             string
+		conv             platform.Conversation
+		wantTo, wantUser string
+	}{
+		{"phone thread, BSUID participant", platform.Conversation{ThreadID: ana, ParticipantID: bsuid}, ana, ""},
+		{"BSUID thread", platform.Conversation{ThreadID: bsuid, ParticipantID: bsuid}, ana, bsuid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.clock.Add(time.Minute) // past the pair rate
+			sent, err := e.ad.Send(ctx, e.acct, tc.conv, platform.Outbound{Text: "hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := e.emu.Messages(phoneID)
+			last := msgs[len(msgs)-1]
+			if last.ID != sent.PlatformID || last.To != tc.wantTo || last.ToUserID != tc.wantUser {
+				t.Fatalf("emulator recorded %+v", last)
+			}
+		})
+	}
+	if to, rcpt := sendTarget(platform.Conversation{ThreadID: "not-an-id"}); to != "not-an-id" || rcpt != "" {
+		t.Fatalf("fallback: %q %q", to, rcpt)
+	}
+	for id, want := range map[string]bool{"US.13491208655302741918": true, "US.ENT.11815799212886844830": true, "us.1": false, "16505551234": false, "US-1": false, "": false} {
+		if IsUserID(id) != want {
+			t.Errorf("IsUserID(%q) = %v", id, !want)
+		}
 	}
 }
