@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,12 +56,22 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 
 // Migrate applies Parley's schema migrations, holding a session advisory
 // lock so that replicas starting at once do not race.
+//
+// The lock is the schema's own: replicas of one deployment share a schema
+// and so exclude each other, while deployments (and tests) in other
+// schemas of the same database migrate at once instead of queueing behind
+// goose's one database-wide lock, whose waiters sleep 5 s between tries.
 func Migrate(ctx context.Context, db *sql.DB) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	locker, err := lock.NewPostgresSessionLocker()
+	var schema string
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return fmt.Errorf("postgres: current schema: %w", err)
+	}
+	// Try the lock every second for up to 5 minutes (goose's default total).
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(schema)), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return err
 	}
@@ -72,4 +83,11 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrationLockID is the advisory lock taken while migrating schema.
+func migrationLockID(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("parley migrations\x00" + schema))
+	return int64(h.Sum64())
 }
