@@ -10,6 +10,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 )
 
@@ -75,6 +76,9 @@ type Config struct {
 	MetaVerifyToken      string // PARLEY_META_VERIFY_TOKEN: hub.verify_token
 	XConsumerSecret      string // PARLEY_X_CONSUMER_SECRET: CRC and signature key
 	LinkedInClientSecret string // PARLEY_LINKEDIN_CLIENT_SECRET
+	// XDMPoll is auto, on or off (PARLEY_X_DM_POLL): whether X DMs are
+	// polled rather than received from Account Activity webhooks.
+	XDMPoll string
 	// PublicURL is where browsers reach this Parley: connect pages and
 	// the OAuth callbacks registered with each platform (PARLEY_PUBLIC_URL).
 	PublicURL string
@@ -125,4 +129,17 @@ func (c Config) WithDefaults() Config {
 // error per invalid variable, joined; nil when c can run.
 func (c Config) Validate() error {
 	return c.validate(nil, nil)
+}
+
+// PollXDMs reports whether Parley polls X accounts' DMs: when asked to
+// (on), or by default when no X webhook key is configured — the X app then
+// has no Account Activity webhooks to deliver them.
+func (c Config) PollXDMs() bool {
+	switch strings.ToLower(strings.TrimSpace(c.XDMPoll)) {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return c.XConsumerSecret == ""
 }

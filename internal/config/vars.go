@@ -117,6 +117,8 @@ func table() []variable {
 			func(c *Config) *string { return &c.MetaVerifyToken }, false, nil).hidden(),
 		stringVar("PARLEY_X_CONSUMER_SECRET", "", "", "X webhook CRC and signature key",
 			func(c *Config) *string { return &c.XConsumerSecret }, false, nil).hidden(),
+		stringVar("PARLEY_X_DM_POLL", "", "auto", "poll X DMs with GET /2/dm_events: auto (when PARLEY_X_CONSUMER_SECRET is empty), on or off",
+			func(c *Config) *string { return &c.XDMPoll }, true, oneOf("auto", "on", "off")),
 		stringVar("PARLEY_LINKEDIN_CLIENT_SECRET", "", "", "LinkedIn webhook signature key",
 			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
 		stringVar("PARLEY_PUBLIC_URL", "", "", "where browsers reach this Parley (connect pages, OAuth callbacks)",

@@ -158,6 +158,7 @@ type Store interface {
 	JournalStore
 	WebhookStore
 	ConnectStore
+	PollStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -213,8 +214,12 @@ type ConversationMeta struct {
 	LastOutboundAt    time.Time
 	ReferralAt        time.Time
 	EntryPointReplyAt time.Time
-	UnreadCount       int
-	UpdatedAt         time.Time
+	// DeliveredAt and ReadAt are the customer's receipt watermarks: every
+	// business message sent at or before them is delivered (read).
+	DeliveredAt time.Time
+	ReadAt      time.Time
+	UnreadCount int
+	UpdatedAt   time.Time
 }
 
 // Idempotency key states.
@@ -262,6 +267,10 @@ type MessagingStore interface {
 	AwaitingReply(ctx context.Context, from, to time.Time) ([]ConversationMeta, error)
 	// ClearUnread sets the unread count to zero.
 	ClearUnread(ctx context.Context, orgID, accountID, threadID string) error
+	// NoteReceipt moves a thread's delivered watermark (and, when read, its
+	// read watermark) forward to at, never back. Unknown threads are
+	// created, as NoteInbound does, only for an account of the organisation.
+	NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error
 
 	// ClaimIdempotencyKey inserts a pending record. It returns (rec, true) when
 	// this call claimed the key, or the existing record and false. A record
@@ -445,4 +454,28 @@ type ConnectStore interface {
 	// credentials are still at a.CredentialsVersion, bumps the version and
 	// drops the lease. ErrNotFound when they changed meanwhile.
 	ReplaceRefreshedCredentials(ctx context.Context, a Account) error
+}
+
+// PollState is where the polling of one account's DMs stands (X accounts
+// without Account Activity webhooks).
+type PollState struct {
+	AccountID string
+	// NewestID is the newest event id seen; "" before the first poll.
+	NewestID string
+	// IdlePolls counts polls in a row that found nothing new.
+	IdlePolls  int
+	NextPollAt time.Time
+	// Account is the account itself, filled by DuePolls.
+	Account Account
+}
+
+// PollStore keeps poll state. Polling is a system job across
+// organisations, like AccountsByNative: it names accounts by id.
+type PollStore interface {
+	// DuePolls lists the active, verified accounts of a platform whose
+	// poll is due at now (never polled, or NextPollAt not after now),
+	// longest due first, at most limit.
+	DuePolls(ctx context.Context, platform string, now time.Time, limit int) ([]PollState, error)
+	// SavePoll stores an account's poll state (Account is ignored).
+	SavePoll(ctx context.Context, p PollState) error
 }
