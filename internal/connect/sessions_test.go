@@ -47,7 +47,7 @@ func errCode(m map[string]any) string {
 
 func TestCreateConnectSession(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		srv := parleytest.Start(t, b, config.Config{}, "", server.Options{Adapters: platform.Registry{}})
+		srv := parleytest.Start(t, b, config.Config{XClientID: "cid", XClientSecret: "cs"}, "", server.Options{Adapters: platform.Registry{}})
 		key := srv.Org(t, "Acme")
 		other := srv.Org(t, "Other")
 		_, brand := call(t, srv.URL, key, "POST", "/v1/brands", map[string]any{"name": "Shop"})

@@ -26,10 +26,10 @@ func TestConnectSessionSingleUse(t *testing.T) {
 		if err != nil || got.ID != s.ID || got.RedirectURL != s.RedirectURL {
 			t.Fatalf("by hash: %+v, %v", got, err)
 		}
-		if err := db.StartConnectSession(ctx, s.ID, []byte("sealed verifier"), t0.Add(time.Minute)); err != nil {
+		if err := db.StartConnectSession(ctx, s.ID, []byte("sealed verifier"), []byte("browser"), t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		wantNotFound(t, db.StartConnectSession(ctx, s.ID, []byte("again"), t0.Add(2*time.Minute)))
+		wantNotFound(t, db.StartConnectSession(ctx, s.ID, []byte("again"), nil, t0.Add(2*time.Minute)))
 		if err := db.FinishConnectSession(ctx, s.ID, store.ConnectConnected, a.acct.ID, "", t0.Add(3*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func TestConnectSessionSingleUse(t *testing.T) {
 		if err := db.CreateConnectSession(ctx, late); err != nil {
 			t.Fatal(err)
 		}
-		wantNotFound(t, db.StartConnectSession(ctx, late.ID, nil, t0.Add(15*time.Minute)))
+		wantNotFound(t, db.StartConnectSession(ctx, late.ID, nil, nil, t0.Add(15*time.Minute)))
 
 		// Reconnecting names an account of the same platform.
 		wrong := s
