@@ -101,3 +101,5 @@ func TestCreateConnectSession(t *testing.T) {
 		}
 	})
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
