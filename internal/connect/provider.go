@@ -85,5 +85,3 @@ type flowError struct {
 }
 
 func (e *flowError) Error() string { return e.code + ": " + e.msg }
-
-func fail(code, msg string) error { return &flowError{code: code, msg: msg} }

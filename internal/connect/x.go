@@ -51,7 +51,7 @@ func (p xProvider) consentURL(_ store.ConnectSession, state, verifier string) st
 func (p xProvider) assets(ctx context.Context, _ store.ConnectSession, q url.Values, verifier string) ([]asset, error) {
 	tok, err := p.oauth().Exchange(p.c.oauthCtx(ctx), q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, fmt.Errorf("X code exchange: %w", err)
+		return nil, fmt.Errorf("code exchange at X: %w", err)
 	}
 	u, err := p.me(ctx, tok.AccessToken)
 	if err != nil {
