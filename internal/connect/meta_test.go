@@ -226,3 +226,46 @@ func postForm(t *testing.T, u string, form url.Values) (int, map[string]any) {
 	_ = jsonUnmarshal(raw, &out)
 	return res.StatusCode, out
 }
+
+// Instagram through Facebook Login: the Page's linked professional account
+// becomes the account, acting with the Page token; the session's variant
+// decides the flow.
+func TestConnectInstagramThroughPage(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		r, emu := newMetaRig(t, b)
+		const igID, igPage = "17841400000000009", "110000000000009"
+		if _, err := emu.AddAccount(graphemu.Account{Platform: platform.Instagram, ID: igID, Name: "Acme IG", Username: "acme",
+			Token: "seed-ig", Variant: graphemu.VariantFacebookLogin, PageID: igPage}); err != nil {
+			t.Fatal(err)
+		}
+		emu.OAuth().AddUser(metaoauth.User{ID: fbUser, Name: "Ada Admin", Grants: map[string][]string{
+			"pages_show_list": {pageA, igPage}, "pages_manage_metadata": {pageA, igPage}, "instagram_manage_messages": {igPage}}})
+		st, s := call(t, r.srv.URL, r.key, "POST", "/v1/connect/sessions", map[string]any{"platform": "instagram", "variant": "facebook_login",
+			"brand_id": r.brand, "redirect_url": r.app.URL + "/connected"})
+		if st != 201 {
+			t.Fatalf("session: %d %v", st, s)
+		}
+		c := browser(t)
+		// Only one of the two Pages has an Instagram account: no picker.
+		submit(t, c, open(t, c, s["url"].(string)), url.Values{"user_id": {fbUser}, "decision": {"allow"}}).Body.Close()
+		back := r.lastReturn(t)
+		if back.Get("status") != "connected" {
+			t.Fatalf("returned with %v", back)
+		}
+		a := r.account(t, back.Get("account_id"))
+		if a.Platform != "instagram" || a.NativeID != igID || a.Variant != "facebook_login" {
+			t.Fatalf("account: %+v", a)
+		}
+		if _, ok := emu.Subscribed(igID); !ok {
+			t.Fatal("the Page was not subscribed")
+		}
+		if st, out := call(t, r.srv.URL, r.key, "GET", "/v1/inbox/conversations?account_id="+a.ID, nil); st != 200 {
+			t.Fatalf("conversations with the Page token: %d %v", st, out)
+		}
+		// An Instagram Login session cannot start without the Instagram app.
+		if st, out := call(t, r.srv.URL, r.key, "POST", "/v1/connect/sessions", map[string]any{"platform": "instagram", "brand_id": r.brand}); st != 503 ||
+			errCode(out) != "connect.not_configured" {
+			t.Fatalf("instagram_login without its app: %d %v", st, out)
+		}
+	})
+}
