@@ -269,3 +269,48 @@ func TestConnectInstagramThroughPage(t *testing.T) {
 		}
 	})
 }
+
+// An ordinary call that Graph answers with a token error asks for reauth
+// once, with the reason the subcode gives; throttling and outages do not.
+func TestPlatformAuthErrorAsksForReauth(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		r, emu := newMetaRig(t, b)
+		c := browser(t)
+		res := submit(t, c, open(t, c, r.sessionFor(t, "messenger", "")), url.Values{"user_id": {fbUser}, "decision": {"allow"}})
+		submit(t, c, res, url.Values{"asset": {pageA}}).Body.Close()
+		id := r.lastReturn(t).Get("account_id")
+		list := "/v1/inbox/conversations?account_id=" + id
+
+		for _, e := range []graphemu.Error{graphemu.ErrTransient, graphemu.ErrPageRateLimit} {
+			emu.FailNext(e)
+			if _, out := call(t, r.srv.URL, r.key, "GET", list, nil); failure(out) == "" {
+				t.Fatalf("injected %d not seen: %v", e.Code, out)
+			}
+			if a := r.account(t, id); a.Status != store.AccountActive {
+				t.Fatalf("code %d marked the account %s", e.Code, a.Status)
+			}
+		}
+		emu.FailNext(graphemu.ErrTokenExpired)
+		if _, out := call(t, r.srv.URL, r.key, "GET", list, nil); failure(out) != "account.reauth_required" {
+			t.Fatalf("expired token: %v", out)
+		}
+		if a := r.account(t, id); a.Status != store.AccountReauthRequired {
+			t.Fatalf("status %s", a.Status)
+		}
+		if ev := r.events(t, "account.reauth_required"); len(ev) != 1 || ev[0]["reason"] != "expired" || ev[0]["account_id"] != id {
+			t.Fatalf("reauth events: %v", ev)
+		}
+	})
+}
+
+// failure is the code of a partial list's first per-account failure.
+func failure(out map[string]any) string {
+	m, _ := out["meta"].(map[string]any)
+	fs, _ := m["failures"].([]any)
+	if len(fs) == 0 {
+		return ""
+	}
+	f, _ := fs[0].(map[string]any)
+	c, _ := f["code"].(string)
+	return c
+}
