@@ -136,6 +136,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
 		HTTPClient: &http.Client{Timeout: 20 * time.Second},
 		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
+		Meta: connect.MetaApp{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, AuthorizeURL: cfg.MetaAuthorizeURL, ConfigID: cfg.MetaConfigID,
+			GraphURL: cfg.GraphFacebookURL, WhatsAppConfigID: cfg.WhatsAppConfigID, WhatsAppAuthorizeURL: cfg.WhatsAppAuthorizeURL, WhatsAppURL: cfg.WhatsAppURL},
+		Instagram: connect.InstagramApp{AppID: cfg.InstagramAppID, AppSecret: cfg.InstagramAppSecret, AuthorizeURL: cfg.InstagramAuthorizeURL,
+			TokenURL: cfg.InstagramTokenURL, GraphURL: cfg.GraphInstagramURL},
+		LinkedIn: connect.LinkedInApp{ClientID: cfg.LinkedInClientID, ClientSecret: cfg.LinkedInClientSecret, AuthorizeURL: cfg.LinkedInAuthorizeURL,
+			APIURL: cfg.LinkedInURL},
 		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
 			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
 		}})
@@ -152,12 +158,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
+			// Meta tokens that never expire are confirmed daily; the hourly
+			// run picks those whose day has come.
+			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
 		}})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
-	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
+	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,

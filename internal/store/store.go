@@ -112,9 +112,18 @@ type ConnectSession struct {
 	Platform    string
 	AccountID   string // the account to reconnect; "" for a new one
 	RedirectURL string
-	SecretHash  []byte
-	Verifier    []byte
-	Status      string
+	// Variant is the API flavour to connect (Instagram: instagram_login or
+	// facebook_login); "" for the platform's only one.
+	Variant    string
+	SecretHash []byte
+	Verifier   []byte
+	// BrowserHash is the SHA-256 of the nonce in the cookie of the browser
+	// that opened the hosted page; the callback must present it.
+	BrowserHash []byte
+	// Assets are the sealed candidates the end customer picks from when
+	// the token reaches more than one (Pages, numbers, organisations).
+	Assets []byte
+	Status string
 	// ResultAccountID and ErrorCode say how a finished session ended.
 	ResultAccountID string
 	ErrorCode       string
@@ -432,7 +441,11 @@ type ConnectStore interface {
 	// StartConnectSession moves a pending session that has not expired at
 	// now to started and keeps its sealed PKCE verifier. ErrNotFound when it
 	// is not pending or has expired: the hosted URL works once.
-	StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error
+	// browserHash binds the session to the browser that opened it.
+	StartConnectSession(ctx context.Context, id string, verifier, browserHash []byte, now time.Time) error
+	// SaveConnectAssets keeps the sealed candidates of a started session
+	// while the end customer picks. ErrNotFound when it is not started.
+	SaveConnectAssets(ctx context.Context, id string, assets []byte, now time.Time) error
 	// FinishConnectSession moves a started session to status (connected or
 	// failed). ErrNotFound when it is not started: a state works once.
 	FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
@@ -454,6 +467,19 @@ type ConnectStore interface {
 	// credentials are still at a.CredentialsVersion, bumps the version and
 	// drops the lease. ErrNotFound when they changed meanwhile.
 	ReplaceRefreshedCredentials(ctx context.Context, a Account) error
+
+	// SetAccountGrantor records who at the platform granted the account's
+	// token (a Facebook user id), and marks the token checked at a time.
+	SetAccountGrantor(ctx context.Context, orgID, id, grantorID string, checkedAt time.Time) error
+	// AccountsByGrantor lists the active accounts of the platforms, in
+	// every organisation, whose token a platform user granted.
+	AccountsByGrantor(ctx context.Context, platforms []string, grantorID string) ([]Account, error)
+	// TokensToCheck lists active accounts of the platforms, in every
+	// organisation, whose token was last checked before a time (or never).
+	TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]Account, error)
+	// MarkTokenChecked records that the platform confirmed an account's
+	// token at a time.
+	MarkTokenChecked(ctx context.Context, orgID, id string, at time.Time) error
 }
 
 // PollState is where the polling of one account's DMs stands (X accounts
