@@ -42,13 +42,17 @@ const (
 	EventAccountConnected      = "account.connected"
 	EventAccountReauthRequired = "account.reauth_required"
 	EventWindowClosing         = "conversation.window_closing"
-	EventEndpointDisabled      = "endpoint.disabled"
-	EventWebhookTest           = "webhook.test"
+	// billing.* are published by the plans capability (package plans).
+	EventBillingLimitApproaching = "billing.limit_approaching"
+	EventBillingLimitReached     = "billing.limit_reached"
+	EventEndpointDisabled        = "endpoint.disabled"
+	EventWebhookTest             = "webhook.test"
 )
 
 // EventTypes are the types an endpoint may filter on.
 var EventTypes = []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
-	EventAccountConnected, EventAccountReauthRequired, EventAccountDisconn, EventWindowClosing, EventEndpointDisabled}
+	EventAccountConnected, EventAccountReauthRequired, EventAccountDisconn, EventWindowClosing, EventEndpointDisabled,
+	EventBillingLimitApproaching, EventBillingLimitReached}
 
 // Enqueuer inserts River jobs inside a transaction (the River client).
 type Enqueuer interface {

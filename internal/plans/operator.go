@@ -114,3 +114,9 @@ func (p *Plans) Plans() []apitype.PlanView {
 	}
 	return out
 }
+
+// CheckOrganization answers 404 for an organisation that does not exist.
+func (p *Plans) CheckOrganization(ctx context.Context, id string) error {
+	_, err := p.store.GetOrganization(ctx, id)
+	return domain.StoreErr(err, "organization")
+}

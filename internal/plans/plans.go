@@ -18,14 +18,15 @@ import (
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/domain"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/store"
 )
 
 // Events published to the organisation's webhooks (DESIGN §4).
 const (
-	EventLimitApproaching = "billing.limit_approaching"
-	EventLimitReached     = "billing.limit_reached"
+	EventLimitApproaching = events.EventBillingLimitApproaching
+	EventLimitReached     = events.EventBillingLimitReached
 )
 
 // Error codes of refusals (402).
