@@ -128,7 +128,7 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 		"security": []any{map[string]any{"bearer": []string{}}},
 		"paths":    paths,
 		"components": map[string]any{
-			"schemas":         schemas,
+			"schemas": schemas,
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "sapi_key_…"},
 				"operator": map[string]any{"type": "http", "scheme": "bearer",
