@@ -92,6 +92,12 @@ func New(d domain.Deps, cfg Config) (*Plans, error) {
 	return p, nil
 }
 
+// Month is the UTC calendar month holding t, as usage counts it (YYYY-MM).
+func Month(t time.Time) string {
+	m, _ := month(t)
+	return m
+}
+
 // month is the UTC calendar month holding t, and when the next one starts.
 func month(t time.Time) (string, time.Time) {
 	t = t.UTC()
@@ -184,6 +190,33 @@ func (p *Plans) Reserve(ctx context.Context, orgID string) (Reservation, error) 
 	}
 	p.crossed(ctx, orgID, "interactions:"+m, pl, l, used, &resets)
 	return Reservation{orgID: orgID, month: m}, nil
+}
+
+// Hold reserves an interaction for a send (Reserve) and returns the
+// function the send calls with its outcome: reached says whether the
+// platform's send endpoint was called, err is what the send answers. The
+// interaction is given back when the message certainly did not go out:
+// the platform was never asked to send it (Parley's rules, a closed window,
+// a failed conversation read), or the platform refused it with a definite
+// 4xx answer (invalid recipient, revoked token, its own rate limit). It
+// stays counted when the outcome is unknown (a timeout, a 5xx, a lost
+// connection: the platform may have delivered it), and when the platform
+// accepted the message and reports a failure later (WhatsApp's statuses
+// webhook): the message reached the platform.
+func (p *Plans) Hold(ctx context.Context, orgID string) (done func(reached bool, err error), err error) {
+	r, err := p.Reserve(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return func(reached bool, sendErr error) {
+		if sendErr == nil {
+			return
+		}
+		e, structured := apierr.As(sendErr)
+		if !reached || (structured && e.Status >= 400 && e.Status < 500) {
+			p.Release(context.WithoutCancel(ctx), r)
+		}
+	}, nil
 }
 
 // Release gives back a reservation whose message was not sent: refused by

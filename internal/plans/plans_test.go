@@ -328,3 +328,40 @@ func TestRequestQuota(t *testing.T) {
 		}
 	})
 }
+
+// TestHoldReleasesWhatWasNotSent: a send gives its interaction back only
+// when the message certainly did not go out.
+func TestHoldReleasesWhatWasNotSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		e := setup(t, db, "free")
+		for _, c := range []struct {
+			name    string
+			reached bool
+			err     error
+			counted bool
+		}{
+			{"sent", true, nil, true},
+			{"refused by the rules before the platform", false, apierr.New(http.StatusGone, "conversation.window_closed", "closed"), false},
+			{"conversation read failed", false, apierr.New(http.StatusBadGateway, "platform.x.unavailable", "down"), false},
+			{"refused by the platform", true, apierr.New(http.StatusBadRequest, "platform.x.invalid_recipient", "no"), false},
+			{"platform rate limit", true, apierr.New(http.StatusTooManyRequests, "platform.x.platform_rate_limit", "slow"), false},
+			{"platform timed out", true, apierr.New(http.StatusGatewayTimeout, "platform.x.timeout", "late"), true},
+			{"platform 5xx", true, apierr.New(http.StatusBadGateway, "platform.x.unavailable", "down"), true},
+			{"connection lost", true, errors.New("read: connection reset"), true},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				before, _ := e.p.Usage(ctx, e.org)
+				done, err := e.p.Hold(ctx, e.org)
+				if err != nil {
+					t.Fatal(err)
+				}
+				done(c.reached, c.err)
+				after, _ := e.p.Usage(ctx, e.org)
+				if got := after.Interactions.Used - before.Interactions.Used; got != map[bool]int{true: 1, false: 0}[c.counted] {
+					t.Fatalf("counted %d, want counted=%v", got, c.counted)
+				}
+			})
+		}
+	})
+}
