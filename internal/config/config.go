@@ -54,6 +54,14 @@ type Config struct {
 	// client address may make per minute (PARLEY_AUTH_FAILURE_LIMIT; 0
 	// disables).
 	AuthFailureLimit int
+	// PlansFile is a JSON plan table replacing the shipped one
+	// (PARLEY_PLANS_FILE; empty: the shipped tiers).
+	PlansFile string
+	// DefaultPlan names the plan of new organisations (PARLEY_DEFAULT_PLAN).
+	DefaultPlan string
+	// OperatorToken guards the operator API (PARLEY_OPERATOR_TOKEN; empty
+	// turns it off).
+	OperatorToken string
 	// TrustedProxies lists the reverse proxies, as CIDRs or addresses,
 	// whose X-Forwarded-For names the client (PARLEY_TRUSTED_PROXIES).
 	// Empty: the TCP peer is the client and the header is ignored.
