@@ -32,6 +32,9 @@ import (
 type Backend interface {
 	ListConversations(ctx context.Context, q client.ConversationQuery) (client.List[apitype.Conversation], error)
 	GetConversation(ctx context.Context, id string) (apitype.Conversation, error)
+	// ListMessages reads a conversation's history, newest first, as
+	// GET /v1/inbox/conversations/{id}/messages does.
+	ListMessages(ctx context.Context, id string, limit int, cursor string) (client.List[apitype.Message], error)
 	// SendMessage sends; in.IdempotencyKey makes it safe to retry, and the
 	// returned Message.Replayed reports a replayed first outcome.
 	SendMessage(ctx context.Context, id string, in apitype.SendInput) (apitype.Message, error)
@@ -69,6 +72,7 @@ func (o *Options) orDefault() Options {
 const (
 	ToolListConversations     = "list_conversations"
 	ToolGetConversation       = "get_conversation"
+	ToolListMessages          = "list_messages"
 	ToolSendDM                = "send_dm"
 	ToolMarkConversationRead  = "mark_conversation_read"
 	ToolListAccounts          = "list_accounts"
@@ -76,7 +80,8 @@ const (
 )
 
 const instructions = `Parley is a unified direct-message inbox for business accounts on Instagram, Facebook Messenger, WhatsApp, LinkedIn and X.
-Start with list_accounts or list_conversations. Conversation ids look like sapi_dm_…; pass them unchanged to get_conversation, send_dm and mark_conversation_read.
+Start with list_accounts or list_conversations. Conversation ids look like sapi_dm_…; pass them unchanged as conversation_id to get_conversation, list_messages, send_dm and mark_conversation_read.
+get_conversation returns the conversation with its most recent messages as a transcript (oldest first); list_messages reads further back.
 Before replying, read the conversation's reply_window: if open is false, a plain reply is refused; use one of allowed_tags (a human replying within human_agent_until may use HUMAN_AGENT) or, on WhatsApp when requires_template is true, an APPROVED template from list_whatsapp_templates.
 Failed calls return {"error":{"code","message","meta"}} with the same codes as Parley's REST API; meta says what to do next. Give send_dm an idempotency_key so a retry never sends twice.`
 
@@ -105,6 +110,10 @@ const (
 	defaultLimit = 25
 	maxLimit     = 100
 	maxCursor    = 8192
+	// defaultTranscript is how many messages get_conversation includes
+	// unless message_limit says otherwise: enough for a model to see
+	// what the customer asked without flooding its context.
+	defaultTranscript = 20
 )
 
 var platforms = []any{"instagram", "messenger", "whatsapp", "linkedin", "x"}
@@ -122,7 +131,31 @@ type ListConversationsArgs struct {
 
 // GetConversationArgs are get_conversation's arguments.
 type GetConversationArgs struct {
-	ID string `json:"id" jsonschema:"the conversation id (sapi_dm_…) as returned by list_conversations"`
+	ConversationID string `json:"conversation_id,omitempty" jsonschema:"the conversation id (sapi_dm_…) as returned by list_conversations"`
+	// ID is the argument's first name, kept for clients written against it.
+	ID           string `json:"id,omitempty" jsonschema:"deprecated: the same as conversation_id, accepted for older clients; use conversation_id"`
+	MessageLimit int    `json:"message_limit,omitempty" jsonschema:"how many of the most recent messages to include, 1-100 (default 20)"`
+}
+
+// ListMessagesArgs are list_messages' arguments.
+type ListMessagesArgs struct {
+	ConversationID string `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…)"`
+	Limit          int    `json:"limit,omitempty" jsonschema:"how many messages, 1-100 (default 25)"`
+	Cursor         string `json:"cursor,omitempty" jsonschema:"older_messages_cursor from get_conversation, or pagination.next_cursor of the previous list_messages page, unchanged; omit to start from the newest message"`
+}
+
+// ConversationTranscript is get_conversation's data: the conversation as
+// REST returns it, with its most recent messages.
+type ConversationTranscript struct {
+	apitype.Conversation
+	// Messages are the most recent messages, oldest first.
+	Messages []apitype.Message `json:"messages" jsonschema:"the most recent messages, oldest first, so the list reads as a transcript; direction incoming is the customer, outgoing is the business"`
+	// OlderMessagesCursor reads on with list_messages; absent when the
+	// transcript starts at the first message.
+	OlderMessagesCursor string `json:"older_messages_cursor,omitempty" jsonschema:"pass as list_messages' cursor to read the messages before the first one here; absent when there are none"`
+	// HistoryTruncated says the platform keeps older messages it does not
+	// return (Instagram gives only the 20 most recent).
+	HistoryTruncated bool `json:"history_truncated,omitempty" jsonschema:"true when the platform holds older messages it does not return, so the transcript cannot go further back"`
 }
 
 // AttachmentArg is one attachment by URL.
@@ -198,13 +231,22 @@ func pageBounds(p map[string]*jsonschema.Schema) {
 // schemas are built once: the HTTP handler builds a server per request, and
 // the SDK's schema cache recognises a schema by its pointer.
 var schemas = struct {
-	listConversations, getConversation, sendDM, markRead, listAccounts, listTemplates *jsonschema.Schema
+	listConversations, getConversation, listMessages, sendDM, markRead, listAccounts, listTemplates *jsonschema.Schema
 }{
 	listConversations: inputSchema[ListConversationsArgs](func(p map[string]*jsonschema.Schema) {
 		p["platform"].Enum = platforms
 		pageBounds(p)
 	}),
-	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) { p["id"].MinLength = ptr(1) }),
+	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) {
+		p["conversation_id"].MinLength = ptr(1)
+		p["id"].MinLength, p["id"].Deprecated = ptr(1), true
+		p["message_limit"].Minimum, p["message_limit"].Maximum = ptr(1.0), ptr(float64(maxLimit))
+		p["message_limit"].Default = json.RawMessage(fmt.Sprint(defaultTranscript))
+	}),
+	listMessages: inputSchema[ListMessagesArgs](func(p map[string]*jsonschema.Schema) {
+		p["conversation_id"].MinLength = ptr(1)
+		pageBounds(p)
+	}),
 	sendDM: inputSchema[SendDMArgs](func(p map[string]*jsonschema.Schema) {
 		p["conversation_id"].MinLength = ptr(1)
 		// Only HUMAN_AGENT: Meta retired the other tags in 2026 (rules.RetiredTags).
@@ -236,12 +278,25 @@ func (t tools) register(s *mcp.Server) {
 
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolGetConversation,
-		Title: "Get a conversation",
-		Description: "Get one conversation by id with its reply_window: open (a plain reply may be sent now), closes_at, human_agent_until, " +
-			"allowed_tags (message tags usable now) and requires_template (WhatsApp: only an approved template may be sent). Check it before send_dm.",
-		Annotations: withTitle(readOnly, "Get a conversation"),
+		Title: "Read a conversation",
+		Description: "Read one conversation before answering it: the customer, its reply_window and its most recent messages (message_limit, default 20) " +
+			"oldest first, each with direction (incoming = the customer, outgoing = the business), sender, text, attachments, created_at and status. " +
+			"reply_window says what send_dm may do now: open (a plain reply is allowed), closes_at (when that ends), human_agent_until (until when a person may still reply with tag HUMAN_AGENT), " +
+			"allowed_tags (tags usable now) and requires_template (WhatsApp: only an approved template may be sent). " +
+			"To read further back, pass older_messages_cursor to list_messages. The argument id is a deprecated name for conversation_id.",
+		Annotations: withTitle(readOnly, "Read a conversation"),
 		InputSchema: schemas.getConversation,
 	}, t.getConversation)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolListMessages,
+		Title: "Read older messages",
+		Description: "Page back through a conversation's history when get_conversation's transcript is not enough. " +
+			"Each page holds the limit messages before the cursor, oldest first; start with get_conversation's older_messages_cursor, " +
+			"then pass pagination.next_cursor to go further back. meta.history_truncated means the platform keeps no older messages for the API.",
+		Annotations: withTitle(readOnly, "Read older messages"),
+		InputSchema: schemas.listMessages,
+	}, t.listMessages)
 
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolSendDM,
@@ -315,9 +370,68 @@ func (t tools) listConversations(ctx context.Context, _ *mcp.CallToolRequest, in
 	return nil, l, err
 }
 
-func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[apitype.Conversation], error) {
-	c, err := t.b.GetConversation(ctx, strings.TrimSpace(in.ID))
-	return nil, client.Single[apitype.Conversation]{Data: c}, err
+// conversationID reads get_conversation's id under either name; both
+// given must agree, or the call is ambiguous.
+func (in GetConversationArgs) conversationID() (string, error) {
+	id, old := strings.TrimSpace(in.ConversationID), strings.TrimSpace(in.ID)
+	switch {
+	case id == "" && old == "":
+		return "", apierr.Required("conversation_id")
+	case id != "" && old != "" && id != old:
+		return "", apierr.Invalid("id", "id is a deprecated name for conversation_id; give only conversation_id")
+	case id == "":
+		return old, nil
+	}
+	return id, nil
+}
+
+func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[ConversationTranscript], error) {
+	var out client.Single[ConversationTranscript]
+	id, err := in.conversationID()
+	if err != nil {
+		return nil, out, err
+	}
+	limit := in.MessageLimit
+	if limit == 0 {
+		limit = defaultTranscript
+	}
+	if limit < 1 || limit > maxLimit {
+		return nil, out, apierr.BadLimit(1, maxLimit).With("field", "message_limit")
+	}
+	c, err := t.b.GetConversation(ctx, id)
+	if err != nil {
+		return nil, out, err
+	}
+	page, err := t.b.ListMessages(ctx, id, limit, "")
+	if err != nil {
+		return nil, out, err
+	}
+	out.Data = ConversationTranscript{Conversation: c, Messages: oldestFirst(page.Data)}
+	if page.Pagination.NextCursor != nil {
+		out.Data.OlderMessagesCursor = *page.Pagination.NextCursor
+	}
+	out.Data.HistoryTruncated = page.Meta != nil && page.Meta.HistoryTruncated
+	return nil, out, nil
+}
+
+// oldestFirst turns a newest-first page into a transcript; it never
+// returns nil, so the JSON says [] rather than null.
+func oldestFirst(ms []apitype.Message) []apitype.Message {
+	out := make([]apitype.Message, len(ms))
+	for i, m := range ms {
+		out[len(ms)-1-i] = m
+	}
+	return out
+}
+
+func (t tools) listMessages(ctx context.Context, _ *mcp.CallToolRequest, in ListMessagesArgs) (*mcp.CallToolResult, client.List[apitype.Message], error) {
+	limit, err := page(in.Limit, in.Cursor)
+	if err != nil {
+		return nil, client.List[apitype.Message]{}, err
+	}
+	l, err := t.b.ListMessages(ctx, strings.TrimSpace(in.ConversationID), limit, in.Cursor)
+	l.Data = oldestFirst(l.Data)
+	return nil, l, err
 }
 
 func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs) (*mcp.CallToolResult, client.Single[apitype.Message], error) {
