@@ -39,7 +39,7 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 		if !ok {
 			return nil // unreachable: the auth wrapper always sets it
 		}
-		return NewServer(ServiceBackend{Svc: svc, Caller: c}, &o)
+		return newServer(ServiceBackend{Svc: svc, Caller: c}, o, c.OrgID)
 	}, &mcp.StreamableHTTPOptions{
 		Stateless:           true,
 		JSONResponse:        true,

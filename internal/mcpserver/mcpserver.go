@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/internal/live"
 )
 
 // Backend is what the tools need. *client.Client implements it (remote);
@@ -52,6 +53,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported as the server implementation's version.
 	Version string
+	// Live, on /mcp, lets sessions subscribe to conversations and hear
+	// when they change; nil offers no subscriptions (stdio).
+	Live *live.Hub
 }
 
 func (o *Options) orDefault() Options {
@@ -85,14 +89,58 @@ get_conversation returns the conversation with its most recent messages as a tra
 Before replying, read the conversation's reply_window: if open is false, a plain reply is refused; use one of allowed_tags (a human replying within human_agent_until may use HUMAN_AGENT) or, on WhatsApp when requires_template is true, an APPROVED template from list_whatsapp_templates.
 Failed calls return {"error":{"code","message","meta"}} with the same codes as Parley's REST API; meta says what to do next. Give send_dm an idempotency_key so a retry never sends twice.`
 
-// NewServer returns an MCP server whose tools call b.
+// NewServer returns an MCP server whose tools, resources and prompt call b.
 func NewServer(b Backend, opts *Options) *mcp.Server {
-	o := opts.orDefault()
-	s := mcp.NewServer(&mcp.Implementation{Name: "parley", Title: "Parley", Version: o.Version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: o.Logger, SchemaCache: schemaCache})
+	return newServer(b, opts.orDefault(), "")
+}
+
+// newServer builds the server; with o.Live and the caller's orgID, its
+// sessions may subscribe to the organisation's conversations.
+func newServer(b Backend, o Options, orgID string) *mcp.Server {
 	t := tools{b: b, log: o.Logger}
+	so := &mcp.ServerOptions{Instructions: instructions, Logger: o.Logger, SchemaCache: schemaCache,
+		// No subscriptions, and no list_changed, without a live feed.
+		Capabilities: &mcp.ServerCapabilities{Resources: &mcp.ResourceCapabilities{}}}
+	live := o.Live != nil && orgID != ""
+	if live {
+		so.Capabilities.Resources = &mcp.ResourceCapabilities{Subscribe: true, ListChanged: true}
+		so.SubscribeHandler = t.subscribe
+		so.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "parley", Title: "Parley", Version: o.Version}, so)
 	t.register(s)
-	s.AddReceivingMiddleware(t.renderErrors)
+	s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: conversationTemplate, Name: "conversation", Title: "A conversation with its transcript",
+		Description: "A direct-message conversation as get_conversation returns it: the customer, reply_window and the 20 most recent messages, oldest first. " +
+			"Subscribe to hear (notifications/resources/updated) when the customer writes or a message changes status.",
+		MIMEType: "application/json"}, t.readConversation)
+	s.AddPrompt(&mcp.Prompt{Name: PromptReplyToCustomer, Title: "Reply to a customer",
+		Description: "The conversation's transcript, its reply window and the platform's rules, as a ready instruction to draft and send a reply.",
+		Arguments: []*mcp.PromptArgument{
+			{Name: "conversation_id", Description: "the conversation id (sapi_dm_…)", Required: true},
+			{Name: "tone", Description: "how the reply should sound, e.g. warm, formal, brief (default friendly and concise)"},
+		}}, t.replyPrompt)
+	s.AddReceivingMiddleware(t.renderErrors, func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			switch method {
+			case "resources/list":
+				// The conversations are the resources, listed live.
+				r, _ := req.(*mcp.ListResourcesRequest)
+				if r == nil {
+					r = &mcp.ListResourcesRequest{}
+				}
+				return t.listResources(ctx, r)
+			case "subscriptions/listen":
+				if live {
+					sub := o.Live.Subscribe(orgID)
+					defer sub.Close()
+					wctx, stop := context.WithCancel(ctx)
+					defer stop()
+					go watch(wctx, s, sub, t.readConversation)
+				}
+			}
+			return next(ctx, method, req)
+		}
+	})
 	return s
 }
 
@@ -398,20 +446,8 @@ func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in G
 	if limit < 1 || limit > maxLimit {
 		return nil, out, apierr.BadLimit(1, maxLimit).With("field", "message_limit")
 	}
-	c, err := t.b.GetConversation(ctx, id)
-	if err != nil {
-		return nil, out, err
-	}
-	page, err := t.b.ListMessages(ctx, id, limit, "")
-	if err != nil {
-		return nil, out, err
-	}
-	out.Data = ConversationTranscript{Conversation: c, Messages: oldestFirst(page.Data)}
-	if page.Pagination.NextCursor != nil {
-		out.Data.OlderMessagesCursor = *page.Pagination.NextCursor
-	}
-	out.Data.HistoryTruncated = page.Meta != nil && page.Meta.HistoryTruncated
-	return nil, out, nil
+	out.Data, err = t.transcript(ctx, id, limit)
+	return nil, out, err
 }
 
 // oldestFirst turns a newest-first page into a transcript; it never

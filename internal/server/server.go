@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
+	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -60,16 +61,18 @@ type Options struct {
 
 // Server is an assembled Parley process.
 type Server struct {
-	cfg     config.Config
-	log     *slog.Logger
-	Store   *sqlstore.DB
-	listen  *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
-	Keys    *secrets.KeyRing
-	Service *service.Service
-	Journal *journal.Journal
-	Jobs    *jobs.Client
-	Connect *connect.Connect
-	Handler http.Handler
+	cfg    config.Config
+	log    *slog.Logger
+	Store  *sqlstore.DB
+	listen *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
+	// stopLive stops the hub feeding MCP subscriptions.
+	stopLive context.CancelFunc
+	Keys     *secrets.KeyRing
+	Service  *service.Service
+	Journal  *journal.Journal
+	Jobs     *jobs.Client
+	Connect  *connect.Connect
+	Handler  http.Handler
 }
 
 // ErrNoSecretKeys explains how to provide a key ring.
@@ -160,15 +163,26 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
+	// Committed events reach this replica's MCP subscribers through the hub.
+	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
-		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
+		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h}, nil
+	// The hub runs from here, not from Run, since tests and the sandbox
+	// serve Handler themselves; Close stops it.
+	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	if err := hub.Start(liveCtx); err != nil {
+		stopLive()
+		closeAll(db, listen)
+		return nil, err
+	}
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h,
+		stopLive: stopLive}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
@@ -183,6 +197,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
 	}
+
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -196,6 +211,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	_ = s.Jobs.Stop(shutdown)
+	s.stopLive()
 	closeAll(s.Store, s.listen)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
@@ -204,7 +220,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // Close releases resources of a server that was never Run.
-func (s *Server) Close() error { return closeAll(s.Store, s.listen) }
+func (s *Server) Close() error {
+	s.stopLive()
+	return closeAll(s.Store, s.listen)
+}
 
 // listenPool opens, for PostgreSQL, the pool River takes its LISTEN
 // connection from: one connection, opened only when the job client starts.
