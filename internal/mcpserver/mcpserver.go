@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/mcpauth"
 )
 
 // Backend is what the tools need. *client.Client implements it (remote);
@@ -56,6 +58,10 @@ type Options struct {
 	// Live, on /mcp, lets sessions subscribe to conversations and hear
 	// when they change; nil offers no subscriptions (stdio).
 	Live *live.Hub
+	// OAuth, on /mcp, accepts the access tokens of Parley's MCP
+	// authorization server beside API keys, and points 401s at its
+	// metadata; nil accepts API keys only.
+	OAuth *mcpauth.Server
 }
 
 func (o *Options) orDefault() Options {
@@ -121,6 +127,15 @@ func newServer(b Backend, o Options, orgID string) *mcp.Server {
 		}}, t.replyPrompt)
 	s.AddReceivingMiddleware(t.renderErrors, func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if err := allowed(ctx, method, req); err != nil {
+				if method == "tools/call" {
+					// A tool error, which renderErrors writes as the REST body.
+					res := &mcp.CallToolResult{}
+					res.SetError(err)
+					return res, nil
+				}
+				return nil, t.resourceError(ctx, err)
+			}
 			switch method {
 			case "resources/list":
 				// The conversations are the resources, listed live.
@@ -142,6 +157,27 @@ func newServer(b Backend, o Options, orgID string) *mcp.Server {
 		}
 	})
 	return s
+}
+
+// writeTools change something on the platform: an OAuth grant needs
+// dm:write for them, and dm:read for everything else.
+var writeTools = map[string]bool{ToolSendDM: true, ToolMarkConversationRead: true}
+
+// allowed checks a request signed in with OAuth against its grant's scopes.
+func allowed(ctx context.Context, method string, req mcp.Request) error {
+	g, ok := ctx.Value(grantKey{}).(mcpauth.Grant)
+	if !ok {
+		return nil // an API key may do everything its organisation may
+	}
+	need := mcpauth.ScopeRead
+	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && method == "tools/call" && writeTools[p.Name] {
+		need = mcpauth.ScopeWrite
+	}
+	if g.Has(need) {
+		return nil
+	}
+	return apierr.New(http.StatusForbidden, "auth.insufficient_scope", "this sign-in was not granted %s; sign in again and approve it", need).
+		With("required_scope", need)
 }
 
 // schemaCache shares the schemas inferred from the argument and result types

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -62,11 +61,10 @@ func (t tools) resourceError(ctx context.Context, err error) error {
 	body := t.errorBody(ctx, "", err, "")
 	raw, _ := json.Marshal(body)
 	code := int64(jsonrpc.CodeInternalError)
-	if e, ok := apierr.As(err); ok {
-		code = jsonrpc.CodeInvalidParams // the request named something it cannot have
-		if e.Status == http.StatusNotFound {
-			code = mcp.CodeResourceNotFound
-		}
+	if _, ok := apierr.As(err); ok {
+		// The request named something it cannot have (the spec's code for
+		// an unknown resource too); data says which, as REST would.
+		code = jsonrpc.CodeInvalidParams
 	}
 	return &jsonrpc.Error{Code: code, Message: body.Error.Code + ": " + body.Error.Message, Data: raw}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -57,6 +58,9 @@ type Options struct {
 	// Now replaces the domain layer's clock (tests pin it, so rate windows
 	// and caches do not depend on when the test runs); nil is time.Now.
 	Now func() time.Time
+	// People is the inbox app's sign-in; with it (and a public URL) Parley
+	// is the OAuth authorization server of /mcp (package mcpauth).
+	People mcpauth.People
 }
 
 // Server is an assembled Parley process.
@@ -165,8 +169,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
 	// Committed events reach this replica's MCP subscribers through the hub.
 	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
-		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub}),
+	// Sign-in for hosted agent clients needs the inbox app's people and
+	// the public URL that names the issuer and the resource.
+	var oauth *mcpauth.Server
+	var mcpAuth interface{ Register(*http.ServeMux) }
+	if opts.People != nil && cfg.PublicURL != "" {
+		oauth = mcpauth.New(mcpauth.Config{Store: db, Keys: keys, PublicURL: cfg.PublicURL, People: opts.People, Now: opts.Now, Logger: log})
+		mcpAuth = oauth
+	}
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, MCPAuth: mcpAuth,
+		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub, OAuth: oauth}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {

@@ -158,6 +158,7 @@ type Store interface {
 	JournalStore
 	WebhookStore
 	ConnectStore
+	OAuthStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
