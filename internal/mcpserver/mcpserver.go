@@ -264,6 +264,7 @@ type SendDMArgs struct {
 	Template       *TemplateArg   `json:"template,omitempty" jsonschema:"WhatsApp only: an APPROVED message template (required when reply_window.requires_template is true)"`
 	Automated      bool           `json:"automated,omitempty" jsonschema:"true when the message was written by software (you, an AI agent, without a person approving it); HUMAN_AGENT is then refused"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty" jsonschema:"a unique string (max 255 characters) for this message; repeating the call with the same key and arguments returns the first outcome instead of sending again"`
+	DryRun         bool           `json:"dry_run,omitempty" jsonschema:"true: check every rule (reply window, tag, template, rate limits) and return the message that would be sent, with status dry_run, or the refusal; nothing is sent or recorded"`
 }
 
 // MarkReadArgs are mark_conversation_read's arguments.
@@ -388,7 +389,8 @@ func (t tools) register(s *mcp.Server) {
 		Description: "Send a direct message to the customer of a conversation, on its platform, as the business. This really delivers a message and cannot be undone. " +
 			"Send text and/or one attachment, or on WhatsApp outside the 24 h window an approved template. Messaging rules are checked before anything is sent: " +
 			"when the reply window is closed the call fails with error.code conversation.window_closed and error.meta lists the options that remain (a tag or a template). " +
-			"Pass idempotency_key so a retry returns the first outcome instead of sending twice.",
+			"Pass idempotency_key so a retry returns the first outcome instead of sending twice. " +
+			"With dry_run true the same rules run but nothing is sent: use it to learn whether a reply would go through, and what would be sent.",
 		Annotations: &mcp.ToolAnnotations{Title: "Send a direct message", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
 		InputSchema: schemas.sendDM,
 	}, t.sendDM)
@@ -507,7 +509,7 @@ func (t tools) listMessages(ctx context.Context, _ *mcp.CallToolRequest, in List
 }
 
 func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs) (*mcp.CallToolResult, client.Single[apitype.Message], error) {
-	si := apitype.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey}
+	si := apitype.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey, DryRun: in.DryRun}
 	if in.Attachment != nil {
 		si.Attachment = &apitype.Attachment{Type: in.Attachment.Type, URL: in.Attachment.URL}
 	}
@@ -519,6 +521,9 @@ func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs
 		return nil, client.Single[apitype.Message]{}, err
 	}
 	res := &mcp.CallToolResult{}
+	if in.DryRun {
+		res.Meta = mcp.Meta{"dry_run": true}
+	}
 	if m.Replayed {
 		// REST says so in the Idempotent-Replayed header; MCP results have
 		// _meta for what is not part of the data.
