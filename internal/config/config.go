@@ -20,6 +20,16 @@ type Config struct {
 	// DatabaseURL selects PostgreSQL when it is a postgres:// URL; empty
 	// means SQLite under DataDir (PARLEY_DATABASE_URL).
 	DatabaseURL string
+	// PostgreSQL connection pool (pgxpool): at most DBMaxConns open, at
+	// least DBMinConns kept open even when idle, each closed after
+	// DBConnLifetime (jittered) or DBConnIdleTime unused. Idle connections
+	// are kept up to the maximum, so a burst does not open and close
+	// backends (PARLEY_DB_MAX_CONNS, PARLEY_DB_MIN_OPEN_CONNS,
+	// PARLEY_DB_CONN_LIFETIME, PARLEY_DB_CONN_IDLE_TIME).
+	DBMaxConns     int
+	DBMinConns     int
+	DBConnLifetime time.Duration
+	DBConnIdleTime time.Duration
 	// DataDir holds the SQLite file and, for the sandbox, its key file
 	// (PARLEY_DATA_DIR).
 	DataDir string

@@ -248,6 +248,9 @@ type MessagingStore interface {
 	// NoteInbound records an inbound message time (never moving it back),
 	// and adds unreadDelta to the unread count.
 	NoteInbound(ctx context.Context, m ConversationMeta, unreadDelta int) error
+	// NoteInbounds is NoteInbound for many conversations at once, each
+	// m.UnreadCount being its delta; entries for one conversation merge.
+	NoteInbounds(ctx context.Context, ms []ConversationMeta) error
 	// NoteOutbound records a send; entryPoint marks the reply that opened a
 	// WhatsApp free entry point window.
 	NoteOutbound(ctx context.Context, orgID, accountID, threadID string, at time.Time, entryPoint bool) error
@@ -314,6 +317,8 @@ type JournalStore interface {
 	// AppendJournal adds an entry; a repeated wamid is ignored (false),
 	// except that it fills in a placeholder a status webhook left first.
 	AppendJournal(ctx context.Context, e JournalEntry) (bool, error)
+	// AppendJournals is AppendJournal for many entries at once.
+	AppendJournals(ctx context.Context, es []JournalEntry) error
 	// JournalThreads pages through an account's threads, newest first.
 	JournalThreads(ctx context.Context, accountID string, offset, limit int) ([]JournalThread, error)
 	// JournalMessages pages through a thread, newest first.
@@ -384,6 +389,9 @@ type WebhookStore interface {
 	// A recorded event is announced once its transaction commits (see
 	// EventNotice).
 	InsertEvent(ctx context.Context, e Event) (bool, error)
+	// InsertEvents records many events at once and reports, by event id,
+	// which were new; of several with one dedupe key, one at most is.
+	InsertEvents(ctx context.Context, es []Event) (map[string]bool, error)
 	// PruneEvents deletes events (and their attempts) created before a time.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	GetEvent(ctx context.Context, orgID, id string) (Event, error)

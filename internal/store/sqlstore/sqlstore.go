@@ -29,6 +29,9 @@ type Dialect struct {
 	// most of a small query parsing it, and its driver keeps no cache of its
 	// own (pgx does).
 	CacheStatements bool
+	// Arrays: the driver binds Go slices as SQL arrays, so a batch of rows
+	// is written by one statement that unnests them (PostgreSQL).
+	Arrays bool
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -54,6 +57,8 @@ type DB struct {
 	// watch receives every committed event (see OnEvent); shared by the
 	// transactions of one DB.
 	watch *watchers
+	// release frees what the database/sql pool sits on (a pgxpool), after it.
+	release func()
 }
 
 // watchers are the in-process listeners of committed events.
@@ -107,6 +112,13 @@ var _ store.Store = (*DB)(nil)
 // New wraps an open, migrated database.
 func New(db *sql.DB, d Dialect) *DB {
 	return &DB{db: db, q: db, d: d, stmts: &sync.Map{}, watch: &watchers{}}
+}
+
+// WithRelease makes Close call release after closing the database/sql pool:
+// the backend's own pool, when database/sql runs over one.
+func (s *DB) WithRelease(release func()) *DB {
+	s.release = release
+	return s
 }
 
 // prepared returns a cached statement for q (already rebound), bound to the
@@ -271,7 +283,13 @@ func nullTime(n sql.NullTime) *time.Time {
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.release != nil {
+		s.release()
+	}
+	return err
+}
 
 // keyset appends the pagination clause shared by every list query.
 func keyset(q string, args []any, p store.Page) (string, []any) {

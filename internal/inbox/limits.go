@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"context"
@@ -41,13 +41,13 @@ var (
 )
 
 // count is domain.Count on this service's store and clock.
-func (s *Service) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
+func (s *Inbox) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
 	return domain.Count(ctx, s.store, s.now(), bucket, length, n)
 }
 
 // hit counts use (1, or 0 to only look) events against a ceiling and
 // refuses when one more would pass it.
-func (s *Service) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name, use int) error {
+func (s *Inbox) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name, use int) error {
 	n, reset, err := s.count(ctx, c.name+":"+key, c.window, use)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func (s *Service) hit(ctx context.Context, c ceiling, key string, code string, p
 }
 
 // allowSend applies the account's own send ceilings.
-func (s *Service) allowSend(ctx context.Context, h accountHandle, use int) error {
+func (s *Inbox) allowSend(ctx context.Context, h accountHandle, use int) error {
 	p := platform.Name(h.row.Platform)
 	code := "platform." + h.row.Platform + ".rate_limit"
 	switch p {
@@ -78,7 +78,7 @@ func (s *Service) allowSend(ctx context.Context, h accountHandle, use int) error
 
 // allowRecipient applies per-recipient limits, once the send is otherwise
 // allowed (so a refused send does not use up the pair's slot).
-func (s *Service) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation, use int) error {
+func (s *Inbox) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation, use int) error {
 	switch platform.Name(h.row.Platform) {
 	case platform.WhatsApp:
 		return s.hit(ctx, waPair, h.row.ID+":"+pc.ParticipantID, "whatsapp.pair_rate_limit", platform.WhatsApp, use)
@@ -87,7 +87,7 @@ func (s *Service) allowRecipient(ctx context.Context, h accountHandle, pc platfo
 }
 
 // allowAutomated applies Instagram's automated-message cap.
-func (s *Service) allowAutomated(ctx context.Context, h accountHandle, automated bool, use int) error {
+func (s *Inbox) allowAutomated(ctx context.Context, h accountHandle, automated bool, use int) error {
 	if !automated || platform.Name(h.row.Platform) != platform.Instagram {
 		return nil
 	}
