@@ -25,12 +25,14 @@ import (
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
 )
 
@@ -69,6 +71,8 @@ type Server struct {
 	Journal *journal.Journal
 	Jobs    *jobs.Client
 	Connect *connect.Connect
+	// People signs people in to the inbox app.
+	People  *people.People
 	Handler http.Handler
 }
 
@@ -139,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
 			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
 		}})
+	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -152,6 +157,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
+			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
 		}})
 	if err != nil {
 		closeAll(db, listen)
@@ -168,7 +174,32 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h}, nil
+	// The inbox app, on the same listener: its pages hear of the domain's
+	// events through the store's hook, once they are durable.
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Log: log, Now: opts.Now})
+	db.OnEvent(app.Publish)
+	top := http.NewServeMux()
+	app.Register(top)
+	top.Handle("/", h)
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, People: ppl,
+		Handler: top}, nil
+}
+
+// BrowserURL is where a browser on this machine reaches Parley: the public
+// URL when set, else the listen address (a wildcard one through loopback).
+func BrowserURL(cfg config.Config) string {
+	cfg = cfg.WithDefaults()
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return "http://" + cfg.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx

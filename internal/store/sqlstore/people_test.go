@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,8 +47,8 @@ func TestPeopleTenancy(t *testing.T) {
 			t.Fatalf("password not set: %+v", got)
 		}
 		rows, err := db.ListPeople(ctx, b.org.ID, store.Page{Limit: 10})
-		if err != nil || len(rows) != 0 {
-			t.Fatalf("org B lists %v, %v", rows, err)
+		if err != nil || len(rows) != 1 || rows[0].ID != b.person.ID {
+			t.Fatalf("org B lists %v, %v; want only its own person", rows, err)
 		}
 		// A link or session cannot name a person of another organisation.
 		wantNotFound(t, db.CreateSignInLink(ctx, store.SignInLink{ID: store.NewID("sil"), OrgID: b.org.ID, PersonID: pa.ID,
@@ -140,6 +142,46 @@ func TestWebSessions(t *testing.T) {
 		}
 		if n, err := db.PruneSignIns(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
 			t.Fatalf("pruned %d, %v; want 1", n, err)
+		}
+	})
+}
+
+// The event hook hears of an event once it is durable: at once outside a
+// transaction, only after commit inside one, never for a rollback or a
+// duplicate.
+func TestEventHookAfterCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seedTenant(t, db, "A", "1")
+		var heard []string
+		db.OnEvent(func(e store.Event) { heard = append(heard, e.DedupeKey) })
+		ev := func(key string) store.Event {
+			return store.Event{ID: store.NewID("evt"), OrgID: a.org.ID, Type: "message.received", DedupeKey: key, Payload: []byte(`{}`), CreatedAt: t0}
+		}
+		if _, err := db.InsertEvent(ctx, ev("plain")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.InsertEvent(ctx, ev("plain")); err != nil {
+			t.Fatal(err)
+		}
+		err := db.InTx(ctx, func(st store.Store, _ *sql.Tx) error {
+			if _, err := st.InsertEvent(ctx, ev("committed")); err != nil {
+				return err
+			}
+			if len(heard) != 1 {
+				t.Errorf("heard %v before commit", heard)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = db.InTx(ctx, func(st store.Store, _ *sql.Tx) error {
+			_, _ = st.InsertEvent(ctx, ev("rolled back"))
+			return errors.New("roll back")
+		})
+		if want := []string{"plain", "committed"}; !slices.Equal(heard, want) {
+			t.Fatalf("heard %v, want %v", heard, want)
 		}
 	})
 }

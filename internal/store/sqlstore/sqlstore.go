@@ -48,12 +48,40 @@ type DB struct {
 	// missed collects, inside a transaction, the queries that were not yet
 	// prepared, to prepare once the transaction has released its connection.
 	missed *[]string
+	// hook is told of every new event once it is durable; recorded, inside
+	// a transaction, the events to tell it of after commit.
+	hook     *eventHook
+	recorded *[]store.Event
+}
+
+// eventHook is shared by the pool and its transactions.
+type eventHook struct{ fn func(store.Event) }
+
+// OnEvent registers fn to be told of every newly recorded event once it is
+// durable: at once outside a transaction, after commit inside one (never
+// for a rolled-back one). Call it before the store is used; fn must not
+// block (the app's live updates fan events out from it).
+func (s *DB) OnEvent(fn func(store.Event)) { s.hook.fn = fn }
+
+// recordedEvent tells the hook of a new event, or keeps it for after the
+// transaction commits.
+func (s *DB) recordedEvent(e store.Event) {
+	if s.hook.fn == nil {
+		return
+	}
+	if s.recorded != nil {
+		*s.recorded = append(*s.recorded, e)
+		return
+	}
+	s.hook.fn(e)
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New wraps an open, migrated database.
-func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, q: db, d: d, stmts: &sync.Map{}} }
+func New(db *sql.DB, d Dialect) *DB {
+	return &DB{db: db, q: db, d: d, stmts: &sync.Map{}, hook: &eventHook{}}
+}
 
 // prepared returns a cached statement for q (already rebound), bound to the
 // current transaction when there is one; nil when caching is off or the
@@ -104,7 +132,8 @@ func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error
 		return err
 	}
 	var missed []string
-	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed}, tx); err != nil {
+	var recorded []store.Event
+	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed, hook: s.hook, recorded: &recorded}, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -113,6 +142,9 @@ func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error
 	}
 	for _, q := range missed {
 		s.prepared(ctx, q)
+	}
+	for _, e := range recorded {
+		s.hook.fn(e)
 	}
 	return nil
 }

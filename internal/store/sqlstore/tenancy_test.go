@@ -28,6 +28,8 @@ type tenant struct {
 	event       store.Event
 	endpoint    store.Endpoint
 	attempt     store.Attempt
+	person      store.Person
+	session     []byte // a web session's id hash
 }
 
 func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
@@ -72,6 +74,12 @@ func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
 	must("event", err)
 	must("endpoint", db.CreateEndpoint(ctx, tn.endpoint))
 	must("attempt", db.InsertAttempt(ctx, tn.attempt))
+	tn.person = store.Person{ID: store.NewID("person"), OrgID: f.org.ID, Email: strings.ToLower(name) + "@" + strings.ToLower(name) + ".example",
+		Role: store.RoleAdmin, PasswordHash: "$argon2id$" + name, CreatedAt: t0, UpdatedAt: t0}
+	must("person", db.CreatePerson(ctx, tn.person))
+	tn.session = []byte(name + "-session-hash")
+	must("session", db.CreateWebSession(ctx, store.WebSession{IDHash: tn.session, OrgID: f.org.ID, PersonID: tn.person.ID,
+		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}))
 	return tn
 }
 
@@ -122,6 +130,12 @@ func snapshot(t *testing.T, db *sqlstore.DB, a tenant) map[string]string {
 	add("EnabledEndpoints", en, err)
 	at, err := db.ListAttempts(ctx, a.org.ID, "", "", store.Page{Limit: 100})
 	add("ListAttempts", at, err)
+	pe, err := db.GetPerson(ctx, a.org.ID, a.person.ID)
+	add("GetPerson", pe, err)
+	ps, err := db.ListPeople(ctx, a.org.ID, store.Page{Limit: 100})
+	add("ListPeople", ps, err)
+	ws, err := db.WebSessionByHash(ctx, a.session, t0)
+	add("WebSessionByHash", ws, err)
 	return out
 }
 
@@ -338,6 +352,22 @@ var crossCases = []crossCase{
 		for _, f := range [][2]string{{"", ""}, {a.event.ID, ""}, {"", a.endpoint.ID}, {a.event.ID, a.endpoint.ID}} {
 			rows, err := db.ListAttempts(ctx, b.org.ID, f[0], f[1], store.Page{Limit: 100})
 			only(t, b.org.ID, rows, err, func(r store.Attempt) string { return r.OrgID })
+		}
+	}},
+	{"GetPerson", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, err := db.GetPerson(ctx, b.org.ID, a.person.ID)
+		wantNotFound(t, err)
+	}},
+	{"ListPeople", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		rows, err := db.ListPeople(ctx, b.org.ID, store.Page{Limit: 100})
+		only(t, b.org.ID, rows, err, func(r store.Person) string { return r.OrgID })
+	}},
+	{"SetPassword", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetPassword(ctx, b.org.ID, a.person.ID, "$argon2id$attacker", t0.Add(time.Hour)))
+	}},
+	{"DeleteWebSessions", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.DeleteWebSessions(ctx, b.org.ID, a.person.ID); err != nil || n != 0 {
+			t.Fatalf("B ended %d of A's sessions, %v", n, err)
 		}
 	}},
 }

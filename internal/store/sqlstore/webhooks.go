@@ -26,6 +26,9 @@ func (s *DB) InsertEvent(ctx context.Context, e store.Event) (bool, error) {
 		return false, err
 	}
 	n, err := res.RowsAffected()
+	if err == nil && n == 1 {
+		s.recordedEvent(e)
+	}
 	return n == 1, err
 }
 
