@@ -1,0 +1,205 @@
+package webapp_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport"
+)
+
+// chromium finds Debian's chromium (.ci/run installs it). Without it the
+// browser tests skip locally and fail in CI.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("PARLEY_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if testsupport.CI() {
+		t.Fatal("chromium is not installed (apt-get install -y chromium); the browser tests must run in CI")
+	}
+	t.Skip("chromium is not installed; apt-get install -y chromium to run the browser tests")
+	return ""
+}
+
+// headless starts a fresh headless Chromium (its own profile, so its own
+// cookies) and returns a context that drives it.
+func headless(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1024, 800))
+	if os.Geteuid() == 0 {
+		// Chromium refuses to run as root inside its own sandbox.
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	// The first action starts the browser, with no deadline (a deadline
+	// there would end the browser); each step then has its own.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return ctx
+}
+
+// do runs steps with a deadline, failing the test with what was tried.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value runs one step that answers a value.
+func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// waitText waits until the page's visible text contains s. It asks again
+// when a navigation replaced the page under the question (a form post, a
+// link), which Poll alone reports as an error.
+func waitText(s string) chromedp.Action[chromedp.Void] {
+	ask := chromedp.Evaluate[bool](fmt.Sprintf(`!!(document.body && document.body.innerText.includes(%q))`, s))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			ok, err := ask(ctx, t)
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %q: %w (last answer %v, %v)", s, ctx.Err(), ok, err)
+			case <-tick.C:
+			}
+		}
+	}
+}
+
+// A person answers customers from a real browser: sign in with the
+// sandbox's link, see every platform, reply, use HUMAN_AGENT and a
+// WhatsApp template when the window has closed, watch a customer's
+// message arrive live, get refused a cross-site post, sign out.
+func TestBrowser(t *testing.T) {
+	chromium(t)
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		if b.Name != "sqlite" {
+			t.Skip("the browser drives the app; both backends are covered by the handler tests")
+		}
+		sb, base := startSandbox(t, b)
+		ctx := headless(t)
+		shots := os.Getenv("PARLEY_SCREENSHOTS")
+
+		do(t, ctx, "sign in with the printed link",
+			chromedp.Navigate(sb.SignInURL),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#conversations li.conv`)))
+		inbox := value(t, ctx, "read the inbox", chromedp.Text(chromedp.CSS(`#conversations`)))
+		for _, p := range []string{"Instagram", "Messenger", "WhatsApp", "X", "LinkedIn"} {
+			if !strings.Contains(inbox, p) {
+				t.Errorf("the inbox shows no %s conversation:\n%s", p, inbox)
+			}
+		}
+		if shots != "" {
+			png := value(t, ctx, "screenshot the inbox", chromedp.FullScreenshot(100))
+			_ = os.WriteFile(filepath.Join(shots, "inbox.png"), png, 0o644)
+		}
+
+		open := sb.Seeded.Conversations["instagram/open"]
+		do(t, ctx, "open a conversation and reply",
+			chromedp.Click(chromedp.CSS(`a[href="/app/c/`+open+`"]`)),
+			waitText("Reply window open: closes in"),
+			chromedp.SendKeys(chromedp.CSS(`#text`), "Yes, medium is in stock!"),
+			chromedp.Submit(chromedp.CSS(`#text`)),
+			waitText("Yes, medium is in stock!"))
+		if !historyHas(t, sb, open, "Yes, medium is in stock!") {
+			t.Fatal("the reply typed in the browser did not reach the platform")
+		}
+
+		// A customer writes while the page is open: it appears without reload.
+		value(t, ctx, "mark the page", chromedp.Evaluate[string](`window.__noReload = "still here"`))
+		start := time.Now()
+		if _, err := sb.Say(context.Background(), platform.Instagram, "Great, I'll take it!"); err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, "see the customer's message live", waitText("Great, I'll take it!"))
+		t.Logf("a customer's message appeared in the open page %v after it was sent", time.Since(start).Round(time.Millisecond))
+		if marker := value(t, ctx, "check the page was not reloaded", chromedp.Evaluate[string](`window.__noReload || ""`)); marker != "still here" {
+			t.Fatal("the page reloaded to show the message")
+		}
+		if shots != "" {
+			png := value(t, ctx, "screenshot a conversation", chromedp.FullScreenshot(100))
+			_ = os.WriteFile(filepath.Join(shots, "conversation.png"), png, 0o644)
+		}
+
+		ha := sb.Seeded.Conversations["messenger/human_agent_only"]
+		do(t, ctx, "reply with HUMAN_AGENT after the window closed",
+			chromedp.Navigate(base+"/app/c/"+ha),
+			waitText("HUMAN_AGENT tag for"),
+			waitText("Send as human agent (HUMAN_AGENT)"),
+			chromedp.SendKeys(chromedp.CSS(`#text`), "Sorry for the wait, Jonas!"),
+			chromedp.Submit(chromedp.CSS(`#text`)),
+			waitText("Sorry for the wait, Jonas!"))
+		if !historyHas(t, sb, ha, "Sorry for the wait, Jonas!") {
+			t.Fatal("the HUMAN_AGENT reply did not reach Messenger")
+		}
+
+		wa := sb.Seeded.Conversations["whatsapp/closed"]
+		do(t, ctx, "send a WhatsApp template",
+			chromedp.Navigate(base+"/app/c/"+wa),
+			waitText("Send template order_update"),
+			chromedp.Click(chromedp.Search(`//button[contains(., "Send template order_update")]`)),
+			chromedp.WaitReady(chromedp.CSS(`#composer`)))
+		if errs := value(t, ctx, "look for an error", chromedp.Evaluate[int](`document.querySelectorAll("#error").length`)); errs != 0 {
+			t.Fatal("the template send showed an error")
+		}
+
+		// Another site's form posting into the app is refused, though the
+		// browser is signed in.
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/app/c/%s/send"><input name="text" value="forged"><input name="mode" value="open"></form>
+<script>document.getElementById("f").submit()</script>`, base, open)
+		}))
+		defer evil.Close()
+		evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
+		do(t, ctx, "a cross-origin form post", chromedp.Navigate(evilURL), waitText("came from another site"))
+		if historyHas(t, sb, open, "forged") {
+			t.Fatal("the cross-origin post sent a message")
+		}
+
+		do(t, ctx, "sign out",
+			chromedp.Navigate(base+"/app/"),
+			chromedp.Click(chromedp.Search(`//button[normalize-space()="Sign out"]`)),
+			waitText("Email"),
+			chromedp.Navigate(base+"/app/"),
+			chromedp.WaitVisible(chromedp.CSS(`#password`)))
+	})
+}
