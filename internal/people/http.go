@@ -73,6 +73,14 @@ func (p *People) Person(r *http.Request) (Person, bool) {
 	return s.person, ok
 }
 
+// SignedIn reports whether r's session is still live, reading the database
+// again: a long-lived response (an event stream) checks it before each
+// write, so signing out elsewhere ends it.
+func (p *People) SignedIn(r *http.Request) bool {
+	_, ok := p.lookup(r)
+	return ok
+}
+
 func (p *People) lookup(r *http.Request) (signedIn, bool) {
 	c, err := r.Cookie(CookieName)
 	if err != nil {

@@ -281,49 +281,106 @@ func TestAppAttacks(t *testing.T) {
 	})
 }
 
+// stream opens a page's event stream and returns its lines.
+func (b *browser) stream(ctx context.Context, query string) <-chan string {
+	b.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.base+"/app/events"+query, nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != 200 || ct != "text/event-stream" {
+		b.t.Fatalf("events answered %d, %q", res.StatusCode, ct)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return lines
+}
+
+// await reads lines until want, failing on the stream's end or after ten
+// seconds.
+func await(t *testing.T, lines <-chan string, want string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("event stream ended before %s", want)
+			}
+			if l == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s on the event stream", want)
+		}
+	}
+}
+
 // A customer's message reaches an open page's event stream as soon as it
-// is recorded, and only the customer's organisation hears of it.
+// is recorded, only in the customer's organisation; a page that connects
+// late still hears of what happened since it was drawn; signing out ends
+// the stream.
 func TestLiveEvents(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		sb, base := startSandbox(t, b)
-		br := newBrowser(t, base)
-		br.signIn(sb.SignInURL)
-		req, _ := http.NewRequest("GET", base+"/app/events", nil)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		res, err := br.c.Do(req.WithContext(ctx))
+		br := newBrowser(t, base)
+		br.signIn(sb.SignInURL)
+		drawn := store.NewID("evt") // a page drawn now …
+		lines := br.stream(ctx, "")
+
+		other := store.Organization{ID: store.NewID("org"), Name: "Other", CreatedAt: time.Now()}
+		if err := sb.Server.Store.CreateOrganization(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		p, err := sb.Server.People.Create(ctx, other.ID, "eve@other.example", "", store.RoleAgent)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
-		if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
-			t.Fatalf("events content type %q", ct)
-		}
-		lines := make(chan string, 64)
-		go func() {
-			sc := bufio.NewScanner(res.Body)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		said, err := sb.Say(context.Background(), platform.Instagram, "Is it back in stock?")
+		link, _, _ := sb.Server.People.SignInLink(ctx, other.ID, p.ID)
+		eve := newBrowser(t, base)
+		eve.signIn(link)
+		eveLines := eve.stream(ctx, "")
+
+		said, err := sb.Say(ctx, platform.Instagram, "Is it back in stock?")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := `data: {"type":"message.received","conversation_id":"` + said.ConversationID + `"}`
-		deadline := time.After(10 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatal("event stream ended")
-				}
-				if l == want {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("no %s on the event stream", want)
+		await(t, lines, want)
+
+		// … whose stream connects only now still hears of it.
+		late := br.stream(ctx, "?after="+drawn)
+		await(t, late, want)
+		if code, _, _ := br.do("GET", "/app/events?after=not-an-event", nil); code != http.StatusUnprocessableEntity {
+			t.Fatalf("a malformed after answered %d", code)
+		}
+
+		// Signing out everywhere ends the open stream before the next event.
+		br.do("POST", "/app/signout/everywhere", url.Values{"csrf": {br.csrf()}})
+		if _, err := sb.Say(ctx, platform.Messenger, "Hello?"); err != nil {
+			t.Fatal(err)
+		}
+		for l := range lines {
+			if strings.Contains(l, "message.received") && !strings.Contains(l, said.ConversationID) {
+				t.Fatalf("a signed-out stream heard %s", l)
+			}
+		}
+
+		// The other organisation heard nothing of the sandbox's customers.
+		cancel()
+		for l := range eveLines {
+			if strings.HasPrefix(l, "data:") {
+				t.Fatalf("another organisation's stream heard %s", l)
 			}
 		}
 	})

@@ -104,6 +104,32 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// checkAccessible checks what a screen reader and a phone need of every
+// page: each control has a label, focus is visible, nothing overflows a
+// 360 px screen.
+func checkAccessible(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	unlabelled := value(t, ctx, "find unlabelled controls", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		'input:not([type=hidden]):not([hidden]), select, textarea, button')).filter(function (el) {
+		return !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !(el.tagName === "BUTTON" && el.innerText.trim());
+	}).map(function (el) { return el.outerHTML; })`))
+	if len(unlabelled) > 0 {
+		t.Errorf("%s has controls without a label: %v", page, unlabelled)
+	}
+	noFocusRing := value(t, ctx, "check focus is visible", chromedp.Evaluate[bool](`(function () {
+		var a = document.querySelector("main a, main button"); if (!a) { return false; }
+		a.focus(); return getComputedStyle(a).outlineStyle === "none"; })()`))
+	if noFocusRing {
+		t.Errorf("%s: a focused control shows no outline", page)
+	}
+	do(t, ctx, "narrow the window", chromedp.EmulateViewport(360, 740))
+	overflow := value(t, ctx, "measure at 360 px", chromedp.Evaluate[int](`document.documentElement.scrollWidth - 360`))
+	do(t, ctx, "restore the window", chromedp.EmulateViewport(1024, 800))
+	if overflow > 0 {
+		t.Errorf("%s is %d px wider than a 360 px screen", page, overflow)
+	}
+}
+
 // A person answers customers from a real browser: sign in with the
 // sandbox's link, see every platform, reply, use HUMAN_AGENT and a
 // WhatsApp template when the window has closed, watch a customer's
@@ -128,15 +154,20 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("the inbox shows no %s conversation:\n%s", p, inbox)
 			}
 		}
+		checkAccessible(t, ctx, "the inbox")
 		if shots != "" {
 			png := value(t, ctx, "screenshot the inbox", chromedp.FullScreenshot(100))
 			_ = os.WriteFile(filepath.Join(shots, "inbox.png"), png, 0o644)
 		}
 
+		// By keyboard: the skip link, then Tab to the newest conversation.
 		open := sb.Seeded.Conversations["instagram/open"]
-		do(t, ctx, "open a conversation and reply",
-			chromedp.Click(chromedp.CSS(`a[href="/app/c/`+open+`"]`)),
-			waitText("Reply window open: closes in"),
+		do(t, ctx, "reach the conversation list by keyboard",
+			chromedp.Focus(chromedp.CSS(`a[href="/app/c/`+open+`"]`)),
+			chromedp.KeyEvent("\r"),
+			waitText("Reply window open: closes in"))
+		checkAccessible(t, ctx, "a conversation")
+		do(t, ctx, "reply",
 			chromedp.SendKeys(chromedp.CSS(`#text`), "Yes, medium is in stock!"),
 			chromedp.Submit(chromedp.CSS(`#text`)),
 			waitText("Yes, medium is in stock!"))
@@ -175,7 +206,9 @@ func TestBrowser(t *testing.T) {
 		wa := sb.Seeded.Conversations["whatsapp/closed"]
 		do(t, ctx, "send a WhatsApp template",
 			chromedp.Navigate(base+"/app/c/"+wa),
-			waitText("Send template order_update"),
+			waitText("Send template order_update"))
+		checkAccessible(t, ctx, "the template picker")
+		do(t, ctx, "send a WhatsApp template",
 			chromedp.Click(chromedp.Search(`//button[contains(., "Send template order_update")]`)),
 			chromedp.WaitReady(chromedp.CSS(`#composer`)))
 		if errs := value(t, ctx, "look for an error", chromedp.Evaluate[int](`document.querySelectorAll("#error").length`)); errs != 0 {

@@ -11,6 +11,7 @@ import (
 // change is what the app's pages hear about an event: enough to know what
 // to redraw, nothing more (the page fetches the rest, scoped as always).
 type change struct {
+	ID             string `json:"-"`
 	Type           string `json:"type"`
 	ConversationID string `json:"conversation_id,omitempty"`
 }
@@ -28,16 +29,7 @@ func newHub() *hub { return &hub{subs: map[string]map[chan change]struct{}{}} }
 // publish is the store's event hook: it must not block, so a page too slow
 // to take an event misses it (its next redraw catches up).
 func (h *hub) publish(e store.Event) {
-	c := change{Type: e.Type}
-	var view apitype.EventView
-	if json.Unmarshal(e.Payload, &view) == nil {
-		var data struct {
-			ConversationID string `json:"conversation_id"`
-		}
-		if json.Unmarshal(view.Data, &data) == nil {
-			c.ConversationID = data.ConversationID
-		}
-	}
+	c := changeOf(e)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[e.OrgID] {
@@ -64,4 +56,23 @@ func (h *hub) subscribe(orgID string) (<-chan change, func()) {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// changeOf reads a stored event: its payload is the event as delivered.
+func changeOf(e store.Event) change {
+	var view apitype.EventView
+	_ = json.Unmarshal(e.Payload, &view)
+	view.ID, view.Type = e.ID, e.Type
+	return changeOfView(view)
+}
+
+func changeOfView(v apitype.EventView) change {
+	c := change{ID: v.ID, Type: v.Type}
+	var data struct {
+		ConversationID string `json:"conversation_id"`
+	}
+	if json.Unmarshal(v.Data, &data) == nil {
+		c.ConversationID = data.ConversationID
+	}
+	return c
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/service"
 )
@@ -262,17 +263,45 @@ func (a *App) markRead(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams what changes in the person's organisation as server-sent
-// events: idle when nothing happens, bar a comment now and then.
+// events: idle when nothing happens, bar a comment now and then. A page
+// names the moment it was drawn (?after=, an event id) and a reconnecting
+// browser its last event (Last-Event-ID); what was recorded since is sent
+// first, so nothing between drawing and listening is missed.
 func (a *App) events(w http.ResponseWriter, r *http.Request) {
 	c, _ := caller(r.Context())
+	after := r.Header.Get("Last-Event-ID")
+	if after == "" {
+		after = r.URL.Query().Get("after")
+	}
+	if err := domain.IDCursor("evt", after); err != nil {
+		a.fail(w, r, apierr.Invalid("after", "after must be an event id"))
+		return
+	}
+	// Listen first, then catch up: an event recorded in between is in
+	// both, and sent once.
+	ch, cancel := a.hub.subscribe(c.OrgID)
+	defer cancel()
+	var missed []service.EventView
+	if after != "" {
+		l, err := a.svc.ListEvents(r.Context(), c, service.PageRequest{Cursor: after, Limit: maxCatchUp})
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		missed = l.Data
+	}
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
-	ch, cancel := a.hub.subscribe(c.OrgID)
-	defer cancel()
 	fmt.Fprint(w, "retry: 2000\n: connected\n\n")
+	sent := map[string]bool{}
+	for _, e := range missed {
+		ch := changeOfView(e)
+		sent[ch.ID] = true
+		writeChange(w, ch)
+	}
 	if err := rc.Flush(); err != nil {
 		return
 	}
@@ -285,12 +314,27 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case ev := <-ch:
-			fmt.Fprintf(w, "event: change\ndata: {\"type\":%q,\"conversation_id\":%q}\n\n", ev.Type, ev.ConversationID)
+			// A session that ended (signed out elsewhere) hears no more.
+			if !a.ppl.SignedIn(r) {
+				return
+			}
+			if sent[ev.ID] {
+				continue
+			}
+			writeChange(w, ev)
 		}
 		if err := rc.Flush(); err != nil {
 			return
 		}
 	}
+}
+
+// maxCatchUp bounds the events sent on connecting; a page that missed more
+// redraws anyway on the first.
+const maxCatchUp = 100
+
+func writeChange(w http.ResponseWriter, c change) {
+	fmt.Fprintf(w, "id: %s\nevent: change\ndata: {\"type\":%q,\"conversation_id\":%q}\n\n", c.ID, c.Type, c.ConversationID)
 }
 
 type settingsPage struct {

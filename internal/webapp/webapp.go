@@ -125,6 +125,9 @@ func caller(ctx context.Context) (service.Caller, people.Person) {
 
 // base is what every page's layout needs.
 type base struct {
+	// After names the moment the page was drawn, as an event id: its
+	// event stream sends what happened since.
+	After  string
 	Title  string
 	Person people.Person
 	CSRF   string
@@ -134,7 +137,7 @@ type base struct {
 
 func (a *App) base(r *http.Request, title, nav string) base {
 	_, who := caller(r.Context())
-	return base{Title: title, Person: who, CSRF: people.CSRFToken(r.Context()), Nav: nav}
+	return base{After: store.NewID("evt"), Title: title, Person: who, CSRF: people.CSRFToken(r.Context()), Nav: nav}
 }
 
 func (a *App) render(w http.ResponseWriter, status int, name string, data any) {

@@ -85,7 +85,10 @@
   }
 
   if (!("EventSource" in window) || (!list && !conv)) { return; }
-  var es = new EventSource("/app/events");
+  // The stream starts from when this page was drawn, so nothing recorded
+  // in between is missed; a reconnect resumes from the last event seen.
+  var after = (document.querySelector('meta[name="events-after"]') || {}).content || "";
+  var es = new EventSource("/app/events" + (after ? "?after=" + encodeURIComponent(after) : ""));
   es.addEventListener("change", function (e) {
     var ev = JSON.parse(e.data);
     if (list) {
