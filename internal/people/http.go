@@ -151,6 +151,9 @@ func localPath(next, fallback string) string {
 		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return fallback
 	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
+		return fallback
+	}
 	return next
 }
 

@@ -1,6 +1,7 @@
 package people
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -63,4 +64,22 @@ func TestLocalPath(t *testing.T) {
 			t.Errorf("localPath(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// next comes from the query string and forms of the sign-in pages: whatever
+// it is, the redirect stays on this site.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/app/", "//evil.example", "/\\evil", "https://evil.example", "/app/c/x?y=1#z", "/%2f%2fevil", "/\t/evil"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := localPath(next, "/app/")
+		if got == "/app/" {
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n\t") {
+			t.Fatalf("localPath(%q) = %q leaves the site", next, got)
+		}
+	})
 }
