@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -74,6 +75,7 @@ type Server struct {
 	// People signs people in to the inbox app.
 	People  *people.People
 	Handler http.Handler
+	app     *webapp.App
 }
 
 // ErrNoSecretKeys explains how to provide a key ring.
@@ -177,12 +179,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// The inbox app, on the same listener: its pages hear of the domain's
 	// events through the store's hook, once they are durable.
 	app := webapp.New(webapp.Config{Service: svc, People: ppl, Log: log, Now: opts.Now})
-	db.OnEvent(app.Publish)
+	if !db.Dialect().NotifyEvents {
+		// One process owns a SQLite file: its own events are all there are.
+		// PostgreSQL replicas hear every replica's through LISTEN (Run).
+		db.OnEvent(app.Publish)
+	}
 	top := http.NewServeMux()
 	app.Register(top)
 	top.Handle("/", h)
 	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, People: ppl,
-		Handler: top}, nil
+		app: app, Handler: top}, nil
 }
 
 // BrowserURL is where a browser on this machine reaches Parley: the public
@@ -213,6 +219,25 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
+	}
+	if s.Store.Dialect().NotifyEvents {
+		listening := make(chan struct{})
+		var once sync.Once
+		go postgres.ListenEvents(ctx, s.cfg.DatabaseURL, s.log, func() { once.Do(func() { close(listening) }) }, func(orgID, id string) {
+			// Another database's test schema, or an event already pruned:
+			// nothing to tell.
+			if ev, err := s.Store.GetEvent(ctx, orgID, id); err == nil {
+				s.app.Publish(ev)
+			}
+		})
+		// Serve once live pages can hear events, or without them (they
+		// still work, by reload) if the database does not answer soon.
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			s.log.Warn("live updates are not listening yet; serving anyway")
+		case <-ctx.Done():
+		}
 	}
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)

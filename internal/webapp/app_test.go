@@ -5,9 +5,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,10 +30,17 @@ import (
 // loopback HTTP in front of the five emulators, seeded, with an admin.
 func startSandbox(t *testing.T, b storetest.Backend) (*sandbox.Sandbox, string) {
 	t.Helper()
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: b.DataDir, DatabaseURL: b.URL}
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
+	dir := b.DataDir
+	if dir == "" {
+		dir = t.TempDir()
 	}
+	return startSandboxIn(t, b, dir)
+}
+
+// startSandboxIn runs the sandbox with its data directory (key ring) in dir.
+func startSandboxIn(t *testing.T, b storetest.Backend, dir string) (*sandbox.Sandbox, string) {
+	t.Helper()
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: dir, DatabaseURL: b.URL}
 	ctx, cancel := context.WithCancel(context.Background())
 	sb, err := sandbox.Prepare(ctx, cfg, server.Options{Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -383,5 +393,46 @@ func TestLiveEvents(t *testing.T) {
 				t.Fatalf("another organisation's stream heard %s", l)
 			}
 		}
+	})
+}
+
+// Replicas sharing one PostgreSQL: a customer's message recorded by one
+// reaches a page whose stream is served by the other, and a session
+// started on one is good on the other.
+func TestLiveAcrossReplicas(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		if b.URL == "" {
+			t.Skip("one process owns a SQLite file: there are no other replicas")
+		}
+		dir := t.TempDir()
+		sb, _ := startSandboxIn(t, b, dir)
+		keys, err := os.ReadFile(filepath.Join(dir, "secret-keys"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		other, err := server.New(ctx, config.Config{Listen: "127.0.0.1:0", DatabaseURL: b.URL, SecretKeys: string(keys)},
+			server.Options{Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- other.Run(ctx, ln) }()
+		t.Cleanup(func() { cancel(); <-done })
+
+		br := newBrowser(t, "http://"+ln.Addr().String())
+		br.signIn(sb.SignInURL) // the link was made by the sandbox's replica
+		lines := br.stream(ctx, "?after="+store.NewID("evt"))
+		said, err := sb.Say(ctx, platform.WhatsApp, "Any news on my order?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		await(t, lines, `data: {"type":"message.received","conversation_id":"`+said.ConversationID+`"}`)
 	})
 }

@@ -25,6 +25,10 @@ type Dialect struct {
 	Numbered bool
 	// IsUniqueViolation recognises the driver's unique-constraint error.
 	IsUniqueViolation func(error) bool
+	// NotifyEvents announces every new event on the EventsChannel
+	// (PostgreSQL NOTIFY, sent at commit), so every replica's live pages
+	// hear of it, not only the replica's that recorded it.
+	NotifyEvents bool
 	// CacheStatements keeps prepared statements for reuse: SQLite spends
 	// most of a small query parsing it, and its driver keeps no cache of its
 	// own (pgx does).
@@ -53,6 +57,10 @@ type DB struct {
 	hook     *eventHook
 	recorded *[]store.Event
 }
+
+// EventsChannel is the PostgreSQL notification channel of new events; the
+// payload is "<org id> <event id>".
+const EventsChannel = "parley_events"
 
 // eventHook is shared by the pool and its transactions.
 type eventHook struct{ fn func(store.Event) }

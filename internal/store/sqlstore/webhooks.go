@@ -26,10 +26,18 @@ func (s *DB) InsertEvent(ctx context.Context, e store.Event) (bool, error) {
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	if err == nil && n == 1 {
-		s.recordedEvent(e)
+	if err != nil || n != 1 {
+		return false, err
 	}
-	return n == 1, err
+	if s.d.NotifyEvents {
+		// In a transaction PostgreSQL holds the notification until commit
+		// and drops it on rollback: listeners hear only durable events.
+		if _, err := s.exec(ctx, `SELECT pg_notify(?, ?)`, EventsChannel, e.OrgID+" "+e.ID); err != nil {
+			return false, err
+		}
+	}
+	s.recordedEvent(e)
+	return true, nil
 }
 
 // GetEvent implements store.WebhookStore.
