@@ -252,6 +252,22 @@ func TestAppAttacks(t *testing.T) {
 			t.Fatal("another org's person sent into the sandbox's conversation")
 		}
 
+		// An agent does not invite people; an admin of one org cannot reach
+		// another's pages by guessing paths.
+		agent, err := sb.Server.People.Create(ctx, sb.Org.ID, "agent@sandbox.example", "", store.RoleAgent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		agentLink, _, _ := sb.Server.People.SignInLink(ctx, sb.Org.ID, agent.ID)
+		ag := newBrowser(t, base)
+		ag.signIn(agentLink)
+		if code, _, _ := ag.do("POST", "/app/settings/people", url.Values{"csrf": {ag.csrf()}, "email": {"friend@evil.example"}, "role": {"admin"}}); code != http.StatusForbidden {
+			t.Fatalf("an agent's invitation answered %d, want 403", code)
+		}
+		if _, err := sb.Server.Store.PersonByEmail(ctx, "friend@evil.example"); err == nil {
+			t.Fatal("an agent invited an admin")
+		}
+
 		// Forged and missing tokens, and cross-site posts, change nothing.
 		a := newBrowser(t, base)
 		a.signIn(sb.SignInURL)
@@ -262,7 +278,7 @@ func TestAppAttacks(t *testing.T) {
 			hdr  []string
 		}{
 			{"missing token", url.Values{"text": {"forged 1"}, "mode": {"open"}}, nil},
-			{"forged token", url.Values{"csrf": {"x" + good[1:]}, "text": {"forged 2"}, "mode": {"open"}}, nil},
+			{"forged token", url.Values{"csrf": {forge(good)}, "text": {"forged 2"}, "mode": {"open"}}, nil},
 			{"cross-site form", url.Values{"csrf": {good}, "text": {"forged 3"}, "mode": {"open"}}, []string{"Sec-Fetch-Site", "cross-site"}},
 			{"foreign origin", url.Values{"csrf": {good}, "text": {"forged 4"}, "mode": {"open"}}, []string{"Origin", "https://evil.example"}},
 		} {
@@ -435,4 +451,12 @@ func TestLiveAcrossReplicas(t *testing.T) {
 		}
 		await(t, lines, `data: {"type":"message.received","conversation_id":"`+said.ConversationID+`"}`)
 	})
+}
+
+// forge returns a token that differs from good in its first character.
+func forge(good string) string {
+	if good[0] == 'A' {
+		return "B" + good[1:]
+	}
+	return "A" + good[1:]
 }

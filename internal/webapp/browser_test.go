@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/testsupport"
 )
@@ -192,9 +193,21 @@ func TestBrowser(t *testing.T) {
 		}
 
 		ha := sb.Seeded.Conversations["messenger/human_agent_only"]
+		unread := func() int {
+			c, err := sb.Server.Service.GetConversation(context.Background(), service.Caller{OrgID: sb.Org.ID}, ha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.UnreadCount
+		}
+		if unread() == 0 {
+			t.Fatal("the seeded Messenger conversation has nothing unread to mark")
+		}
 		do(t, ctx, "reply with HUMAN_AGENT after the window closed",
 			chromedp.Navigate(base+"/app/c/"+ha),
-			waitText("HUMAN_AGENT tag for"),
+			waitText("HUMAN_AGENT tag for"))
+		testsupport.Eventually(t, func() bool { return unread() == 0 }, "opening the conversation marks it read")
+		do(t, ctx, "reply with HUMAN_AGENT",
 			waitText("Send as human agent (HUMAN_AGENT)"),
 			chromedp.SendKeys(chromedp.CSS(`#text`), "Sorry for the wait, Jonas!"),
 			chromedp.Submit(chromedp.CSS(`#text`)),

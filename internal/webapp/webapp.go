@@ -92,9 +92,9 @@ func (a *App) Register(mux *http.ServeMux) {
 	page("GET "+Base+"/events", a.events)
 	page("GET "+Base+"/settings", a.settings)
 	page("POST "+Base+"/settings/people", a.invite)
-	mux.Handle(Base+"/", secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(Base+"/", secure(a.ppl.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, apierr.NotFound("page"))
-	})))
+	}))))
 }
 
 // secure sets the headers every page carries: no framing, no inline
