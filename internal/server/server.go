@@ -178,7 +178,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	// The inbox app, on the same listener: its pages hear of the domain's
 	// events through the store's hook, once they are durable.
-	app := webapp.New(webapp.Config{Service: svc, People: ppl, Log: log, Now: opts.Now})
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now})
 	if !db.Dialect().NotifyEvents {
 		// One process owns a SQLite file: its own events are all there are.
 		// PostgreSQL replicas hear every replica's through LISTEN (Run).

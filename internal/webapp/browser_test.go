@@ -241,6 +241,9 @@ func TestBrowser(t *testing.T) {
 			t.Fatal("the cross-origin post sent a message")
 		}
 
+		do(t, ctx, "open the settings", chromedp.Navigate(base+"/app/settings"), waitText("Webhook endpoints"))
+		checkAccessible(t, ctx, "the settings")
+
 		do(t, ctx, "sign out",
 			chromedp.Navigate(base+"/app/"),
 			chromedp.Click(chromedp.Search(`//button[normalize-space()="Sign out"]`)),

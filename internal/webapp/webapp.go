@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -39,7 +40,12 @@ const Base = "/app"
 type Config struct {
 	Service *service.Service
 	People  *people.People
-	Log     *slog.Logger
+	// Connect, when set, offers hosted connect (OAuth) in the settings.
+	Connect *connect.Connect
+	// PublicURL is where browsers reach Parley (hosted connect returns
+	// there).
+	PublicURL string
+	Log       *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Heartbeat is how often an idle event stream sends a comment, so
@@ -56,12 +62,15 @@ type App struct {
 	heartbeat time.Duration
 	hub       *hub
 	tmpl      *template.Template
+	connect   *connect.Connect
+	publicURL string
 }
 
 // New returns the app. Feed it the domain's events with Publish (the
 // store's event hook) for live updates.
 func New(cfg Config) *App {
-	a := &App{svc: cfg.Service, ppl: cfg.People, log: cfg.Log, now: cfg.Now, heartbeat: cfg.Heartbeat, hub: newHub()}
+	a := &App{svc: cfg.Service, ppl: cfg.People, log: cfg.Log, now: cfg.Now, heartbeat: cfg.Heartbeat, hub: newHub(),
+		connect: cfg.Connect, publicURL: strings.TrimRight(cfg.PublicURL, "/")}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -90,8 +99,7 @@ func (a *App) Register(mux *http.ServeMux) {
 	page("POST "+Base+"/c/{id}/send", a.send)
 	page("POST "+Base+"/c/{id}/read", a.markRead)
 	page("GET "+Base+"/events", a.events)
-	page("GET "+Base+"/settings", a.settings)
-	page("POST "+Base+"/settings/people", a.invite)
+	a.registerSettings(page)
 	mux.Handle(Base+"/", secure(a.ppl.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, apierr.NotFound("page"))
 	}))))
