@@ -10,6 +10,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,16 @@ type Config struct {
 	// DatabaseURL selects PostgreSQL when it is a postgres:// URL; empty
 	// means SQLite under DataDir (PARLEY_DATABASE_URL).
 	DatabaseURL string
+	// PostgreSQL connection pool (pgxpool): at most DBMaxConns open, at
+	// least DBMinConns kept open even when idle, each closed after
+	// DBConnLifetime (jittered) or DBConnIdleTime unused. Idle connections
+	// are kept up to the maximum, so a burst does not open and close
+	// backends (PARLEY_DB_MAX_CONNS, PARLEY_DB_MIN_OPEN_CONNS,
+	// PARLEY_DB_CONN_LIFETIME, PARLEY_DB_CONN_IDLE_TIME).
+	DBMaxConns     int
+	DBMinConns     int
+	DBConnLifetime time.Duration
+	DBConnIdleTime time.Duration
 	// DataDir holds the SQLite file and, for the sandbox, its key file
 	// (PARLEY_DATA_DIR).
 	DataDir string
@@ -65,6 +76,9 @@ type Config struct {
 	MetaVerifyToken      string // PARLEY_META_VERIFY_TOKEN: hub.verify_token
 	XConsumerSecret      string // PARLEY_X_CONSUMER_SECRET: CRC and signature key
 	LinkedInClientSecret string // PARLEY_LINKEDIN_CLIENT_SECRET
+	// XDMPoll is auto, on or off (PARLEY_X_DM_POLL): whether X DMs are
+	// polled rather than received from Account Activity webhooks.
+	XDMPoll string
 	// PublicURL is where browsers reach this Parley: connect pages and
 	// the OAuth callbacks registered with each platform (PARLEY_PUBLIC_URL).
 	PublicURL string
@@ -115,4 +129,17 @@ func (c Config) WithDefaults() Config {
 // error per invalid variable, joined; nil when c can run.
 func (c Config) Validate() error {
 	return c.validate(nil, nil)
+}
+
+// PollXDMs reports whether Parley polls X accounts' DMs: when asked to
+// (on), or by default when no X webhook key is configured — the X app then
+// has no Account Activity webhooks to deliver them.
+func (c Config) PollXDMs() bool {
+	switch strings.ToLower(strings.TrimSpace(c.XDMPoll)) {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return c.XConsumerSecret == ""
 }

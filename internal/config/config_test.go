@@ -17,6 +17,7 @@ func TestDefaultsParse(t *testing.T) {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
+		DBMaxConns: 20, DBMinConns: 2, DBConnLifetime: time.Hour, DBConnIdleTime: 30 * time.Minute,
 		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20,
 		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute,
 		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
@@ -63,6 +64,15 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "localhost", outOfRange: "127.0.0.1:70000", wantInErrors: "host:port"},
 		"PARLEY_DATABASE_URL": {valid: "postgres://u:pw@db:5432/parley", check: func(c Config) bool { return c.DatabaseURL == "postgres://u:pw@db:5432/parley" },
 			outOfRange: "mysql://db/parley", wantInErrors: "postgres://"},
+		"PARLEY_DB_MAX_CONNS": {valid: "32", check: func(c Config) bool { return c.DBMaxConns == 32 },
+			malformed: "many", outOfRange: "1001", wantInErrors: "from 1 to 1000"},
+		// 21 is above the default maximum (20): the minimum cannot exceed it.
+		"PARLEY_DB_MIN_OPEN_CONNS": {valid: "0", check: func(c Config) bool { return c.DBMinConns == 0 },
+			malformed: "2.5", outOfRange: "21", wantInErrors: "from 0 to PARLEY_DB_MAX_CONNS"},
+		"PARLEY_DB_CONN_LIFETIME": {valid: "15m", check: func(c Config) bool { return c.DBConnLifetime == 15*time.Minute },
+			malformed: "1 hour", outOfRange: "100ms", wantInErrors: "at least 1s"},
+		"PARLEY_DB_CONN_IDLE_TIME": {valid: "5m", check: func(c Config) bool { return c.DBConnIdleTime == 5*time.Minute },
+			malformed: "5", outOfRange: "0s", wantInErrors: "at least 1s"},
 		"PARLEY_DATA_DIR": {valid: "/var/lib/parley", check: func(c Config) bool { return c.DataDir == "/var/lib/parley" },
 			outOfRange: "   ", wantInErrors: "non-empty"},
 		"PARLEY_SECRET_KEYS": {valid: ring, check: func(c Config) bool { return c.SecretKeys == ring },
@@ -83,9 +93,11 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "abc", outOfRange: "24h", wantInErrors: "less than 24h"},
 		"PARLEY_WEBHOOK_ALLOW_PRIVATE": {valid: "true", check: func(c Config) bool { return c.AllowPrivateWebhooks },
 			malformed: "yes", wantInErrors: "true or false"},
-		"PARLEY_META_APP_SECRET":        {valid: "s3", check: func(c Config) bool { return c.MetaAppSecret == "s3" }},
-		"PARLEY_META_VERIFY_TOKEN":      {valid: "tok", check: func(c Config) bool { return c.MetaVerifyToken == "tok" }},
-		"PARLEY_X_CONSUMER_SECRET":      {valid: "xs", check: func(c Config) bool { return c.XConsumerSecret == "xs" }},
+		"PARLEY_META_APP_SECRET":   {valid: "s3", check: func(c Config) bool { return c.MetaAppSecret == "s3" }},
+		"PARLEY_META_VERIFY_TOKEN": {valid: "tok", check: func(c Config) bool { return c.MetaVerifyToken == "tok" }},
+		"PARLEY_X_CONSUMER_SECRET": {valid: "xs", check: func(c Config) bool { return c.XConsumerSecret == "xs" }},
+		"PARLEY_X_DM_POLL": {valid: "off", check: func(c Config) bool { return c.XDMPoll == "off" && !c.PollXDMs() },
+			outOfRange: "sometimes", wantInErrors: "auto, on, off"},
 		"PARLEY_LINKEDIN_CLIENT_SECRET": {valid: "ls", check: func(c Config) bool { return c.LinkedInClientSecret == "ls" }},
 		"PARLEY_PUBLIC_URL": {valid: "https://parley.example.com", check: func(c Config) bool { return c.PublicURL == "https://parley.example.com" },
 			malformed: "parley.example.com", outOfRange: "https://parley.example.com/?a=1", wantInErrors: "URL"},
@@ -154,6 +166,30 @@ func TestEveryVariable(t *testing.T) {
 	}
 	for name := range rows {
 		t.Errorf("row %s names no variable", name)
+	}
+}
+
+// TestPoolBounds checks the pool variables against each other: the minimum
+// follows the maximum that is actually set, and a zero maximum in a Config
+// built in code means the default, not a pool of none.
+func TestPoolBounds(t *testing.T) {
+	for _, tc := range []struct {
+		env     []string
+		wantErr string
+	}{
+		{[]string{"PARLEY_DB_MAX_CONNS=40", "PARLEY_DB_MIN_OPEN_CONNS=40"}, ""},
+		{[]string{"PARLEY_DB_MAX_CONNS=4", "PARLEY_DB_MIN_OPEN_CONNS=5"}, "PARLEY_DB_MIN_OPEN_CONNS"},
+		{[]string{"PARLEY_DB_MAX_CONNS=0"}, "PARLEY_DB_MAX_CONNS"},
+		{[]string{"PARLEY_DB_MIN_OPEN_CONNS=-1"}, "PARLEY_DB_MIN_OPEN_CONNS"},
+	} {
+		_, _, err := Load(tc.env, nil)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%v: got %v, want error naming %q", tc.env, err, tc.wantErr)
+		}
+	}
+	c := Config{}.WithDefaults()
+	if c.DBMaxConns != 20 || c.DBMinConns != 0 || c.DBConnLifetime != time.Hour {
+		t.Fatalf("WithDefaults: max %d min %d lifetime %v; want 20, 0 (a setting), 1h", c.DBMaxConns, c.DBMinConns, c.DBConnLifetime)
 	}
 }
 

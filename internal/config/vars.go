@@ -66,6 +66,12 @@ const (
 	// Messenger, WhatsApp); a lead that long would announce every window
 	// as closing when it opens.
 	maxWindowLead = 24 * time.Hour
+	// maxDBConns: PostgreSQL's default max_connections is 100, shared by
+	// every replica; a pool larger than that is a typo, not a plan.
+	maxDBConns = 1000
+	// minConnTime: pgxpool checks lifetimes on its health-check tick;
+	// below a second a connection would be replaced almost per query.
+	minConnTime = time.Second
 )
 
 // table is the variables, in the README's order. A function, not a
@@ -75,6 +81,18 @@ func table() []variable {
 		listenVar(),
 		stringVar("PARLEY_DATABASE_URL", "database-url", "", "postgres:// URL; empty for SQLite in the data dir",
 			func(c *Config) *string { return &c.DatabaseURL }, false, checkDatabaseURL),
+		countVar("PARLEY_DB_MAX_CONNS", "20", "most PostgreSQL connections this process opens", func(c *Config) *int { return &c.DBMaxConns },
+			true, fmt.Sprintf("want a whole number from 1 to %d", maxDBConns), func(c *Config) (int, int, string) {
+				return 1, maxDBConns, ""
+			}),
+		countVar("PARLEY_DB_MIN_OPEN_CONNS", "2", "PostgreSQL connections kept open while idle", func(c *Config) *int { return &c.DBMinConns },
+			false, "want a whole number from 0 to PARLEY_DB_MAX_CONNS", func(c *Config) (int, int, string) {
+				return 0, c.DBMaxConns, fmt.Sprintf(" (%d)", c.DBMaxConns)
+			}),
+		durationVar("PARLEY_DB_CONN_LIFETIME", "1h", "when a PostgreSQL connection is replaced (jittered)",
+			func(c *Config) *time.Duration { return &c.DBConnLifetime }, minConnTime, 0),
+		durationVar("PARLEY_DB_CONN_IDLE_TIME", "30m", "when an unused PostgreSQL connection above the minimum is closed",
+			func(c *Config) *time.Duration { return &c.DBConnIdleTime }, minConnTime, 0),
 		stringVar("PARLEY_DATA_DIR", "data-dir", "parley-data", "directory for the SQLite file and sandbox keys",
 			func(c *Config) *string { return &c.DataDir }, true, nonEmpty),
 		stringVar("PARLEY_SECRET_KEYS", "", "", "key ring id:base64key,…, newest last",
@@ -99,6 +117,8 @@ func table() []variable {
 			func(c *Config) *string { return &c.MetaVerifyToken }, false, nil).hidden(),
 		stringVar("PARLEY_X_CONSUMER_SECRET", "", "", "X webhook CRC and signature key",
 			func(c *Config) *string { return &c.XConsumerSecret }, false, nil).hidden(),
+		stringVar("PARLEY_X_DM_POLL", "", "auto", "poll X DMs with GET /2/dm_events: auto (when PARLEY_X_CONSUMER_SECRET is empty), on or off",
+			func(c *Config) *string { return &c.XDMPoll }, true, oneOf("auto", "on", "off")),
 		stringVar("PARLEY_LINKEDIN_CLIENT_SECRET", "", "", "LinkedIn webhook signature key",
 			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
 		stringVar("PARLEY_PUBLIC_URL", "", "", "where browsers reach this Parley (connect pages, OAuth callbacks)",
@@ -191,6 +211,32 @@ func intVar(name, def, usage string, f func(*Config) *int) variable {
 		check: func(c *Config) error {
 			if *f(c) < 0 {
 				return errors.New("want 0 (off) or more")
+			}
+			return nil
+		},
+		show:   func(c *Config) string { return strconv.Itoa(*f(c)) },
+		isZero: func(c *Config) bool { return *f(c) == 0 },
+		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
+	}
+}
+
+// countVar is a whole number from lo to hi, bounds that may depend on other
+// fields. want says what is expected, for malformed and out-of-range values
+// alike; an out-of-range error adds more (the other field's value).
+func countVar(name, def, usage string, f func(*Config) *int, zeroIsUnset bool, want string,
+	bounds func(*Config) (lo, hi int, more string)) variable {
+	return variable{name: name, def: def, usage: usage, zeroIsUnset: zeroIsUnset,
+		parse: func(c *Config, s string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return errors.New(want)
+			}
+			*f(c) = n
+			return nil
+		},
+		check: func(c *Config) error {
+			if lo, hi, more := bounds(c); *f(c) < lo || *f(c) > hi {
+				return errors.New(want + more)
 			}
 			return nil
 		},

@@ -90,7 +90,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	if u := cfg.DatabaseURL; u != "" {
-		return postgres.Open(ctx, u)
+		return postgres.Open(ctx, u, postgres.PoolFrom(cfg))
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err

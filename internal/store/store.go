@@ -159,6 +159,7 @@ type Store interface {
 	WebhookStore
 	ConnectStore
 	PeopleStore
+	PollStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -214,8 +215,12 @@ type ConversationMeta struct {
 	LastOutboundAt    time.Time
 	ReferralAt        time.Time
 	EntryPointReplyAt time.Time
-	UnreadCount       int
-	UpdatedAt         time.Time
+	// DeliveredAt and ReadAt are the customer's receipt watermarks: every
+	// business message sent at or before them is delivered (read).
+	DeliveredAt time.Time
+	ReadAt      time.Time
+	UnreadCount int
+	UpdatedAt   time.Time
 }
 
 // Idempotency key states.
@@ -248,6 +253,9 @@ type MessagingStore interface {
 	// NoteInbound records an inbound message time (never moving it back),
 	// and adds unreadDelta to the unread count.
 	NoteInbound(ctx context.Context, m ConversationMeta, unreadDelta int) error
+	// NoteInbounds is NoteInbound for many conversations at once, each
+	// m.UnreadCount being its delta; entries for one conversation merge.
+	NoteInbounds(ctx context.Context, ms []ConversationMeta) error
 	// NoteOutbound records a send; entryPoint marks the reply that opened a
 	// WhatsApp free entry point window.
 	NoteOutbound(ctx context.Context, orgID, accountID, threadID string, at time.Time, entryPoint bool) error
@@ -260,6 +268,10 @@ type MessagingStore interface {
 	AwaitingReply(ctx context.Context, from, to time.Time) ([]ConversationMeta, error)
 	// ClearUnread sets the unread count to zero.
 	ClearUnread(ctx context.Context, orgID, accountID, threadID string) error
+	// NoteReceipt moves a thread's delivered watermark (and, when read, its
+	// read watermark) forward to at, never back. Unknown threads are
+	// created, as NoteInbound does, only for an account of the organisation.
+	NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error
 
 	// ClaimIdempotencyKey inserts a pending record. It returns (rec, true) when
 	// this call claimed the key, or the existing record and false. A record
@@ -314,6 +326,8 @@ type JournalStore interface {
 	// AppendJournal adds an entry; a repeated wamid is ignored (false),
 	// except that it fills in a placeholder a status webhook left first.
 	AppendJournal(ctx context.Context, e JournalEntry) (bool, error)
+	// AppendJournals is AppendJournal for many entries at once.
+	AppendJournals(ctx context.Context, es []JournalEntry) error
 	// JournalThreads pages through an account's threads, newest first.
 	JournalThreads(ctx context.Context, accountID string, offset, limit int) ([]JournalThread, error)
 	// JournalMessages pages through a thread, newest first.
@@ -374,6 +388,9 @@ type Attempt struct {
 type WebhookStore interface {
 	// InsertEvent records an event; false when its dedupe key was seen.
 	InsertEvent(ctx context.Context, e Event) (bool, error)
+	// InsertEvents records many events at once and reports, by event id,
+	// which were new; of several with one dedupe key, one at most is.
+	InsertEvents(ctx context.Context, es []Event) (map[string]bool, error)
 	// PruneEvents deletes events (and their attempts) created before a time.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	GetEvent(ctx context.Context, orgID, id string) (Event, error)
@@ -515,4 +532,28 @@ type PeopleStore interface {
 	DeleteWebSessions(ctx context.Context, orgID, personID string) (int64, error)
 	// PruneSignIns deletes expired sessions and links.
 	PruneSignIns(ctx context.Context, now time.Time) (int64, error)
+}
+
+// PollState is where the polling of one account's DMs stands (X accounts
+// without Account Activity webhooks).
+type PollState struct {
+	AccountID string
+	// NewestID is the newest event id seen; "" before the first poll.
+	NewestID string
+	// IdlePolls counts polls in a row that found nothing new.
+	IdlePolls  int
+	NextPollAt time.Time
+	// Account is the account itself, filled by DuePolls.
+	Account Account
+}
+
+// PollStore keeps poll state. Polling is a system job across
+// organisations, like AccountsByNative: it names accounts by id.
+type PollStore interface {
+	// DuePolls lists the active, verified accounts of a platform whose
+	// poll is due at now (never polled, or NextPollAt not after now),
+	// longest due first, at most limit.
+	DuePolls(ctx context.Context, platform string, now time.Time, limit int) ([]PollState, error)
+	// SavePoll stores an account's poll state (Account is ignored).
+	SavePoll(ctx context.Context, p PollState) error
 }

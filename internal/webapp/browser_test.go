@@ -87,7 +87,13 @@ func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Act
 // when a navigation replaced the page under the question (a form post, a
 // link), which Poll alone reports as an error.
 func waitText(s string) chromedp.Action[chromedp.Void] {
-	ask := chromedp.Evaluate[bool](fmt.Sprintf(`!!(document.body && document.body.innerText.includes(%q))`, s))
+	return waitJS(fmt.Sprintf(`!!(document.body && document.body.innerText.includes(%q))`, s))
+}
+
+// waitJS waits until a JavaScript condition holds in the current page,
+// whichever page that is by then.
+func waitJS(s string) chromedp.Action[chromedp.Void] {
+	ask := chromedp.Evaluate[bool](s)
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -104,6 +110,16 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 		}
 	}
 }
+
+// markPage and newPage wait for a form's navigation to finish: the mark
+// is gone once the next document has replaced the current one.
+var (
+	markPage = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`window.__old = true`)(ctx, t)
+		return err
+	})
+	newPage = waitJS(`!window.__old && document.readyState === "complete"`)
+)
 
 // checkAccessible checks what a screen reader and a phone need of every
 // page: each control has a label, focus is visible, nothing overflows a
@@ -222,21 +238,24 @@ func TestBrowser(t *testing.T) {
 			waitText("Send template order_update"))
 		checkAccessible(t, ctx, "the template picker")
 		do(t, ctx, "send a WhatsApp template",
+			markPage,
 			chromedp.Click(chromedp.Search(`//button[contains(., "Send template order_update")]`)),
-			chromedp.WaitReady(chromedp.CSS(`#composer`)))
+			newPage)
 		if errs := value(t, ctx, "look for an error", chromedp.Evaluate[int](`document.querySelectorAll("#error").length`)); errs != 0 {
 			t.Fatal("the template send showed an error")
 		}
 
 		// Another site's form posting into the app is refused, though the
 		// browser is signed in.
+		// (The victim presses the attacker's button; a script submitting on
+		// load would race the page's own navigation.)
 		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/app/c/%s/send"><input name="text" value="forged"><input name="mode" value="open"></form>
-<script>document.getElementById("f").submit()</script>`, base, open)
+			fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/app/c/%s/send"><input name="text" value="forged"><input name="mode" value="open">
+<button id="win">Claim your prize</button></form>`, base, open)
 		}))
 		defer evil.Close()
 		evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
-		do(t, ctx, "a cross-origin form post", chromedp.Navigate(evilURL), waitText("came from another site"))
+		do(t, ctx, "a cross-origin form post", chromedp.Navigate(evilURL), chromedp.Click(chromedp.CSS(`#win`)), waitText("came from another site"))
 		if historyHas(t, sb, open, "forged") {
 			t.Fatal("the cross-origin post sent a message")
 		}

@@ -33,6 +33,9 @@ type Dialect struct {
 	// most of a small query parsing it, and its driver keeps no cache of its
 	// own (pgx does).
 	CacheStatements bool
+	// Arrays: the driver binds Go slices as SQL arrays, so a batch of rows
+	// is written by one statement that unnests them (PostgreSQL).
+	Arrays bool
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -52,6 +55,8 @@ type DB struct {
 	// missed collects, inside a transaction, the queries that were not yet
 	// prepared, to prepare once the transaction has released its connection.
 	missed *[]string
+	// release frees what the database/sql pool sits on (a pgxpool), after it.
+	release func()
 	// hook is told of every new event once it is durable; recorded, inside
 	// a transaction, the events to tell it of after commit.
 	hook     *eventHook
@@ -89,6 +94,13 @@ var _ store.Store = (*DB)(nil)
 // New wraps an open, migrated database.
 func New(db *sql.DB, d Dialect) *DB {
 	return &DB{db: db, q: db, d: d, stmts: &sync.Map{}, hook: &eventHook{}}
+}
+
+// WithRelease makes Close call release after closing the database/sql pool:
+// the backend's own pool, when database/sql runs over one.
+func (s *DB) WithRelease(release func()) *DB {
+	s.release = release
+	return s
 }
 
 // prepared returns a cached statement for q (already rebound), bound to the
@@ -255,7 +267,13 @@ func nullTime(n sql.NullTime) *time.Time {
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.release != nil {
+		s.release()
+	}
+	return err
+}
 
 // keyset appends the pagination clause shared by every list query.
 func keyset(q string, args []any, p store.Page) (string, []any) {

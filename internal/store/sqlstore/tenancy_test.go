@@ -266,6 +266,16 @@ var crossCases = []crossCase{
 			t.Fatalf("B created a conversation under A's account: %+v", m)
 		}
 	}},
+	{"NoteReceipt", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		for _, thread := range []string{a.thread, "15559999997"} {
+			if err := db.NoteReceipt(ctx, b.org.ID, a.acct.ID, thread, true, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "15559999997"); !m.ReadAt.IsZero() || !m.UpdatedAt.IsZero() {
+			t.Fatalf("B created a conversation under A's account: %+v", m)
+		}
+	}},
 	{"ClearUnread", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		if err := db.ClearUnread(ctx, b.org.ID, a.acct.ID, a.thread); err != nil {
 			t.Fatal(err)

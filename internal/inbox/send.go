@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"context"
@@ -9,7 +9,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
 	"github.com/parleyhq/parley/internal/textcheck"
@@ -18,7 +21,7 @@ import (
 var attachmentTypes = map[string]bool{"image": true, "video": true, "audio": true, "file": true}
 
 // validateSend checks the request's own shape; platform rules come after.
-func validateSend(in SendInput) error {
+func validateSend(in apitype.SendInput) error {
 	if strings.TrimSpace(in.Text) == "" && in.Attachment == nil && in.Template == nil {
 		return apierr.Required("text").With("hint", "send text, an attachment or a template")
 	}
@@ -49,7 +52,7 @@ func validateSend(in SendInput) error {
 // platform would receive, rather than send it or silently clean it up.
 // (Invalid UTF-8 in a JSON body never gets this far: the decoder would
 // already have replaced it, so the transports check the raw body.)
-func checkSendText(in SendInput) error {
+func checkSendText(in apitype.SendInput) error {
 	fields := [][2]string{{"text", in.Text}, {"tag", in.Tag}}
 	if in.Attachment != nil {
 		fields = append(fields, [2]string{"attachment.url", in.Attachment.URL})
@@ -99,9 +102,9 @@ func checkTextIn(path string, v any) error {
 
 // SendMessage sends a message into a conversation, after the messaging rules
 // allow it. With an idempotency key, the first outcome is replayed.
-func (s *Service) SendMessage(ctx context.Context, c Caller, id string, in SendInput) (Message, error) {
+func (s *Inbox) SendMessage(ctx context.Context, c domain.Caller, id string, in apitype.SendInput) (apitype.Message, error) {
 	if err := validateSend(in); err != nil {
-		return Message{}, err
+		return apitype.Message{}, err
 	}
 	if in.IdempotencyKey == "" {
 		m, _, err := s.send(ctx, c, id, in)
@@ -112,42 +115,42 @@ func (s *Service) SendMessage(ctx context.Context, c Caller, id string, in SendI
 
 // send runs one send. reached reports whether the platform was called, which
 // decides whether an idempotency key must remember the outcome.
-func (s *Service) send(ctx context.Context, c Caller, id string, in SendInput) (msg Message, reached bool, err error) {
+func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype.SendInput) (msg apitype.Message, reached bool, err error) {
 	h, thread, err := s.conversation(ctx, c, id)
 	if err != nil {
-		return Message{}, false, err
+		return apitype.Message{}, false, err
 	}
 	p := platform.Name(h.row.Platform)
 	if err := s.allowSend(ctx, h); err != nil {
-		return Message{}, false, err
+		return apitype.Message{}, false, err
 	}
 	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
 	if err != nil {
-		return Message{}, false, s.platformErr(ctx, h, err)
+		return apitype.Message{}, false, s.platformErr(ctx, h, err)
 	}
 	meta := s.syncMeta(ctx, h, pc)
 	req := rules.Request{Text: in.Text, HasAttachment: in.Attachment != nil, Tag: in.Tag, Automated: in.Automated}
 	if in.Template != nil {
 		ref, err := s.templateRef(ctx, h, *in.Template)
 		if err != nil {
-			return Message{}, false, err
+			return apitype.Message{}, false, err
 		}
 		req.Template = &ref
 	}
 	now := s.now()
 	d := rules.Decide(p, ruleConv(meta), req, now)
 	if !d.Allowed {
-		return Message{}, false, d.Err
+		return apitype.Message{}, false, d.Err
 	}
 	if err := s.allowAutomated(ctx, h, in.Automated); err != nil {
-		return Message{}, false, err
+		return apitype.Message{}, false, err
 	}
 	if err := s.allowRecipient(ctx, h, pc); err != nil {
-		return Message{}, false, err
+		return apitype.Message{}, false, err
 	}
 	sent, err := h.adapter.Send(ctx, h.acct, pc, platform.Outbound{Text: in.Text, Attachment: in.Attachment, Tag: in.Tag, Template: in.Template})
 	if err != nil {
-		return Message{}, true, s.platformErr(ctx, h, err)
+		return apitype.Message{}, true, s.platformErr(ctx, h, err)
 	}
 	at := sent.CreatedAt
 	if at.IsZero() {
@@ -162,7 +165,7 @@ func (s *Service) send(ctx context.Context, c Caller, id string, in SendInput) (
 	if in.Template != nil && pm.Text == "" {
 		pm.Text = "[template " + in.Template.Name + "]"
 	}
-	mv := messageView(id, pm)
+	mv := MessageView(id, pm)
 	s.recordSend(ctx, h, thread, pm, mv, d)
 	return mv, true, nil
 }
@@ -170,7 +173,7 @@ func (s *Service) send(ctx context.Context, c Caller, id string, in SendInput) (
 // recordSend keeps the metadata a send changes. The message is already
 // sent, so a failure here is logged, not returned: answering an error would
 // invite a retry that sends twice.
-func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string, m platform.Message, mv Message, d rules.Decision) {
+func (s *Inbox) recordSend(ctx context.Context, h accountHandle, thread string, m platform.Message, mv apitype.Message, d rules.Decision) {
 	at := m.CreatedAt
 	if s.journal != nil && platform.Name(h.row.Platform) == platform.WhatsApp {
 		// WhatsApp has no history API: our own sends are journalled too.
@@ -181,8 +184,8 @@ func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string
 	if err := s.store.NoteOutbound(ctx, h.row.OrgID, h.row.ID, thread, at, d.OpensEntryPoint); err != nil {
 		s.log.ErrorContext(ctx, "record outbound", "account_id", h.row.ID, "err", err)
 	}
-	if err := s.Publish(ctx, h.row.OrgID, EventMessageSent, "sent:"+h.row.ID+":"+m.PlatformID,
-		MessageEvent{AccountID: h.row.ID, Platform: h.row.Platform, ConversationID: mv.ConversationID, Message: &mv, MessageID: m.PlatformID}); err != nil {
+	if err := s.publish(ctx, h.row.OrgID, events.EventMessageSent, "sent:"+h.row.ID+":"+m.PlatformID,
+		apitype.MessageEvent{AccountID: h.row.ID, Platform: h.row.Platform, ConversationID: mv.ConversationID, Message: &mv, MessageID: m.PlatformID}); err != nil {
 		s.log.ErrorContext(ctx, "publish message.sent", "account_id", h.row.ID, "err", err)
 	}
 	if d.Pricing != nil {
@@ -194,7 +197,7 @@ func (s *Service) recordSend(ctx context.Context, h accountHandle, thread string
 
 // templateRef resolves a requested template's category and review status
 // from the account's template list, which the rules need to decide.
-func (s *Service) templateRef(ctx context.Context, h accountHandle, t platform.Template) (rules.TemplateRef, error) {
+func (s *Inbox) templateRef(ctx context.Context, h accountHandle, t platform.Template) (rules.TemplateRef, error) {
 	ref := rules.TemplateRef{Name: t.Name, Language: t.Language}
 	if platform.Name(h.row.Platform) != platform.WhatsApp {
 		return ref, nil // the rules refuse templates elsewhere

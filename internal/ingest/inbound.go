@@ -1,4 +1,4 @@
-package service
+package ingest
 
 import (
 	"context"
@@ -9,8 +9,11 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -22,7 +25,7 @@ import (
 // message journalled) and its deliveries enqueued, all in one transaction.
 // When Ingest returns nil everything is durable; an error asks the platform
 // to retry.
-func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) error {
+func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) error {
 	var writes []func(store.Store, *sql.Tx) error
 	for _, ev := range events {
 		accounts, err := s.store.AccountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
@@ -47,7 +50,7 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 	if len(writes) == 0 {
 		return nil
 	}
-	return s.ingest.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
+	return s.group.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
 		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
 			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {
@@ -67,7 +70,7 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 }
 
 // threadOf finds the native thread of an event.
-func (s *Service) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
+func (s *Ingest) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
 	if ev.ThreadID != "" {
 		return ev.ThreadID, nil
 	}
@@ -78,27 +81,16 @@ func (s *Service) threadOf(ctx context.Context, a store.Account, ev platform.Inb
 	if err != nil || thread != "" {
 		return thread, err
 	}
-	h, err := s.prepare(a)
-	if err != nil {
-		return "", err
-	}
-	r, ok := h.adapter.(platform.ThreadResolver)
-	if !ok {
+	if s.resolveThread == nil {
 		return ev.ParticipantID, nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	thread, err = r.ResolveThread(rctx, h.acct, ev.ParticipantID)
-	if err != nil {
-		return "", s.platformErr(ctx, h, err)
-	}
-	return thread, nil
+	return s.resolveThread(ctx, a, ev.ParticipantID)
 }
 
 // prepareIngest does an event's reads and platform calls (thread
 // resolution) outside any transaction, and returns the writes that make it
 // durable, to run in a group-committed transaction.
-func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platform.InboundEvent) (func(store.Store, *sql.Tx) error, error) {
+func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform.InboundEvent) (func(store.Store, *sql.Tx) error, error) {
 	thread, err := s.threadOf(ctx, a, ev)
 	if err != nil {
 		if e, ok := apierr.As(err); ok && (e.Status == http.StatusConflict || e.Status == http.StatusNotImplemented) {
@@ -112,7 +104,7 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 		return nil, nil
 	}
 	conv := convid.Encode(a.ID, thread)
-	data := MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
+	data := apitype.MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
 		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle}
 	at := ev.At
 	if at.IsZero() {
@@ -127,9 +119,9 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 				m.CreatedAt = at
 			}
 			m.Direction = "incoming"
-			mv := messageView(conv, m)
+			mv := inbox.MessageView(conv, m)
 			data.Message, data.MessageID = &mv, m.PlatformID
-			_, fresh, err := s.events.PublishTx(ctx, st, tx, a.OrgID, EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
+			_, fresh, err := s.events.PublishTx(ctx, st, tx, a.OrgID, events.EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
 			if err != nil || !fresh {
 				return err // a platform retry: already recorded
 			}
@@ -150,16 +142,16 @@ func (s *Service) prepareIngest(ctx context.Context, a store.Account, ev platfor
 				m.CreatedAt = at
 			}
 			m.Direction = "outgoing"
-			mv := messageView(conv, m)
+			mv := inbox.MessageView(conv, m)
 			data.Message, data.MessageID = &mv, m.PlatformID
 			// Shares its key with sends made through Parley: one event per message.
-			if _, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, EventMessageSent, "sent:"+a.ID+":"+m.PlatformID, data, ""); err != nil {
+			if _, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, events.EventMessageSent, "sent:"+a.ID+":"+m.PlatformID, data, ""); err != nil {
 				return err
 			}
 			return st.NoteOutbound(ctx, a.OrgID, a.ID, thread, m.CreatedAt, false)
 		case platform.EventDelivered, platform.EventRead, platform.EventFailed:
-			typ := map[string]string{platform.EventDelivered: EventMessageDelivered, platform.EventRead: EventMessageRead,
-				platform.EventFailed: EventMessageFailed}[ev.Kind]
+			typ := map[string]string{platform.EventDelivered: events.EventMessageDelivered, platform.EventRead: events.EventMessageRead,
+				platform.EventFailed: events.EventMessageFailed}[ev.Kind]
 			data.Status = ev.Kind
 			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" && s.journal != nil {
 				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {

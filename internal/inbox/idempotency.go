@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -24,9 +26,9 @@ const abandonedAfter = 2 * time.Minute
 
 // storedOutcome is what an idempotency key remembers.
 type storedOutcome struct {
-	Message *Message       `json:"message,omitempty"`
-	Error   *storedError   `json:"error,omitempty"`
-	Meta    map[string]any `json:"-"`
+	Message *apitype.Message `json:"message,omitempty"`
+	Error   *storedError     `json:"error,omitempty"`
+	Meta    map[string]any   `json:"-"`
 }
 
 type storedError struct {
@@ -36,24 +38,24 @@ type storedError struct {
 	Meta    map[string]any `json:"meta,omitempty"`
 }
 
-func requestHash(id string, in SendInput) []byte {
+func requestHash(id string, in apitype.SendInput) []byte {
 	b, _ := json.Marshal(struct {
 		ID string
-		In SendInput
+		In apitype.SendInput
 	}{id, in})
 	h := sha256.Sum256(b)
 	return h[:]
 }
 
-func (s *Service) sendIdempotent(ctx context.Context, c Caller, id string, in SendInput) (Message, error) {
+func (s *Inbox) sendIdempotent(ctx context.Context, c domain.Caller, id string, in apitype.SendInput) (apitype.Message, error) {
 	if len(in.IdempotencyKey) > 255 {
-		return Message{}, apierr.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
+		return apitype.Message{}, apierr.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
 	}
 	hash := requestHash(id, in)
 	rec, claimed, err := s.store.ClaimIdempotencyKey(ctx, store.IdempotencyRecord{OrgID: c.OrgID, Key: in.IdempotencyKey,
 		RequestHash: hash, CreatedAt: s.now()}, IdempotencyTTL)
 	if err != nil {
-		return Message{}, err
+		return apitype.Message{}, err
 	}
 	if !claimed {
 		return s.replay(ctx, c, in.IdempotencyKey, hash, rec)
@@ -87,9 +89,9 @@ func (s *Service) sendIdempotent(ctx context.Context, c Caller, id string, in Se
 
 // replay answers a repeated key: the stored outcome when the body matches,
 // after waiting for a concurrent first request to finish.
-func (s *Service) replay(ctx context.Context, c Caller, key string, hash []byte, rec store.IdempotencyRecord) (Message, error) {
+func (s *Inbox) replay(ctx context.Context, c domain.Caller, key string, hash []byte, rec store.IdempotencyRecord) (apitype.Message, error) {
 	if string(rec.RequestHash) != string(hash) {
-		return Message{}, apierr.New(http.StatusUnprocessableEntity, "validation.idempotency_key_reused",
+		return apitype.Message{}, apierr.New(http.StatusUnprocessableEntity, "validation.idempotency_key_reused",
 			"this Idempotency-Key was used with a different request; use a new key for a new message").With("field", "Idempotency-Key")
 	}
 	deadline := time.Now().Add(maxIdempotencyWait)
@@ -98,17 +100,17 @@ func (s *Service) replay(ctx context.Context, c Caller, key string, hash []byte,
 			// The process that claimed the key died between calling the
 			// platform and recording the answer: the message may or may not
 			// have gone out, and sending again could duplicate it.
-			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_outcome_unknown",
+			return apitype.Message{}, apierr.New(http.StatusConflict, "resource.idempotency_outcome_unknown",
 				"the first request with this Idempotency-Key was interrupted; check the conversation's messages before sending again with a new key").
 				With("claimed_at", rec.CreatedAt)
 		}
 		if time.Now().After(deadline) {
-			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
+			return apitype.Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
 				"a request with this Idempotency-Key is still in progress; retry later")
 		}
 		select {
 		case <-ctx.Done():
-			return Message{}, ctx.Err()
+			return apitype.Message{}, ctx.Err()
 		case <-time.After(25 * time.Millisecond):
 		}
 		var err error
@@ -116,19 +118,19 @@ func (s *Service) replay(ctx context.Context, c Caller, key string, hash []byte,
 		if errors.Is(err, store.ErrNotFound) {
 			// The first request never reached the platform and released the
 			// key; this one may go ahead as a fresh request.
-			return Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
+			return apitype.Message{}, apierr.New(http.StatusConflict, "resource.idempotency_in_progress",
 				"the first request with this Idempotency-Key failed before sending; retry")
 		}
 		if err != nil {
-			return Message{}, err
+			return apitype.Message{}, err
 		}
 	}
 	var out storedOutcome
 	if err := json.Unmarshal(rec.ResponseBody, &out); err != nil {
-		return Message{}, err
+		return apitype.Message{}, err
 	}
 	if out.Error != nil {
-		return Message{}, &apierr.Error{Status: out.Error.Status, Code: out.Error.Code, Message: out.Error.Message, Meta: out.Error.Meta}
+		return apitype.Message{}, &apierr.Error{Status: out.Error.Status, Code: out.Error.Code, Message: out.Error.Message, Meta: out.Error.Meta}
 	}
 	m := *out.Message
 	m.Replayed = true

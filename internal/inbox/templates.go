@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 )
 
 // ListWhatsAppTemplates lists an account's message templates. refresh asks
 // the platform again instead of answering from the cache.
-func (s *Service) ListWhatsAppTemplates(ctx context.Context, c Caller, accountID string, refresh bool) ([]platform.TemplateInfo, error) {
+func (s *Inbox) ListWhatsAppTemplates(ctx context.Context, c domain.Caller, accountID string, refresh bool) ([]platform.TemplateInfo, error) {
 	h, err := s.resolve(ctx, c, accountID)
 	if err != nil {
 		return nil, err
@@ -21,15 +22,15 @@ func (s *Service) ListWhatsAppTemplates(ctx context.Context, c Caller, accountID
 
 // TemplatePage pages an account's message templates in name, then
 // language, order.
-func (s *Service) TemplatePage(ctx context.Context, c Caller, accountID string, refresh bool, p PageRequest) (List[platform.TemplateInfo], error) {
+func (s *Inbox) TemplatePage(ctx context.Context, c domain.Caller, accountID string, refresh bool, p domain.PageRequest) (domain.List[platform.TemplateInfo], error) {
 	scope := "templates\x00" + accountID
 	after, err := s.afterKey(scope, p.Cursor)
 	if err != nil {
-		return List[platform.TemplateInfo]{}, err
+		return domain.List[platform.TemplateInfo]{}, err
 	}
 	list, err := s.ListWhatsAppTemplates(ctx, c, accountID, refresh)
 	if err != nil {
-		return List[platform.TemplateInfo]{}, err
+		return domain.List[platform.TemplateInfo]{}, err
 	}
 	return pageSlice(s, scope, after, list, func(t platform.TemplateInfo) string { return t.Name + "\x00" + t.Language }, p.Limit)
 }
@@ -43,7 +44,7 @@ type templateEntry struct {
 	list []platform.TemplateInfo
 }
 
-func (s *Service) templates(ctx context.Context, h accountHandle, refresh bool) ([]platform.TemplateInfo, error) {
+func (s *Inbox) templates(ctx context.Context, h accountHandle, refresh bool) ([]platform.TemplateInfo, error) {
 	tl, ok := h.adapter.(platform.TemplateLister)
 	if !ok {
 		return nil, apierr.New(http.StatusUnprocessableEntity, "validation.templates_not_supported",

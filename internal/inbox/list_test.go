@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"context"
@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
-	"github.com/parleyhq/parley/internal/secrets"
-	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -45,45 +44,24 @@ func (pagedPlatform) MarkRead(context.Context, platform.Account, platform.Conver
 	return nil
 }
 
-// Verify grants the accounts the fake platform serves, as a platform
-// confirms an account its token holds.
-func (p pagedPlatform) Verify(_ context.Context, a platform.Account) (platform.Identity, error) {
-	if _, ok := p.convs[a.NativeID]; !ok || a.AccessToken != "t" {
-		return platform.Identity{}, platform.NotGranted(a, "unknown account", "", nil)
-	}
-	return platform.Identity{NativeID: a.NativeID}, nil
-}
-
 // TestFanOutMergeAcrossShortPages pages through two accounts whose
 // conversations interleave in time, one serving short pages: every
 // conversation appears once, in global newest-first order, and a filter
 // that drops most of them still terminates.
 func TestFanOutMergeAcrossShortPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
-		now := time.Now().Truncate(time.Second)
-		ring, _ := secrets.GenerateKey(now)
-		keys, _ := secrets.ParseKeyRing(ring)
 		plat := pagedPlatform{convs: map[string][]platform.Conversation{}, pageSize: 2}
+		e := setup(t, db, platform.Registry{platform.X: plat})
 		for i := range 12 {
 			native := []string{"a", "b"}[i%3%2] // a, b, a, a, b, a, …: uneven interleaving
 			plat.convs[native] = append(plat.convs[native], platform.Conversation{ThreadID: fmt.Sprintf("t%02d", i),
-				LastMessageAt: now.Add(-time.Duration(i) * time.Minute), UnreadCount: i % 4 / 3})
+				LastMessageAt: e.now.Add(-time.Duration(i) * time.Minute), UnreadCount: i % 4 / 3})
 		}
-		svc := New(Config{Store: db, Keys: keys, Adapters: platform.Registry{platform.X: plat}})
-		org := store.Organization{ID: store.NewID("org"), Name: "o", CreatedAt: now}
-		brand := store.Brand{ID: store.NewID("brand"), OrgID: org.ID, Name: "b", CreatedAt: now, UpdatedAt: now}
-		if err := db.CreateOrganization(ctx, org); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.CreateBrand(ctx, brand); err != nil {
-			t.Fatal(err)
-		}
-		c := Caller{OrgID: org.ID}
+		svc, c := e.inbox, e.caller()
 		for _, n := range []string{"a", "b"} {
-			if _, err := svc.CreateAccount(ctx, c, AccountInput{BrandID: brand.ID, Platform: "x", NativeID: n, AccessToken: "t"}); err != nil {
-				t.Fatal(err)
-			}
+			e.account(t, platform.X, n)
 		}
 		walk := func(f ConversationFilter) []string {
 			var ids []string
@@ -108,7 +86,7 @@ func TestFanOutMergeAcrossShortPages(t *testing.T) {
 			t.Fatal("paging did not terminate")
 			return nil
 		}
-		all := walk(ConversationFilter{PageRequest: PageRequest{Limit: 3}})
+		all := walk(ConversationFilter{PageRequest: domain.PageRequest{Limit: 3}})
 		if len(all) != 12 {
 			t.Fatalf("listed %d of 12: %v", len(all), all)
 		}
@@ -118,7 +96,7 @@ func TestFanOutMergeAcrossShortPages(t *testing.T) {
 			}
 		}
 		unread := true
-		got := walk(ConversationFilter{PageRequest: PageRequest{Limit: 3}, Unread: &unread})
+		got := walk(ConversationFilter{PageRequest: domain.PageRequest{Limit: 3}, Unread: &unread})
 		if fmt.Sprint(got) != "[t03 t07 t11]" {
 			t.Fatalf("unread conversations: %v", got)
 		}

@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"context"
@@ -41,12 +41,12 @@ var (
 )
 
 // count is domain.Count on this service's store and clock.
-func (s *Service) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
+func (s *Inbox) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
 	return domain.Count(ctx, s.store, s.now(), bucket, length, n)
 }
 
 // hit counts one event against a ceiling and refuses past it.
-func (s *Service) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name) error {
+func (s *Inbox) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name) error {
 	n, reset, err := s.count(ctx, c.name+":"+key, c.window, 1)
 	if err != nil {
 		return err
@@ -61,7 +61,7 @@ func (s *Service) hit(ctx context.Context, c ceiling, key string, code string, p
 }
 
 // allowSend applies the account's own send ceilings.
-func (s *Service) allowSend(ctx context.Context, h accountHandle) error {
+func (s *Inbox) allowSend(ctx context.Context, h accountHandle) error {
 	p := platform.Name(h.row.Platform)
 	code := "platform." + h.row.Platform + ".rate_limit"
 	switch p {
@@ -77,7 +77,7 @@ func (s *Service) allowSend(ctx context.Context, h accountHandle) error {
 
 // allowRecipient applies per-recipient limits, once the send is otherwise
 // allowed (so a refused send does not use up the pair's slot).
-func (s *Service) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation) error {
+func (s *Inbox) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation) error {
 	switch platform.Name(h.row.Platform) {
 	case platform.WhatsApp:
 		return s.hit(ctx, waPair, h.row.ID+":"+pc.ParticipantID, "whatsapp.pair_rate_limit", platform.WhatsApp)
@@ -86,7 +86,7 @@ func (s *Service) allowRecipient(ctx context.Context, h accountHandle, pc platfo
 }
 
 // allowAutomated applies Instagram's automated-message cap.
-func (s *Service) allowAutomated(ctx context.Context, h accountHandle, automated bool) error {
+func (s *Inbox) allowAutomated(ctx context.Context, h accountHandle, automated bool) error {
 	if !automated || platform.Name(h.row.Platform) != platform.Instagram {
 		return nil
 	}

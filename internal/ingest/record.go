@@ -1,4 +1,4 @@
-package service
+package ingest
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // metadata updated everywhere. referralAt is set when the message came from
 // a Click-to-WhatsApp ad or Page call-to-action. It reports false for a
 // message already recorded (platforms retry webhooks).
-func (s *Service) RecordInbound(ctx context.Context, orgID, accountID, threadID string, m platform.Message, referralAt time.Time) (bool, error) {
+func (s *Ingest) RecordInbound(ctx context.Context, orgID, accountID, threadID string, m platform.Message, referralAt time.Time) (bool, error) {
 	acct, err := s.store.GetAccount(ctx, orgID, accountID)
 	if err != nil {
 		return false, domain.StoreErr(err, "account")

@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"cmp"
@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 )
 
 // Cursors come in two kinds, and a cursor a list did not issue is refused
@@ -26,7 +27,7 @@ import (
 var errNoKeyRing = errors.New("service: sealed cursors need a key ring")
 
 // sealCursor seals a cursor's payload for one list.
-func (s *Service) sealCursor(scope string, payload []byte) (string, error) {
+func (s *Inbox) sealCursor(scope string, payload []byte) (string, error) {
 	if s.keys == nil {
 		return "", errNoKeyRing
 	}
@@ -39,7 +40,7 @@ func (s *Service) sealCursor(scope string, payload []byte) (string, error) {
 
 // openCursor opens a cursor sealed for the same list; anything else is a
 // BadCursor.
-func (s *Service) openCursor(scope, cursor string) ([]byte, error) {
+func (s *Inbox) openCursor(scope, cursor string) ([]byte, error) {
 	if s.keys == nil {
 		return nil, errNoKeyRing
 	}
@@ -59,7 +60,7 @@ func (s *Service) openCursor(scope, cursor string) ([]byte, error) {
 // starts after it even when items were added or removed in between. Callers
 // that fetch the items from a platform check the cursor first (afterKey),
 // so a bad cursor costs no platform call.
-func pageSlice[T any](s *Service, scope, after string, items []T, key func(T) string, limit int) (List[T], error) {
+func pageSlice[T any](s *Inbox, scope, after string, items []T, key func(T) string, limit int) (domain.List[T], error) {
 	if limit <= 0 {
 		limit = 25
 	}
@@ -72,11 +73,11 @@ func pageSlice[T any](s *Service, scope, after string, items []T, key func(T) st
 		}
 	}
 	end := min(start+limit, len(items))
-	out := List[T]{Limit: limit, Data: slices.Clip(items[start:end])}
+	out := domain.List[T]{Limit: limit, Data: slices.Clip(items[start:end])}
 	if end < len(items) {
 		next, err := s.sealCursor(scope, []byte(key(items[end-1])))
 		if err != nil {
-			return List[T]{}, err
+			return domain.List[T]{}, err
 		}
 		out.HasMore, out.NextCursor = true, next
 	}
@@ -85,7 +86,7 @@ func pageSlice[T any](s *Service, scope, after string, items []T, key func(T) st
 
 // afterKey opens an in-memory list's cursor: the key of the last item of
 // the previous page ("" for the first page).
-func (s *Service) afterKey(scope, cursor string) (string, error) {
+func (s *Inbox) afterKey(scope, cursor string) (string, error) {
 	if cursor == "" {
 		return "", nil
 	}

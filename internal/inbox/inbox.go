@@ -1,24 +1,86 @@
-package service
+package inbox
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/domain"
-	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
+	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
 )
 
+// Config builds Inbox.
+type Config struct {
+	// Adapters reach each platform's API.
+	Adapters platform.Registry
+	// AccountTimeout bounds each account's platform call when listing
+	// across accounts, so one slow platform cannot stall the list; 0
+	// means 10 s.
+	AccountTimeout time.Duration
+	// Journal keeps WhatsApp history; nil disables journalling of sends.
+	Journal *journal.Journal
+	// Publish records an event and enqueues its deliveries (message.sent,
+	// account.disconnected); nil records nothing.
+	Publish func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+}
+
+// Inbox is the capability. It is safe for concurrent use.
+type Inbox struct {
+	store          store.Store
+	keys           *secrets.KeyRing
+	adapters       platform.Registry
+	log            *slog.Logger
+	now            func() time.Time
+	accountTimeout time.Duration
+	journal        *journal.Journal
+	publish        func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+
+	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
+
+	tmplMu    sync.Mutex
+	tmplCache map[string]templateEntry
+}
+
+// New returns Inbox over the shared dependencies.
+func New(d domain.Deps, cfg Config) *Inbox {
+	d = d.WithDefaults()
+	s := &Inbox{store: d.Store, keys: d.Keys, adapters: cfg.Adapters, log: d.Log, now: d.Now, accountTimeout: cfg.AccountTimeout,
+		journal: cfg.Journal, publish: cfg.Publish, tmplCache: map[string]templateEntry{}}
+	if s.accountTimeout == 0 {
+		s.accountTimeout = domain.DefaultAccountTimeout
+	}
+	if s.adapters == nil {
+		s.adapters = platform.Registry{}
+	}
+	if s.publish == nil {
+		s.publish = func(context.Context, string, string, string, any) error { return nil }
+	}
+	return s
+}
+
+// AccountChanged drops what this replica cached about an account that
+// changed or was deleted (its prepared handle and template list).
+func (s *Inbox) AccountChanged(orgID, accountID string) {
+	s.forgetAccount(orgID, accountID)
+	s.tmplMu.Lock()
+	delete(s.tmplCache, accountID)
+	s.tmplMu.Unlock()
+}
+
 // ConversationFilter narrows the inbox list (DESIGN §1).
 type ConversationFilter struct {
-	PageRequest
+	domain.PageRequest
 	AccountID string
 	Platform  string
 	BrandID   string
@@ -29,30 +91,21 @@ type ConversationFilter struct {
 // maxFanOut bounds how many accounts one list call reads from.
 const maxFanOut = 200
 
-// The inbox cursor's state and its merge live in package inbox.
-type (
-	inboxCursor = inbox.Cursor
-	accountSeek = inbox.Seek
-)
-
 // The inbox cursor is sealed for the organisation (see cursor.go): it holds
 // platform cursors that are passed on to the platforms.
 func inboxScope(orgID string) string { return "inbox\x00" + orgID }
 
-func (s *Service) encodeCursor(orgID string, c inboxCursor) (string, error) {
+func (s *Inbox) encodeCursor(orgID string, c Cursor) (string, error) {
 	return s.sealCursor(inboxScope(orgID), c.Encode())
 }
 
-func (s *Service) decodeCursor(orgID, cursor string) (inboxCursor, error) {
+func (s *Inbox) decodeCursor(orgID, cursor string) (Cursor, error) {
 	b, err := s.openCursor(inboxScope(orgID), cursor)
 	if err != nil {
-		return inboxCursor{}, err
+		return Cursor{}, err
 	}
-	return parseInboxCursor(b)
+	return ParseCursor(b)
 }
-
-// parseInboxCursor reads an opened cursor (see inbox.ParseCursor).
-func parseInboxCursor(b []byte) (inboxCursor, error) { return inbox.ParseCursor(b) }
 
 // accountHandle is an account resolved for a platform call.
 type accountHandle struct {
@@ -63,7 +116,7 @@ type accountHandle struct {
 
 // resolve loads an account in the caller's organisation and prepares its
 // adapter. Platform-less and disconnected accounts answer structured errors.
-func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (accountHandle, error) {
+func (s *Inbox) resolve(ctx context.Context, c domain.Caller, accountID string) (accountHandle, error) {
 	key := c.OrgID + "/" + accountID
 	now := s.now()
 	if h, ok := s.accountCache.Get(key, now); ok {
@@ -81,12 +134,33 @@ func (s *Service) resolve(ctx context.Context, c Caller, accountID string) (acco
 }
 
 // forgetAccount drops a changed account's cached handle on this replica.
-func (s *Service) forgetAccount(orgID, accountID string) {
+func (s *Inbox) forgetAccount(orgID, accountID string) {
 	key := orgID + "/" + accountID
 	s.accountCache.Forget(func(k string, _ accountHandle) bool { return k == key })
 }
 
-func (s *Service) prepare(row store.Account) (accountHandle, error) {
+// ResolveThread finds the native thread a participant's event belongs to,
+// asking the account's platform when its webhooks name only the
+// participant; on other platforms the participant is the thread.
+func (s *Inbox) ResolveThread(ctx context.Context, a store.Account, participantID string) (string, error) {
+	h, err := s.prepare(a)
+	if err != nil {
+		return "", err
+	}
+	r, ok := h.adapter.(platform.ThreadResolver)
+	if !ok {
+		return participantID, nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	thread, err := r.ResolveThread(rctx, h.acct, participantID)
+	if err != nil {
+		return "", s.platformErr(ctx, h, err)
+	}
+	return thread, nil
+}
+
+func (s *Inbox) prepare(row store.Account) (accountHandle, error) {
 	p := platform.Name(row.Platform)
 	if !platform.HasDMAPI(p) {
 		return accountHandle{}, apierr.NotSupported("%s offers no direct-message API", p).With("platform", row.Platform)
@@ -124,7 +198,7 @@ func (s *Service) prepare(row store.Account) (accountHandle, error) {
 
 // platformErr normalises an adapter error and marks the account when its
 // token was refused.
-func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) error {
+func (s *Inbox) platformErr(ctx context.Context, h accountHandle, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -142,7 +216,7 @@ func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) e
 		}
 		s.forgetAccount(h.row.OrgID, h.row.ID)
 		// One notice per disconnection: the key names the account's last update.
-		if perr := s.Publish(ctx, h.row.OrgID, EventAccountDisconn, "disconnected:"+h.row.ID+":"+h.row.UpdatedAt.Format(time.RFC3339Nano),
+		if perr := s.publish(ctx, h.row.OrgID, events.EventAccountDisconn, "disconnected:"+h.row.ID+":"+h.row.UpdatedAt.Format(time.RFC3339Nano),
 			map[string]any{"account_id": h.row.ID, "platform": h.row.Platform, "status": store.AccountReauthRequired, "reason": e.Message}); perr != nil {
 			s.log.ErrorContext(ctx, "publish account.disconnected", "account_id", h.row.ID, "err", perr)
 		}
@@ -151,8 +225,8 @@ func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) e
 	return e
 }
 
-func (s *Service) conversationView(ctx context.Context, h accountHandle, pc platform.Conversation) Conversation {
-	v := Conversation{
+func (s *Inbox) conversationView(ctx context.Context, h accountHandle, pc platform.Conversation) apitype.Conversation {
+	v := apitype.Conversation{
 		ID: convid.Encode(h.row.ID, pc.ThreadID), AccountID: h.row.ID, BrandID: h.row.BrandID, Platform: h.row.Platform,
 		PlatformID: pc.ThreadID, ParticipantID: pc.ParticipantID, ParticipantName: pc.ParticipantName,
 		ParticipantPicture: pc.ParticipantPicture, LastMessage: pc.LastMessage, UnreadCount: pc.UnreadCount, Status: "open",
@@ -173,48 +247,48 @@ func (s *Service) conversationView(ctx context.Context, h accountHandle, pc plat
 // account is read concurrently under its own deadline; results merge by
 // last_message_at, newest first. An account that fails is reported in
 // List.Partial while the others still answer.
-func (s *Service) ListConversations(ctx context.Context, c Caller, f ConversationFilter) (List[Conversation], error) {
+func (s *Inbox) ListConversations(ctx context.Context, c domain.Caller, f ConversationFilter) (domain.List[apitype.Conversation], error) {
 	// The platforms expose no archive state through their APIs, so every
 	// conversation is "open"; say so rather than answer an empty list.
 	if f.Status != "" && f.Status != "open" {
-		return List[Conversation]{}, apierr.Invalid("status", "status must be open: platforms do not expose archived conversations").With("allowed", []string{"open"})
+		return domain.List[apitype.Conversation]{}, apierr.Invalid("status", "status must be open: platforms do not expose archived conversations").With("allowed", []string{"open"})
 	}
-	var cur inboxCursor
+	var cur Cursor
 	if f.Cursor != "" {
 		var err error
 		if cur, err = s.decodeCursor(c.OrgID, f.Cursor); err != nil {
-			return List[Conversation]{}, err
+			return domain.List[apitype.Conversation]{}, err
 		}
 	}
 	var rows []store.Account
 	if f.AccountID != "" {
 		a, err := s.store.GetAccount(ctx, c.OrgID, f.AccountID)
 		if err != nil {
-			return List[Conversation]{}, domain.StoreErr(err, "account")
+			return domain.List[apitype.Conversation]{}, domain.StoreErr(err, "account")
 		}
 		rows = []store.Account{a}
 	} else {
 		var err error
 		rows, err = s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{Limit: maxFanOut}, BrandID: f.BrandID, Platform: f.Platform})
 		if err != nil {
-			return List[Conversation]{}, err
+			return domain.List[apitype.Conversation]{}, err
 		}
 		if len(rows) > maxFanOut {
 			rows = rows[:maxFanOut]
 		}
 	}
 	handles := make([]accountHandle, 0, len(rows))
-	sources := make([]inbox.Source[platform.Conversation], 0, len(rows))
+	sources := make([]Source[platform.Conversation], 0, len(rows))
 	for _, row := range rows {
 		if (f.BrandID != "" && row.BrandID != f.BrandID) || (f.Platform != "" && row.Platform != f.Platform) || !platform.HasDMAPI(platform.Name(row.Platform)) {
 			continue
 		}
-		seek, ok := inbox.Resume(cur, row.ID)
+		seek, ok := Resume(cur, row.ID)
 		if !ok {
 			continue // not part of this listing, or exhausted
 		}
 		handles = append(handles, accountHandle{row: row})
-		sources = append(sources, inbox.Source[platform.Conversation]{AccountID: row.ID, Seek: seek})
+		sources = append(sources, Source[platform.Conversation]{AccountID: row.ID, Seek: seek})
 	}
 	errs := make([]error, len(sources))
 	var wg sync.WaitGroup
@@ -241,7 +315,7 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 	}
 	wg.Wait()
 
-	out := List[Conversation]{Limit: f.Limit, Data: []Conversation{}}
+	out := domain.List[apitype.Conversation]{Limit: f.Limit, Data: []apitype.Conversation{}}
 	for i, err := range errs {
 		if err == nil {
 			continue
@@ -251,9 +325,9 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 			e = apierr.Internal()
 		}
 		row := handles[i].row
-		out.Partial = append(out.Partial, AccountFailure{AccountID: row.ID, Platform: row.Platform, Code: e.Code, Message: e.Message, Meta: e.Meta})
+		out.Partial = append(out.Partial, apitype.AccountFailure{AccountID: row.ID, Platform: row.Platform, Code: e.Code, Message: e.Message, Meta: e.Meta})
 	}
-	page := inbox.Merge(sources, f.Limit,
+	page := Merge(sources, f.Limit,
 		func(c platform.Conversation) time.Time { return c.LastMessageAt },
 		func(c platform.Conversation) bool { return f.Unread == nil || (c.UnreadCount > 0) == *f.Unread })
 	for _, p := range page.Items {
@@ -263,7 +337,7 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 		out.HasMore = true
 		var err error
 		if out.NextCursor, err = s.encodeCursor(c.OrgID, page.Next); err != nil {
-			return List[Conversation]{}, err
+			return domain.List[apitype.Conversation]{}, err
 		}
 	}
 	return out, nil
@@ -271,7 +345,7 @@ func (s *Service) ListConversations(ctx context.Context, c Caller, f Conversatio
 
 // conversation resolves a public conversation id within the caller's
 // organisation. Any id that does not resolve is a plain 404.
-func (s *Service) conversation(ctx context.Context, c Caller, id string) (accountHandle, string, error) {
+func (s *Inbox) conversation(ctx context.Context, c domain.Caller, id string) (accountHandle, string, error) {
 	accountID, thread, err := convid.Decode(id)
 	if err != nil {
 		return accountHandle{}, "", apierr.NotFound("conversation")
@@ -284,62 +358,64 @@ func (s *Service) conversation(ctx context.Context, c Caller, id string) (accoun
 }
 
 // GetConversation reads one conversation, with its reply window.
-func (s *Service) GetConversation(ctx context.Context, c Caller, id string) (Conversation, error) {
+func (s *Inbox) GetConversation(ctx context.Context, c domain.Caller, id string) (apitype.Conversation, error) {
 	h, thread, err := s.conversation(ctx, c, id)
 	if err != nil {
-		return Conversation{}, err
+		return apitype.Conversation{}, err
 	}
 	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
 	if err != nil {
-		return Conversation{}, s.platformErr(ctx, h, err)
+		return apitype.Conversation{}, s.platformErr(ctx, h, err)
 	}
 	return s.conversationView(ctx, h, pc), nil
 }
 
 // ListMessages reads a conversation's history live from the platform, newest
 // first. The cursor wraps the platform's own, sealed for this conversation.
-func (s *Service) ListMessages(ctx context.Context, c Caller, id string, p PageRequest) (List[Message], error) {
+func (s *Inbox) ListMessages(ctx context.Context, c domain.Caller, id string, p domain.PageRequest) (domain.List[apitype.Message], error) {
 	h, thread, err := s.conversation(ctx, c, id)
 	if err != nil {
-		return List[Message]{}, err
+		return domain.List[apitype.Message]{}, err
 	}
 	scope := "messages\x00" + h.row.ID + "\x00" + thread
 	var native string
 	if p.Cursor != "" {
 		b, err := s.openCursor(scope, p.Cursor)
 		if err != nil {
-			return List[Message]{}, err
+			return domain.List[apitype.Message]{}, err
 		}
 		native = string(b)
 	}
 	page, err := h.adapter.ListMessages(ctx, h.acct, thread, native, p.Limit)
 	if err != nil {
-		return List[Message]{}, s.platformErr(ctx, h, err)
+		return domain.List[apitype.Message]{}, s.platformErr(ctx, h, err)
 	}
-	out := List[Message]{Limit: p.Limit, Data: make([]Message, 0, len(page.Items)), HistoryTruncated: page.Truncated}
+	out := domain.List[apitype.Message]{Limit: p.Limit, Data: make([]apitype.Message, 0, len(page.Items)), HistoryTruncated: page.Truncated}
 	if page.NextCursor != "" {
 		if out.NextCursor, err = s.sealCursor(scope, []byte(page.NextCursor)); err != nil {
-			return List[Message]{}, err
+			return domain.List[apitype.Message]{}, err
 		}
 		out.HasMore = true
 	}
 	for _, m := range page.Items {
-		out.Data = append(out.Data, messageView(id, m))
+		out.Data = append(out.Data, MessageView(id, m))
 	}
 	return out, nil
 }
 
-func messageView(convID string, m platform.Message) Message {
+// MessageView is a platform message as the API shows it, in conversation
+// convID.
+func MessageView(convID string, m platform.Message) apitype.Message {
 	att := m.Attachments
 	if att == nil {
 		att = []platform.Attachment{}
 	}
-	return Message{ID: m.PlatformID, ConversationID: convID, PlatformID: m.PlatformID, Direction: m.Direction, SenderID: m.SenderID,
+	return apitype.Message{ID: m.PlatformID, ConversationID: convID, PlatformID: m.PlatformID, Direction: m.Direction, SenderID: m.SenderID,
 		SenderName: m.SenderName, Text: m.Text, Attachments: att, CreatedAt: m.CreatedAt.UTC(), Status: m.Status}
 }
 
 // MarkRead marks a conversation as read on the platform.
-func (s *Service) MarkRead(ctx context.Context, c Caller, id string) error {
+func (s *Inbox) MarkRead(ctx context.Context, c domain.Caller, id string) error {
 	h, thread, err := s.conversation(ctx, c, id)
 	if err != nil {
 		return err
@@ -357,7 +433,7 @@ func (s *Service) MarkRead(ctx context.Context, c Caller, id string) error {
 // syncMeta merges what the platform just told us with the metadata we keep,
 // persisting a newer inbound time so windows survive platforms that only
 // show recent history. A store failure degrades to the platform's view.
-func (s *Service) syncMeta(ctx context.Context, h accountHandle, pc platform.Conversation) store.ConversationMeta {
+func (s *Inbox) syncMeta(ctx context.Context, h accountHandle, pc platform.Conversation) store.ConversationMeta {
 	meta, err := s.store.ConversationMeta(ctx, h.row.OrgID, h.row.ID, pc.ThreadID)
 	if err != nil {
 		s.log.WarnContext(ctx, "read conversation metadata", "account_id", h.row.ID, "err", err)

@@ -1,4 +1,4 @@
-package service
+package inbox
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/secrets"
 )
 
@@ -27,8 +28,8 @@ func testKeys(tb testing.TB) *secrets.KeyRing {
 // cursor's payload survives a round trip. (The journal's offsets are
 // fuzzed in package journal.)
 func FuzzDecodeCursor(f *testing.F) {
-	s := New(Config{Keys: testKeys(f)})
-	valid, err := s.encodeCursor("org_1", inboxCursor{V: 1, Accounts: map[string]accountSeek{"acct_1": {Cursor: "QVFIUj", Skip: 3}}})
+	s := New(domain.Deps{Keys: testKeys(f)}, Config{})
+	valid, err := s.encodeCursor("org_1", Cursor{V: 1, Accounts: map[string]Seek{"acct_1": {Cursor: "QVFIUj", Skip: 3}}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -43,9 +44,9 @@ func FuzzDecodeCursor(f *testing.F) {
 				t.Fatalf("cursor %q: %v, want validation.invalid_cursor", in, err)
 			}
 		}
-		if c, err := parseInboxCursor([]byte(in)); err == nil {
+		if c, err := ParseCursor([]byte(in)); err == nil {
 			b, _ := json.Marshal(c)
-			again, err := parseInboxCursor(b)
+			again, err := ParseCursor(b)
 			if err != nil || len(again.Accounts) != len(c.Accounts) {
 				t.Fatalf("cursor %q does not survive a round trip", in)
 			}
@@ -54,8 +55,9 @@ func FuzzDecodeCursor(f *testing.F) {
 }
 
 func TestSealedCursorsAreBoundToTheirList(t *testing.T) {
-	s := New(Config{Keys: testKeys(t)})
-	c, err := s.encodeCursor("org_a", inboxCursor{V: 1, Accounts: map[string]accountSeek{"acct_1": {Cursor: "after-7"}}})
+	t.Parallel()
+	s := New(domain.Deps{Keys: testKeys(t)}, Config{})
+	c, err := s.encodeCursor("org_a", Cursor{V: 1, Accounts: map[string]Seek{"acct_1": {Cursor: "after-7"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
