@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/platform"
@@ -36,6 +37,7 @@ import (
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
 )
 
@@ -80,7 +82,10 @@ type Server struct {
 	Jobs     *jobs.Client
 	Connect  *connect.Connect
 	Plans    *plans.Plans
-	Handler  http.Handler
+	// People signs people in to the inbox app.
+	People  *people.People
+	Handler http.Handler
+	app     *webapp.App
 }
 
 // ErrNoSecretKeys explains how to provide a key ring.
@@ -171,6 +176,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		db.Close()
 		return nil, err
 	}
+	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -187,6 +193,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			// Meta tokens that never expire are confirmed daily; the hourly
 			// run picks those whose day has come.
 			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
+			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
 		}})
 	if err != nil {
 		closeAll(db, listen)
@@ -221,8 +228,31 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl, Handler: h,
-		stopLive: stopLive}, nil
+	// The inbox app, on the same listener; its pages hear of committed
+	// events through the same hub as MCP subscriptions.
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now, Live: hub})
+	top := http.NewServeMux()
+	app.Register(top)
+	top.Handle("/", h)
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
+		People: ppl, app: app, Handler: top, stopLive: stopLive}, nil
+}
+
+// BrowserURL is where a browser on this machine reaches Parley: the public
+// URL when set, else the listen address (a wildcard one through loopback).
+func BrowserURL(cfg config.Config) string {
+	cfg = cfg.WithDefaults()
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return "http://" + cfg.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
@@ -237,7 +267,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
 	}
-
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
