@@ -193,20 +193,22 @@ func TestWhatsAppLateFailureReachesUsers(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.failed", "message.sent")
-		conv := l.conv("whatsapp/open")
+		// One conversation each: Parley spaces sends to one user 6 s apart.
 		for _, tc := range []struct {
 			name     string
+			scenario string
 			mark     func()
 			template string
 			code     float64
 			title    string
 			details  string
 		}{
-			{"undeliverable", func() { l.emu.WhatsApp.MarkUndeliverable("16505551234") }, "order_update", 131026, "Message Undeliverable", "Unable to deliver message"},
-			{"marketing limit", func() { l.emu.WhatsApp.MarkMarketingLimited("16505551234") }, "spring_sale", 131049,
+			{"undeliverable", "whatsapp/open", func() { l.emu.WhatsApp.MarkUndeliverable("16505551234") }, "order_update", 131026, "Message Undeliverable", "Unable to deliver message"},
+			{"marketing limit", "whatsapp/closed", func() { l.emu.WhatsApp.MarkMarketingLimited("447700900123") }, "spring_sale", 131049,
 				"This message was not delivered to maintain healthy ecosystem engagement.", "healthy ecosystem engagement"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				conv := l.conv(tc.scenario)
 				tc.mark()
 				r := l.do("POST", "/v1/inbox/conversations/"+conv+"/messages", l.key, map[string]any{"template": map[string]any{"name": tc.template, "language": "en_US"}})
 				expect(t, r, 201, "")
