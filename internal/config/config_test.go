@@ -18,7 +18,7 @@ func TestDefaultsParse(t *testing.T) {
 	}
 	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
 		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20,
-		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute,
+		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute, XDMPoll: "auto",
 		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
 		GraphFacebookURL: "https://graph.facebook.com", GraphInstagramURL: "https://graph.instagram.com",
 		WhatsAppURL: "https://graph.facebook.com", XURL: "https://api.x.com", LinkedInURL: "https://api.linkedin.com"}
