@@ -16,6 +16,7 @@ import (
 // documents, and checks each answer's status is one the document lists and
 // its body validates against the documented schema.
 func TestOpenAPIMatchesHandlers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	key := e.org("A")
 	brand, acct, keyID := e.seedA(key)

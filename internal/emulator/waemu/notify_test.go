@@ -24,6 +24,7 @@ func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver,
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	rc, srv := newHookReceiver(t, appSecret, http.StatusOK)
 	e.SetWebhook(srv.URL, appSecret)
@@ -86,6 +87,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 }
 
 func TestWebhookFailures(t *testing.T) {
+	t.Parallel()
 	e, clk := newEmu(t, nil)
 	_, wrongSecret := newHookReceiver(t, "other secret", http.StatusOK)
 	_, refusing := newHookReceiver(t, appSecret, http.StatusServiceUnavailable)
