@@ -28,7 +28,9 @@ func TestIdempotencyKeyDecisions(t *testing.T) {
 		e := setup(t, db, platform.Registry{platform.X: plat})
 		acct := e.account(t, platform.X, "x-1")
 		conv := convid.Encode(acct.ID, "thread-1")
-		send := func(in apitype.SendInput) (apitype.Message, error) { return e.inbox.SendMessage(ctx, e.caller(), conv, in) }
+		send := func(in apitype.SendInput) (apitype.Message, error) {
+			return e.inbox.SendMessage(ctx, e.caller(), conv, in)
+		}
 
 		first, err := send(apitype.SendInput{Text: "hi", IdempotencyKey: "k1"})
 		if err != nil || first.Replayed {
