@@ -485,6 +485,7 @@ func TestListTemplates(t *testing.T) {
 // on a BSUID (a username user whose number is withheld) with `recipient`,
 // and the Cloud API accepts both.
 func TestSendByUserID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	bsuid := e.emu.SetUsername(ana, "ana.s", true)
