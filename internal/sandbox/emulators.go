@@ -133,7 +133,7 @@ func (e *Emulators) configureOtherConnect(cfg *config.Config, secret string) {
 	}
 	meta := metaoauth.App{ID: cfg.MetaAppID, Secret: cfg.MetaAppSecret, DeauthorizeURL: public + "/oauth/meta/deauthorize",
 		RedirectURIs: []string{public + "/oauth/callback/messenger", public + "/oauth/callback/instagram", public + "/oauth/callback/whatsapp"},
-		Configs: map[string]metaoauth.LoginConfig{esSandboxConfigID: {Scopes: []string{"whatsapp_business_management", "whatsapp_business_messaging"}, SystemUser: true}}}
+		Configs:      map[string]metaoauth.LoginConfig{esSandboxConfigID: {Scopes: []string{"whatsapp_business_management", "whatsapp_business_messaging"}, SystemUser: true}}}
 	admin := metaoauth.User{ID: fbSandboxUserID, Name: "Acme Admin", Grants: map[string][]string{
 		"pages_show_list": {pageID}, "pages_messaging": {pageID}, "pages_manage_metadata": {pageID},
 		"whatsapp_business_management": {waWABAID}, "whatsapp_business_messaging": {waWABAID}}}
