@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ func TestDefaultsParse(t *testing.T) {
 	}
 	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
 		DBMaxConns: 20, DBMinConns: 2, DBConnLifetime: time.Hour, DBConnIdleTime: 30 * time.Minute,
-		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20,
+		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20, DefaultPlan: "unlimited",
 		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute,
 		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
 		MetaAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth", WhatsAppAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth",
@@ -28,6 +30,29 @@ func TestDefaultsParse(t *testing.T) {
 		WhatsAppURL: "https://graph.facebook.com", XURL: "https://api.x.com", LinkedInURL: "https://api.linkedin.com"}
 	if c != want {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
+	}
+}
+
+// TestDefaultPlanFollowsPlansFile: the default plan must be in the table in
+// force, so an operator's file without "unlimited" needs a default of its own.
+func TestDefaultPlanFollowsPlansFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plans.json")
+	if err := os.WriteFile(path, []byte(`{"plans":[{"name":"solo","max_brands":1,"monthly_interactions":9},{"name":"team","max_brands":9,"monthly_interactions":99}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load([]string{"PARLEY_PLANS_FILE=" + path}, nil)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "PARLEY_DEFAULT_PLAN" || !strings.Contains(err.Error(), "solo, team") {
+		t.Fatalf("file without the default plan: %v", err)
+	}
+	c, _, err := Load([]string{"PARLEY_PLANS_FILE=" + path, "PARLEY_DEFAULT_PLAN=team"}, nil)
+	if err != nil || c.DefaultPlan != "team" {
+		t.Fatalf("file with its default: %v, %+v", err, c)
+	}
+	// A broken file is reported once, on its own variable.
+	_, _, err = Load([]string{"PARLEY_PLANS_FILE=config.go"}, nil)
+	if err == nil || strings.Contains(err.Error(), "PARLEY_DEFAULT_PLAN") || !strings.Contains(err.Error(), "PARLEY_PLANS_FILE") {
+		t.Fatalf("broken file: %v", err)
 	}
 }
 
@@ -88,6 +113,12 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "1e3", outOfRange: "-5", wantInErrors: "0"},
 		"PARLEY_AUTH_FAILURE_LIMIT": {valid: "3", check: func(c Config) bool { return c.AuthFailureLimit == 3 },
 			malformed: "3.5", outOfRange: "-3", wantInErrors: "0"},
+		"PARLEY_PLANS_FILE": {valid: "testdata/plans.json", check: func(c Config) bool { return c.PlansFile == "testdata/plans.json" },
+			malformed: "testdata/absent.json", outOfRange: "config_test.go", wantInErrors: "plan table"},
+		"PARLEY_DEFAULT_PLAN": {valid: "free", check: func(c Config) bool { return c.DefaultPlan == "free" },
+			outOfRange: "gold", wantInErrors: "free, starter, pro, business, enterprise, unlimited"},
+		"PARLEY_OPERATOR_TOKEN": {valid: "op_0123456789abcdefghijklmnopqrstuv", check: func(c Config) bool { return c.OperatorToken == "op_0123456789abcdefghijklmnopqrstuv" },
+			malformed: "short", outOfRange: "sapi_key_0123456789abcdefghijklmnopqrstuv", wantInErrors: "PARLEY_OPERATOR_TOKEN"},
 		"PARLEY_TRUSTED_PROXIES": {valid: "10.0.0.0/8, ::1", check: func(c Config) bool { return c.TrustedProxies == "10.0.0.0/8, ::1" },
 			malformed: "10.0.0.0/8, proxy.internal", wantInErrors: "proxy.internal"},
 		"PARLEY_ACCOUNT_TIMEOUT": {valid: "3s", check: func(c Config) bool { return c.AccountTimeout == 3*time.Second },
@@ -98,9 +129,11 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "abc", outOfRange: "24h", wantInErrors: "less than 24h"},
 		"PARLEY_WEBHOOK_ALLOW_PRIVATE": {valid: "true", check: func(c Config) bool { return c.AllowPrivateWebhooks },
 			malformed: "yes", wantInErrors: "true or false"},
-		"PARLEY_META_APP_SECRET":        {valid: "s3", check: func(c Config) bool { return c.MetaAppSecret == "s3" }},
-		"PARLEY_META_VERIFY_TOKEN":      {valid: "tok", check: func(c Config) bool { return c.MetaVerifyToken == "tok" }},
-		"PARLEY_X_CONSUMER_SECRET":      {valid: "xs", check: func(c Config) bool { return c.XConsumerSecret == "xs" }},
+		"PARLEY_META_APP_SECRET":   {valid: "s3", check: func(c Config) bool { return c.MetaAppSecret == "s3" }},
+		"PARLEY_META_VERIFY_TOKEN": {valid: "tok", check: func(c Config) bool { return c.MetaVerifyToken == "tok" }},
+		"PARLEY_X_CONSUMER_SECRET": {valid: "xs", check: func(c Config) bool { return c.XConsumerSecret == "xs" }},
+		"PARLEY_X_DM_POLL": {valid: "off", check: func(c Config) bool { return c.XDMPoll == "off" && !c.PollXDMs() },
+			outOfRange: "sometimes", wantInErrors: "auto, on, off"},
 		"PARLEY_LINKEDIN_CLIENT_SECRET": {valid: "ls", check: func(c Config) bool { return c.LinkedInClientSecret == "ls" }},
 		"PARLEY_PUBLIC_URL": {valid: "https://parley.example.com", check: func(c Config) bool { return c.PublicURL == "https://parley.example.com" },
 			malformed: "parley.example.com", outOfRange: "https://parley.example.com/?a=1", wantInErrors: "URL"},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/secrets"
 )
 
@@ -101,6 +102,16 @@ func table() []variable {
 		intVar("PARLEY_ORG_QUOTA", "3000", "requests per minute per organisation (0 = off)", func(c *Config) *int { return &c.OrgQuota }),
 		intVar("PARLEY_AUTH_FAILURE_LIMIT", "20", "invalid-key requests per minute per client address (0 = off)",
 			func(c *Config) *int { return &c.AuthFailureLimit }),
+		stringVar("PARLEY_PLANS_FILE", "", "", "JSON plan table replacing the shipped tiers",
+			func(c *Config) *string { return &c.PlansFile }, false, checkPlansFile),
+		{name: "PARLEY_DEFAULT_PLAN", def: plantable.Unlimited, usage: "plan of new organisations", zeroIsUnset: true,
+			parse:  func(c *Config, s string) error { c.DefaultPlan = strings.TrimSpace(s); return nil },
+			check:  checkDefaultPlan,
+			show:   func(c *Config) string { return c.DefaultPlan },
+			isZero: func(c *Config) bool { return c.DefaultPlan == "" },
+			copy:   func(dst, src *Config) { dst.DefaultPlan = src.DefaultPlan }},
+		stringVar("PARLEY_OPERATOR_TOKEN", "", "", "token of the operator API (empty: off)",
+			func(c *Config) *string { return &c.OperatorToken }, false, checkOperatorToken).hidden(),
 		stringVar("PARLEY_TRUSTED_PROXIES", "", "", "comma-separated CIDRs or addresses of reverse proxies",
 			func(c *Config) *string { return &c.TrustedProxies }, false, checkProxies),
 		durationVar("PARLEY_ACCOUNT_TIMEOUT", "10s", "deadline of one account's platform call in lists",
@@ -117,6 +128,8 @@ func table() []variable {
 			func(c *Config) *string { return &c.MetaVerifyToken }, false, nil).hidden(),
 		stringVar("PARLEY_X_CONSUMER_SECRET", "", "", "X webhook CRC and signature key",
 			func(c *Config) *string { return &c.XConsumerSecret }, false, nil).hidden(),
+		stringVar("PARLEY_X_DM_POLL", "", "auto", "poll X DMs with GET /2/dm_events: auto (when PARLEY_X_CONSUMER_SECRET is empty), on or off",
+			func(c *Config) *string { return &c.XDMPoll }, true, oneOf("auto", "on", "off")),
 		stringVar("PARLEY_LINKEDIN_CLIENT_SECRET", "", "", "LinkedIn webhook signature key",
 			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
 		stringVar("PARLEY_PUBLIC_URL", "", "", "where browsers reach this Parley (connect pages, OAuth callbacks)",
@@ -394,6 +407,54 @@ func checkProxies(s string) error {
 		if _, err := netip.ParseAddr(f); err != nil {
 			return fmt.Errorf("want comma-separated CIDRs or IP addresses; %q is neither", f)
 		}
+	}
+	return nil
+}
+
+// checkPlansFile reads and checks the plan table, so a broken file stops
+// the server at start rather than at the first sign-up.
+func checkPlansFile(s string) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := plantable.Load(s); err != nil {
+		return fmt.Errorf("want a readable JSON plan table (see the README's Plans section): %v", err)
+	}
+	return nil
+}
+
+// checkDefaultPlan wants a plan of the table in force. A plans file that
+// does not load is reported on PARLEY_PLANS_FILE alone.
+func checkDefaultPlan(c *Config) error {
+	t, err := plantable.Load(c.PlansFile)
+	if err != nil {
+		return nil
+	}
+	if _, ok := t.Lookup(c.DefaultPlan); !ok {
+		where := "the shipped table"
+		if c.PlansFile != "" {
+			where = "PARLEY_PLANS_FILE"
+		}
+		return fmt.Errorf("want a plan of %s: %s", where, strings.Join(t.Names(), ", "))
+	}
+	return nil
+}
+
+// minOperatorToken is the shortest operator token accepted: it opens every
+// organisation, so it must not be guessable (32 characters of base64 carry
+// 192 bits).
+const minOperatorToken = 32
+
+// checkOperatorToken wants a long token that cannot be taken for an API
+// key: the two are never accepted in each other's place.
+func checkOperatorToken(s string) error {
+	switch {
+	case s == "":
+		return nil
+	case strings.HasPrefix(s, "sapi_key_"):
+		return errors.New("want a token of its own, not an API key (sapi_key_…): the operator token is never an organisation's key")
+	case len(s) < minOperatorToken || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }):
+		return fmt.Errorf("want at least %d printable ASCII characters without spaces, such as the output of `openssl rand -base64 32`", minOperatorToken)
 	}
 	return nil
 }

@@ -22,9 +22,12 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/delivery"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/plans"
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/service"
@@ -69,6 +72,7 @@ type Server struct {
 	Journal *journal.Journal
 	Jobs    *jobs.Client
 	Connect *connect.Connect
+	Plans   *plans.Plans
 	Handler http.Handler
 }
 
@@ -145,6 +149,21 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
 			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
 		}})
+	table, err := plantable.Load(cfg.PlansFile)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("PARLEY_PLANS_FILE: %w", err)
+	}
+	// Billing events are published through the service, made below.
+	pl, err := plans.New(domain.Deps{Store: db, Keys: keys, Now: opts.Now, Log: log}, plans.Config{Table: table, Default: cfg.DefaultPlan,
+		OrgQuota: cfg.OrgQuota, OperatorToken: cfg.OperatorToken,
+		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
+		}})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -169,7 +188,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
@@ -177,7 +196,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h}, nil
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl, Handler: h}, nil
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx

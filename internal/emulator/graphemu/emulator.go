@@ -123,6 +123,12 @@ type Message struct {
 	// Set for messages the business sent through the API.
 	MessagingType string
 	Tag           string
+	// What the person did to it since (events.go): for the business's
+	// messages, delivered and read; for the person's, their reaction and
+	// how often they edited it.
+	Delivered, Read bool
+	Reaction        string
+	Edits           int
 }
 
 // Thread is a snapshot of one conversation.
@@ -198,6 +204,7 @@ type thread struct {
 	unread  int
 	seenAt  time.Time
 	updated time.Time
+	standby bool // another app owns the thread: webhooks go to entry[].standby[]
 }
 
 // New returns an empty emulator.

@@ -62,6 +62,11 @@ type Options struct {
 	// "91", "62") for which authentication templates are priced as
 	// "authentication_international".
 	AuthInternationalPrefixes []string
+	// SyncFailures answers 131047 (re-engagement) and 131026
+	// (undeliverable) at send time, as Meta sometimes does, instead of
+	// accepting the send and reporting the failure in a status webhook
+	// (failures.go).
+	SyncFailures bool
 }
 
 // Emulator is the in-memory Cloud API. It is an http.Handler; create it with
@@ -81,6 +86,8 @@ type Emulator struct {
 	sent      map[string][]SentMessage     // by phone-number id, in send order
 	inbound   map[string][]*InboundMessage // by phone-number id, in arrival order
 	undeliver map[string]bool              // wa_ids that are not on WhatsApp
+	users     map[string]*waUser           // by wa_id: BSUID, username, delivery traits
+	byUserID  map[string]*waUser           // by BSUID
 	tplSeq    int
 	pending   hooks // asynchronous status deliveries
 
@@ -149,6 +156,11 @@ type InboundMessage struct {
 	PhoneNumberID string
 	From          string // the customer's wa_id
 	Name          string // the customer's profile name
+	// UserID is the customer's business-scoped user id and Username their
+	// username; PhoneWithheld says the webhook leaves From out (users.go).
+	UserID        string
+	Username      string
+	PhoneWithheld bool
 	Text          string
 	Timestamp     time.Time
 	Referral      *Referral
@@ -191,13 +203,19 @@ type SentMessage struct {
 	ID            string
 	PhoneNumberID string
 	To            string // wa_id
-	Type          string // text, image, video, audio, document, template
-	Text          string // text body, or media caption
-	Media         *Media
-	Template      *SentTemplate
-	ReplyTo       string // context.message_id, if any
-	SentAt        time.Time
-	Pricing       Pricing
+	// ToUserID is the BSUID when the send named the user by it
+	// (`recipient`) rather than by phone number.
+	ToUserID string
+	Type     string // text, image, video, audio, document, template
+	Text     string // text body, or media caption
+	Media    *Media
+	Template *SentTemplate
+	ReplyTo  string // context.message_id, if any
+	SentAt   time.Time
+	Pricing  Pricing
+	// Failure is set when the send was accepted but fails at delivery: its
+	// status webhook is "failed" with this error instead of sent/delivered.
+	Failure *Failure
 }
 
 // pairState is a token bucket per (business number, user) and the user's
@@ -239,6 +257,8 @@ func New(opts Options) *Emulator {
 		sent:      map[string][]SentMessage{},
 		inbound:   map[string][]*InboundMessage{},
 		undeliver: map[string]bool{},
+		users:     map[string]*waUser{},
+		byUserID:  map[string]*waUser{},
 
 		subscribed: map[string]bool{},
 	}
