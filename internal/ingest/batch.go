@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/riverqueue/river"
 
@@ -14,18 +15,23 @@ import (
 // delivery writes until flush, which makes them one statement per table
 // (one round trip each on PostgreSQL) instead of several per event.
 //
-// Held-back writes are attributed to the event recorded just before them
-// (an event's write function records it first, then journals, notes and
-// enqueues what follows from it), and flush drops those of an event that
-// turns out to repeat one already stored, here or earlier: a platform
-// retry changes nothing, as when each event was inserted on its own.
+// Held-back writes are attributed to the event their write function
+// recorded before them (it records the event first, then journals, notes
+// and enqueues what follows from it); a write made before any event is
+// recorded (a referral note) goes straight through. flush drops the writes
+// of an event that turns out to repeat one already stored, here or
+// earlier: a platform retry changes nothing, as when each event was
+// inserted on its own.
 // Conversation rows are written last, in key order, so their row locks
 // are held only while the transaction ends, and two transactions touching
 // the same conversations (several replicas, one busy customer) take them
 // in the same order.
 type batchStore struct {
 	store.Store
-	endpoints  map[string][]store.Endpoint
+	endpoints map[string][]store.Endpoint
+	// cur is the event the write function running now recorded; empty
+	// before it records one (its writes then go straight through).
+	cur        string
 	events     []store.Event
 	journal    []held[store.JournalEntry]
 	notes      []held[store.ConversationMeta]
@@ -39,18 +45,21 @@ type held[T any] struct {
 	item  T
 }
 
-// current is the event the next held-back write follows from.
-func (b *batchStore) current() string {
-	if len(b.events) == 0 {
-		return ""
-	}
-	return b.events[len(b.events)-1].ID
+// run runs one event's write function against the batch.
+func (b *batchStore) run(w func(store.Store, *sql.Tx) error, tx *sql.Tx) error {
+	b.cur = ""
+	return w(b, tx)
 }
+
+// current is the event the next held-back write follows from: the last
+// one the running write function recorded.
+func (b *batchStore) current() string { return b.cur }
 
 // InsertEvent holds the event back and reports it new: whether it is,
 // flush learns, and drops what follows from it if not.
 func (b *batchStore) InsertEvent(_ context.Context, e store.Event) (bool, error) {
 	b.events = append(b.events, e)
+	b.cur = e.ID
 	return true, nil
 }
 

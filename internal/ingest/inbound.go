@@ -53,7 +53,7 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {
 				for _, w := range ws {
-					if err := w(b, tx); err != nil {
+					if err := b.run(w, tx); err != nil {
 						return err
 					}
 				}
