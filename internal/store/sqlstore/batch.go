@@ -57,7 +57,19 @@ func (s *DB) InsertEvents(ctx context.Context, es []store.Event) (map[string]boo
 		}
 		fresh[id] = true
 	}
-	return fresh, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// Announced as InsertEvent announces each (live subscribers, NOTIFY).
+	for _, e := range es {
+		if fresh[e.ID] {
+			if err := s.recorded(ctx, store.EventNotice{OrgID: e.OrgID, ID: e.ID, Type: e.Type}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return fresh, nil
 }
 
 // AppendJournals implements store.JournalStore. Entries repeating an
