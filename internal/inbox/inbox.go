@@ -33,7 +33,16 @@ type Config struct {
 	// Publish records an event and enqueues its deliveries (message.sent,
 	// account.disconnected); nil records nothing.
 	Publish func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+	// Hold counts a send against the organisation's plan before any
+	// platform call (plans.Plans.Hold); nil applies no plan.
+	Hold Hold
 }
+
+// Hold reserves one interaction of an organisation's plan, or refuses
+// (402); the send then calls done with whether it reached the platform's
+// send call and what it answers, which gives the interaction back when the
+// message did not go out.
+type Hold func(ctx context.Context, orgID string) (done func(reached bool, err error), err error)
 
 // Inbox is the capability. It is safe for concurrent use.
 type Inbox struct {
@@ -45,6 +54,7 @@ type Inbox struct {
 	accountTimeout time.Duration
 	journal        *journal.Journal
 	publish        func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+	hold           Hold
 
 	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
 
@@ -56,7 +66,7 @@ type Inbox struct {
 func New(d domain.Deps, cfg Config) *Inbox {
 	d = d.WithDefaults()
 	s := &Inbox{store: d.Store, keys: d.Keys, adapters: cfg.Adapters, log: d.Log, now: d.Now, accountTimeout: cfg.AccountTimeout,
-		journal: cfg.Journal, publish: cfg.Publish, tmplCache: map[string]templateEntry{}}
+		journal: cfg.Journal, publish: cfg.Publish, hold: cfg.Hold, tmplCache: map[string]templateEntry{}}
 	if s.accountTimeout == 0 {
 		s.accountTimeout = domain.DefaultAccountTimeout
 	}
@@ -65,6 +75,9 @@ func New(d domain.Deps, cfg Config) *Inbox {
 	}
 	if s.publish == nil {
 		s.publish = func(context.Context, string, string, string, any) error { return nil }
+	}
+	if s.hold == nil {
+		s.hold = func(context.Context, string) (func(bool, error), error) { return func(bool, error) {}, nil }
 	}
 	return s
 }
