@@ -128,15 +128,39 @@ func table() []variable {
 			func(c *Config) *string { return &c.MetaVerifyToken }, false, nil).hidden(),
 		stringVar("PARLEY_X_CONSUMER_SECRET", "", "", "X webhook CRC and signature key",
 			func(c *Config) *string { return &c.XConsumerSecret }, false, nil).hidden(),
+		stringVar("PARLEY_X_DM_POLL", "", "auto", "poll X DMs with GET /2/dm_events: auto (when PARLEY_X_CONSUMER_SECRET is empty), on or off",
+			func(c *Config) *string { return &c.XDMPoll }, true, oneOf("auto", "on", "off")),
 		stringVar("PARLEY_LINKEDIN_CLIENT_SECRET", "", "", "LinkedIn webhook signature key",
 			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
 		stringVar("PARLEY_PUBLIC_URL", "", "", "where browsers reach this Parley (connect pages, OAuth callbacks)",
 			func(c *Config) *string { return &c.PublicURL }, false, optionalURL),
-		stringVar("PARLEY_X_CLIENT_ID", "", "", "X app OAuth 2.0 client id (hosted connect)",
-			func(c *Config) *string { return &c.XClientID }, false, nil),
+		pairedVar("PARLEY_X_CLIENT_ID", "X app OAuth 2.0 client id (hosted connect)",
+			func(c *Config) *string { return &c.XClientID }, "PARLEY_X_CLIENT_SECRET", func(c *Config) string { return c.XClientSecret }),
 		stringVar("PARLEY_X_CLIENT_SECRET", "", "", "X app OAuth 2.0 client secret",
 			func(c *Config) *string { return &c.XClientSecret }, false, nil).hidden(),
 		urlVar("PARLEY_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize", "X OAuth 2.0 consent page", func(c *Config) *string { return &c.XAuthorizeURL }),
+		pairedVar("PARLEY_META_APP_ID", "Meta app id (hosted connect: Messenger, Instagram through a Page, WhatsApp)",
+			func(c *Config) *string { return &c.MetaAppID }, "PARLEY_META_APP_SECRET", func(c *Config) string { return c.MetaAppSecret }),
+		stringVar("PARLEY_META_CONFIG_ID", "", "", "Facebook Login for Business configuration id (replaces scopes)",
+			func(c *Config) *string { return &c.MetaConfigID }, false, nil),
+		urlVar("PARLEY_META_AUTHORIZE_URL", "https://www.facebook.com/v25.0/dialog/oauth", "Facebook Login dialog",
+			func(c *Config) *string { return &c.MetaAuthorizeURL }),
+		stringVar("PARLEY_WHATSAPP_CONFIG_ID", "", "", "WhatsApp Embedded Signup configuration id",
+			func(c *Config) *string { return &c.WhatsAppConfigID }, false, nil),
+		urlVar("PARLEY_WHATSAPP_AUTHORIZE_URL", "https://www.facebook.com/v25.0/dialog/oauth", "Facebook Login dialog for WhatsApp Embedded Signup",
+			func(c *Config) *string { return &c.WhatsAppAuthorizeURL }),
+		pairedVar("PARLEY_INSTAGRAM_APP_ID", "Instagram app id (Instagram Login)",
+			func(c *Config) *string { return &c.InstagramAppID }, "PARLEY_INSTAGRAM_APP_SECRET", func(c *Config) string { return c.InstagramAppSecret }),
+		stringVar("PARLEY_INSTAGRAM_APP_SECRET", "", "", "Instagram app secret (Instagram Login)",
+			func(c *Config) *string { return &c.InstagramAppSecret }, false, nil).hidden(),
+		urlVar("PARLEY_INSTAGRAM_AUTHORIZE_URL", "https://www.instagram.com/oauth/authorize", "Instagram Login authorization window",
+			func(c *Config) *string { return &c.InstagramAuthorizeURL }),
+		urlVar("PARLEY_INSTAGRAM_TOKEN_URL", "https://api.instagram.com/oauth/access_token", "Instagram Login code exchange",
+			func(c *Config) *string { return &c.InstagramTokenURL }),
+		pairedVar("PARLEY_LINKEDIN_CLIENT_ID", "LinkedIn app client id (hosted connect)",
+			func(c *Config) *string { return &c.LinkedInClientID }, "PARLEY_LINKEDIN_CLIENT_SECRET", func(c *Config) string { return c.LinkedInClientSecret }),
+		urlVar("PARLEY_LINKEDIN_AUTHORIZE_URL", "https://www.linkedin.com/oauth/v2/authorization", "LinkedIn OAuth 2.0 consent page (token endpoint on the same host)",
+			func(c *Config) *string { return &c.LinkedInAuthorizeURL }),
 		urlVar("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com", "Facebook Graph API root", func(c *Config) *string { return &c.GraphFacebookURL }),
 		urlVar("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com", "Instagram Graph API root", func(c *Config) *string { return &c.GraphInstagramURL }),
 		urlVar("PARLEY_WHATSAPP_URL", "https://graph.facebook.com", "WhatsApp Cloud API root", func(c *Config) *string { return &c.WhatsAppURL }),
@@ -162,6 +186,19 @@ func optionalURL(s string) error {
 		return errors.New("want an absolute http:// or https:// URL without query or fragment, such as https://parley.example.com")
 	}
 	return nil
+}
+
+// pairedVar is an app id that is useless without its secret: set alone, it
+// is an error naming the missing variable.
+func pairedVar(name, usage string, f func(*Config) *string, secretName string, secret func(*Config) string) variable {
+	v := stringVar(name, "", "", usage, f, false, nil)
+	v.check = func(c *Config) error {
+		if *f(c) != "" && secret(c) == "" {
+			return errors.New("set " + secretName + " too: the app id alone cannot connect accounts")
+		}
+		return nil
+	}
+	return v
 }
 
 func (v variable) hidden() variable { v.secret = true; return v }

@@ -119,9 +119,18 @@ type ConnectSession struct {
 	Platform    string
 	AccountID   string // the account to reconnect; "" for a new one
 	RedirectURL string
-	SecretHash  []byte
-	Verifier    []byte
-	Status      string
+	// Variant is the API flavour to connect (Instagram: instagram_login or
+	// facebook_login); "" for the platform's only one.
+	Variant    string
+	SecretHash []byte
+	Verifier   []byte
+	// BrowserHash is the SHA-256 of the nonce in the cookie of the browser
+	// that opened the hosted page; the callback must present it.
+	BrowserHash []byte
+	// Assets are the sealed candidates the end customer picks from when
+	// the token reaches more than one (Pages, numbers, organisations).
+	Assets []byte
+	Status string
 	// ResultAccountID and ErrorCode say how a finished session ended.
 	ResultAccountID string
 	ErrorCode       string
@@ -165,7 +174,9 @@ type Store interface {
 	JournalStore
 	WebhookStore
 	ConnectStore
+	PollStore
 	PlanStore
+	OAuthStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -260,8 +271,12 @@ type ConversationMeta struct {
 	LastOutboundAt    time.Time
 	ReferralAt        time.Time
 	EntryPointReplyAt time.Time
-	UnreadCount       int
-	UpdatedAt         time.Time
+	// DeliveredAt and ReadAt are the customer's receipt watermarks: every
+	// business message sent at or before them is delivered (read).
+	DeliveredAt time.Time
+	ReadAt      time.Time
+	UnreadCount int
+	UpdatedAt   time.Time
 }
 
 // Idempotency key states.
@@ -309,6 +324,10 @@ type MessagingStore interface {
 	AwaitingReply(ctx context.Context, from, to time.Time) ([]ConversationMeta, error)
 	// ClearUnread sets the unread count to zero.
 	ClearUnread(ctx context.Context, orgID, accountID, threadID string) error
+	// NoteReceipt moves a thread's delivered watermark (and, when read, its
+	// read watermark) forward to at, never back. Unknown threads are
+	// created, as NoteInbound does, only for an account of the organisation.
+	NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error
 
 	// ClaimIdempotencyKey inserts a pending record. It returns (rec, true) when
 	// this call claimed the key, or the existing record and false. A record
@@ -378,6 +397,14 @@ type JournalStore interface {
 	PruneJournal(ctx context.Context, now time.Time) (int64, error)
 }
 
+// EventNotice announces a committed event to live listeners (MCP
+// subscriptions); they read the event itself when they need it.
+type EventNotice struct {
+	OrgID string
+	ID    string
+	Type  string
+}
+
 // Event is something that happened in an organisation, recorded once and
 // delivered to its webhook endpoints. Payload is the JSON body delivered.
 type Event struct {
@@ -424,6 +451,8 @@ type Attempt struct {
 // WebhookStore keeps events, endpoints and attempts. It is part of Store.
 type WebhookStore interface {
 	// InsertEvent records an event; false when its dedupe key was seen.
+	// A recorded event is announced once its transaction commits (see
+	// EventNotice).
 	InsertEvent(ctx context.Context, e Event) (bool, error)
 	// InsertEvents records many events at once and reports, by event id,
 	// which were new; of several with one dedupe key, one at most is.
@@ -470,7 +499,11 @@ type ConnectStore interface {
 	// StartConnectSession moves a pending session that has not expired at
 	// now to started and keeps its sealed PKCE verifier. ErrNotFound when it
 	// is not pending or has expired: the hosted URL works once.
-	StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error
+	// browserHash binds the session to the browser that opened it.
+	StartConnectSession(ctx context.Context, id string, verifier, browserHash []byte, now time.Time) error
+	// SaveConnectAssets keeps the sealed candidates of a started session
+	// while the end customer picks. ErrNotFound when it is not started.
+	SaveConnectAssets(ctx context.Context, id string, assets []byte, now time.Time) error
 	// FinishConnectSession moves a started session to status (connected or
 	// failed). ErrNotFound when it is not started: a state works once.
 	FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
@@ -492,4 +525,41 @@ type ConnectStore interface {
 	// credentials are still at a.CredentialsVersion, bumps the version and
 	// drops the lease. ErrNotFound when they changed meanwhile.
 	ReplaceRefreshedCredentials(ctx context.Context, a Account) error
+
+	// SetAccountGrantor records who at the platform granted the account's
+	// token (a Facebook user id), and marks the token checked at a time.
+	SetAccountGrantor(ctx context.Context, orgID, id, grantorID string, checkedAt time.Time) error
+	// AccountsByGrantor lists the active accounts of the platforms, in
+	// every organisation, whose token a platform user granted.
+	AccountsByGrantor(ctx context.Context, platforms []string, grantorID string) ([]Account, error)
+	// TokensToCheck lists active accounts of the platforms, in every
+	// organisation, whose token was last checked before a time (or never).
+	TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]Account, error)
+	// MarkTokenChecked records that the platform confirmed an account's
+	// token at a time.
+	MarkTokenChecked(ctx context.Context, orgID, id string, at time.Time) error
+}
+
+// PollState is where the polling of one account's DMs stands (X accounts
+// without Account Activity webhooks).
+type PollState struct {
+	AccountID string
+	// NewestID is the newest event id seen; "" before the first poll.
+	NewestID string
+	// IdlePolls counts polls in a row that found nothing new.
+	IdlePolls  int
+	NextPollAt time.Time
+	// Account is the account itself, filled by DuePolls.
+	Account Account
+}
+
+// PollStore keeps poll state. Polling is a system job across
+// organisations, like AccountsByNative: it names accounts by id.
+type PollStore interface {
+	// DuePolls lists the active, verified accounts of a platform whose
+	// poll is due at now (never polled, or NextPollAt not after now),
+	// longest due first, at most limit.
+	DuePolls(ctx context.Context, platform string, now time.Time, limit int) ([]PollState, error)
+	// SavePoll stores an account's poll state (Account is ignored).
+	SavePoll(ctx context.Context, p PollState) error
 }

@@ -148,6 +148,7 @@ var sealedColumns = []struct{ table, column string }{
 	{"accounts", "credentials"},
 	{"accounts", "refresh_credentials"},
 	{"connect_sessions", "verifier"},
+	{"connect_sessions", "assets"},
 	{"webhook_endpoints", "secret"},
 	{"webhook_endpoints", "previous_secret"},
 	{"whatsapp_messages", "sealed"},

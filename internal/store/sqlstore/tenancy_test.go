@@ -217,6 +217,12 @@ var crossCases = []crossCase{
 		_, err := db.AccountByNative(ctx, b.org.ID, a.acct.Platform, a.acct.NativeID)
 		wantNotFound(t, err)
 	}},
+	{"SetAccountGrantor", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetAccountGrantor(ctx, b.org.ID, a.acct.ID, "attacker", t0))
+	}},
+	{"MarkTokenChecked", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.MarkTokenChecked(ctx, b.org.ID, a.acct.ID, t0))
+	}},
 	{"LeaseRefresh", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		wantNotFound(t, db.LeaseRefresh(ctx, b.org.ID, a.acct.ID, a.acct.CredentialsVersion, t0, t0.Add(time.Minute)))
 	}},
@@ -256,6 +262,16 @@ var crossCases = []crossCase{
 			}
 		}
 		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "15559999998"); !m.LastOutboundAt.IsZero() {
+			t.Fatalf("B created a conversation under A's account: %+v", m)
+		}
+	}},
+	{"NoteReceipt", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		for _, thread := range []string{a.thread, "15559999997"} {
+			if err := db.NoteReceipt(ctx, b.org.ID, a.acct.ID, thread, true, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "15559999997"); !m.ReadAt.IsZero() || !m.UpdatedAt.IsZero() {
 			t.Fatalf("B created a conversation under A's account: %+v", m)
 		}
 	}},
