@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/mcpts"
 	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
@@ -620,4 +621,12 @@ func textOf(res *mcp.CallToolResult) string {
 func sha(v string) []byte {
 	h := sha256.Sum256([]byte(v))
 	return h[:]
+}
+
+// TestTypeScriptOAuth: the official TypeScript SDK's OAuth client signs in
+// through the whole flow and calls a tool.
+func TestTypeScriptOAuth(t *testing.T) {
+	f := newFixture(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	out := mcpts.Run(t, "oauth.test.mjs", "PARLEY_URL="+f.url, "PARLEY_PERSON=ada", "PARLEY_ORG=Acme")
+	t.Logf("%s", out)
 }
