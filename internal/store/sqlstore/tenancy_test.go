@@ -72,6 +72,9 @@ func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
 	must("event", err)
 	must("endpoint", db.CreateEndpoint(ctx, tn.endpoint))
 	must("attempt", db.InsertAttempt(ctx, tn.attempt))
+	_, err = db.ReserveInteraction(ctx, f.org.ID, tn.month, 10)
+	must("reserve", err)
+	must("count inbound", db.CountInbound(ctx, f.org.ID, tn.month))
 	return tn
 }
 
@@ -122,6 +125,10 @@ func snapshot(t *testing.T, db *sqlstore.DB, a tenant) map[string]string {
 	add("EnabledEndpoints", en, err)
 	at, err := db.ListAttempts(ctx, a.org.ID, "", "", store.Page{Limit: 100})
 	add("ListAttempts", at, err)
+	pu, err := db.PlanUsage(ctx, a.org.ID, a.month)
+	add("PlanUsage", pu, err)
+	nb, err := db.CountBrands(ctx, a.org.ID)
+	add("CountBrands", nb, err)
 	return out
 }
 
@@ -210,6 +217,12 @@ var crossCases = []crossCase{
 		_, err := db.AccountByNative(ctx, b.org.ID, a.acct.Platform, a.acct.NativeID)
 		wantNotFound(t, err)
 	}},
+	{"SetAccountGrantor", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetAccountGrantor(ctx, b.org.ID, a.acct.ID, "attacker", t0))
+	}},
+	{"MarkTokenChecked", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.MarkTokenChecked(ctx, b.org.ID, a.acct.ID, t0))
+	}},
 	{"LeaseRefresh", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		wantNotFound(t, db.LeaseRefresh(ctx, b.org.ID, a.acct.ID, a.acct.CredentialsVersion, t0, t0.Add(time.Minute)))
 	}},
@@ -249,6 +262,16 @@ var crossCases = []crossCase{
 			}
 		}
 		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "15559999998"); !m.LastOutboundAt.IsZero() {
+			t.Fatalf("B created a conversation under A's account: %+v", m)
+		}
+	}},
+	{"NoteReceipt", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		for _, thread := range []string{a.thread, "15559999997"} {
+			if err := db.NoteReceipt(ctx, b.org.ID, a.acct.ID, thread, true, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "15559999997"); !m.ReadAt.IsZero() || !m.UpdatedAt.IsZero() {
 			t.Fatalf("B created a conversation under A's account: %+v", m)
 		}
 	}},
@@ -340,15 +363,48 @@ var crossCases = []crossCase{
 			only(t, b.org.ID, rows, err, func(r store.Attempt) string { return r.OrgID })
 		}
 	}},
+	{"CountBrands", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.CountBrands(ctx, b.org.ID); err != nil || n != 1 {
+			t.Fatalf("B counts %d brands (%v), want its own 1", n, err)
+		}
+	}},
+	{"CreateAccountWithin", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		acct := b.acct
+		acct.ID, acct.NativeID, acct.BrandID = store.NewID("acct"), "other-native", a.brand.ID
+		_, err := db.CreateAccountWithin(ctx, acct, 5)
+		wantNotFound(t, err)
+	}},
+	{"ReserveInteraction", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.ReserveInteraction(ctx, b.org.ID, a.month, 10); err != nil || n != 2 {
+			t.Fatalf("B's reservation = %d, %v; want its own second", n, err)
+		}
+	}},
+	{"ReleaseInteraction", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if err := db.ReleaseInteraction(ctx, b.org.ID, a.month); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"CountInbound", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if err := db.CountInbound(ctx, b.org.ID, a.month); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"PlanUsage", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, _ = db.ReserveInteraction(ctx, a.org.ID, "2026-12", 10) // A's next month
+		if u, err := db.PlanUsage(ctx, b.org.ID, "2026-12"); err != nil || u != (store.PlanUsage{}) {
+			t.Fatalf("B reads %+v (%v) in a month only A used", u, err)
+		}
+	}},
 }
 
 // notCrossable are the org-carrying methods with no other organisation's
 // record to reach, and why.
 var notCrossable = map[string]string{
-	"CreateBrand":    "creates a brand in the caller's organisation; it references no other record",
-	"CreateAPIKey":   "creates a key in the caller's organisation; it references no other record",
-	"CreateEndpoint": "creates an endpoint in the caller's organisation; it references no other record",
-	"InsertAttempt":  "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
+	"CreateBrand":       "creates a brand in the caller's organisation; it references no other record",
+	"CreateBrandWithin": "creates a brand in the caller's organisation and counts its brands; TestPlanLimitsStore checks the count is per organisation",
+	"CreateAPIKey":      "creates a key in the caller's organisation; it references no other record",
+	"CreateEndpoint":    "creates an endpoint in the caller's organisation; it references no other record",
+	"InsertAttempt":     "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
 }
 
 // TestStoreTenancy: as organisation B, every Store method that takes an
