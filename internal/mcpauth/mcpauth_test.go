@@ -194,6 +194,7 @@ func (b *browser) fetch(_ context.Context, args *auth.AuthorizationArgs) (*auth.
 // calls the tools as that person's organisation, all with the official Go
 // SDK's OAuth client.
 func TestSignInWithGoSDK(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixture(t, b)
 		br := f.browser("ada")
@@ -376,6 +377,7 @@ func (f *fixture) callTool(t *testing.T, bearer, tool string, args map[string]an
 // TestAttacks: what an attacker varies in the flow is refused, and nothing
 // is issued for it.
 func TestAttacks(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixture(t, b)
 
@@ -638,6 +640,7 @@ func sha(v string) []byte {
 // TestTypeScriptOAuth: the official TypeScript SDK's OAuth client signs in
 // through the whole flow and calls a tool.
 func TestTypeScriptOAuth(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	out := mcpts.Run(t, "oauth.test.mjs", "PARLEY_URL="+f.url, "PARLEY_PERSON=ada", "PARLEY_ORG=Acme")
 	t.Logf("%s", out)
@@ -647,6 +650,7 @@ func TestTypeScriptOAuth(t *testing.T) {
 // signed in to the inbox app's sign-in, and back; their organisation is
 // the one the grant acts for.
 func TestSignInThroughInboxApp(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixtureWith(t, b, nil)
 		ctx := context.Background()

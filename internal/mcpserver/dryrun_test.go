@@ -13,6 +13,7 @@ import (
 // what would be sent or the refusal, and the platform receives nothing;
 // the rate ceilings are checked without being used up.
 func TestDryRun(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		// The clock stands still, so the sends below share one of
 		// WhatsApp's 6 s pair windows however slowly they run.

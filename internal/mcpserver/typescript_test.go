@@ -13,6 +13,7 @@ import (
 // TypeScript SDK (@modelcontextprotocol/sdk), the client most agents embed.
 // It needs node and npm; without them it skips, except in CI (testsupport.CI).
 func TestTypeScriptSDK(t *testing.T) {
+	t.Parallel()
 	// A running Parley in front of the five platform emulators.
 	l := newLiveEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	igBefore := len(l.emu.Graph.Messages(l.seeded.NativeIDs[platform.Instagram]))

@@ -40,6 +40,7 @@ import (
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
+	"github.com/parleyhq/parley/internal/xpoll"
 )
 
 // Version is set at build time.
@@ -67,6 +68,10 @@ type Options struct {
 	// People replaces the inbox app's sign-in for the OAuth authorization
 	// server of /mcp (tests).
 	People mcpauth.People
+	// XPollTick and XPollActive replace, when set, how often the X DM poll
+	// looks for due accounts and its interval after activity (tests
+	// shorten both; xpoll.Tick and xpoll.DefaultActive otherwise).
+	XPollTick, XPollActive time.Duration
 }
 
 // Server is an assembled Parley process.
@@ -187,7 +192,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		ListenPool: listen,
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:     map[string]int{delivery.Queue: 50},
-		Tasks: []jobs.Task{
+		Tasks: append([]jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
@@ -195,7 +200,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			// run picks those whose day has come.
 			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
 			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
-		}})
+		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
@@ -356,4 +361,20 @@ func (m mcpPeople) Current(r *http.Request) (mcpauth.Person, bool) {
 
 func (m mcpPeople) SignIn(w http.ResponseWriter, r *http.Request, returnTo string) {
 	http.Redirect(w, r, m.p.SignInURL(returnTo), http.StatusFound)
+}
+
+// xPollTask is the periodic X DM poll, when the deployment polls
+// (config.PollXDMs: no Account Activity webhooks) and its X adapter can.
+func xPollTask(cfg config.Config, opts Options, db *sqlstore.DB, keys *secrets.KeyRing, adapters platform.Registry, log *slog.Logger,
+	ingest func(context.Context, []platform.InboundEvent) error) []jobs.Task {
+	x, ok := adapters[platform.X].(xpoll.Poller)
+	if !cfg.PollXDMs() || !ok {
+		return nil
+	}
+	job := xpoll.New(xpoll.Config{Store: db, Keys: keys, X: x, Ingest: ingest, Logger: log, Now: opts.Now, Active: opts.XPollActive})
+	tick := opts.XPollTick
+	if tick <= 0 {
+		tick = xpoll.Tick
+	}
+	return []jobs.Task{{Name: "x_dm_poll", Interval: tick, Run: job.Run}}
 }
