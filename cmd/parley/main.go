@@ -21,9 +21,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/people"
+	"github.com/parleyhq/parley/internal/plans"
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
@@ -48,7 +51,7 @@ func root() *cobra.Command {
 			f.String(v.Flag, v.Default, v.Usage+" ("+v.Name+")")
 		}
 	}
-	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), usersCmd(), secretsCmd(), mcpCmd(), versionCmd())
+	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), orgsCmd(), usersCmd(), secretsCmd(), mcpCmd(), versionCmd())
 	return cmd
 }
 
@@ -163,10 +166,16 @@ func sandboxCmd() *cobra.Command {
 // openService loads the configuration and opens the database for an
 // operator command.
 func openService(cmd *cobra.Command) (*service.Service, store.Store, error) {
+	svc, _, db, err := openOperator(cmd)
+	return svc, db, err
+}
+
+// openOperator is openService with the plans capability too, for `orgs`.
+func openOperator(cmd *cobra.Command) (*service.Service, *plans.Plans, store.Store, error) {
 	ctx := cmd.Context()
 	cfg, _, err := loadConfig(cmd)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	keys := cfg.SecretKeys
 	if keys == "" && cfg.DatabaseURL == "" {
@@ -176,17 +185,26 @@ func openService(cmd *cobra.Command) (*service.Service, store.Store, error) {
 		}
 	}
 	if keys == "" {
-		return nil, nil, server.ErrNoSecretKeys
+		return nil, nil, nil, server.ErrNoSecretKeys
 	}
 	ring, err := secrets.ParseKeyRing(keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	table, err := plantable.Load(cfg.PlansFile)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	db, err := server.OpenStore(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return service.New(service.Config{Store: db, Keys: ring}), db, nil
+	pl, err := plans.New(domain.Deps{Store: db, Keys: ring}, plans.Config{Table: table, Default: cfg.DefaultPlan, OrgQuota: cfg.OrgQuota})
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return service.New(service.Config{Store: db, Keys: ring}), pl, db, nil
 }
 
 func migrateCmd() *cobra.Command {

@@ -23,10 +23,13 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/delivery"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/people"
+	"github.com/parleyhq/parley/internal/plans"
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/service"
@@ -74,6 +77,7 @@ type Server struct {
 	Connect *connect.Connect
 	// People signs people in to the inbox app.
 	People  *people.People
+	Plans   *plans.Plans
 	Handler http.Handler
 	app     *webapp.App
 }
@@ -142,9 +146,30 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
 		HTTPClient: &http.Client{Timeout: 20 * time.Second},
 		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
+		Meta: connect.MetaApp{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, AuthorizeURL: cfg.MetaAuthorizeURL, ConfigID: cfg.MetaConfigID,
+			GraphURL: cfg.GraphFacebookURL, WhatsAppConfigID: cfg.WhatsAppConfigID, WhatsAppAuthorizeURL: cfg.WhatsAppAuthorizeURL, WhatsAppURL: cfg.WhatsAppURL},
+		Instagram: connect.InstagramApp{AppID: cfg.InstagramAppID, AppSecret: cfg.InstagramAppSecret, AuthorizeURL: cfg.InstagramAuthorizeURL,
+			TokenURL: cfg.InstagramTokenURL, GraphURL: cfg.GraphInstagramURL},
+		LinkedIn: connect.LinkedInApp{ClientID: cfg.LinkedInClientID, ClientSecret: cfg.LinkedInClientSecret, AuthorizeURL: cfg.LinkedInAuthorizeURL,
+			APIURL: cfg.LinkedInURL},
 		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
 			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
 		}})
+	table, err := plantable.Load(cfg.PlansFile)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("PARLEY_PLANS_FILE: %w", err)
+	}
+	// Billing events are published through the service, made below.
+	pl, err := plans.New(domain.Deps{Store: db, Keys: keys, Now: opts.Now, Log: log}, plans.Config{Table: table, Default: cfg.DefaultPlan,
+		OrgQuota: cfg.OrgQuota, OperatorToken: cfg.OperatorToken,
+		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
+		}})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {
@@ -159,16 +184,19 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
+			// Meta tokens that never expire are confirmed daily; the hourly
+			// run picks those whose day has come.
+			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
 			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
 		}})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
-	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
+	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
@@ -188,7 +216,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	app.Register(top)
 	top.Handle("/", h)
 	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, People: ppl,
-		app: app, Handler: top}, nil
+		Plans: pl, app: app, Handler: top}, nil
 }
 
 // BrowserURL is where a browser on this machine reaches Parley: the public

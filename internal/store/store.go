@@ -26,6 +26,10 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict is returned when a unique constraint would be violated.
 var ErrConflict = errors.New("store: conflict")
 
+// ErrLimit is returned when a write would take an organisation past a
+// limit of its plan; nothing was written.
+var ErrLimit = errors.New("store: limit reached")
+
 // NewID returns a prefixed, time-ordered id (UUIDv7), so that ordering by id is
 // ordering by creation and keyset pagination needs no second column.
 func NewID(prefix string) string {
@@ -34,8 +38,11 @@ func NewID(prefix string) string {
 
 // Organization is a tenant. Everything else belongs to exactly one.
 type Organization struct {
-	ID        string
-	Name      string
+	ID   string
+	Name string
+	// Plan names the organisation's plan in the server's plan table; ""
+	// follows the server's default plan.
+	Plan      string
 	CreatedAt time.Time
 }
 
@@ -112,9 +119,18 @@ type ConnectSession struct {
 	Platform    string
 	AccountID   string // the account to reconnect; "" for a new one
 	RedirectURL string
-	SecretHash  []byte
-	Verifier    []byte
-	Status      string
+	// Variant is the API flavour to connect (Instagram: instagram_login or
+	// facebook_login); "" for the platform's only one.
+	Variant    string
+	SecretHash []byte
+	Verifier   []byte
+	// BrowserHash is the SHA-256 of the nonce in the cookie of the browser
+	// that opened the hosted page; the callback must present it.
+	BrowserHash []byte
+	// Assets are the sealed candidates the end customer picks from when
+	// the token reaches more than one (Pages, numbers, organisations).
+	Assets []byte
+	Status string
 	// ResultAccountID and ErrorCode say how a finished session ended.
 	ResultAccountID string
 	ErrorCode       string
@@ -160,6 +176,7 @@ type Store interface {
 	ConnectStore
 	PeopleStore
 	PollStore
+	PlanStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -201,6 +218,45 @@ type Store interface {
 	// organisation: it is how a caller's organisation is learnt.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+// PlanUsage is what an organisation used in one month.
+type PlanUsage struct {
+	// Interactions are messages sent (reserved before the platform call).
+	Interactions int
+	// Inbound are messages received, counted for information only.
+	Inbound int
+}
+
+// PlanStore keeps organisations' plans and what they use. It is part of
+// Store. Limits are checked in the same statement (or under the same row
+// lock) as the write they guard, so they hold under concurrency and across
+// replicas sharing the database.
+type PlanStore interface {
+	// ListOrganizations pages through every organisation (operators only).
+	ListOrganizations(ctx context.Context, p Page) ([]Organization, error)
+	// SetOrganizationPlan changes an organisation's plan.
+	SetOrganizationPlan(ctx context.Context, id, plan string) error
+	// CountBrands counts an organisation's brands.
+	CountBrands(ctx context.Context, orgID string) (int, error)
+	// CreateBrandWithin creates b if its organisation has fewer than max
+	// brands (max < 0: no limit), and returns how many it has after.
+	// ErrLimit (with the current count) when it has max or more.
+	CreateBrandWithin(ctx context.Context, b Brand, max int) (int, error)
+	// CreateAccountWithin is CreateAccount when the account's brand has
+	// fewer than max accounts (max < 0: no limit); ErrLimit, with the
+	// brand's count, otherwise.
+	CreateAccountWithin(ctx context.Context, a Account, max int) (int, error)
+	// ReserveInteraction counts one interaction in an organisation's month
+	// if it has used fewer than max (max < 0: no limit), and returns the
+	// count after; ErrLimit, with the count, when it has not.
+	ReserveInteraction(ctx context.Context, orgID, month string, max int) (int, error)
+	// ReleaseInteraction gives back one reserved interaction of a month.
+	ReleaseInteraction(ctx context.Context, orgID, month string) error
+	// CountInbound counts one inbound message in an organisation's month.
+	CountInbound(ctx context.Context, orgID, month string) error
+	// PlanUsage reads an organisation's counts for a month (zero when none).
+	PlanUsage(ctx context.Context, orgID, month string) (PlanUsage, error)
 }
 
 // ConversationMeta is what Parley keeps about a thread (DESIGN §3): times and
@@ -433,7 +489,11 @@ type ConnectStore interface {
 	// StartConnectSession moves a pending session that has not expired at
 	// now to started and keeps its sealed PKCE verifier. ErrNotFound when it
 	// is not pending or has expired: the hosted URL works once.
-	StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error
+	// browserHash binds the session to the browser that opened it.
+	StartConnectSession(ctx context.Context, id string, verifier, browserHash []byte, now time.Time) error
+	// SaveConnectAssets keeps the sealed candidates of a started session
+	// while the end customer picks. ErrNotFound when it is not started.
+	SaveConnectAssets(ctx context.Context, id string, assets []byte, now time.Time) error
 	// FinishConnectSession moves a started session to status (connected or
 	// failed). ErrNotFound when it is not started: a state works once.
 	FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
@@ -455,6 +515,19 @@ type ConnectStore interface {
 	// credentials are still at a.CredentialsVersion, bumps the version and
 	// drops the lease. ErrNotFound when they changed meanwhile.
 	ReplaceRefreshedCredentials(ctx context.Context, a Account) error
+
+	// SetAccountGrantor records who at the platform granted the account's
+	// token (a Facebook user id), and marks the token checked at a time.
+	SetAccountGrantor(ctx context.Context, orgID, id, grantorID string, checkedAt time.Time) error
+	// AccountsByGrantor lists the active accounts of the platforms, in
+	// every organisation, whose token a platform user granted.
+	AccountsByGrantor(ctx context.Context, platforms []string, grantorID string) ([]Account, error)
+	// TokensToCheck lists active accounts of the platforms, in every
+	// organisation, whose token was last checked before a time (or never).
+	TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]Account, error)
+	// MarkTokenChecked records that the platform confirmed an account's
+	// token at a time.
+	MarkTokenChecked(ctx context.Context, orgID, id string, at time.Time) error
 }
 
 // Roles of people in the inbox app: admins also manage the organisation's

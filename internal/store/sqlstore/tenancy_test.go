@@ -80,6 +80,9 @@ func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
 	tn.session = []byte(name + "-session-hash")
 	must("session", db.CreateWebSession(ctx, store.WebSession{IDHash: tn.session, OrgID: f.org.ID, PersonID: tn.person.ID,
 		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}))
+	_, err = db.ReserveInteraction(ctx, f.org.ID, tn.month, 10)
+	must("reserve", err)
+	must("count inbound", db.CountInbound(ctx, f.org.ID, tn.month))
 	return tn
 }
 
@@ -136,6 +139,10 @@ func snapshot(t *testing.T, db *sqlstore.DB, a tenant) map[string]string {
 	add("ListPeople", ps, err)
 	ws, err := db.WebSessionByHash(ctx, a.session, t0)
 	add("WebSessionByHash", ws, err)
+	pu, err := db.PlanUsage(ctx, a.org.ID, a.month)
+	add("PlanUsage", pu, err)
+	nb, err := db.CountBrands(ctx, a.org.ID)
+	add("CountBrands", nb, err)
 	return out
 }
 
@@ -223,6 +230,12 @@ var crossCases = []crossCase{
 	{"AccountByNative", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		_, err := db.AccountByNative(ctx, b.org.ID, a.acct.Platform, a.acct.NativeID)
 		wantNotFound(t, err)
+	}},
+	{"SetAccountGrantor", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetAccountGrantor(ctx, b.org.ID, a.acct.ID, "attacker", t0))
+	}},
+	{"MarkTokenChecked", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.MarkTokenChecked(ctx, b.org.ID, a.acct.ID, t0))
 	}},
 	{"LeaseRefresh", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		wantNotFound(t, db.LeaseRefresh(ctx, b.org.ID, a.acct.ID, a.acct.CredentialsVersion, t0, t0.Add(time.Minute)))
@@ -380,15 +393,48 @@ var crossCases = []crossCase{
 			t.Fatalf("B ended %d of A's sessions, %v", n, err)
 		}
 	}},
+	{"CountBrands", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.CountBrands(ctx, b.org.ID); err != nil || n != 1 {
+			t.Fatalf("B counts %d brands (%v), want its own 1", n, err)
+		}
+	}},
+	{"CreateAccountWithin", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		acct := b.acct
+		acct.ID, acct.NativeID, acct.BrandID = store.NewID("acct"), "other-native", a.brand.ID
+		_, err := db.CreateAccountWithin(ctx, acct, 5)
+		wantNotFound(t, err)
+	}},
+	{"ReserveInteraction", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.ReserveInteraction(ctx, b.org.ID, a.month, 10); err != nil || n != 2 {
+			t.Fatalf("B's reservation = %d, %v; want its own second", n, err)
+		}
+	}},
+	{"ReleaseInteraction", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if err := db.ReleaseInteraction(ctx, b.org.ID, a.month); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"CountInbound", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if err := db.CountInbound(ctx, b.org.ID, a.month); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"PlanUsage", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, _ = db.ReserveInteraction(ctx, a.org.ID, "2026-12", 10) // A's next month
+		if u, err := db.PlanUsage(ctx, b.org.ID, "2026-12"); err != nil || u != (store.PlanUsage{}) {
+			t.Fatalf("B reads %+v (%v) in a month only A used", u, err)
+		}
+	}},
 }
 
 // notCrossable are the org-carrying methods with no other organisation's
 // record to reach, and why.
 var notCrossable = map[string]string{
-	"CreateBrand":    "creates a brand in the caller's organisation; it references no other record",
-	"CreateAPIKey":   "creates a key in the caller's organisation; it references no other record",
-	"CreateEndpoint": "creates an endpoint in the caller's organisation; it references no other record",
-	"InsertAttempt":  "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
+	"CreateBrand":       "creates a brand in the caller's organisation; it references no other record",
+	"CreateBrandWithin": "creates a brand in the caller's organisation and counts its brands; TestPlanLimitsStore checks the count is per organisation",
+	"CreateAPIKey":      "creates a key in the caller's organisation; it references no other record",
+	"CreateEndpoint":    "creates an endpoint in the caller's organisation; it references no other record",
+	"InsertAttempt":     "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
 }
 
 // TestStoreTenancy: as organisation B, every Store method that takes an
