@@ -450,6 +450,15 @@ func TestLiveAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		await(t, lines, `data: {"type":"message.received","conversation_id":"`+said.ConversationID+`"}`)
+
+		// An open stream does not hold the replica's shutdown.
+		cancel()
+		select {
+		case <-done:
+			done <- nil // for the cleanup
+		case <-time.After(5 * time.Second):
+			t.Fatal("an open event stream held the shutdown for 5 s")
+		}
 	})
 }
 

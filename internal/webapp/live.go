@@ -22,9 +22,15 @@ type change struct {
 type hub struct {
 	mu   sync.Mutex
 	subs map[string]map[chan change]struct{} // by org id
+	// done closes when the server shuts down, ending every stream (an
+	// open stream would otherwise hold a graceful shutdown to its timeout).
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
-func newHub() *hub { return &hub{subs: map[string]map[chan change]struct{}{}} }
+func newHub() *hub { return &hub{subs: map[string]map[chan change]struct{}{}, done: make(chan struct{})} }
+
+func (h *hub) close() { h.closeOnce.Do(func() { close(h.done) }) }
 
 // publish is the store's event hook: it must not block, so a page too slow
 // to take an event misses it (its next redraw catches up).

@@ -311,6 +311,8 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-a.hub.done:
+			return
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case ev := <-ch:

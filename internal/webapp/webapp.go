@@ -88,6 +88,10 @@ func New(cfg Config) *App {
 // blocks.
 func (a *App) Publish(e store.Event) { a.hub.publish(e) }
 
+// Close ends the open event streams; call it when the HTTP server starts
+// shutting down (http.Server.RegisterOnShutdown).
+func (a *App) Close() { a.hub.close() }
+
 // Register adds the app, its sign-in pages and its assets to mux.
 func (a *App) Register(mux *http.ServeMux) {
 	a.ppl.Register(mux)
