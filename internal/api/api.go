@@ -39,6 +39,9 @@ type Config struct {
 	Version string
 	// MCP, when set, is served at /mcp (it authenticates on its own).
 	MCP http.Handler
+	// MCPAuth, when set, mounts the MCP authorization server's metadata
+	// and endpoints (package mcpauth).
+	MCPAuth interface{ Register(mux *http.ServeMux) }
 	// Inbound, when set, serves the platforms' webhooks under /webhooks/.
 	Inbound http.Handler
 	// Connect, when set, serves connect sessions, the hosted connect page
@@ -134,6 +137,9 @@ func New(cfg Config) (http.Handler, *API, error) {
 			h = a.authenticate(h)
 		}
 		a.mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	if cfg.MCPAuth != nil {
+		cfg.MCPAuth.Register(a.mux)
 	}
 	if cfg.MCP != nil {
 		// Every method: the MCP SDK answers GET and DELETE itself.

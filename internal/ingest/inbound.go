@@ -69,8 +69,16 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 	})
 }
 
-// threadOf finds the native thread of an event.
+// threadOf finds the native thread of an event. With ParticipantFirst the
+// thread already seen with the participant wins (a WhatsApp customer's
+// business-scoped id outlives the phone number the thread began with).
 func (s *Ingest) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
+	if ev.ParticipantFirst && ev.ParticipantID != "" {
+		thread, err := s.store.ThreadByParticipant(ctx, a.ID, ev.ParticipantID)
+		if err != nil || thread != "" {
+			return thread, err
+		}
+	}
 	if ev.ThreadID != "" {
 		return ev.ThreadID, nil
 	}
@@ -105,7 +113,8 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 	}
 	conv := convid.Encode(a.ID, thread)
 	data := apitype.MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
-		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle}
+		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle,
+		ErrorDetails: ev.ErrorDetails, Standby: ev.Standby, ParticipantUsername: ev.ParticipantUsername}
 	at := ev.At
 	if at.IsZero() {
 		at = s.now()
@@ -157,8 +166,24 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
 					return err
 				}
+			} else if ev.Kind != platform.EventFailed {
+				// Meta's receipts are watermarks its history does not
+				// carry: kept per conversation, they set the status of
+				// the business's messages (inbox.ApplyReceipts).
+				if err := st.NoteReceipt(ctx, a.OrgID, a.ID, thread, ev.Kind == platform.EventRead, at); err != nil {
+					return err
+				}
 			}
 			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
+			return err
+		case platform.EventReferral:
+			// A customer back from an ad or link without writing yet: the
+			// conversation's referral time, no message.
+			return st.NoteInbound(ctx, store.ConversationMeta{OrgID: a.OrgID, AccountID: a.ID, ThreadID: thread,
+				ParticipantID: ev.ParticipantID, ReferralAt: at}, 0)
+		}
+		if typ, key, ok := change(ev, a.ID, at, &data); ok {
+			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, key, data, "")
 			return err
 		}
 		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users

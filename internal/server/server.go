@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +25,8 @@ import (
 	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
+	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/plans"
@@ -38,6 +39,7 @@ import (
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
+	"github.com/parleyhq/parley/internal/xpoll"
 )
 
 // Version is set at build time.
@@ -62,22 +64,31 @@ type Options struct {
 	// Now replaces the domain layer's clock (tests pin it, so rate windows
 	// and caches do not depend on when the test runs); nil is time.Now.
 	Now func() time.Time
+	// People is the inbox app's sign-in; with it (and a public URL) Parley
+	// is the OAuth authorization server of /mcp (package mcpauth).
+	People mcpauth.People
+	// XPollTick and XPollActive replace, when set, how often the X DM poll
+	// looks for due accounts and its interval after activity (tests
+	// shorten both; xpoll.Tick and xpoll.DefaultActive otherwise).
+	XPollTick, XPollActive time.Duration
 }
 
 // Server is an assembled Parley process.
 type Server struct {
-	cfg     config.Config
-	log     *slog.Logger
-	Store   *sqlstore.DB
-	listen  *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
-	Keys    *secrets.KeyRing
-	Service *service.Service
-	Journal *journal.Journal
-	Jobs    *jobs.Client
-	Connect *connect.Connect
+	cfg    config.Config
+	log    *slog.Logger
+	Store  *sqlstore.DB
+	listen *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
+	// stopLive stops the hub feeding MCP subscriptions.
+	stopLive context.CancelFunc
+	Keys     *secrets.KeyRing
+	Service  *service.Service
+	Journal  *journal.Journal
+	Jobs     *jobs.Client
+	Connect  *connect.Connect
+	Plans    *plans.Plans
 	// People signs people in to the inbox app.
 	People  *people.People
-	Plans   *plans.Plans
 	Handler http.Handler
 	app     *webapp.App
 }
@@ -180,7 +191,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		ListenPool: listen,
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:     map[string]int{delivery.Queue: 50},
-		Tasks: []jobs.Task{
+		Tasks: append([]jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
@@ -188,7 +199,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			// run picks those whose day has come.
 			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
 			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
-		}})
+		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
@@ -196,27 +207,40 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl,
-		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
+	// Committed events reach this replica's MCP subscribers through the hub.
+	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
+	// Sign-in for hosted agent clients needs the inbox app's people and
+	// the public URL that names the issuer and the resource.
+	var oauth *mcpauth.Server
+	var mcpAuth interface{ Register(*http.ServeMux) }
+	if opts.People != nil && cfg.PublicURL != "" {
+		oauth = mcpauth.New(mcpauth.Config{Store: db, Keys: keys, PublicURL: cfg.PublicURL, People: opts.People, Now: opts.Now, Logger: log})
+		mcpAuth = oauth
+	}
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl, MCPAuth: mcpAuth,
+		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub, OAuth: oauth}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
-	// The inbox app, on the same listener: its pages hear of the domain's
-	// events through the store's hook, once they are durable.
-	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now})
-	if !db.Dialect().NotifyEvents {
-		// One process owns a SQLite file: its own events are all there are.
-		// PostgreSQL replicas hear every replica's through LISTEN (Run).
-		db.OnEvent(app.Publish)
+	// The hub runs from here, not from Run, since tests and the sandbox
+	// serve Handler themselves; Close stops it.
+	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	if err := hub.Start(liveCtx); err != nil {
+		stopLive()
+		closeAll(db, listen)
+		return nil, err
 	}
+	// The inbox app, on the same listener; its pages hear of committed
+	// events through the same hub as MCP subscriptions.
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now, Live: hub})
 	top := http.NewServeMux()
 	app.Register(top)
 	top.Handle("/", h)
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, People: ppl,
-		Plans: pl, app: app, Handler: top}, nil
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
+		People: ppl, app: app, Handler: top, stopLive: stopLive}, nil
 }
 
 // BrowserURL is where a browser on this machine reaches Parley: the public
@@ -248,25 +272,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
 	}
-	if s.Store.Dialect().NotifyEvents {
-		listening := make(chan struct{})
-		var once sync.Once
-		go postgres.ListenEvents(ctx, s.cfg.DatabaseURL, s.log, func() { once.Do(func() { close(listening) }) }, func(orgID, id string) {
-			// Another database's test schema, or an event already pruned:
-			// nothing to tell.
-			if ev, err := s.Store.GetEvent(ctx, orgID, id); err == nil {
-				s.app.Publish(ev)
-			}
-		})
-		// Serve once live pages can hear events, or without them (they
-		// still work, by reload) if the database does not answer soon.
-		select {
-		case <-listening:
-		case <-time.After(10 * time.Second):
-			s.log.Warn("live updates are not listening yet; serving anyway")
-		case <-ctx.Done():
-		}
-	}
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	srv.RegisterOnShutdown(s.app.Close)
 	errc := make(chan error, 1)
@@ -281,6 +286,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	_ = s.Jobs.Stop(shutdown)
+	s.stopLive()
 	closeAll(s.Store, s.listen)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
@@ -289,7 +295,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // Close releases resources of a server that was never Run.
-func (s *Server) Close() error { return closeAll(s.Store, s.listen) }
+func (s *Server) Close() error {
+	s.stopLive()
+	return closeAll(s.Store, s.listen)
+}
 
 // listenPool opens, for PostgreSQL, the pool River takes its LISTEN
 // connection from: one connection, opened only when the job client starts.
@@ -324,4 +333,20 @@ func NewLogger(cfg config.Config, w *os.File) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// xPollTask is the periodic X DM poll, when the deployment polls
+// (config.PollXDMs: no Account Activity webhooks) and its X adapter can.
+func xPollTask(cfg config.Config, opts Options, db *sqlstore.DB, keys *secrets.KeyRing, adapters platform.Registry, log *slog.Logger,
+	ingest func(context.Context, []platform.InboundEvent) error) []jobs.Task {
+	x, ok := adapters[platform.X].(xpoll.Poller)
+	if !cfg.PollXDMs() || !ok {
+		return nil
+	}
+	job := xpoll.New(xpoll.Config{Store: db, Keys: keys, X: x, Ingest: ingest, Logger: log, Now: opts.Now, Active: opts.XPollActive})
+	tick := opts.XPollTick
+	if tick <= 0 {
+		tick = xpoll.Tick
+	}
+	return []jobs.Task{{Name: "x_dm_poll", Interval: tick, Run: job.Run}}
 }

@@ -177,6 +177,7 @@ type Store interface {
 	PeopleStore
 	PollStore
 	PlanStore
+	OAuthStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -397,6 +398,14 @@ type JournalStore interface {
 	PruneJournal(ctx context.Context, now time.Time) (int64, error)
 }
 
+// EventNotice announces a committed event to live listeners (MCP
+// subscriptions); they read the event itself when they need it.
+type EventNotice struct {
+	OrgID string
+	ID    string
+	Type  string
+}
+
 // Event is something that happened in an organisation, recorded once and
 // delivered to its webhook endpoints. Payload is the JSON body delivered.
 type Event struct {
@@ -443,6 +452,8 @@ type Attempt struct {
 // WebhookStore keeps events, endpoints and attempts. It is part of Store.
 type WebhookStore interface {
 	// InsertEvent records an event; false when its dedupe key was seen.
+	// A recorded event is announced once its transaction commits (see
+	// EventNotice).
 	InsertEvent(ctx context.Context, e Event) (bool, error)
 	// InsertEvents records many events at once and reports, by event id,
 	// which were new; of several with one dedupe key, one at most is.

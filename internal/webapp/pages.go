@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/domain"
+	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/service"
 )
@@ -279,8 +280,12 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 	}
 	// Listen first, then catch up: an event recorded in between is in
 	// both, and sent once.
-	ch, cancel := a.hub.subscribe(c.OrgID)
-	defer cancel()
+	var changes <-chan live.Change
+	if a.live != nil {
+		sub := a.live.Subscribe(c.OrgID)
+		defer sub.Close()
+		changes = sub.C()
+	}
 	var missed []service.EventView
 	if after != "" {
 		l, err := a.svc.ListEvents(r.Context(), c, service.PageRequest{Cursor: after, Limit: maxCatchUp})
@@ -311,19 +316,19 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-a.hub.done:
+		case <-a.done:
 			return
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
-		case ev := <-ch:
+		case lc := <-changes:
 			// A session that ended (signed out elsewhere) hears no more.
 			if !a.ppl.SignedIn(r) {
 				return
 			}
-			if sent[ev.ID] {
+			if sent[lc.ID] {
 				continue
 			}
-			writeChange(w, ev)
+			writeChange(w, change{ID: lc.ID, Type: lc.Type, ConversationID: lc.ConversationID})
 		}
 		if err := rc.Flush(); err != nil {
 			return

@@ -18,10 +18,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/connect"
+	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -48,6 +50,9 @@ type Config struct {
 	Log       *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Live tells open pages of the events any replica commits; nil leaves
+	// pages to catch up when they are reloaded.
+	Live *live.Hub
 	// Heartbeat is how often an idle event stream sends a comment, so
 	// proxies keep it open; 0 means 25 s.
 	Heartbeat time.Duration
@@ -60,17 +65,24 @@ type App struct {
 	log       *slog.Logger
 	now       func() time.Time
 	heartbeat time.Duration
-	hub       *hub
+	live      *live.Hub
 	tmpl      *template.Template
 	connect   *connect.Connect
 	publicURL string
+	// done closes when the server starts shutting down, ending every event
+	// stream (an open one would hold a graceful shutdown to its timeout).
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
-// New returns the app. Feed it the domain's events with Publish (the
-// store's event hook) for live updates.
+// Close ends the open event streams; call it when the HTTP server starts
+// shutting down (http.Server.RegisterOnShutdown).
+func (a *App) Close() { a.closeOnce.Do(func() { close(a.done) }) }
+
+// New returns the app.
 func New(cfg Config) *App {
-	a := &App{svc: cfg.Service, ppl: cfg.People, log: cfg.Log, now: cfg.Now, heartbeat: cfg.Heartbeat, hub: newHub(),
-		connect: cfg.Connect, publicURL: strings.TrimRight(cfg.PublicURL, "/")}
+	a := &App{svc: cfg.Service, ppl: cfg.People, log: cfg.Log, now: cfg.Now, heartbeat: cfg.Heartbeat, live: cfg.Live,
+		connect: cfg.Connect, publicURL: strings.TrimRight(cfg.PublicURL, "/"), done: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -83,14 +95,6 @@ func New(cfg Config) *App {
 	a.tmpl = template.Must(template.New("").Funcs(funcs(a.now)).ParseFS(templateFS, "templates/*.html"))
 	return a
 }
-
-// Publish tells open pages of the event's organisation about it. It never
-// blocks.
-func (a *App) Publish(e store.Event) { a.hub.publish(e) }
-
-// Close ends the open event streams; call it when the HTTP server starts
-// shutting down (http.Server.RegisterOnShutdown).
-func (a *App) Close() { a.hub.close() }
 
 // Register adds the app, its sign-in pages and its assets to mux.
 func (a *App) Register(mux *http.ServeMux) {

@@ -154,9 +154,12 @@ func TestEventHookAfterCommit(t *testing.T) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "1")
 		var heard []string
-		db.OnEvent(func(e store.Event) { heard = append(heard, e.DedupeKey) })
+		keyOf := map[string]string{} // event id → dedupe key
+		db.OnEvent(func(n store.EventNotice) { heard = append(heard, keyOf[n.ID]) })
 		ev := func(key string) store.Event {
-			return store.Event{ID: store.NewID("evt"), OrgID: a.org.ID, Type: "message.received", DedupeKey: key, Payload: []byte(`{}`), CreatedAt: t0}
+			e := store.Event{ID: store.NewID("evt"), OrgID: a.org.ID, Type: "message.received", DedupeKey: key, Payload: []byte(`{}`), CreatedAt: t0}
+			keyOf[e.ID] = key
+			return e
 		}
 		if _, err := db.InsertEvent(ctx, ev("plain")); err != nil {
 			t.Fatal(err)

@@ -26,8 +26,8 @@ type Dialect struct {
 	// IsUniqueViolation recognises the driver's unique-constraint error.
 	IsUniqueViolation func(error) bool
 	// NotifyEvents announces every new event on the EventsChannel
-	// (PostgreSQL NOTIFY, sent at commit), so every replica's live pages
-	// hear of it, not only the replica's that recorded it.
+	// (PostgreSQL NOTIFY, sent at commit), so every replica's live
+	// listeners (package live) hear of it, not only the recording one's.
 	NotifyEvents bool
 	// CacheStatements keeps prepared statements for reuse: SQLite spends
 	// most of a small query parsing it, and its driver keeps no cache of its
@@ -55,45 +55,67 @@ type DB struct {
 	// missed collects, inside a transaction, the queries that were not yet
 	// prepared, to prepare once the transaction has released its connection.
 	missed *[]string
+	// committed collects, inside a transaction, the events it recorded,
+	// announced once it commits.
+	committed *[]store.EventNotice
+	// watch receives every committed event (see OnEvent); shared by the
+	// transactions of one DB.
+	watch *watchers
 	// release frees what the database/sql pool sits on (a pgxpool), after it.
 	release func()
-	// hook is told of every new event once it is durable; recorded, inside
-	// a transaction, the events to tell it of after commit.
-	hook     *eventHook
-	recorded *[]store.Event
 }
 
-// EventsChannel is the PostgreSQL notification channel of new events; the
-// payload is "<org id> <event id>".
+// watchers are the in-process listeners of committed events.
+type watchers struct {
+	mu  sync.RWMutex
+	fns []func(store.EventNotice)
+}
+
+func (w *watchers) announce(ns []store.EventNotice) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, n := range ns {
+		for _, fn := range w.fns {
+			fn(n)
+		}
+	}
+}
+
+// EventsChannel is the PostgreSQL NOTIFY channel on which every recorded
+// event is announced when its transaction commits, to every replica.
 const EventsChannel = "parley_events"
 
-// eventHook is shared by the pool and its transactions.
-type eventHook struct{ fn func(store.Event) }
+// OnEvent calls fn, after each commit, for every event it recorded through
+// this DB, in this process. fn must not block. On PostgreSQL the events are
+// also announced to every replica on EventsChannel (see package live).
+func (s *DB) OnEvent(fn func(store.EventNotice)) {
+	s.watch.mu.Lock()
+	defer s.watch.mu.Unlock()
+	s.watch.fns = append(s.watch.fns, fn)
+}
 
-// OnEvent registers fn to be told of every newly recorded event once it is
-// durable: at once outside a transaction, after commit inside one (never
-// for a rolled-back one). Call it before the store is used; fn must not
-// block (the app's live updates fan events out from it).
-func (s *DB) OnEvent(fn func(store.Event)) { s.hook.fn = fn }
-
-// recordedEvent tells the hook of a new event, or keeps it for after the
-// transaction commits.
-func (s *DB) recordedEvent(e store.Event) {
-	if s.hook.fn == nil {
-		return
+// recorded notes an event inserted by this DB: on PostgreSQL a NOTIFY in
+// the same transaction, which the server delivers only if it commits; in
+// process after the commit (or at once outside a transaction).
+func (s *DB) recorded(ctx context.Context, n store.EventNotice) error {
+	if s.d.NotifyEvents {
+		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, EventsChannel, n.OrgID+" "+n.ID); err != nil {
+			return err
+		}
 	}
-	if s.recorded != nil {
-		*s.recorded = append(*s.recorded, e)
-		return
+	if s.committed != nil {
+		*s.committed = append(*s.committed, n)
+		return nil
 	}
-	s.hook.fn(e)
+	s.watch.announce([]store.EventNotice{n})
+	return nil
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New wraps an open, migrated database.
 func New(db *sql.DB, d Dialect) *DB {
-	return &DB{db: db, q: db, d: d, stmts: &sync.Map{}, hook: &eventHook{}}
+	return &DB{db: db, q: db, d: d, stmts: &sync.Map{}, watch: &watchers{}}
 }
 
 // WithRelease makes Close call release after closing the database/sql pool:
@@ -152,19 +174,17 @@ func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error
 		return err
 	}
 	var missed []string
-	var recorded []store.Event
-	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed, hook: s.hook, recorded: &recorded}, tx); err != nil {
+	var committed []store.EventNotice
+	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed, committed: &committed, watch: s.watch}, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	s.watch.announce(committed)
 	for _, q := range missed {
 		s.prepared(ctx, q)
-	}
-	for _, e := range recorded {
-		s.hook.fn(e)
 	}
 	return nil
 }

@@ -29,15 +29,7 @@ func (s *DB) InsertEvent(ctx context.Context, e store.Event) (bool, error) {
 	if err != nil || n != 1 {
 		return false, err
 	}
-	if s.d.NotifyEvents {
-		// In a transaction PostgreSQL holds the notification until commit
-		// and drops it on rollback: listeners hear only durable events.
-		if _, err := s.exec(ctx, `SELECT pg_notify(?, ?)`, EventsChannel, e.OrgID+" "+e.ID); err != nil {
-			return false, err
-		}
-	}
-	s.recordedEvent(e)
-	return true, nil
+	return true, s.recorded(ctx, store.EventNotice{OrgID: e.OrgID, ID: e.ID, Type: e.Type})
 }
 
 // GetEvent implements store.WebhookStore.
