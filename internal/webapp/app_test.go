@@ -444,7 +444,11 @@ func TestLiveAcrossReplicas(t *testing.T) {
 
 		br := newBrowser(t, "http://"+ln.Addr().String())
 		br.signIn(sb.SignInURL) // the link was made by the sandbox's replica
-		lines := br.stream(ctx, "?after="+store.NewID("evt"))
+		// The stream has its own context: the browser keeps it open while
+		// the replica shuts down.
+		streamCtx, endStream := context.WithCancel(context.Background())
+		defer endStream()
+		lines := br.stream(streamCtx, "?after="+store.NewID("evt"))
 		said, err := sb.Say(ctx, platform.WhatsApp, "Any news on my order?")
 		if err != nil {
 			t.Fatal(err)
