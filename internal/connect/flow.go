@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -143,9 +144,9 @@ func (c *Connect) XCallback(w http.ResponseWriter, r *http.Request) {
 		c.finish(w, r, s, "", code, "That X account is not the one this link reconnects.")
 		return
 	}
-	if err := c.cfg.Publish(ctx, s.OrgID, EventAccountConnected, "connected:"+s.ID, map[string]any{
-		"account_id": acct.ID, "platform": acct.Platform, "brand_id": acct.BrandID, "native_id": acct.NativeID,
-		"session_id": s.ID, "reconnected": reconnected}); err != nil {
+	if err := c.cfg.Publish(ctx, s.OrgID, EventAccountConnected, "connected:"+s.ID, apitype.AccountConnectedEvent{
+		AccountID: acct.ID, Platform: acct.Platform, BrandID: acct.BrandID, NativeID: acct.NativeID,
+		SessionID: s.ID, Reconnected: reconnected}); err != nil {
 		c.cfg.Logger.ErrorContext(ctx, "connect: publishing account.connected", "account", acct.ID, "err", err)
 	}
 	c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"connected"}, "account_id": {acct.ID}},

@@ -59,8 +59,9 @@ func (s *Service) sendIdempotent(ctx context.Context, c Caller, id string, in Se
 		return s.replay(ctx, c, in.IdempotencyKey, hash, rec)
 	}
 	msg, reached, err := s.send(ctx, c, id, in)
-	if !reached {
-		// Nothing was sent: forget the key so the caller can fix and retry.
+	if !reached || IsPlatformThrottle(err) {
+		// Nothing was sent (a platform that rate limits a send refuses it):
+		// forget the key so the caller can fix or wait, and retry with it.
 		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), c.OrgID, in.IdempotencyKey); rerr != nil {
 			s.log.ErrorContext(ctx, "release idempotency key", "err", rerr)
 		}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/domain"
@@ -143,7 +144,7 @@ func (s *Service) platformErr(ctx context.Context, h accountHandle, err error) e
 		s.forgetAccount(h.row.OrgID, h.row.ID)
 		// One notice per disconnection: the key names the account's last update.
 		if perr := s.Publish(ctx, h.row.OrgID, EventAccountDisconn, "disconnected:"+h.row.ID+":"+h.row.UpdatedAt.Format(time.RFC3339Nano),
-			map[string]any{"account_id": h.row.ID, "platform": h.row.Platform, "status": store.AccountReauthRequired, "reason": e.Message}); perr != nil {
+			apitype.AccountStatusEvent{AccountID: h.row.ID, Platform: h.row.Platform, Status: store.AccountReauthRequired, Reason: e.Message}); perr != nil {
 			s.log.ErrorContext(ctx, "publish account.disconnected", "account_id", h.row.ID, "err", perr)
 		}
 		return e.With("account_id", h.row.ID)
