@@ -90,11 +90,18 @@ const (
 	EventMessageDelivered      = "message.delivered"
 	EventMessageRead           = "message.read"
 	EventMessageFailed         = "message.failed"
+	EventMessageReaction       = "message.reaction"
+	EventMessageEdited         = "message.edited"
+	EventMessageDeleted        = "message.deleted"
 	EventAccountConnected      = "account.connected"
 	EventAccountReauthRequired = "account.reauth_required"
 	EventAccountDisconnected   = "account.disconnected"
 	EventWindowClosing         = "conversation.window_closing"
 	EventEndpointDisabled      = "endpoint.disabled"
+	// EventBillingLimitApproaching and EventBillingLimitReached report a
+	// plan limit at 80 % and at 100 %.
+	EventBillingLimitApproaching = "billing.limit_approaching"
+	EventBillingLimitReached     = "billing.limit_reached"
 	// EventWebhookTest is sent by POST /v1/webhooks/{id}/test only; an
 	// endpoint cannot subscribe to it.
 	EventWebhookTest = "webhook.test"
@@ -103,7 +110,8 @@ const (
 // EventTypes are the types an endpoint may subscribe to (WebhookInput.Events).
 func EventTypes() []string {
 	return []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
-		EventAccountConnected, EventAccountReauthRequired, EventAccountDisconnected, EventWindowClosing, EventEndpointDisabled}
+		EventMessageReaction, EventMessageEdited, EventMessageDeleted, EventAccountConnected, EventAccountReauthRequired,
+		EventAccountDisconnected, EventWindowClosing, EventEndpointDisabled, EventBillingLimitApproaching, EventBillingLimitReached}
 }
 
 // AccountConnectedEvent is the data of account.connected: an account was
@@ -181,6 +189,9 @@ type ConnectSessionInput struct {
 	RedirectURL string `json:"redirect_url"`
 	// AccountID reconnects an existing account under its own id.
 	AccountID string `json:"account_id,omitempty"`
+	// Variant picks Instagram's API: instagram_login (default, no Page
+	// needed) or facebook_login (the Page's linked account).
+	Variant string `json:"variant,omitempty"`
 }
 
 // ConnectSession is a created connect session; URL is for the end customer.
@@ -202,6 +213,8 @@ type ConnectAccountInput struct {
 	BrandID string `json:"brand_id,omitempty"`
 	// RedirectURL is where the browser returns.
 	RedirectURL string `json:"redirect_url,omitempty"`
+	// Variant picks Instagram's API, as in ConnectSessionInput.
+	Variant string `json:"variant,omitempty"`
 }
 
 // ConnectAccountOutput answers POST /v1/accounts/connect.

@@ -132,6 +132,11 @@ type SendInput struct {
 	// IdempotencyKey comes from the Idempotency-Key header (REST) or the
 	// tool argument (MCP), never from the JSON body.
 	IdempotencyKey string `json:"-"`
+	// DryRun runs every rule the send would (the reply window, tags,
+	// templates, rate ceilings, without using them up) and answers the
+	// message that would be sent, with status "dry_run", or the refusal,
+	// without calling the platform or recording anything.
+	DryRun bool `json:"dry_run,omitempty" jsonschema:"true: check every rule and answer the message that would be sent (status dry_run) or the refusal, without sending or recording anything"`
 }
 
 // MessageEvent is the data of message.* events.
@@ -144,10 +149,23 @@ type MessageEvent struct {
 	ConversationID string `json:"conversation_id"`
 	// Message is the message (message.received and message.sent).
 	Message *Message `json:"message,omitempty"`
-	// MessageID names the message a status refers to.
-	MessageID string `json:"message_id,omitempty"`
+	// MessageID names the message a status, reaction, edit or deletion
+	// refers to.
+	MessageID string `json:"message_id,omitempty" jsonschema:"the message a status, reaction, edit or deletion refers to"`
 	// Status is delivered, read or failed (status events).
 	Status string `json:"status,omitempty"`
+	// Reaction is the customer's reaction (message.reaction).
+	Reaction *Reaction `json:"reaction,omitempty" jsonschema:"the customer's reaction (message.reaction)"`
+	// Text is the message's new text (message.edited).
+	Text string `json:"text,omitempty" jsonschema:"the edited message's new text (message.edited)"`
+	// EditCount is how many times the message has been edited (message.edited).
+	EditCount int `json:"edit_count,omitempty" jsonschema:"how many times the customer has edited the message (message.edited; Messenger allows 5)"`
+	// Standby is true when Meta delivered the message on the handover
+	// protocol's standby channel: another app owns the conversation.
+	Standby bool `json:"standby,omitempty" jsonschema:"true when the message came on Meta's standby channel: another app owns the conversation (handover protocol), and replies are refused until it passes control"`
+	// ParticipantUsername is the customer's WhatsApp username, when they
+	// chose one.
+	ParticipantUsername string `json:"participant_username,omitempty" jsonschema:"the customer's WhatsApp username, when they chose one"`
 	// PricingCategory is WhatsApp's pricing category, when it reports one.
 	PricingCategory string `json:"pricing_category,omitempty"`
 	// Billable is whether WhatsApp bills the message, when it reports it.
@@ -156,4 +174,16 @@ type MessageEvent struct {
 	ErrorCode int `json:"error_code,omitempty"`
 	// ErrorTitle is the platform's description of that error.
 	ErrorTitle string `json:"error_title,omitempty"`
+	// ErrorDetails is the platform's explanation of it, in words.
+	ErrorDetails string `json:"error_details,omitempty" jsonschema:"the platform's explanation of the failure, e.g. WhatsApp's error_data.details"`
+}
+
+// Reaction is a customer's reaction to a message (message.reaction).
+type Reaction struct {
+	// Action is react or unreact.
+	Action string `json:"action" jsonschema:"react, or unreact when the customer took the reaction back"`
+	// Emoji is the reaction; it may be absent on unreact.
+	Emoji string `json:"emoji,omitempty" jsonschema:"the emoji; may be absent on unreact"`
+	// Name is Meta's category of the emoji.
+	Name string `json:"name,omitempty" jsonschema:"Meta's category of the emoji: like, love, smile, wow, sad, angry, dislike or other"`
 }

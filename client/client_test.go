@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/testsupport"
 )
@@ -27,12 +28,21 @@ import (
 // has an operation the client does not cover.
 func TestEveryOperation(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		sb, base := sandboxFor(t, b)
+		const operatorToken = "operator-token-for-the-client-sdk-test"
+		sb, base := sandboxWith(t, b, config.Config{OperatorToken: operatorToken})
 		ctx := context.Background()
 		c, err := client.New(base, sb.Key.Secret, client.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		op, err := client.NewOperator(base, operatorToken, client.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var (
+			plans  []apitype.PlanView
+			tenant apitype.Organization
+		)
 		hooks := newHookSink(t)
 		conv := sb.Seeded.Conversations["instagram/open"]
 		wa := sb.Seeded.Accounts["whatsapp"]
@@ -218,6 +228,51 @@ func TestEveryOperation(t *testing.T) {
 				err := c.DeleteAccount(ctx, li)
 				_, gerr := c.GetAccount(ctx, li)
 				return want(err, client.IsNotFound(gerr), "after delete: %v", gerr)
+			}},
+			{"getUsage", func() error {
+				u, err := c.GetUsage(ctx)
+				return want(err, u.Plan != "", "usage %+v", u)
+			}},
+			{"operatorListPlans", func() (err error) {
+				plans, err = op.ListPlans(ctx)
+				return want(err, len(plans) > 1, "plans %+v", plans)
+			}},
+			{"operatorCreateOrganization", func() (err error) {
+				tenant, err = op.CreateOrganization(ctx, apitype.OrganizationInput{Name: "Tenant B"})
+				return want(err, strings.HasPrefix(tenant.ID, "org_"), "organisation %+v", tenant)
+			}},
+			{"operatorListOrganizations", func() error {
+				var ids []string
+				for o, err := range op.Organizations(ctx) {
+					if err != nil {
+						return err
+					}
+					ids = append(ids, o.ID)
+				}
+				return want(nil, slices.Contains(ids, tenant.ID), "organisations %v", ids)
+			}},
+			{"operatorGetOrganization", func() error {
+				o, err := op.GetOrganization(ctx, tenant.ID)
+				return want(err, o.Name == "Tenant B" && o.Usage != nil, "organisation %+v", o)
+			}},
+			{"operatorSetPlan", func() error {
+				last := plans[len(plans)-1].Name
+				o, err := op.SetPlan(ctx, tenant.ID, apitype.PlanInput{Plan: last})
+				return want(err, o.Plan == last, "after set plan %+v", o)
+			}},
+			{"operatorCreateApiKey", func() error {
+				k, err := op.CreateAPIKey(ctx, tenant.ID, apitype.CreateAPIKeyInput{Name: "first"})
+				if err != nil {
+					return err
+				}
+				// The new tenant's key sees none of the sandbox's brands.
+				tc, _ := client.New(base, k.Secret, client.Options{})
+				n, err := count(tc.Brands(ctx))
+				return want(err, n == 0, "the new tenant sees %d brands", n)
+			}},
+			{"operatorGetUsage", func() error {
+				u, err := op.GetUsage(ctx, tenant.ID)
+				return want(err, u.Plan == plans[len(plans)-1].Name, "usage %+v", u)
 			}},
 			{"deleteBrand", func() error {
 				err := c.DeleteBrand(ctx, brand.ID)

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	sb, stop, err := runSandbox(storetest.Backend{Name: "sqlite", DataDir: dir})
+	sb, stop, err := runSandbox(storetest.Backend{Name: "sqlite", DataDir: dir}, config.Config{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the sandbox:", err)
 		os.Exit(1)
@@ -37,9 +37,9 @@ func TestMain(m *testing.M) {
 
 // runSandbox prepares and runs a sandbox on backend b, as `parley sandbox`
 // does, listening on a free loopback port.
-func runSandbox(b storetest.Backend) (*sandbox.Sandbox, func(), error) {
+func runSandbox(b storetest.Backend, cfg config.Config) (*sandbox.Sandbox, func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: b.DataDir, DatabaseURL: b.URL}
+	cfg.Listen, cfg.DataDir, cfg.DatabaseURL = "127.0.0.1:0", b.DataDir, b.URL
 	sb, err := sandbox.Prepare(ctx, cfg, server.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		cancel()
@@ -53,10 +53,16 @@ func runSandbox(b storetest.Backend) (*sandbox.Sandbox, func(), error) {
 // sandboxFor runs a sandbox of its own for one test.
 func sandboxFor(t *testing.T, b storetest.Backend) (*sandbox.Sandbox, string) {
 	t.Helper()
+	return sandboxWith(t, b, config.Config{})
+}
+
+// sandboxWith is sandboxFor with settings of cfg.
+func sandboxWith(t *testing.T, b storetest.Backend, cfg config.Config) (*sandbox.Sandbox, string) {
+	t.Helper()
 	if b.DataDir == "" {
 		b.DataDir = t.TempDir()
 	}
-	sb, stop, err := runSandbox(b)
+	sb, stop, err := runSandbox(b, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -356,9 +356,10 @@ func (c *Client) GetConversation(ctx context.Context, id string) (apitype.Conver
 }
 
 // ListMessages reads one page of a conversation's history, newest first,
-// live from the platform.
-func (c *Client) ListMessages(ctx context.Context, conversationID string, q PageQuery) (List[apitype.Message], error) {
-	return page[apitype.Message](ctx, c, path("/v1/inbox/conversations/", conversationID, "/messages"), q.values())
+// live from the platform: limit messages (0: the server's default) from
+// cursor ("" for the newest).
+func (c *Client) ListMessages(ctx context.Context, conversationID string, limit int, cursor string) (List[apitype.Message], error) {
+	return page[apitype.Message](ctx, c, path("/v1/inbox/conversations/", conversationID, "/messages"), PageQuery{Limit: limit, Cursor: cursor}.values())
 }
 
 // Messages iterates over a conversation's history, newest first.

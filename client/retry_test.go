@@ -200,7 +200,7 @@ func TestServerErrors(t *testing.T) {
 	conv := l.Conv(t, "instagram/open")
 
 	l.Emu.Graph.FailNext(graphemu.ErrTransient, graphemu.ErrTransient)
-	page, err := c.ListMessages(ctx, conv, client.PageQuery{})
+	page, err := c.ListMessages(ctx, conv, 0, "")
 	if err != nil || len(page.Data) != 3 {
 		t.Fatalf("messages = %+v, %v", page, err)
 	}

@@ -28,12 +28,13 @@ type Event struct {
 	Type string
 	// Timestamp is when the event happened.
 	Timestamp time.Time
-	// Data is the typed payload: apitype.MessageEvent for message.*,
+	// Data is the typed payload: apitype.MessageEvent for message.*
+	// (reactions, edits and unsends included),
 	// apitype.AccountConnectedEvent, apitype.AccountStatusEvent (for
 	// account.reauth_required and account.disconnected),
 	// apitype.WindowClosingEvent, apitype.EndpointDisabledEvent,
-	// apitype.WebhookTestEvent; a json.RawMessage for a type this version
-	// of the package does not know.
+	// apitype.WebhookTestEvent; a json.RawMessage for billing.* and for a
+	// type this version of the package does not know.
 	Data any
 	// Raw is the payload as received.
 	Raw json.RawMessage
@@ -45,7 +46,8 @@ func DecodeEvent(v apitype.EventView) (Event, error) {
 	ev := Event{ID: v.ID, Type: v.Type, Timestamp: v.Timestamp, Raw: v.Data}
 	var err error
 	switch v.Type {
-	case apitype.EventMessageReceived, apitype.EventMessageSent, apitype.EventMessageDelivered, apitype.EventMessageRead, apitype.EventMessageFailed:
+	case apitype.EventMessageReceived, apitype.EventMessageSent, apitype.EventMessageDelivered, apitype.EventMessageRead, apitype.EventMessageFailed,
+		apitype.EventMessageReaction, apitype.EventMessageEdited, apitype.EventMessageDeleted:
 		ev.Data, err = decodeAs[apitype.MessageEvent](v.Data)
 	case apitype.EventAccountConnected:
 		ev.Data, err = decodeAs[apitype.AccountConnectedEvent](v.Data)

@@ -42,7 +42,7 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(emu.Close)
-	var cfg config.Config
+	cfg := config.Config{OperatorToken: operatorToken}
 	emu.Configure(&cfg)
 	e := newEnvWith(t, b, cfg, nil)
 	e.emu = emu

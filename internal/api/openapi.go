@@ -10,6 +10,8 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/parleyhq/parley/internal/envelope"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/service"
 )
 
 // buildOpenAPI renders the route table as an OpenAPI 3.1 document. Schemas are
@@ -42,7 +44,10 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 	paths := map[string]map[string]any{}
 	for _, rt := range a.routes {
 		op := map[string]any{"operationId": rt.OperationID, "summary": rt.Summary, "tags": []string{rt.Tag}}
-		if rt.Public {
+		switch {
+		case rt.Operator:
+			op["security"] = []any{map[string]any{"operator": []string{}}}
+		case rt.Public:
 			op["security"] = []any{}
 		}
 		var params []any
@@ -117,19 +122,58 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 		}
 		paths[rt.Path][strings.ToLower(rt.Method)] = op
 	}
+	webhooks, err := eventHooks(ref)
+	if err != nil {
+		return nil, err
+	}
 	doc := map[string]any{
-		"openapi": "3.1.0",
+		"openapi":  "3.1.0",
+		"webhooks": webhooks,
 		"info": map[string]any{"title": "Parley", "version": a.version,
 			"description": "Unified direct-messaging API for Instagram, Messenger, WhatsApp Business, LinkedIn Pages and X."},
 		"servers":  []any{map[string]any{"url": "/"}},
 		"security": []any{map[string]any{"bearer": []string{}}},
 		"paths":    paths,
 		"components": map[string]any{
-			"schemas":         schemas,
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "sapi_key_…"}},
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "sapi_key_…"},
+				"operator": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "PARLEY_OPERATOR_TOKEN, for the operator API only; API keys are refused there, and it is refused everywhere else"},
+			},
 		},
 	}
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// eventHooks documents the events Parley posts to users' endpoints, one
+// OpenAPI webhook per type: an EventView whose data is a MessageEvent for
+// message.* types.
+func eventHooks(ref func(reflect.Type) (map[string]any, error)) (map[string]any, error) {
+	viewRef, err := ref(reflect.TypeFor[service.EventView]())
+	if err != nil {
+		return nil, err
+	}
+	msgRef, err := ref(reflect.TypeFor[service.MessageEvent]())
+	if err != nil {
+		return nil, err
+	}
+	hooks := map[string]any{}
+	for _, typ := range service.EventTypes {
+		props := map[string]any{"type": map[string]any{"const": typ}}
+		if strings.HasPrefix(typ, "message.") {
+			props["data"] = msgRef
+		}
+		body := map[string]any{"allOf": []any{viewRef, map[string]any{"type": "object", "properties": props}}}
+		hooks[typ] = map[string]any{"post": map[string]any{
+			"operationId": "event_" + strings.ReplaceAll(typ, ".", "_"),
+			"summary":     typ,
+			"description": events.Describe(typ) + " Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).",
+			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": body}}},
+			"responses":   map[string]any{"2XX": map[string]any{"description": "received; anything else is retried"}},
+		}}
+	}
+	return hooks, nil
 }
 
 func schemaName(t reflect.Type) string {

@@ -137,3 +137,59 @@ func inlineRefs(s *jsonschema.Schema, defs map[string]*jsonschema.Schema) {
 	}
 	inlineRefs(s.AdditionalProperties, defs)
 }
+
+// TestOpenAPIDocumentsEvents: every event type an endpoint may subscribe to
+// is an OpenAPI webhook, message.* ones with the MessageEvent payload, and
+// the new Meta kinds are among them.
+func TestOpenAPIDocumentsEvents(t *testing.T) {
+	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	r := e.do("GET", "/openapi.json", "", nil)
+	expect(t, r, 200, "")
+	var doc struct {
+		Webhooks map[string]struct {
+			Post struct {
+				Description string `json:"description"`
+				RequestBody struct {
+					Content map[string]struct {
+						Schema struct {
+							AllOf []struct {
+								Ref        string `json:"$ref"`
+								Properties map[string]struct {
+									Ref   string `json:"$ref"`
+									Const string `json:"const"`
+								} `json:"properties"`
+							} `json:"allOf"`
+						} `json:"schema"`
+					} `json:"content"`
+				} `json:"requestBody"`
+			} `json:"post"`
+		} `json:"webhooks"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(r.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"message.received", "message.failed", "message.reaction", "message.edited", "message.deleted", "account.connected"} {
+		h, ok := doc.Webhooks[typ]
+		if !ok || h.Post.Description == "" {
+			t.Errorf("%s not documented: %+v", typ, h)
+			continue
+		}
+		all := h.Post.RequestBody.Content["application/json"].Schema.AllOf
+		if len(all) != 2 || all[0].Ref != "#/components/schemas/EventView" || all[1].Properties["type"].Const != typ {
+			t.Errorf("%s schema %+v", typ, all)
+		}
+		if strings.HasPrefix(typ, "message.") && all[1].Properties["data"].Ref != "#/components/schemas/MessageEvent" {
+			t.Errorf("%s data %+v", typ, all[1].Properties["data"])
+		}
+	}
+	for _, field := range []string{"reaction", "text", "edit_count", "standby", "error_details", "participant_username"} {
+		if _, ok := doc.Components.Schemas["MessageEvent"].Properties[field]; !ok {
+			t.Errorf("MessageEvent lacks %s", field)
+		}
+	}
+}

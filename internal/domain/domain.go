@@ -119,3 +119,19 @@ type Deps struct {
 	Now func() time.Time
 	Log *slog.Logger
 }
+
+// DefaultAccountTimeout bounds one account's platform call when a
+// capability is not told otherwise.
+const DefaultAccountTimeout = 10 * time.Second
+
+// WithDefaults fills what a capability may leave unset: the clock
+// (time.Now) and the logger (slog.Default).
+func (d Deps) WithDefaults() Deps {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return d
+}

@@ -37,18 +37,65 @@ const (
 	EventMessageDelivered = apitype.EventMessageDelivered
 	EventMessageRead      = apitype.EventMessageRead
 	EventMessageFailed    = apitype.EventMessageFailed
-	EventAccountDisconn   = apitype.EventAccountDisconnected
+	// The customer reacted to a message (or took it back), edited or
+	// unsent (deleted) one of theirs: Meta's message_reactions,
+	// message_edits and unsend webhooks.
+	EventMessageReaction = apitype.EventMessageReaction
+	EventMessageEdited   = apitype.EventMessageEdited
+	EventMessageDeleted  = apitype.EventMessageDeleted
+	EventAccountDisconn  = apitype.EventAccountDisconnected
 	// account.connected and account.reauth_required are published by the
 	// connect capability (package connect); endpoints filter on them here.
 	EventAccountConnected      = apitype.EventAccountConnected
 	EventAccountReauthRequired = apitype.EventAccountReauthRequired
 	EventWindowClosing         = apitype.EventWindowClosing
-	EventEndpointDisabled      = apitype.EventEndpointDisabled
-	EventWebhookTest           = apitype.EventWebhookTest
+	// billing.* are published by the plans capability (package plans).
+	EventBillingLimitApproaching = apitype.EventBillingLimitApproaching
+	EventBillingLimitReached     = apitype.EventBillingLimitReached
+	EventEndpointDisabled        = apitype.EventEndpointDisabled
+	EventWebhookTest             = apitype.EventWebhookTest
 )
 
 // EventTypes are the types an endpoint may filter on.
 var EventTypes = apitype.EventTypes()
+
+// Describe says in a sentence when an event type is sent (the OpenAPI
+// document's webhooks section).
+func Describe(typ string) string {
+	switch typ {
+	case EventMessageReceived:
+		return "A customer wrote to an account (data: MessageEvent with message; standby is true when Meta delivered it on the handover standby channel)."
+	case EventMessageSent:
+		return "The business sent a message, through Parley or elsewhere (data: MessageEvent with message)."
+	case EventMessageDelivered:
+		return "A sent message reached the customer (data: MessageEvent with message_id, status delivered; Meta may report a watermark instead of a message id)."
+	case EventMessageRead:
+		return "The customer read a sent message, or everything up to it (data: MessageEvent with status read)."
+	case EventMessageFailed:
+		return "A message the platform had accepted could not be delivered (data: MessageEvent with status failed, error_code, error_title, error_details; e.g. WhatsApp 131047, 131026, 131049, 130472)."
+	case EventMessageReaction:
+		return "The customer reacted to a message or took the reaction back (data: MessageEvent with message_id and reaction{action, emoji, name}; Messenger and Instagram)."
+	case EventMessageEdited:
+		return "The customer edited one of their messages (data: MessageEvent with message_id, text, edit_count; Messenger)."
+	case EventMessageDeleted:
+		return "The customer unsent one of their messages (data: MessageEvent with message_id; Instagram and Messenger)."
+	case EventAccountConnected:
+		return "An account was connected or reconnected."
+	case EventAccountReauthRequired:
+		return "An account's token stopped working; reconnect it."
+	case EventAccountDisconn:
+		return "An account was disconnected."
+	case EventWindowClosing:
+		return "A conversation's reply window closes soon with no reply sent."
+	case EventEndpointDisabled:
+		return "A webhook endpoint was disabled after failing deliveries."
+	case EventBillingLimitApproaching:
+		return "The organisation has used 80 % of a plan limit (data: the limit, plan, used and resets_at)."
+	case EventBillingLimitReached:
+		return "The organisation reached a plan limit; further sends or brands are refused with 402 until it resets or the plan changes."
+	}
+	return ""
+}
 
 // Enqueuer inserts River jobs inside a transaction (the River client).
 type Enqueuer interface {

@@ -1,8 +1,10 @@
-// Package inbox is the inbox capability of the domain layer: listing
-// conversations across accounts, reading and sending messages.
-//
-// So far it holds the fan-out merge and its cursor, as a pure function;
-// the operations that call it still live in package service.
+// Package inbox is the inbox-and-sends capability of the domain layer:
+// listing conversations across accounts (the fan-out merge and its cursor
+// here are pure functions), reading histories, marking read, and sending
+// under the messaging rules, Parley's rate limits and idempotency keys
+// (send.go, limits.go, idempotency.go). WhatsApp templates (templates.go),
+// usage counts and the platforms' capability matrix (platforms.go) live
+// here too, because sends decide on them (DESIGN §1, §2).
 package inbox
 
 import (

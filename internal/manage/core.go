@@ -68,16 +68,11 @@ type Manage struct {
 
 // New returns Manage over the shared dependencies.
 func New(d domain.Deps, cfg Config) *Manage {
+	d = d.WithDefaults()
 	s := &Manage{store: d.Store, keys: d.Keys, now: d.Now, log: d.Log, adapters: cfg.Adapters, accountTimeout: cfg.AccountTimeout,
 		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, accountChanged: cfg.AccountChanged}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
 	if s.accountTimeout == 0 {
-		s.accountTimeout = 10 * time.Second
+		s.accountTimeout = domain.DefaultAccountTimeout
 	}
 	if s.adapters == nil {
 		s.adapters = platform.Registry{}

@@ -172,7 +172,22 @@ const (
 	EventRead      = "read"      // the customer read up to a message
 	EventFailed    = "failed"    // a business message could not be delivered
 	EventSent      = "sent"      // WhatsApp: accepted for delivery
+	EventReaction  = "reaction"  // the customer reacted to a message, or took the reaction back
+	EventEdited    = "edited"    // the customer edited one of their messages
+	EventDeleted   = "deleted"   // the customer unsent (deleted) one of their messages
+	EventReferral  = "referral"  // the customer opened an existing thread from an ad, link or CTA
 )
+
+// Reaction is a customer's reaction to a message (Meta's message_reactions).
+type Reaction struct {
+	// Action is "react" or "unreact".
+	Action string
+	// Emoji is the reaction's emoji; it may be empty on an unreact.
+	Emoji string
+	// Name is Meta's category of the emoji (like, love, smile, wow, sad,
+	// angry, dislike, other); empty when the platform gave none.
+	Name string
+}
 
 // InboundEvent is one normalised webhook event. Parsers fill what the
 // platform says and leave the rest zero; one bad item never drops the others.
@@ -184,9 +199,18 @@ type InboundEvent struct {
 	AccountNativeID string
 	// ThreadID is the native thread id when the payload carries it (WhatsApp:
 	// the customer's wa_id; X: the dm_conversation_id); empty for Meta, whose
-	// webhooks name only the participant.
-	ThreadID      string
+	// webhooks name only the participant, and for a WhatsApp user whose
+	// phone number the webhook withholds (username users).
+	ThreadID string
+	// ParticipantID is the customer's platform id: PSID/IGSID on Meta, the
+	// business-scoped user id (BSUID) on WhatsApp when the webhook carries
+	// one (else the wa_id). With ThreadID empty the thread is the one last
+	// seen with this participant.
 	ParticipantID string
+	// ParticipantFirst says the thread already seen with ParticipantID wins
+	// over ThreadID: a WhatsApp user's business-scoped id outlives the phone
+	// number a thread was begun with, and stays when the number is withheld.
+	ParticipantFirst bool
 	// Message is set for EventMessage and EventEcho.
 	Message Message
 	// MessageID is the platform message a status event refers to (or the
@@ -199,9 +223,23 @@ type InboundEvent struct {
 	// PricingCategory and Billable come from WhatsApp status webhooks.
 	PricingCategory string
 	Billable        *bool
-	// ErrorCode and ErrorTitle describe a failed delivery.
-	ErrorCode  int
-	ErrorTitle string
+	// ErrorCode and ErrorTitle describe a failed delivery; ErrorDetails is
+	// the platform's explanation in words, when it gives one.
+	ErrorCode    int
+	ErrorTitle   string
+	ErrorDetails string
+	// Reaction is set for EventReaction; MessageID is the message reacted to.
+	Reaction *Reaction
+	// EditCount is, for EventEdited, how many times the message has been
+	// edited; Message.Text is its new text and MessageID its id.
+	EditCount int
+	// Standby is set when Meta delivered the event on the standby channel
+	// (handover protocol): another app owns the thread, so this app's
+	// replies are refused until it takes or is passed thread control.
+	Standby bool
+	// ParticipantUsername is the customer's username, when they chose one
+	// (WhatsApp usernames).
+	ParticipantUsername string
 }
 
 // ThreadResolver is implemented by adapters whose webhooks name a

@@ -26,6 +26,9 @@ import (
 // OrgName is the sandbox organisation.
 const OrgName = "Sandbox"
 
+// AdminEmail is the sandbox's inbox app admin.
+const AdminEmail = "admin@sandbox.example"
+
 // keyFile holds the sandbox's key ring inside the data directory.
 const keyFile = "secret-keys"
 
@@ -67,6 +70,9 @@ type Sandbox struct {
 	Brand     service.Brand
 	Key       service.APIKey
 	Seeded    Seeded
+	// SignInURL is a one-time link signing the sandbox admin (AdminEmail)
+	// in to the inbox app.
+	SignInURL string
 	// ConnectURL is a hosted connect link for a new X account in Brand
 	// (single use, valid for connect.SessionTTL).
 	ConnectURL string
@@ -146,12 +152,34 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 	if sb.Seeded, err = sb.Emulators.Seed(ctx, svc, caller, sb.Brand.ID, time.Now()); err != nil {
 		return err
 	}
+	if err := sb.seedAdmin(ctx); err != nil {
+		return fmt.Errorf("sandbox admin: %w", err)
+	}
 	s, err := sb.Server.Connect.CreateSession(ctx, org.ID, connect.SessionInput{Platform: "x", BrandID: sb.Brand.ID})
 	if err != nil {
 		return fmt.Errorf("sandbox connect link: %w", err)
 	}
 	sb.ConnectURL = s.URL
 	return nil
+}
+
+// seedAdmin makes (or, on a later run, finds) the sandbox admin and a
+// fresh sign-in link for them.
+func (sb *Sandbox) seedAdmin(ctx context.Context) error {
+	ppl := sb.Server.People
+	p, err := sb.Server.Store.PersonByEmail(ctx, AdminEmail)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		made, err := ppl.Create(ctx, sb.Org.ID, AdminEmail, "Sandbox admin", store.RoleAdmin)
+		if err != nil {
+			return err
+		}
+		p.ID, p.OrgID = made.ID, made.OrgID
+	case err != nil:
+		return err
+	}
+	sb.SignInURL, _, err = ppl.SignInLink(ctx, p.OrgID, p.ID)
+	return err
 }
 
 // browserBase is the http URL a browser on this machine uses for addr: a
@@ -172,6 +200,9 @@ Parley sandbox is running at %[1]s, with emulated Instagram, Messenger,
 WhatsApp, X and LinkedIn accounts seeded in brand %[3]q.
 
   API key (shown once): %[2]s
+
+  Inbox app: open this one-time sign-in link (admin %[14]s):
+  %[13]s
 
 Try it:
 
@@ -219,7 +250,7 @@ The platform emulators Parley talks to (point your own platform SDK at them;
 'parley sandbox emulators' runs them without Parley):
 
 `, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"],
-		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID)
+		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID, sb.SignInURL, AdminEmail)
 	sb.Emulators.Endpoints(w, sb.Seeded)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

@@ -17,6 +17,9 @@ const (
 	EventMessageDelivered = events.EventMessageDelivered
 	EventMessageRead      = events.EventMessageRead
 	EventMessageFailed    = events.EventMessageFailed
+	EventMessageReaction  = events.EventMessageReaction
+	EventMessageEdited    = events.EventMessageEdited
+	EventMessageDeleted   = events.EventMessageDeleted
 	EventAccountDisconn   = events.EventAccountDisconn
 	EventWindowClosing    = events.EventWindowClosing
 	EventEndpointDisabled = events.EventEndpointDisabled

@@ -122,12 +122,3 @@ func (s *Service) RevokeAPIKey(ctx context.Context, c Caller, id string) error {
 
 // RotateSecrets re-seals every sealed value under the newest key.
 func (s *Service) RotateSecrets(ctx context.Context) (int, error) { return s.manage.RotateSecrets(ctx) }
-
-// accountChanged drops what this replica cached about an account that
-// changed or was deleted (its prepared handle and template list).
-func (s *Service) accountChanged(orgID, accountID string) {
-	s.forgetAccount(orgID, accountID)
-	s.tmplMu.Lock()
-	delete(s.tmplCache, accountID)
-	s.tmplMu.Unlock()
-}

@@ -2,20 +2,21 @@
 // checked and scoped to the caller's organisation. REST and MCP both call it
 // and only render what it returns.
 //
-// It is a front: each capability lives in its own package (events,
-// manage, connect, inbox, journal) and the operations here delegate to it.
+// It is a front: each capability lives in its own package (inbox and
+// sends, ingest, events, manage, journal) and the operations here
+// delegate to it.
 package service
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/manage"
 	"github.com/parleyhq/parley/internal/platform"
@@ -48,6 +49,10 @@ type Config struct {
 	// WindowLead is how long before a reply window closes that
 	// conversation.window_closing is sent; 0 means DefaultWindowLead.
 	WindowLead time.Duration
+	// AuthFailed is told when a platform refused an account's token on an
+	// ordinary call (connect.Connect.AuthFailed); nil marks the account
+	// reauth_required without its event.
+	AuthFailed func(ctx context.Context, orgID, accountID string, err error)
 	// KeyQuota is each API key's request quota per minute; 0 disables it.
 	KeyQuota int
 	// OrgQuota is an organisation's request quota per minute across all
@@ -61,47 +66,25 @@ type Config struct {
 
 // Service is the domain layer. It is safe for concurrent use.
 type Service struct {
-	store          store.Store
-	keys           *secrets.KeyRing
-	adapters       platform.Registry
-	log            *slog.Logger
-	now            func() time.Time
-	accountTimeout time.Duration
-	journal        *journal.Journal
-	jobs           Enqueuer
-	events         *events.Events
-	manage         *manage.Manage
-
-	ingest groupCommit[[]func(store.Store, *sql.Tx) error]
-
-	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
-
-	tmplMu    sync.Mutex
-	tmplCache map[string]templateEntry
+	store  store.Store
+	now    func() time.Time
+	events *events.Events
+	manage *manage.Manage
+	inbox  *inbox.Inbox
+	ingest *ingest.Ingest
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, keys: cfg.Keys, adapters: cfg.Adapters, log: cfg.Logger, now: cfg.Now, accountTimeout: cfg.AccountTimeout,
-		journal: cfg.Journal,
-		jobs:    cfg.Jobs, tmplCache: map[string]templateEntry{}}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	if s.accountTimeout == 0 {
-		s.accountTimeout = 10 * time.Second
-	}
-	if s.adapters == nil {
-		s.adapters = platform.Registry{}
-	}
-	deps := domain.Deps{Store: s.store, Keys: s.keys, Now: s.now, Log: s.log}
+	deps := domain.Deps{Store: cfg.Store, Keys: cfg.Keys, Now: cfg.Now, Log: cfg.Logger}.WithDefaults()
+	s := &Service{store: cfg.Store, now: deps.Now}
 	s.events = events.New(deps,
 		events.Config{Jobs: cfg.Jobs, AllowPrivate: cfg.AllowPrivateWebhooks, Resolver: cfg.Resolver, WindowLead: cfg.WindowLead})
-	s.manage = manage.New(deps, manage.Config{Adapters: s.adapters, AccountTimeout: s.accountTimeout, KeyQuota: cfg.KeyQuota,
-		OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.accountChanged})
+	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
+		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed})
+	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread})
+	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
+		OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})
 	return s
 }
 

@@ -165,7 +165,7 @@ func TestWarmCachesNeverServeAnotherOrganisation(t *testing.T) {
 				t.Errorf("B's %s on A's conversation: %v, want resource.not_found", name, err)
 			}
 		}
-		if _, err := svc.resolve(ctx, b, aAcct.ID); !apierr.HasCode(err, "resource.not_found") {
+		if _, err := svc.ListWhatsAppTemplates(ctx, b, aAcct.ID, false); !apierr.HasCode(err, "resource.not_found") {
 			t.Errorf("B resolves A's account: %v", err)
 		}
 		for _, c := range e.plat.seen()[calls:] {

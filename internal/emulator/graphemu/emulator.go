@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/emulator/emukit"
+	"github.com/parleyhq/parley/internal/emulator/metaoauth"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
@@ -122,6 +123,12 @@ type Message struct {
 	// Set for messages the business sent through the API.
 	MessagingType string
 	Tag           string
+	// What the person did to it since (events.go): for the business's
+	// messages, delivered and read; for the person's, their reaction and
+	// how often they edited it.
+	Delivered, Read bool
+	Reaction        string
+	Edits           int
 }
 
 // Thread is a snapshot of one conversation.
@@ -158,6 +165,9 @@ type Emulator struct {
 	threads  map[string]*thread
 	messages map[string]*Message // by message id
 	sent     []Message           // sends through the API, in order
+
+	oauth      *metaoauth.Server
+	subscribed map[string]string // account id → subscribed_fields of subscribed_apps
 }
 
 type account struct {
@@ -194,6 +204,7 @@ type thread struct {
 	unread  int
 	seenAt  time.Time
 	updated time.Time
+	standby bool // another app owns the thread: webhooks go to entry[].standby[]
 }
 
 // New returns an empty emulator.
@@ -205,6 +216,8 @@ func New(opts Options) *Emulator {
 		byPage:   map[string]*account{},
 		threads:  map[string]*thread{},
 		messages: map[string]*Message{},
+
+		subscribed: map[string]string{},
 	}
 	e.kit = emukit.New(emukit.Config[Error, *request]{
 		Latency:     opts.Latency,
@@ -225,7 +238,9 @@ func New(opts Options) *Emulator {
 	})
 	opts.Now = e.kit.Now
 	e.opts = opts
+	e.oauth = metaoauth.New(metaoauth.Config{Now: e.kit.Now, OnGrant: e.onGrant})
 	e.routes()
+	e.oauthRoutes()
 	return e
 }
 

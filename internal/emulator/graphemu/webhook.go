@@ -25,10 +25,6 @@ func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
 	if t == nil {
 		return nil, ErrNotFound
 	}
-	object := "page"
-	if t.acct.Platform == platform.Instagram {
-		object = "instagram"
-	}
 	sender, recipient := t.who.ID, t.acct.ID
 	if !m.Inbound {
 		// An echo of the business's own message.
@@ -49,17 +45,34 @@ func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
 		msg["is_echo"] = true
 	}
 	ms := m.At.UnixMilli()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.envelope(t, map[string]any{
+		"sender":    map[string]any{"id": sender},
+		"recipient": map[string]any{"id": recipient},
+		"timestamp": ms,
+		"message":   msg,
+	})
+}
+
+// envelope wraps one messaging item in Meta's notification, in
+// entry[].standby[] when the thread is on standby, and escapes it as Meta
+// serialises it. The caller holds e.mu.
+func (e *Emulator) envelope(t *thread, item map[string]any) ([]byte, error) {
+	object := "page"
+	if t.acct.Platform == platform.Instagram {
+		object = "instagram"
+	}
+	channel := "messaging"
+	if t.standby {
+		channel = "standby"
+	}
 	b, err := json.Marshal(map[string]any{
 		"object": object,
 		"entry": []any{map[string]any{
-			"id":   t.acct.ID,
-			"time": ms,
-			"messaging": []any{map[string]any{
-				"sender":    map[string]any{"id": sender},
-				"recipient": map[string]any{"id": recipient},
-				"timestamp": ms,
-				"message":   msg,
-			}},
+			"id":    t.acct.ID,
+			"time":  e.opts.Now().UnixMilli(),
+			channel: []any{item},
 		}},
 	})
 	if err != nil {

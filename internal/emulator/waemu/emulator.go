@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/emulator/emukit"
+	"github.com/parleyhq/parley/internal/emulator/metaoauth"
 	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
@@ -61,6 +62,11 @@ type Options struct {
 	// "91", "62") for which authentication templates are priced as
 	// "authentication_international".
 	AuthInternationalPrefixes []string
+	// SyncFailures answers 131047 (re-engagement) and 131026
+	// (undeliverable) at send time, as Meta sometimes does, instead of
+	// accepting the send and reporting the failure in a status webhook
+	// (failures.go).
+	SyncFailures bool
 }
 
 // Emulator is the in-memory Cloud API. It is an http.Handler; create it with
@@ -80,8 +86,13 @@ type Emulator struct {
 	sent      map[string][]SentMessage     // by phone-number id, in send order
 	inbound   map[string][]*InboundMessage // by phone-number id, in arrival order
 	undeliver map[string]bool              // wa_ids that are not on WhatsApp
+	users     map[string]*waUser           // by wa_id: BSUID, username, delivery traits
+	byUserID  map[string]*waUser           // by BSUID
 	tplSeq    int
 	pending   hooks // asynchronous status deliveries
+
+	oauth      *metaoauth.Server
+	subscribed map[string]bool // WABA ids the app subscribed to
 }
 
 // PhoneNumber is a business phone number registered on the Cloud API.
@@ -145,6 +156,11 @@ type InboundMessage struct {
 	PhoneNumberID string
 	From          string // the customer's wa_id
 	Name          string // the customer's profile name
+	// UserID is the customer's business-scoped user id and Username their
+	// username; PhoneWithheld says the webhook leaves From out (users.go).
+	UserID        string
+	Username      string
+	PhoneWithheld bool
 	Text          string
 	Timestamp     time.Time
 	Referral      *Referral
@@ -187,13 +203,19 @@ type SentMessage struct {
 	ID            string
 	PhoneNumberID string
 	To            string // wa_id
-	Type          string // text, image, video, audio, document, template
-	Text          string // text body, or media caption
-	Media         *Media
-	Template      *SentTemplate
-	ReplyTo       string // context.message_id, if any
-	SentAt        time.Time
-	Pricing       Pricing
+	// ToUserID is the BSUID when the send named the user by it
+	// (`recipient`) rather than by phone number.
+	ToUserID string
+	Type     string // text, image, video, audio, document, template
+	Text     string // text body, or media caption
+	Media    *Media
+	Template *SentTemplate
+	ReplyTo  string // context.message_id, if any
+	SentAt   time.Time
+	Pricing  Pricing
+	// Failure is set when the send was accepted but fails at delivery: its
+	// status webhook is "failed" with this error instead of sent/delivered.
+	Failure *Failure
 }
 
 // pairState is a token bucket per (business number, user) and the user's
@@ -235,6 +257,10 @@ func New(opts Options) *Emulator {
 		sent:      map[string][]SentMessage{},
 		inbound:   map[string][]*InboundMessage{},
 		undeliver: map[string]bool{},
+		users:     map[string]*waUser{},
+		byUserID:  map[string]*waUser{},
+
+		subscribed: map[string]bool{},
 	}
 	e.kit = emukit.New(emukit.Config[Error, string]{
 		Latency:     opts.Latency,
@@ -255,7 +281,9 @@ func New(opts Options) *Emulator {
 	})
 	opts.Now = e.kit.Now
 	e.opts, e.now = opts, opts.Now
+	e.oauth = metaoauth.New(metaoauth.Config{Now: e.kit.Now, OnGrant: e.onGrant})
 	e.routes()
+	e.oauthRoutes()
 	return e
 }
 
@@ -316,7 +344,7 @@ func (e *Emulator) noRoute(w http.ResponseWriter, r *http.Request, token string)
 		e.writeErr(w, errUnsupported(method, segs[0]))
 	case len(segs) == 2:
 		id, edge := segs[0], segs[1]
-		known := edge == "messages" || edge == "message_templates" || edge == "phone_numbers"
+		known := edge == "messages" || edge == "message_templates" || edge == "phone_numbers" || edge == "subscribed_apps"
 		if e.visible(token, id) && (e.isNumber(id) || e.isWABA(id)) && !known {
 			e.writeErr(w, errUnknownPath(edge))
 			return
@@ -349,6 +377,9 @@ func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (string, Error, 
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	token := accessToken(r)
+	if err := e.dead(token); err != nil {
+		return "", *err, false
+	}
 	if err := e.authErr(token, "", ""); err != nil {
 		return "", *err, false
 	}

@@ -61,7 +61,8 @@ func (e *Emulator) InboundAndNotify(phoneNumberID, fromWaID, name, text string, 
 }
 
 // notifySent posts the sent and delivered status webhooks of the message
-// with id msgID in the background.
+// with id msgID in the background, or its failed status when it fails at
+// delivery (failures.go).
 func (e *Emulator) notifySent(phoneID, msgID string) {
 	h := e.kit.Webhook()
 	if h == nil {
@@ -83,7 +84,11 @@ func (e *Emulator) notifySent(phoneID, msgID string) {
 	e.pending.wg.Add(1)
 	go func() {
 		defer e.pending.wg.Done()
-		for _, status := range []string{"sent", "delivered"} {
+		statuses := []string{"sent", "delivered"}
+		if msg.Failure != nil {
+			statuses = []string{"failed"}
+		}
+		for _, status := range statuses {
 			if err := h.Post(e.StatusWebhookPayload(*msg, status)); err != nil {
 				e.pending.fail(err)
 				return

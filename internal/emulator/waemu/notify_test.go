@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 	}
 	ev := evs[0]
 	if ev.Kind != platform.EventMessage || ev.Platform != platform.WhatsApp || ev.AccountNativeID != phoneID ||
-		ev.ThreadID != user || ev.ParticipantID != user || ev.MessageID != in.ID || !ev.At.Equal(in.Timestamp) ||
+		ev.ThreadID != user || ev.ParticipantID != in.UserID || !ev.ParticipantFirst || ev.MessageID != in.ID || !ev.At.Equal(in.Timestamp) ||
 		ev.Message.Text != in.Text || ev.Message.SenderName != "Zoë" || ev.Message.PlatformID != in.ID || !ev.Referral {
 		t.Fatalf("event %+v, sent %+v", ev, in)
 	}
@@ -74,8 +75,8 @@ func TestWebhookRoundTrip(t *testing.T) {
 		}
 	}
 	// A refused send posts nothing.
-	if s, _ := do(t, e, "POST", msgsPath(), token, textMsg("19995550000", "outside the window")); s == http.StatusOK {
-		t.Fatal("send outside the window succeeded")
+	if s, _ := do(t, e, "POST", msgsPath(), token, tplMsg(user, "no_such_template")); s == http.StatusOK {
+		t.Fatal("send of an unknown template succeeded")
 	}
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
@@ -118,5 +119,120 @@ func TestWebhookFailures(t *testing.T) {
 	e.SetWebhook("", "")
 	if _, err := e.InboundAndNotify(phoneID, user, "Ana", "off"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAsyncFailures: the sends Meta accepts and fails later are answered
+// 200 with a wamid, then reported in one signed failed status webhook with
+// Meta's code, title and details, and no pricing; Parley's parser reads
+// them back.
+func TestAsyncFailures(t *testing.T) {
+	spring := tplMsg(user, "spring_sale",
+		map[string]any{"type": "header", "parameters": []map[string]any{{"type": "image", "image": map[string]any{"link": "https://example.com/s.jpg"}}}},
+		bodyParams("20%"))
+	tests := []struct {
+		name    string
+		setup   func(e *Emulator, c *clock)
+		body    map[string]any
+		code    int
+		title   string
+		details string
+	}{
+		{"131047 free-form outside the window", func(e *Emulator, c *clock) {
+			e.Inbound(phoneID, user, "Ana", "hi", At(c.Now().Add(-25*time.Hour)))
+		}, textMsg(user, "late"), CodeReengagement, "Re-engagement message", "more than 24 hours have passed"},
+		{"131026 undeliverable", func(e *Emulator, _ *clock) { e.MarkUndeliverable(user) },
+			tplMsg(user, "order_update", bodyParams("Ana", "#1")), CodeUndeliverable, "Message Undeliverable", "Unable to deliver message"},
+		{"131049 marketing limit", func(e *Emulator, _ *clock) { e.MarkMarketingLimited(user) },
+			spring, CodeEcosystemLimit, "This message was not delivered to maintain healthy ecosystem engagement.", "healthy ecosystem engagement"},
+		{"130472 experiment", func(e *Emulator, _ *clock) { e.MarkInExperiment(user) },
+			spring, CodeExperiment, "User's number is part of an experiment", "part of an experiment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, c := newEmu(t, nil)
+			tt.setup(e, c)
+			rc, srv := newHookReceiver(t, appSecret, http.StatusOK)
+			e.Flush()
+			rc.Take(t)
+			e.SetWebhook(srv.URL, appSecret)
+			s, b := do(t, e, "POST", msgsPath(), token, tt.body)
+			if s != http.StatusOK {
+				t.Fatalf("send answered %d %s; Meta accepts it", s, b)
+			}
+			if err := e.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			sent := e.Messages(phoneID)
+			last := sent[len(sent)-1]
+			evs := rc.Take(t)
+			if len(evs) != 1 {
+				t.Fatalf("events %+v", evs)
+			}
+			ev := evs[0]
+			if ev.Kind != platform.EventFailed || ev.MessageID != last.ID || ev.ThreadID != user || ev.ErrorCode != tt.code ||
+				ev.ErrorTitle != tt.title || !strings.Contains(ev.ErrorDetails, tt.details) || ev.PricingCategory != "" || ev.Billable != nil {
+				t.Fatalf("event %+v", ev)
+			}
+			if last.Failure == nil || last.Failure.Code != tt.code {
+				t.Fatalf("recorded %+v", last)
+			}
+		})
+	}
+	// 130472 spares a user with an open service window.
+	e, _ := newEmu(t, nil)
+	e.MarkInExperiment(user)
+	e.Inbound(phoneID, user, "Ana", "hi")
+	if s, b := do(t, e, "POST", msgsPath(), token, spring); s != http.StatusOK || e.Messages(phoneID)[0].Failure != nil {
+		t.Fatalf("%d %s %+v", s, b, e.Messages(phoneID))
+	}
+}
+
+// TestUsernameUser: a user whose phone number is withheld is named by BSUID
+// alone in webhooks; a send to that BSUID (`recipient`) is accepted,
+// answered with user_id, and its statuses name the BSUID only.
+func TestUsernameUser(t *testing.T) {
+	e, _ := newEmu(t, nil)
+	rc, srv := newHookReceiver(t, appSecret, http.StatusOK)
+	e.SetWebhook(srv.URL, appSecret)
+	bsuid := e.SetUsername(user, "ana.s", true)
+	if !isBSUID(bsuid) || !strings.HasPrefix(bsuid, "US.") || e.UserID(user) != bsuid {
+		t.Fatalf("bsuid %q", bsuid)
+	}
+	in := e.Inbound(phoneID, user, "Ana", "hi from a username")
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	evs := rc.Take(t)
+	if len(evs) != 1 || evs[0].ThreadID != "" || evs[0].ParticipantID != bsuid || evs[0].Message.SenderID != bsuid ||
+		evs[0].ParticipantUsername != "ana.s" || evs[0].MessageID != in.ID {
+		t.Fatalf("events %+v", evs)
+	}
+	s, b := do(t, e, "POST", msgsPath(), token, map[string]any{"messaging_product": "whatsapp", "recipient": bsuid, "type": "text", "text": map[string]any{"body": "hello"}})
+	if s != http.StatusOK || !strings.Contains(string(b), `"user_id":"`+bsuid+`"`) || strings.Contains(string(b), "wa_id") {
+		t.Fatalf("send to BSUID: %d %s", s, b)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	evs = rc.Take(t)
+	if len(evs) != 2 || evs[0].ThreadID != "" || evs[0].ParticipantID != bsuid || evs[1].Kind != platform.EventDelivered {
+		t.Fatalf("statuses %+v", evs)
+	}
+	// Refusals: an id the emulator never issued, and an authentication
+	// template, which needs a phone number (131062).
+	for _, body := range []map[string]any{
+		{"messaging_product": "whatsapp", "recipient": "US.999", "type": "text", "text": map[string]any{"body": "x"}},
+		{"messaging_product": "whatsapp", "recipient": "not a bsuid", "type": "text", "text": map[string]any{"body": "x"}},
+	} {
+		if s, b := do(t, e, "POST", msgsPath(), token, body); s != http.StatusBadRequest || errCode(t, b) != CodeParamValue {
+			t.Errorf("%v: %d %s", body, s, b)
+		}
+	}
+	auth := tplMsg("", "login_code", bodyParams("123456"))
+	delete(auth, "to")
+	auth["recipient"] = bsuid
+	if s, b := do(t, e, "POST", msgsPath(), token, auth); s != http.StatusBadRequest || errCode(t, b) != CodeBSUIDUnsupported {
+		t.Errorf("authentication template to a BSUID: %d %s", s, b)
 	}
 }

@@ -36,7 +36,7 @@ func TestServiceWindow(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e, c := newEmu(t, nil)
+			e, c := newEmu(t, syncFailures)
 			if tc.inboundAt >= 0 {
 				e.Inbound(phoneID, user, "Ana", "hi", At(c.Now().Add(-tc.inboundAt)))
 			}
@@ -54,8 +54,12 @@ func TestServiceWindow(t *testing.T) {
 	}
 }
 
+// syncFailures makes the emulator refuse 131047/131026 at send time, so a
+// test can read the code from the answer.
+func syncFailures(o *Options) { o.SyncFailures = true }
+
 func TestWindowClosesAtAndEntryPointDoesNotExtendFreeForm(t *testing.T) {
-	e, c := newEmu(t, nil)
+	e, c := newEmu(t, syncFailures)
 	e.Inbound(phoneID, user, "Ana", "from an ad", WithReferral(Referral{SourceType: "ad", SourceID: "120", SourceURL: "https://fb.me/x", CtwaClid: "clid"}))
 	if got, want := e.WindowClosesAt(phoneID, user), epoch.Add(24*time.Hour); !got.Equal(want) {
 		t.Fatalf("WindowClosesAt %v, want %v", got, want)

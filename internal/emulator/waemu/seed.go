@@ -154,6 +154,8 @@ func (e *Emulator) record(phoneNumberID, fromWaID, name, text string, opts ...In
 	if m.ID == "" {
 		m.ID = e.newWamid(fromWaID)
 	}
+	u := e.user(fromWaID)
+	m.UserID, m.Username, m.PhoneWithheld = u.userID, u.username, u.withheld
 	e.inbound[phoneNumberID] = append(e.inbound[phoneNumberID], m)
 	ps := e.pair(phoneNumberID, fromWaID)
 	if m.Timestamp.After(ps.lastInbound) {

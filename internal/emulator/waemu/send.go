@@ -16,17 +16,20 @@ import (
 // https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
 // https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/mark-message-as-read/
 type SendRequest struct {
-	MessagingProduct string           `json:"messaging_product"`
-	RecipientType    string           `json:"recipient_type,omitempty"`
-	To               string           `json:"to,omitempty"`
-	Type             string           `json:"type,omitempty"`
-	Context          *MessageContext  `json:"context,omitempty"`
-	Text             *TextObject      `json:"text,omitempty"`
-	Image            *Media           `json:"image,omitempty"`
-	Video            *Media           `json:"video,omitempty"`
-	Audio            *Media           `json:"audio,omitempty"`
-	Document         *Media           `json:"document,omitempty"`
-	Template         *TemplateMessage `json:"template,omitempty"`
+	MessagingProduct string `json:"messaging_product"`
+	RecipientType    string `json:"recipient_type,omitempty"`
+	To               string `json:"to,omitempty"`
+	// Recipient names the user by business-scoped user id instead of
+	// phone number; To wins when both are given (users.go).
+	Recipient string           `json:"recipient,omitempty"`
+	Type      string           `json:"type,omitempty"`
+	Context   *MessageContext  `json:"context,omitempty"`
+	Text      *TextObject      `json:"text,omitempty"`
+	Image     *Media           `json:"image,omitempty"`
+	Video     *Media           `json:"video,omitempty"`
+	Audio     *Media           `json:"audio,omitempty"`
+	Document  *Media           `json:"document,omitempty"`
+	Template  *TemplateMessage `json:"template,omitempty"`
 	// Mark as read.
 	Status    string `json:"status,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
@@ -85,10 +88,12 @@ type SendResponse struct {
 	Messages         []ResponseMessage `json:"messages"`
 }
 
-// ResponseContact maps the "to" input to the user's wa_id.
+// ResponseContact maps the input to the user's wa_id (a send by phone
+// number) or user_id (a send by BSUID).
 type ResponseContact struct {
-	Input string `json:"input"`
-	WaID  string `json:"wa_id"`
+	Input  string `json:"input"`
+	WaID   string `json:"wa_id,omitempty"`
+	UserID string `json:"user_id,omitempty"`
 }
 
 // ResponseMessage carries the new message id; message_status is only present
@@ -199,14 +204,11 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 	if req.RecipientType != "" && req.RecipientType != "individual" {
 		return SendResponse{}, errInvalidParam(fmt.Sprintf("Param recipient_type must be one of {INDIVIDUAL} - got %q.", req.RecipientType))
 	}
-	if req.To == "" {
-		return SendResponse{}, errRequiredParam("The parameter to is required.")
+	input, waID, userID, ae := e.recipient(req)
+	if ae != nil {
+		return SendResponse{}, ae
 	}
-	waID, ok := normalizeWaID(req.To)
-	if !ok {
-		return SendResponse{}, errParamValue("Invalid parameter to: " + req.To)
-	}
-	msg := SentMessage{PhoneNumberID: phoneID, To: waID, Type: req.Type}
+	msg := SentMessage{PhoneNumberID: phoneID, To: waID, ToUserID: userID, Type: req.Type}
 	if req.Context != nil {
 		msg.ReplyTo = req.Context.MessageID
 	}
@@ -247,6 +249,10 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 		if ae != nil {
 			return SendResponse{}, ae
 		}
+		if userID != "" && strings.EqualFold(tpl.Category, "AUTHENTICATION") {
+			return SendResponse{}, cloudErr(http.StatusBadRequest, CodeBSUIDUnsupported, "Business-scoped User ID recipients are not supported for this message",
+				"Authentication templates must be sent to a phone number.")
+		}
 	default:
 		return SendResponse{}, errInvalidParam(fmt.Sprintf("Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO} - got %q.", req.Type))
 	}
@@ -260,7 +266,7 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 	// only (approved) templates may be sent. The 72 h entry point window does
 	// not change this: it only waives charges.
 	// https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages
-	if tpl == nil && !inWindow {
+	if tpl == nil && !inWindow && e.opts.SyncFailures {
 		return SendResponse{}, errReengagement()
 	}
 	if ae := e.takeThroughput(phoneID, now); ae != nil {
@@ -269,8 +275,27 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 	if ae := e.takePair(ps, now); ae != nil {
 		return SendResponse{}, ae
 	}
-	if e.undeliver[waID] {
+	if e.undeliver[waID] && e.opts.SyncFailures {
 		return SendResponse{}, errUndeliverable()
+	}
+	msg.ID = e.newWamid(waID)
+	msg.SentAt = now
+	resp := SendResponse{
+		MessagingProduct: "whatsapp",
+		Contacts:         []ResponseContact{{Input: input, WaID: waID}},
+		Messages:         []ResponseMessage{{ID: msg.ID}},
+	}
+	if userID != "" {
+		resp.Contacts[0] = ResponseContact{Input: input, UserID: userID}
+	}
+	if tpl != nil {
+		resp.Messages[0].MessageStatus = "accepted"
+	}
+	if msg.Failure = e.deliveryFailure(e.user(waID), tpl, inWindow, now.Before(ps.entryPointTo)); msg.Failure != nil {
+		// Accepted, then failed: not billed, no window opened.
+		e.sent[phoneID] = append(e.sent[phoneID], msg)
+		e.sends[phoneID] = append(e.sends[phoneID], now)
+		return resp, nil
 	}
 
 	// The business answering, within the service window, a user who came from
@@ -279,20 +304,32 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 		ps.entryPointTo = now.Add(e.opts.EntryPointWindow)
 	}
 	msg.Pricing = e.price(tpl, waID, inWindow, now.Before(ps.entryPointTo), now)
-	msg.ID = e.newWamid(waID)
-	msg.SentAt = now
 	e.sent[phoneID] = append(e.sent[phoneID], msg)
 	e.sends[phoneID] = append(e.sends[phoneID], now)
-
-	resp := SendResponse{
-		MessagingProduct: "whatsapp",
-		Contacts:         []ResponseContact{{Input: req.To, WaID: waID}},
-		Messages:         []ResponseMessage{{ID: msg.ID}},
-	}
-	if tpl != nil {
-		resp.Messages[0].MessageStatus = "accepted"
-	}
 	return resp, nil
+}
+
+// recipient reads who a send is for: `to` (a phone number) or, without it,
+// `recipient` (a BSUID the emulator assigned). It answers the input as the
+// response echoes it, the user's wa_id, and the BSUID when the send used one.
+func (e *Emulator) recipient(req SendRequest) (input, waID, userID string, ae *Error) {
+	if req.To != "" {
+		waID, ok := normalizeWaID(req.To)
+		if !ok {
+			return "", "", "", errParamValue("Invalid parameter to: " + req.To)
+		}
+		return req.To, waID, "", nil
+	}
+	if req.Recipient == "" {
+		return "", "", "", errRequiredParam("The parameter to is required.")
+	}
+	e.mu.Lock()
+	u := e.byUserID[req.Recipient]
+	e.mu.Unlock()
+	if !isBSUID(req.Recipient) || u == nil {
+		return "", "", "", errParamValue("Invalid parameter recipient: " + req.Recipient)
+	}
+	return req.Recipient, u.waID, u.userID, nil
 }
 
 // takeThroughput enforces the per-number messages-per-second ceiling over a

@@ -42,26 +42,43 @@ type webhookMetadata struct {
 
 type webhookContact struct {
 	Profile struct {
-		Name string `json:"name"`
+		Name     string `json:"name"`
+		Username string `json:"username,omitempty"`
 	} `json:"profile"`
-	WaID string `json:"wa_id"`
+	WaID   string `json:"wa_id,omitempty"`
+	UserID string `json:"user_id,omitempty"`
 }
 
 type webhookMessage struct {
-	From      string      `json:"from"`
-	ID        string      `json:"id"`
-	Timestamp string      `json:"timestamp"`
-	Type      string      `json:"type"`
-	Text      *TextObject `json:"text,omitempty"`
-	Referral  *Referral   `json:"referral,omitempty"`
+	From       string      `json:"from,omitempty"`
+	FromUserID string      `json:"from_user_id,omitempty"`
+	ID         string      `json:"id"`
+	Timestamp  string      `json:"timestamp"`
+	Type       string      `json:"type"`
+	Text       *TextObject `json:"text,omitempty"`
+	Referral   *Referral   `json:"referral,omitempty"`
 }
 
 type webhookStatus struct {
-	ID          string   `json:"id"`
-	Status      string   `json:"status"`
-	Timestamp   string   `json:"timestamp"`
-	RecipientID string   `json:"recipient_id"`
-	Pricing     *Pricing `json:"pricing,omitempty"`
+	ID              string         `json:"id"`
+	Status          string         `json:"status"`
+	Timestamp       string         `json:"timestamp"`
+	RecipientID     string         `json:"recipient_id,omitempty"`
+	RecipientUserID string         `json:"recipient_user_id,omitempty"`
+	Pricing         *Pricing       `json:"pricing,omitempty"`
+	Errors          []webhookError `json:"errors,omitempty"`
+}
+
+// webhookError is one errors[] item of a failed status
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status/).
+type webhookError struct {
+	Code      int    `json:"code"`
+	Title     string `json:"title"`
+	Message   string `json:"message"`
+	ErrorData struct {
+		Details string `json:"details"`
+	} `json:"error_data"`
+	Href string `json:"href"`
 }
 
 // WebhookPayload returns the body Meta would POST to the app's webhook for
@@ -72,35 +89,60 @@ func (e *Emulator) WebhookPayload(m InboundMessage) []byte {
 		MessagingProduct: "whatsapp",
 		Metadata:         e.metadata(m.PhoneNumberID),
 		Messages: []webhookMessage{{
-			From:      m.From,
-			ID:        m.ID,
-			Timestamp: strconv.FormatInt(m.Timestamp.Unix(), 10),
-			Type:      "text",
-			Text:      &TextObject{Body: m.Text},
-			Referral:  m.Referral,
+			From:       m.From,
+			FromUserID: m.UserID,
+			ID:         m.ID,
+			Timestamp:  strconv.FormatInt(m.Timestamp.Unix(), 10),
+			Type:       "text",
+			Text:       &TextObject{Body: m.Text},
+			Referral:   m.Referral,
 		}},
 	}
-	c := webhookContact{WaID: m.From}
-	c.Profile.Name = m.Name
+	c := webhookContact{WaID: m.From, UserID: m.UserID}
+	c.Profile.Name, c.Profile.Username = m.Name, m.Username
+	if m.PhoneWithheld {
+		c.WaID, value.Messages[0].From = "", ""
+	}
 	value.Contacts = []webhookContact{c}
 	return e.wrap(m.PhoneNumberID, value)
 }
 
 // StatusWebhookPayload returns the status webhook (sent, delivered, read or
-// failed) of a message the business sent, with its pricing object.
+// failed) of a message the business sent: with its pricing object, or, for
+// failed, with errors[] (m.Failure) and no pricing. The recipient is named
+// as users.go describes: recipient_user_id always but on a failed status of
+// a send by phone number, recipient_id unless the phone number is withheld.
 func (e *Emulator) StatusWebhookPayload(m SentMessage, status string) []byte {
-	p := m.Pricing
-	value := webhookValue{
-		MessagingProduct: "whatsapp",
-		Metadata:         e.metadata(m.PhoneNumberID),
-		Statuses: []webhookStatus{{
-			ID:          m.ID,
-			Status:      status,
-			Timestamp:   strconv.FormatInt(e.now().Unix(), 10),
-			RecipientID: m.To,
-			Pricing:     &p,
-		}},
+	e.mu.Lock()
+	u := e.user(m.To)
+	userID, withheld := u.userID, u.withheld
+	e.mu.Unlock()
+	st := webhookStatus{
+		ID:              m.ID,
+		Status:          status,
+		Timestamp:       strconv.FormatInt(e.now().Unix(), 10),
+		RecipientID:     m.To,
+		RecipientUserID: userID,
 	}
+	if withheld {
+		st.RecipientID = ""
+	}
+	if status == "failed" {
+		if m.ToUserID == "" {
+			st.RecipientUserID = ""
+		}
+		f := m.Failure
+		if f == nil {
+			f = failureOf(errUndeliverable())
+		}
+		we := webhookError{Code: f.Code, Title: f.Title, Message: f.Message, Href: ErrorHref}
+		we.ErrorData.Details = f.Details
+		st.Errors = []webhookError{we}
+	} else {
+		p := m.Pricing
+		st.Pricing = &p
+	}
+	value := webhookValue{MessagingProduct: "whatsapp", Metadata: e.metadata(m.PhoneNumberID), Statuses: []webhookStatus{st}}
 	return e.wrap(m.PhoneNumberID, value)
 }
 

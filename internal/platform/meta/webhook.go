@@ -30,14 +30,33 @@ import (
 //   - read {watermark} on Messenger, read {mid} on Instagram (messaging_seen)
 //     (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/message-reads);
 //   - postback {mid, title, payload, referral}
-//     (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_postbacks).
+//     (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_postbacks);
+//   - reaction {mid, action: react|unreact, reaction, emoji} (message_reactions,
+//     Messenger and Instagram; an unreact may omit reaction and emoji)
+//     (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/message-reactions,
+//     updated Oct 29 2019; checked 2026-11-30);
+//   - message_edit {mid, text, num_edit} (message_edits, "Only available for
+//     Messenger conversations")
+//     (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/message-edits,
+//     updated Apr 9 2024; field list: .../webhooks/webhook-events, updated Jun 26 2024; checked 2026-11-30);
+//   - message {mid, is_deleted: true}: the customer unsent a message
+//     (Instagram; Chatwoot's fixtures carry it);
+//   - referral {ref, source, type} alone: a person already in a thread
+//     opened it again from an ad, m.me link or CTA (messaging_referrals).
+//
+// Items of the handover protocol's standby channel arrive in
+// entry[].standby[] instead of entry[].messaging[] with the same shapes,
+// when another app owns the thread; postbacks there carry no payload
+// (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/standby,
+// updated Sep 25 2024; checked 2026-11-30). They are read like the others
+// and marked Standby.
 //
 // Postbacks are mapped to EventMessage with the button's title as text: a
 // tap on a button is the person writing to the business (it opens the
 // messaging window like a message does), and the title is what the thread
 // shows. A postback without a mid is skipped (nothing to dedupe on).
-// A standalone messaging_referrals item (no message) is skipped: the
-// referral flag rides on the message that follows.
+// A standalone messaging_referrals item becomes EventReferral: the flag on
+// the conversation, no message.
 
 // maxMidsPerItem bounds the events one delivery item may fan out to; Meta
 // sends a handful of mids at most.
@@ -55,6 +74,7 @@ type hookEnvelope struct {
 type hookEntry struct {
 	ID        webhookjson.ID    `json:"id"`
 	Messaging []json.RawMessage `json:"messaging"`
+	Standby   []json.RawMessage `json:"standby"`
 }
 
 type hookParty struct {
@@ -70,6 +90,21 @@ type hookItem struct {
 	Read      json.RawMessage `json:"read"`
 	Postback  json.RawMessage `json:"postback"`
 	Referral  json.RawMessage `json:"referral"`
+	Reaction  json.RawMessage `json:"reaction"`
+	Edit      json.RawMessage `json:"message_edit"`
+}
+
+type hookReaction struct {
+	Mid      string `json:"mid"`
+	Action   string `json:"action"`
+	Reaction string `json:"reaction"`
+	Emoji    string `json:"emoji"`
+}
+
+type hookEdit struct {
+	Mid     string  `json:"mid"`
+	Text    string  `json:"text"`
+	NumEdit flexInt `json:"num_edit"`
 }
 
 type hookMessage struct {
@@ -138,12 +173,16 @@ func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
 		if json.Unmarshal(raw, &e) != nil || e.ID == "" {
 			continue
 		}
-		for _, rawItem := range e.Messaging {
+		for i, rawItem := range append(e.Messaging, e.Standby...) {
 			var it hookItem
 			if json.Unmarshal(rawItem, &it) != nil {
 				continue
 			}
-			out = append(out, parseItem(plat, string(e.ID), it)...)
+			evs := parseItem(plat, string(e.ID), it)
+			for j := range evs {
+				evs[j].Standby = i >= len(e.Messaging)
+			}
+			out = append(out, evs...)
 		}
 	}
 	return out, nil
@@ -164,8 +203,16 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 	switch {
 	case webhookjson.Present(it.Message):
 		var m hookMessage
-		if json.Unmarshal(it.Message, &m) != nil || m.Mid == "" || m.IsDeleted {
+		if json.Unmarshal(it.Message, &m) != nil || m.Mid == "" {
 			return nil
+		}
+		if m.IsDeleted {
+			if it.Sender.ID == "" {
+				return nil
+			}
+			ev := base
+			ev.Kind, ev.ParticipantID, ev.MessageID = platform.EventDeleted, string(it.Sender.ID), m.Mid
+			return []platform.InboundEvent{ev}
 		}
 		ev := base
 		ev.Kind, ev.ParticipantID = platform.EventMessage, string(it.Sender.ID)
@@ -196,6 +243,24 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 			}
 			ev.Message.Attachments = append(ev.Message.Attachments, platform.Attachment{Type: a.Type, URL: a.Payload.URL})
 		}
+		return []platform.InboundEvent{ev}
+	case webhookjson.Present(it.Reaction):
+		var r hookReaction
+		if json.Unmarshal(it.Reaction, &r) != nil || r.Mid == "" || it.Sender.ID == "" || (r.Action != "react" && r.Action != "unreact") {
+			return nil
+		}
+		ev := base
+		ev.Kind, ev.ParticipantID, ev.MessageID = platform.EventReaction, string(it.Sender.ID), r.Mid
+		ev.Reaction = &platform.Reaction{Action: r.Action, Emoji: r.Emoji, Name: r.Reaction}
+		return []platform.InboundEvent{ev}
+	case webhookjson.Present(it.Edit):
+		var ed hookEdit
+		if json.Unmarshal(it.Edit, &ed) != nil || ed.Mid == "" || it.Sender.ID == "" {
+			return nil
+		}
+		ev := base
+		ev.Kind, ev.ParticipantID, ev.MessageID, ev.EditCount = platform.EventEdited, string(it.Sender.ID), ed.Mid, int(ed.NumEdit)
+		ev.Message = platform.Message{PlatformID: ed.Mid, Direction: "incoming", SenderID: string(it.Sender.ID), Text: ed.Text}
 		return []platform.InboundEvent{ev}
 	case webhookjson.Present(it.Postback):
 		var p hookPostback
@@ -249,6 +314,13 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 		if w := webhookjson.Millis(int64(r.Watermark)); !w.IsZero() {
 			ev.At = w
 		}
+		return []platform.InboundEvent{ev}
+	case webhookjson.Present(it.Referral):
+		if it.Sender.ID == "" {
+			return nil
+		}
+		ev := base
+		ev.Kind, ev.ParticipantID, ev.Referral = platform.EventReferral, string(it.Sender.ID), true
 		return []platform.InboundEvent{ev}
 	}
 	return nil

@@ -32,7 +32,14 @@ func TestParseWebhookCases(t *testing.T) {
 		{Name: "numeric ids tolerated", Body: `{"object":"page","entry":[{"id":1,"messaging":[{"sender":{"id":2},"recipient":{"id":1},"timestamp":5,"message":{"mid":"m","text":"x"}}]}]}`, Want: 1},
 		{Name: "postback without mid", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"postback":{"title":"t"}}]}]}`},
 		{Name: "echo without recipient", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"1"},"message":{"mid":"m","is_echo":true}}]}]}`},
-		{Name: "referral only", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"referral":{"ref":"x"}}]}]}`},
+		{Name: "referral only", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"referral":{"ref":"x"}}]}]}`, Want: 1},
+		{Name: "referral without sender", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"referral":{"ref":"x"}}]}]}`},
+		{Name: "reaction without mid", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"reaction":{"action":"react","emoji":"x"}}]}]}`},
+		{Name: "reaction of unknown action", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"reaction":{"action":"hug","mid":"m"}}]}]}`},
+		{Name: "edit without sender", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"message_edit":{"mid":"m","text":"x"}}]}]}`},
+		{Name: "unsend without sender", Body: `{"object":"instagram","entry":[{"id":"1","messaging":[{"message":{"mid":"m","is_deleted":true}}]}]}`},
+		{Name: "standby not an array", Body: `{"object":"page","entry":[{"id":"1","standby":{"sender":{"id":"2"}}}]}`},
+		{Name: "standby and messaging", Body: `{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"message":{"mid":"a","text":"x"}}],"standby":[{"sender":{"id":"3"},"message":{"mid":"b","text":"y"}}]}]}`, Want: 2},
 	})
 }
 
@@ -46,8 +53,22 @@ func FuzzParseWebhook(f *testing.F) {
 		if ev.Platform != platform.Messenger && ev.Platform != platform.Instagram {
 			return fmt.Errorf("platform %q", ev.Platform)
 		}
+		switch ev.Kind {
+		case platform.EventReaction:
+			if ev.Reaction == nil || (ev.Reaction.Action != "react" && ev.Reaction.Action != "unreact") || ev.MessageID == "" || ev.ParticipantID == "" {
+				return fmt.Errorf("bad reaction %+v", ev)
+			}
+		case platform.EventEdited, platform.EventDeleted:
+			if ev.MessageID == "" || ev.ParticipantID == "" {
+				return fmt.Errorf("%s without message or participant: %+v", ev.Kind, ev)
+			}
+		case platform.EventReferral:
+			if !ev.Referral || ev.ParticipantID == "" {
+				return fmt.Errorf("bad referral %+v", ev)
+			}
+		}
 		return nil
-	}, "testdata/webhook", "messenger.json", "instagram.json")
+	}, "testdata/webhook", "messenger.json", "instagram.json", "messenger_events.json")
 }
 
 func TestResolveThread(t *testing.T) {

@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"time"
@@ -20,7 +21,19 @@ import (
 // system, unsupported, …) are skipped. A message with a `referral` came from
 // a Click-to-WhatsApp ad or a Page CTA. Statuses sent, delivered, read and
 // failed map to the Event* kinds of the same names, with pricing{category,
-// billable} and errors[{code, title}].
+// billable} and errors[{code, title, message, error_data{details}}].
+//
+// Business-scoped user ids (BSUIDs; Meta, updated Nov 5 2026:
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/;
+// payload fields: https://dualhook.com/docs/contacts-bsuid-webhooks, checked
+// 2026-11-30): since April 2026 contacts[].user_id,
+// messages[].from_user_id and statuses[].recipient_user_id name the user;
+// wa_id, from and recipient_id may be absent for a user with a username
+// (contacts[].profile.username). The phone number, when present, stays the
+// ThreadID (threads begun before BSUIDs keep their id); ParticipantID is
+// the BSUID when there is one, with ParticipantFirst set so a thread
+// already known for it wins — and a message without a phone number still
+// reaches it.
 
 // ErrNotWhatsAppWebhook is returned by ParseWebhook when the body is not a
 // WhatsApp Business Account webhook.
@@ -51,8 +64,10 @@ type hookValue struct {
 
 type hookContact struct {
 	WaID    webhookjson.ID `json:"wa_id"`
+	UserID  string         `json:"user_id"`
 	Profile struct {
-		Name string `json:"name"`
+		Name     string `json:"name"`
+		Username string `json:"username"`
 	} `json:"profile"`
 }
 
@@ -63,12 +78,13 @@ type hookMedia struct {
 }
 
 type hookMessage struct {
-	From      webhookjson.ID  `json:"from"`
-	ID        string          `json:"id"`
-	Timestamp webhookjson.Int `json:"timestamp"`
-	Type      string          `json:"type"`
-	Referral  json.RawMessage `json:"referral"`
-	Text      *struct {
+	From       webhookjson.ID  `json:"from"`
+	FromUserID string          `json:"from_user_id"`
+	ID         string          `json:"id"`
+	Timestamp  webhookjson.Int `json:"timestamp"`
+	Type       string          `json:"type"`
+	Referral   json.RawMessage `json:"referral"`
+	Text       *struct {
 		Body string `json:"body"`
 	} `json:"text"`
 	Button *struct {
@@ -90,17 +106,22 @@ type hookMessage struct {
 }
 
 type hookStatus struct {
-	ID          string          `json:"id"`
-	Status      string          `json:"status"`
-	Timestamp   webhookjson.Int `json:"timestamp"`
-	RecipientID webhookjson.ID  `json:"recipient_id"`
-	Pricing     *struct {
+	ID              string          `json:"id"`
+	Status          string          `json:"status"`
+	Timestamp       webhookjson.Int `json:"timestamp"`
+	RecipientID     webhookjson.ID  `json:"recipient_id"`
+	RecipientUserID string          `json:"recipient_user_id"`
+	Pricing         *struct {
 		Billable *bool  `json:"billable"`
 		Category string `json:"category"`
 	} `json:"pricing"`
 	Errors []struct {
-		Code  int    `json:"code"`
-		Title string `json:"title"`
+		Code      int    `json:"code"`
+		Title     string `json:"title"`
+		Message   string `json:"message"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
 	} `json:"errors"`
 }
 
@@ -145,17 +166,40 @@ func ParseWebhook(body []byte) ([]platform.InboundEvent, error) {
 	return out, nil
 }
 
+// maxUserID bounds a business-scoped user id: "a two-letter ISO country
+// code, a period, and up to 128 alphanumeric characters", with room for a
+// parent BSUID's ".ENT".
+const maxUserID = 140
+
+// userID returns s when it can be a business-scoped user id, else "".
+func userID(s string) string {
+	if len(s) > maxUserID {
+		return ""
+	}
+	return s
+}
+
 func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []platform.InboundEvent {
-	names := make(map[string]string, min(len(v.Contacts), 64))
+	type contact struct{ name, username string }
+	contacts := make(map[string]contact, min(len(v.Contacts), 64))
 	for _, rc := range v.Contacts {
 		var c hookContact
-		if json.Unmarshal(rc, &c) == nil && c.WaID != "" {
-			names[string(c.WaID)] = c.Profile.Name
+		if json.Unmarshal(rc, &c) != nil {
+			continue
+		}
+		for _, k := range []string{string(c.WaID), userID(c.UserID)} {
+			if k != "" {
+				contacts[k] = contact{c.Profile.Name, c.Profile.Username}
+			}
 		}
 	}
 	for _, rm := range v.Messages {
 		var m hookMessage
-		if json.Unmarshal(rm, &m) != nil || m.ID == "" || m.From == "" {
+		if json.Unmarshal(rm, &m) != nil || m.ID == "" {
+			continue
+		}
+		from, uid := string(m.From), userID(m.FromUserID)
+		if from == "" && uid == "" {
 			continue
 		}
 		msg, ok := messageOf(m)
@@ -163,18 +207,21 @@ func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []pla
 			continue
 		}
 		at := seconds(int64(m.Timestamp))
-		from := string(m.From)
-		msg.PlatformID, msg.Direction, msg.SenderID, msg.SenderName, msg.CreatedAt = m.ID, "incoming", from, names[from], at
+		who := cmp.Or(uid, from)
+		c := contacts[cmp.Or(from, uid)]
+		msg.PlatformID, msg.Direction, msg.SenderID, msg.SenderName, msg.CreatedAt = m.ID, "incoming", cmp.Or(from, uid), cmp.Or(c.name, c.username), at
 		out = append(out, platform.InboundEvent{
-			Kind:            platform.EventMessage,
-			Platform:        platform.WhatsApp,
-			AccountNativeID: phoneID,
-			ThreadID:        from,
-			ParticipantID:   from,
-			Message:         msg,
-			MessageID:       m.ID,
-			At:              at,
-			Referral:        webhookjson.Present(m.Referral),
+			Kind:                platform.EventMessage,
+			Platform:            platform.WhatsApp,
+			AccountNativeID:     phoneID,
+			ThreadID:            from,
+			ParticipantID:       who,
+			ParticipantFirst:    uid != "",
+			ParticipantUsername: c.username,
+			Message:             msg,
+			MessageID:           m.ID,
+			At:                  at,
+			Referral:            webhookjson.Present(m.Referral),
 		})
 	}
 	for _, rs := range v.Statuses {
@@ -186,14 +233,16 @@ func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []pla
 		if kind == "" {
 			continue
 		}
+		uid := userID(s.RecipientUserID)
 		ev := platform.InboundEvent{
-			Kind:            kind,
-			Platform:        platform.WhatsApp,
-			AccountNativeID: phoneID,
-			ThreadID:        string(s.RecipientID),
-			ParticipantID:   string(s.RecipientID),
-			MessageID:       s.ID,
-			At:              seconds(int64(s.Timestamp)),
+			Kind:             kind,
+			Platform:         platform.WhatsApp,
+			AccountNativeID:  phoneID,
+			ThreadID:         string(s.RecipientID),
+			ParticipantID:    cmp.Or(uid, string(s.RecipientID)),
+			ParticipantFirst: uid != "",
+			MessageID:        s.ID,
+			At:               seconds(int64(s.Timestamp)),
 		}
 		if s.Pricing != nil {
 			ev.PricingCategory = s.Pricing.Category
@@ -203,7 +252,9 @@ func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []pla
 			}
 		}
 		if len(s.Errors) > 0 {
-			ev.ErrorCode, ev.ErrorTitle = s.Errors[0].Code, s.Errors[0].Title
+			e := s.Errors[0]
+			ev.ErrorCode, ev.ErrorTitle = e.Code, e.Title
+			ev.ErrorDetails = cmp.Or(e.ErrorData.Details, e.Message)
 		}
 		out = append(out, ev)
 	}

@@ -10,6 +10,7 @@ package whatsapp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,7 +153,8 @@ func (a *Adapter) ListMessages(ctx context.Context, acct platform.Account, threa
 type sendBody struct {
 	MessagingProduct string        `json:"messaging_product"`
 	RecipientType    string        `json:"recipient_type"`
-	To               string        `json:"to"`
+	To               string        `json:"to,omitempty"`
+	Recipient        string        `json:"recipient,omitempty"`
 	Type             string        `json:"type"`
 	Text             *textBody     `json:"text,omitempty"`
 	Image            *mediaBody    `json:"image,omitempty"`
@@ -207,9 +209,11 @@ func parseSendResponse(body []byte) (sendResponse, error) {
 	return r, nil
 }
 
-// buildSend turns a neutral Outbound into the Cloud API body.
-func buildSend(to string, msg platform.Outbound) (sendBody, error) {
-	b := sendBody{MessagingProduct: "whatsapp", RecipientType: "individual", To: to}
+// buildSend turns a neutral Outbound into the Cloud API body for a
+// recipient named by phone number (to) or business-scoped user id
+// (recipient).
+func buildSend(to, recipient string, msg platform.Outbound) (sendBody, error) {
+	b := sendBody{MessagingProduct: "whatsapp", RecipientType: "individual", To: to, Recipient: recipient}
 	if msg.Tag != "" {
 		// WhatsApp has no message tags: outside the window only a template goes.
 		return b, apierr.Invalid("tag", "WhatsApp has no message tags; send an approved template outside the 24-hour window")
@@ -261,16 +265,62 @@ func buildSend(to string, msg platform.Outbound) (sendBody, error) {
 	return b, nil
 }
 
+// sendTarget picks how to name the customer: by phone number when the
+// conversation knows it, as Meta recommends ("send to phone numbers when
+// possible so phone-number fields can continue appearing in webhooks"), else
+// by business-scoped user id in `recipient`
+// (https://dualhook.com/docs/contacts-bsuid-api-changes, checked
+// 2026-11-30; Meta: .../whatsapp/business-scoped-user-ids/, updated Nov 5
+// 2026). A thread begun by a username user is keyed on their BSUID.
+func sendTarget(conv platform.Conversation) (to, recipient string) {
+	for _, id := range []string{conv.ThreadID, conv.ParticipantID} {
+		if isPhone(id) {
+			return id, ""
+		}
+	}
+	for _, id := range []string{conv.ThreadID, conv.ParticipantID} {
+		if IsUserID(id) {
+			return "", id
+		}
+	}
+	return cmp.Or(conv.ParticipantID, conv.ThreadID), ""
+}
+
+// isPhone reports whether s is a wa_id: 7 to 15 digits.
+func isPhone(s string) bool {
+	if len(s) < 7 || len(s) > 15 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsUserID reports whether s has the shape of a business-scoped user id:
+// an ISO country code, a period, then alphanumerics ("US.13491208655302741918";
+// a parent BSUID "US.ENT.118…").
+func IsUserID(s string) bool {
+	if len(s) < 4 || len(s) > maxUserID || s[2] != '.' || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+		return false
+	}
+	for _, c := range s[3:] {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // Send posts a message to the conversation's customer.
 func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform.Conversation, msg platform.Outbound) (platform.Sent, error) {
-	to := conv.ParticipantID
-	if to == "" {
-		to = conv.ThreadID
-	}
-	if to == "" {
+	to, recipient := sendTarget(conv)
+	if to == "" && recipient == "" {
 		return platform.Sent{}, apierr.Required("conversation participant")
 	}
-	body, err := buildSend(to, msg)
+	body, err := buildSend(to, recipient, msg)
 	if err != nil {
 		return platform.Sent{}, err
 	}

@@ -210,7 +210,7 @@ func TestBuildSendValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := buildSend(ana, tc.msg); !apierr.HasCode(err, tc.code) {
+			if _, err := buildSend(ana, "", tc.msg); !apierr.HasCode(err, tc.code) {
 				t.Fatalf("got %v, want %s", err, tc.code)
 			}
 		})
@@ -302,7 +302,7 @@ func TestErrorMapping(t *testing.T) {
 		nativeCode int
 		meta       map[string]any
 	}{
-		{name: "window closed", setup: func(e *env) { e.inbound(ana, "Ana", "hi", waemu.At(epoch.Add(-25*time.Hour))) },
+		{name: "window closed", opts: func(o *waemu.Options) { o.SyncFailures = true }, setup: func(e *env) { e.inbound(ana, "Ana", "hi", waemu.At(epoch.Add(-25*time.Hour))) },
 			msg: platform.Outbound{Text: "late"}, status: 410, code: "conversation.window_closed", nativeCode: 131047,
 			meta: map[string]any{"closed_at": "2026-11-25T11:00:00Z", "requires_template": true}},
 		{name: "pair rate", setup: func(e *env) {
@@ -326,7 +326,9 @@ func TestErrorMapping(t *testing.T) {
 		{name: "too long", msg: approved("order_update", "Ana", string(make([]rune, 1100))), status: 422, code: "whatsapp.template_invalid", nativeCode: 132005},
 		{name: "format char", msg: approved("order_update", "Ana\tB", "1"), status: 422, code: "whatsapp.template_invalid", nativeCode: 132007},
 		{name: "header format", msg: approved("spring_sale", "20%"), status: 422, code: "whatsapp.template_invalid", nativeCode: 132012},
-		{name: "undeliverable", setup: func(e *env) { e.emu.MarkUndeliverable(ana) }, msg: approved("order_update", "A", "1"),
+		// Meta sometimes refuses an undeliverable number at send time
+		// (usually it reports it in a failed status webhook).
+		{name: "undeliverable", opts: func(o *waemu.Options) { o.SyncFailures = true }, setup: func(e *env) { e.emu.MarkUndeliverable(ana) }, msg: approved("order_update", "A", "1"),
 			status: 502, code: "platform.whatsapp.undeliverable", nativeCode: 131026},
 		{name: "expired token", setup: func(e *env) { e.emu.ExpireToken(token) }, msg: platform.Outbound{Text: "x"},
 			status: 409, code: "account.reauth_required", nativeCode: 190, meta: map[string]any{"native_subcode": 463}},
@@ -465,5 +467,45 @@ func TestListTemplates(t *testing.T) {
 	other.NativeID = "x"
 	if _, err := ad.ListTemplates(ctx, other); err == nil {
 		t.Fatal("resolver error swallowed")
+	}
+}
+
+// TestSendByUserID: a conversation that knows the customer's phone number
+// is sent to with `to` even when its participant is their BSUID; one keyed
+// on a BSUID (a username user whose number is withheld) with `recipient`,
+// and the Cloud API accepts both.
+func TestSendByUserID(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	bsuid := e.emu.SetUsername(ana, "ana.s", true)
+	e.inbound(ana, "Ana", "hi")
+	for _, tc := range []struct {
+		name             string
+		conv             platform.Conversation
+		wantTo, wantUser string
+	}{
+		{"phone thread, BSUID participant", platform.Conversation{ThreadID: ana, ParticipantID: bsuid}, ana, ""},
+		{"BSUID thread", platform.Conversation{ThreadID: bsuid, ParticipantID: bsuid}, ana, bsuid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.clock.Add(time.Minute) // past the pair rate
+			sent, err := e.ad.Send(ctx, e.acct, tc.conv, platform.Outbound{Text: "hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := e.emu.Messages(phoneID)
+			last := msgs[len(msgs)-1]
+			if last.ID != sent.PlatformID || last.To != tc.wantTo || last.ToUserID != tc.wantUser {
+				t.Fatalf("emulator recorded %+v", last)
+			}
+		})
+	}
+	if to, rcpt := sendTarget(platform.Conversation{ThreadID: "not-an-id"}); to != "not-an-id" || rcpt != "" {
+		t.Fatalf("fallback: %q %q", to, rcpt)
+	}
+	for id, want := range map[string]bool{"US.13491208655302741918": true, "US.ENT.11815799212886844830": true, "us.1": false, "16505551234": false, "US-1": false, "": false} {
+		if IsUserID(id) != want {
+			t.Errorf("IsUserID(%q) = %v", id, !want)
+		}
 	}
 }

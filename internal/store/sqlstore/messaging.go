@@ -26,15 +26,31 @@ func fromNull(n sql.NullTime) time.Time {
 // ConversationMeta implements store.MessagingStore.
 func (s *DB) ConversationMeta(ctx context.Context, orgID, accountID, threadID string) (store.ConversationMeta, error) {
 	m := store.ConversationMeta{OrgID: orgID, AccountID: accountID, ThreadID: threadID}
-	var in, out, ref, ep, upd sql.NullTime
-	err := s.queryRow(ctx, `SELECT participant_id, last_inbound_at, last_outbound_at, referral_at, entry_point_reply_at, unread_count, updated_at
+	var in, out, ref, ep, dl, rd, upd sql.NullTime
+	err := s.queryRow(ctx, `SELECT participant_id, last_inbound_at, last_outbound_at, referral_at, entry_point_reply_at, delivered_at, read_at, unread_count, updated_at
 		FROM conversations WHERE org_id = ? AND account_id = ? AND thread_id = ?`, orgID, accountID, threadID).
-		Scan(&m.ParticipantID, &in, &out, &ref, &ep, &m.UnreadCount, &upd)
+		Scan(&m.ParticipantID, &in, &out, &ref, &ep, &dl, &rd, &m.UnreadCount, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, nil
 	}
 	m.LastInboundAt, m.LastOutboundAt, m.ReferralAt, m.EntryPointReplyAt, m.UpdatedAt = fromNull(in), fromNull(out), fromNull(ref), fromNull(ep), fromNull(upd)
+	m.DeliveredAt, m.ReadAt = fromNull(dl), fromNull(rd)
 	return m, err
+}
+
+// NoteReceipt implements store.MessagingStore. A read receipt moves both
+// watermarks: what is read was delivered.
+func (s *DB) NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error {
+	var rd any
+	if read {
+		rd = ts(at)
+	}
+	_, err := s.exec(ctx, `INSERT INTO conversations (account_id, thread_id, org_id, delivered_at, read_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ?)
+		ON CONFLICT (account_id, thread_id) DO UPDATE SET `+later("delivered_at")+`, `+later("read_at")+`,
+			updated_at = excluded.updated_at`,
+		accountID, threadID, orgID, ts(at), rd, ts(time.Now()), orgID, accountID)
+	return err
 }
 
 // later keeps the newer of the stored and the new value; written once so

@@ -280,3 +280,81 @@ func TestAccountsByNativeOnlyVerifiedActive(t *testing.T) {
 		}
 	})
 }
+
+// TestReceiptWatermarks: delivery and read receipts move a conversation's
+// watermarks forward only, a read also counts as delivered, and a receipt
+// for a thread not seen yet starts its record.
+func TestReceiptWatermarks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seed(t, db, "A")
+		t0 := t0.Truncate(time.Microsecond) // what both dialects store
+		steps := []struct {
+			read         bool
+			at           time.Time
+			wantDelivery time.Time
+			wantRead     time.Time
+		}{
+			{false, t0.Add(time.Minute), t0.Add(time.Minute), time.Time{}},
+			{false, t0, t0.Add(time.Minute), time.Time{}}, // an older receipt, retried: no move back
+			{true, t0.Add(3 * time.Minute), t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+			{false, t0.Add(2 * time.Minute), t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+			{true, t0.Add(time.Minute), t0.Add(3 * time.Minute), t0.Add(3 * time.Minute)},
+		}
+		for i, s := range steps {
+			if err := db.NoteReceipt(ctx, a.org.ID, a.acct.ID, "psid-1", s.read, s.at); err != nil {
+				t.Fatal(err)
+			}
+			m, err := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "psid-1")
+			if err != nil || !m.DeliveredAt.Equal(s.wantDelivery) || !m.ReadAt.Equal(s.wantRead) {
+				t.Fatalf("step %d: delivered %v read %v (%v); want %v, %v", i, m.DeliveredAt, m.ReadAt, err, s.wantDelivery, s.wantRead)
+			}
+		}
+	})
+}
+
+// TestDuePolls: an active, verified account is due until polled, then not
+// before its next time; disconnected and unverified accounts never are,
+// and the state follows the account.
+func TestDuePolls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seed(t, db, "A")
+		t0 := t0.Truncate(time.Microsecond)
+		x := store.Account{ID: store.NewID("acct"), OrgID: a.org.ID, BrandID: a.brand.ID, Platform: "x", NativeID: "1500000000000000001",
+			Status: store.AccountActive, Credentials: []byte("sealed"), CreatedAt: t0, UpdatedAt: t0, VerifiedAt: &t0}
+		unverified := x
+		unverified.ID, unverified.NativeID, unverified.VerifiedAt = store.NewID("acct"), "1500000000000000002", nil
+		for _, acc := range []store.Account{x, unverified} {
+			if err := db.CreateAccount(ctx, acc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		due := func(at time.Time) []store.PollState {
+			t.Helper()
+			ps, err := db.DuePolls(ctx, "x", at, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ps
+		}
+		if ps := due(t0); len(ps) != 1 || ps[0].AccountID != x.ID || ps[0].Account.NativeID != x.NativeID || ps[0].NewestID != "" || !ps[0].NextPollAt.IsZero() {
+			t.Fatalf("first: %+v", ps)
+		}
+		if err := db.SavePoll(ctx, store.PollState{AccountID: x.ID, NewestID: "1900000000000000009", IdlePolls: 2, NextPollAt: t0.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		if ps := due(t0.Add(59 * time.Second)); len(ps) != 0 {
+			t.Fatalf("due before its time: %+v", ps)
+		}
+		if ps := due(t0.Add(time.Minute)); len(ps) != 1 || ps[0].NewestID != "1900000000000000009" || ps[0].IdlePolls != 2 || !ps[0].NextPollAt.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("at its time: %+v", ps)
+		}
+		if err := db.SetAccountStatus(ctx, a.org.ID, x.ID, store.AccountDisabled); err != nil {
+			t.Fatal(err)
+		}
+		if ps := due(t0.Add(time.Hour)); len(ps) != 0 {
+			t.Fatalf("disconnected account due: %+v", ps)
+		}
+	})
+}

@@ -1,0 +1,191 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/parleyhq/parley/apitype"
+	"github.com/parleyhq/parley/internal/apierr"
+	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Ingest records normalised webhook events durably. For each account
+// connected to the event's native id (in any organisation) with a token the
+// platform verified and an active status, the event is
+// de-duplicated, the conversation metadata updated (and, for WhatsApp, the
+// message journalled) and its deliveries enqueued, all in one transaction.
+// When Ingest returns nil everything is durable; an error asks the platform
+// to retry.
+func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) error {
+	var writes []func(store.Store, *sql.Tx) error
+	for _, ev := range events {
+		accounts, err := s.store.AccountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
+		if err != nil {
+			return err
+		}
+		if len(accounts) == 0 {
+			s.log.InfoContext(ctx, "inbound event for an account no organisation connected with a verified, active token",
+				"platform", ev.Platform, "native_id", ev.AccountNativeID)
+			continue
+		}
+		for _, a := range accounts {
+			w, err := s.prepareIngest(ctx, a, ev)
+			if err != nil {
+				return fmt.Errorf("ingest %s event for %s: %w", ev.Kind, a.ID, err)
+			}
+			if w != nil {
+				writes = append(writes, w)
+			}
+		}
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	return s.group.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
+		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
+			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
+			for _, ws := range batch {
+				for _, w := range ws {
+					if err := w(b, tx); err != nil {
+						return err
+					}
+				}
+			}
+			if len(b.deliveries) == 0 || s.jobs == nil {
+				return nil
+			}
+			_, err := s.jobs.InsertManyTx(ctx, tx, b.deliveries)
+			return err
+		})
+	})
+}
+
+// threadOf finds the native thread of an event.
+func (s *Ingest) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
+	if ev.ThreadID != "" {
+		return ev.ThreadID, nil
+	}
+	if ev.ParticipantID == "" {
+		return "", nil
+	}
+	thread, err := s.store.ThreadByParticipant(ctx, a.ID, ev.ParticipantID)
+	if err != nil || thread != "" {
+		return thread, err
+	}
+	if s.resolveThread == nil {
+		return ev.ParticipantID, nil
+	}
+	return s.resolveThread(ctx, a, ev.ParticipantID)
+}
+
+// prepareIngest does an event's reads and platform calls (thread
+// resolution) outside any transaction, and returns the writes that make it
+// durable, to run in a group-committed transaction.
+func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform.InboundEvent) (func(store.Store, *sql.Tx) error, error) {
+	thread, err := s.threadOf(ctx, a, ev)
+	if err != nil {
+		if e, ok := apierr.As(err); ok && (e.Status == http.StatusConflict || e.Status == http.StatusNotImplemented) {
+			// A disconnected account: nothing to resolve against; drop it.
+			s.log.WarnContext(ctx, "inbound event for an unusable account", "account_id", a.ID, "code", e.Code)
+			return nil, nil
+		}
+		return nil, err
+	}
+	if thread == "" {
+		return nil, nil
+	}
+	conv := convid.Encode(a.ID, thread)
+	data := apitype.MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
+		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle}
+	at := ev.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	ctx = context.WithoutCancel(ctx)
+	return func(st store.Store, tx *sql.Tx) error {
+		switch ev.Kind {
+		case platform.EventMessage:
+			m := ev.Message
+			if m.CreatedAt.IsZero() {
+				m.CreatedAt = at
+			}
+			m.Direction = "incoming"
+			mv := inbox.MessageView(conv, m)
+			data.Message, data.MessageID = &mv, m.PlatformID
+			_, fresh, err := s.events.PublishTx(ctx, st, tx, a.OrgID, events.EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
+			if err != nil || !fresh {
+				return err // a platform retry: already recorded
+			}
+			if platform.Name(a.Platform) == platform.WhatsApp && s.journal != nil {
+				if _, err := s.journal.RecordIn(ctx, st, a.ID, thread, m); err != nil {
+					return err
+				}
+			}
+			var referral time.Time
+			if ev.Referral {
+				referral = m.CreatedAt
+			}
+			return st.NoteInbound(ctx, store.ConversationMeta{OrgID: a.OrgID, AccountID: a.ID, ThreadID: thread,
+				ParticipantID: ev.ParticipantID, LastInboundAt: m.CreatedAt, ReferralAt: referral}, 1)
+		case platform.EventEcho:
+			m := ev.Message
+			if m.CreatedAt.IsZero() {
+				m.CreatedAt = at
+			}
+			m.Direction = "outgoing"
+			mv := inbox.MessageView(conv, m)
+			data.Message, data.MessageID = &mv, m.PlatformID
+			// Shares its key with sends made through Parley: one event per message.
+			if _, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, events.EventMessageSent, "sent:"+a.ID+":"+m.PlatformID, data, ""); err != nil {
+				return err
+			}
+			return st.NoteOutbound(ctx, a.OrgID, a.ID, thread, m.CreatedAt, false)
+		case platform.EventDelivered, platform.EventRead, platform.EventFailed:
+			typ := map[string]string{platform.EventDelivered: events.EventMessageDelivered, platform.EventRead: events.EventMessageRead,
+				platform.EventFailed: events.EventMessageFailed}[ev.Kind]
+			data.Status = ev.Kind
+			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" && s.journal != nil {
+				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
+					return err
+				}
+			}
+			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
+			return err
+		}
+		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
+	}, nil
+}
+
+// batchStore serves one group-committed transaction: it remembers each
+// organisation's enabled endpoints, which would otherwise be read once per
+// event, and gathers the batch's delivery jobs into a single insert.
+type batchStore struct {
+	store.Store
+	endpoints  map[string][]store.Endpoint
+	deliveries []river.InsertManyParams
+}
+
+// AddDeliveries implements events.Batch.
+func (b *batchStore) AddDeliveries(params []river.InsertManyParams) {
+	b.deliveries = append(b.deliveries, params...)
+}
+
+func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]store.Endpoint, error) {
+	if eps, ok := b.endpoints[orgID]; ok {
+		return eps, nil
+	}
+	eps, err := b.Store.EnabledEndpoints(ctx, orgID)
+	if err == nil {
+		b.endpoints[orgID] = eps
+	}
+	return eps, err
+}

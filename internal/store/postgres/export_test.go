@@ -1,0 +1,4 @@
+package postgres
+
+// MigrationLockID is migrationLockID, for the external tests.
+var MigrationLockID = migrationLockID
