@@ -237,7 +237,7 @@ func (s *Inbox) platformErr(ctx context.Context, h accountHandle, err error) err
 		s.forgetAccount(h.row.OrgID, h.row.ID)
 		// One notice per disconnection: the key names the account's last update.
 		if perr := s.publish(ctx, h.row.OrgID, events.EventAccountDisconn, "disconnected:"+h.row.ID+":"+h.row.UpdatedAt.Format(time.RFC3339Nano),
-			map[string]any{"account_id": h.row.ID, "platform": h.row.Platform, "status": store.AccountReauthRequired, "reason": e.Message}); perr != nil {
+			apitype.AccountStatusEvent{AccountID: h.row.ID, Platform: h.row.Platform, Status: store.AccountReauthRequired, Reason: e.Message}); perr != nil {
 			s.log.ErrorContext(ctx, "publish account.disconnected", "account_id", h.row.ID, "err", perr)
 		}
 		return e.With("account_id", h.row.ID)

@@ -15,8 +15,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/textcheck"

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/apitype"
-	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
