@@ -410,6 +410,9 @@ func (s *Inbox) ListMessages(ctx context.Context, c domain.Caller, id string, p 
 	if err != nil {
 		return domain.List[apitype.Message]{}, s.platformErr(ctx, h, err)
 	}
+	if err := s.withReceipts(ctx, c, h, thread, page.Items); err != nil {
+		return domain.List[apitype.Message]{}, err
+	}
 	out := domain.List[apitype.Message]{Limit: p.Limit, Data: make([]apitype.Message, 0, len(page.Items)), HistoryTruncated: page.Truncated}
 	if page.NextCursor != "" {
 		if out.NextCursor, err = s.sealCursor(scope, []byte(page.NextCursor)); err != nil {

@@ -27,6 +27,9 @@ import (
 
 // Change is one committed event as a listener sees it.
 type Change struct {
+	// ID is the event's id, so a listener that also caught up from the
+	// event list can tell what it has already seen.
+	ID string
 	// Type is the event type (message.received, …).
 	Type string
 	// ConversationID is the conversation the event is about; "" for
@@ -188,7 +191,7 @@ func (h *Hub) deliver(ctx context.Context, n store.EventNotice) {
 		}
 		return
 	}
-	c := Change{Type: ev.Type, ConversationID: conversationOf(ev.Payload)}
+	c := Change{ID: ev.ID, Type: ev.Type, ConversationID: conversationOf(ev.Payload)}
 	for _, s := range subs {
 		select {
 		case s.c <- c:

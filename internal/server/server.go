@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/platform"
@@ -36,7 +37,9 @@ import (
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
+	"github.com/parleyhq/parley/internal/xpoll"
 )
 
 // Version is set at build time.
@@ -64,6 +67,10 @@ type Options struct {
 	// People is the inbox app's sign-in; with it (and a public URL) Parley
 	// is the OAuth authorization server of /mcp (package mcpauth).
 	People mcpauth.People
+	// XPollTick and XPollActive replace, when set, how often the X DM poll
+	// looks for due accounts and its interval after activity (tests
+	// shorten both; xpoll.Tick and xpoll.DefaultActive otherwise).
+	XPollTick, XPollActive time.Duration
 }
 
 // Server is an assembled Parley process.
@@ -80,7 +87,10 @@ type Server struct {
 	Jobs     *jobs.Client
 	Connect  *connect.Connect
 	Plans    *plans.Plans
-	Handler  http.Handler
+	// People signs people in to the inbox app.
+	People  *people.People
+	Handler http.Handler
+	app     *webapp.App
 }
 
 // ErrNoSecretKeys explains how to provide a key ring.
@@ -171,6 +181,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		db.Close()
 		return nil, err
 	}
+	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -180,14 +191,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		ListenPool: listen,
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:     map[string]int{delivery.Queue: 50},
-		Tasks: []jobs.Task{
+		Tasks: append([]jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
 			// Meta tokens that never expire are confirmed daily; the hourly
 			// run picks those whose day has come.
 			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
-		}})
+			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
+		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
@@ -221,8 +233,31 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl, Handler: h,
-		stopLive: stopLive}, nil
+	// The inbox app, on the same listener; its pages hear of committed
+	// events through the same hub as MCP subscriptions.
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now, Live: hub})
+	top := http.NewServeMux()
+	app.Register(top)
+	top.Handle("/", h)
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
+		People: ppl, app: app, Handler: top, stopLive: stopLive}, nil
+}
+
+// BrowserURL is where a browser on this machine reaches Parley: the public
+// URL when set, else the listen address (a wildcard one through loopback).
+func BrowserURL(cfg config.Config) string {
+	cfg = cfg.WithDefaults()
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return "http://" + cfg.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
@@ -237,7 +272,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.Jobs.Start(ctx); err != nil {
 		return err
 	}
-
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -298,4 +332,20 @@ func NewLogger(cfg config.Config, w *os.File) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// xPollTask is the periodic X DM poll, when the deployment polls
+// (config.PollXDMs: no Account Activity webhooks) and its X adapter can.
+func xPollTask(cfg config.Config, opts Options, db *sqlstore.DB, keys *secrets.KeyRing, adapters platform.Registry, log *slog.Logger,
+	ingest func(context.Context, []platform.InboundEvent) error) []jobs.Task {
+	x, ok := adapters[platform.X].(xpoll.Poller)
+	if !cfg.PollXDMs() || !ok {
+		return nil
+	}
+	job := xpoll.New(xpoll.Config{Store: db, Keys: keys, X: x, Ingest: ingest, Logger: log, Now: opts.Now, Active: opts.XPollActive})
+	tick := opts.XPollTick
+	if tick <= 0 {
+		tick = xpoll.Tick
+	}
+	return []jobs.Task{{Name: "x_dm_poll", Interval: tick, Run: job.Run}}
 }

@@ -174,6 +174,7 @@ type Store interface {
 	JournalStore
 	WebhookStore
 	ConnectStore
+	PeopleStore
 	PollStore
 	PlanStore
 	OAuthStore
@@ -538,6 +539,83 @@ type ConnectStore interface {
 	// MarkTokenChecked records that the platform confirmed an account's
 	// token at a time.
 	MarkTokenChecked(ctx context.Context, orgID, id string, at time.Time) error
+}
+
+// Roles of people in the inbox app: admins also manage the organisation's
+// people; agents answer conversations.
+const (
+	RoleAdmin = "admin"
+	RoleAgent = "agent"
+)
+
+// Person is someone who signs in to the inbox app (DESIGN §8), distinct
+// from API keys. Email is lower-cased and unique across organisations;
+// PasswordHash is an argon2id PHC string, "" until a password is set.
+type Person struct {
+	ID           string
+	OrgID        string
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// SignInLink is a one-time sign-in link. Only the SHA-256 of its secret is
+// kept.
+type SignInLink struct {
+	ID        string
+	OrgID     string
+	PersonID  string
+	TokenHash []byte
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	UsedAt    *time.Time
+}
+
+// WebSession is a signed-in browser. IDHash is the SHA-256 of the secret in
+// its cookie.
+type WebSession struct {
+	IDHash    []byte
+	OrgID     string
+	PersonID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// PeopleStore keeps people, their sign-in links and their sessions. It is
+// part of Store.
+type PeopleStore interface {
+	// CreatePerson adds a person; ErrConflict when the email is taken.
+	CreatePerson(ctx context.Context, p Person) error
+	GetPerson(ctx context.Context, orgID, id string) (Person, error)
+	// PersonByEmail finds a person in any organisation: signing in with a
+	// password is how the organisation is learnt.
+	PersonByEmail(ctx context.Context, email string) (Person, error)
+	ListPeople(ctx context.Context, orgID string, p Page) ([]Person, error)
+	// SetPassword replaces a person's password hash.
+	SetPassword(ctx context.Context, orgID, id, hash string, at time.Time) error
+
+	// CreateSignInLink records a link; its person must belong to its
+	// organisation (checked in the statement), ErrNotFound otherwise.
+	CreateSignInLink(ctx context.Context, l SignInLink) error
+	// UseSignInLink marks the link with this hash used at now and returns
+	// it, if it was unused and unexpired: ErrNotFound otherwise, so a link
+	// works once even when two requests race.
+	UseSignInLink(ctx context.Context, hash []byte, now time.Time) (SignInLink, error)
+
+	CreateWebSession(ctx context.Context, s WebSession) error
+	// WebSessionByHash finds a session unexpired at now, in any
+	// organisation: the cookie is how the organisation is learnt.
+	WebSessionByHash(ctx context.Context, hash []byte, now time.Time) (WebSession, error)
+	// DeleteWebSession signs one browser out.
+	DeleteWebSession(ctx context.Context, hash []byte) error
+	// DeleteWebSessions signs a person out everywhere and reports how many
+	// sessions ended.
+	DeleteWebSessions(ctx context.Context, orgID, personID string) (int64, error)
+	// PruneSignIns deletes expired sessions and links.
+	PruneSignIns(ctx context.Context, now time.Time) (int64, error)
 }
 
 // PollState is where the polling of one account's DMs stands (X accounts

@@ -31,9 +31,10 @@ var migrations embed.FS
 
 // Dialect is the PostgreSQL flavour of the shared SQL.
 var Dialect = sqlstore.Dialect{
-	Name:     "postgres",
-	Numbered: true,
-	Arrays:   true,
+	Name:         "postgres",
+	Numbered:     true,
+	Arrays:       true,
+	NotifyEvents: true,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"

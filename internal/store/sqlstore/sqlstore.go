@@ -25,6 +25,10 @@ type Dialect struct {
 	Numbered bool
 	// IsUniqueViolation recognises the driver's unique-constraint error.
 	IsUniqueViolation func(error) bool
+	// NotifyEvents announces every new event on the EventsChannel
+	// (PostgreSQL NOTIFY, sent at commit), so every replica's live
+	// listeners (package live) hear of it, not only the recording one's.
+	NotifyEvents bool
 	// CacheStatements keeps prepared statements for reuse: SQLite spends
 	// most of a small query parsing it, and its driver keeps no cache of its
 	// own (pgx does).
@@ -94,7 +98,7 @@ func (s *DB) OnEvent(fn func(store.EventNotice)) {
 // the same transaction, which the server delivers only if it commits; in
 // process after the commit (or at once outside a transaction).
 func (s *DB) recorded(ctx context.Context, n store.EventNotice) error {
-	if s.d.Name == "postgres" {
+	if s.d.NotifyEvents {
 		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, EventsChannel, n.OrgID+" "+n.ID); err != nil {
 			return err
 		}

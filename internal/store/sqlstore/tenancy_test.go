@@ -28,6 +28,8 @@ type tenant struct {
 	event       store.Event
 	endpoint    store.Endpoint
 	attempt     store.Attempt
+	person      store.Person
+	session     []byte // a web session's id hash
 }
 
 func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
@@ -75,6 +77,12 @@ func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
 	_, err = db.ReserveInteraction(ctx, f.org.ID, tn.month, 10)
 	must("reserve", err)
 	must("count inbound", db.CountInbound(ctx, f.org.ID, tn.month))
+	tn.person = store.Person{ID: store.NewID("person"), OrgID: f.org.ID, Email: strings.ToLower(name) + "@" + strings.ToLower(name) + ".example",
+		Role: store.RoleAdmin, PasswordHash: "$argon2id$" + name, CreatedAt: t0, UpdatedAt: t0}
+	must("person", db.CreatePerson(ctx, tn.person))
+	tn.session = []byte(name + "-session-hash")
+	must("session", db.CreateWebSession(ctx, store.WebSession{IDHash: tn.session, OrgID: f.org.ID, PersonID: tn.person.ID,
+		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}))
 	return tn
 }
 
@@ -129,6 +137,12 @@ func snapshot(t *testing.T, db *sqlstore.DB, a tenant) map[string]string {
 	add("PlanUsage", pu, err)
 	nb, err := db.CountBrands(ctx, a.org.ID)
 	add("CountBrands", nb, err)
+	pe, err := db.GetPerson(ctx, a.org.ID, a.person.ID)
+	add("GetPerson", pe, err)
+	ps, err := db.ListPeople(ctx, a.org.ID, store.Page{Limit: 100})
+	add("ListPeople", ps, err)
+	ws, err := db.WebSessionByHash(ctx, a.session, t0)
+	add("WebSessionByHash", ws, err)
 	return out
 }
 
@@ -395,6 +409,22 @@ var crossCases = []crossCase{
 			t.Fatalf("B reads %+v (%v) in a month only A used", u, err)
 		}
 	}},
+	{"GetPerson", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, err := db.GetPerson(ctx, b.org.ID, a.person.ID)
+		wantNotFound(t, err)
+	}},
+	{"ListPeople", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		rows, err := db.ListPeople(ctx, b.org.ID, store.Page{Limit: 100})
+		only(t, b.org.ID, rows, err, func(r store.Person) string { return r.OrgID })
+	}},
+	{"SetPassword", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetPassword(ctx, b.org.ID, a.person.ID, "$argon2id$attacker", t0.Add(time.Hour)))
+	}},
+	{"DeleteWebSessions", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.DeleteWebSessions(ctx, b.org.ID, a.person.ID); err != nil || n != 0 {
+			t.Fatalf("B ended %d of A's sessions, %v", n, err)
+		}
+	}},
 }
 
 // notCrossable are the org-carrying methods with no other organisation's
@@ -411,6 +441,7 @@ var notCrossable = map[string]string{
 // organisation id finds nothing of organisation A's, changes nothing of
 // it, and A still reads exactly what it had.
 func TestStoreTenancy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
@@ -435,6 +466,7 @@ func TestStoreTenancy(t *testing.T) {
 // a record carrying OrgID) has a row in crossCases or a reason in
 // notCrossable, so a new method cannot skip the tenancy test unnoticed.
 func TestStoreTenancyCoversEveryMethod(t *testing.T) {
+	t.Parallel()
 	withOrg := map[string]bool{"ConnectSession": true, "Brand": true, "Account": true, "APIKey": true, "ConversationMeta": true,
 		"IdempotencyRecord": true, "Event": true, "Endpoint": true, "Attempt": true}
 	f, err := parser.ParseFile(token.NewFileSet(), "../store.go", nil, parser.SkipObjectResolution)
