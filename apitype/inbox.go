@@ -132,6 +132,11 @@ type SendInput struct {
 	// IdempotencyKey comes from the Idempotency-Key header (REST) or the
 	// tool argument (MCP), never from the JSON body.
 	IdempotencyKey string `json:"-"`
+	// DryRun runs every rule the send would (the reply window, tags,
+	// templates, rate ceilings, without using them up) and answers the
+	// message that would be sent, with status "dry_run", or the refusal,
+	// without calling the platform or recording anything.
+	DryRun bool `json:"dry_run,omitempty" jsonschema:"true: check every rule and answer the message that would be sent (status dry_run) or the refusal, without sending or recording anything"`
 }
 
 // MessageEvent is the data of message.* events.

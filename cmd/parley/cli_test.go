@@ -69,3 +69,22 @@ func TestKeysAndSecretsCommands(t *testing.T) {
 		t.Fatalf("serve without keys: %v", err)
 	}
 }
+
+// users create prints a one-time sign-in link on the public URL; a second
+// person with the same email is refused, and a bad role changes nothing.
+func TestUsersCreate(t *testing.T) {
+	env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_DATABASE_URL": "", "PARLEY_PUBLIC_URL": "https://parley.example"}
+	out, err := run(t, env, "users", "create", "--org", "Acme", "--email", "Ana@Acme.example", "--role", "admin")
+	if err != nil {
+		t.Fatalf("users create: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "admin ana@acme.example") || !strings.Contains(out, "https://parley.example/app/signin/link/") {
+		t.Fatalf("users create printed:\n%s", out)
+	}
+	if out, err := run(t, env, "users", "create", "--org", "Acme", "--email", "ana@acme.example"); err == nil {
+		t.Fatalf("a second ana was created:\n%s", out)
+	}
+	if out, err := run(t, env, "users", "create", "--org", "Acme", "--email", "bo@acme.example", "--role", "owner"); err == nil || !strings.Contains(err.Error(), "role") {
+		t.Fatalf("role owner: %v\n%s", err, out)
+	}
+}

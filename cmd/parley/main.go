@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,8 +21,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/people"
+	"github.com/parleyhq/parley/internal/plans"
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/sandbox"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/server"
@@ -46,7 +51,7 @@ func root() *cobra.Command {
 			f.String(v.Flag, v.Default, v.Usage+" ("+v.Name+")")
 		}
 	}
-	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), secretsCmd(), mcpCmd(), versionCmd())
+	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), orgsCmd(), usersCmd(), secretsCmd(), mcpCmd(), versionCmd())
 	return cmd
 }
 
@@ -161,10 +166,16 @@ func sandboxCmd() *cobra.Command {
 // openService loads the configuration and opens the database for an
 // operator command.
 func openService(cmd *cobra.Command) (*service.Service, store.Store, error) {
+	svc, _, db, err := openOperator(cmd)
+	return svc, db, err
+}
+
+// openOperator is openService with the plans capability too, for `orgs`.
+func openOperator(cmd *cobra.Command) (*service.Service, *plans.Plans, store.Store, error) {
 	ctx := cmd.Context()
 	cfg, _, err := loadConfig(cmd)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	keys := cfg.SecretKeys
 	if keys == "" && cfg.DatabaseURL == "" {
@@ -174,17 +185,26 @@ func openService(cmd *cobra.Command) (*service.Service, store.Store, error) {
 		}
 	}
 	if keys == "" {
-		return nil, nil, server.ErrNoSecretKeys
+		return nil, nil, nil, server.ErrNoSecretKeys
 	}
 	ring, err := secrets.ParseKeyRing(keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	table, err := plantable.Load(cfg.PlansFile)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	db, err := server.OpenStore(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return service.New(service.Config{Store: db, Keys: ring}), db, nil
+	pl, err := plans.New(domain.Deps{Store: db, Keys: ring}, plans.Config{Table: table, Default: cfg.DefaultPlan, OrgQuota: cfg.OrgQuota})
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return service.New(service.Config{Store: db, Keys: ring}), pl, db, nil
 }
 
 func migrateCmd() *cobra.Command {
@@ -280,6 +300,50 @@ func keysCmd() *cobra.Command {
 	}}
 	keys.AddCommand(create, list, revoke)
 	return keys
+}
+
+func usersCmd() *cobra.Command {
+	var org, email, name, role string
+	users := &cobra.Command{Use: "users", Short: "Manage the people who sign in to the inbox app"}
+	create := &cobra.Command{Use: "create", Short: "Add a person (and the organisation if it is new); prints a one-time sign-in link",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			db, err := server.OpenStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			o, err := db.FindOrganizationByName(cmd.Context(), org)
+			if errors.Is(err, store.ErrNotFound) {
+				o = store.Organization{ID: store.NewID("org"), Name: org, CreatedAt: time.Now().UTC()}
+				err = db.CreateOrganization(cmd.Context(), o)
+			}
+			if err != nil {
+				return fmt.Errorf("organisation %q: %w", org, err)
+			}
+			ppl := people.New(people.Config{Store: db, PublicURL: server.BrowserURL(cfg)})
+			p, err := ppl.Create(cmd.Context(), o.ID, email, name, role)
+			if err != nil {
+				return err
+			}
+			link, until, err := ppl.SignInLink(cmd.Context(), o.ID, p.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s) in organisation %s\nsign-in link (works once, until %s):\n%s\n",
+				p.Role, p.Email, p.ID, o.Name, until.Format(time.RFC3339), link)
+			return nil
+		}}
+	create.Flags().StringVar(&org, "org", "Default", "organisation name")
+	create.Flags().StringVar(&email, "email", "", "the person's email address (required)")
+	create.Flags().StringVar(&name, "name", "", "the person's name")
+	create.Flags().StringVar(&role, "role", "agent", "admin (also manages people) or agent")
+	_ = create.MarkFlagRequired("email")
+	users.AddCommand(create)
+	return users
 }
 
 func when(t *time.Time) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parleyhq/parley/internal/connect"
+	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -38,11 +39,16 @@ type Config struct {
 	Version string
 	// MCP, when set, is served at /mcp (it authenticates on its own).
 	MCP http.Handler
+	// MCPAuth, when set, mounts the MCP authorization server's metadata
+	// and endpoints (package mcpauth).
+	MCPAuth interface{ Register(mux *http.ServeMux) }
 	// Inbound, when set, serves the platforms' webhooks under /webhooks/.
 	Inbound http.Handler
 	// Connect, when set, serves connect sessions, the hosted connect page
 	// and the OAuth callbacks.
 	Connect *connect.Connect
+	// Plans, when set, serves GET /v1/usage and the operator API.
+	Plans *plans.Plans
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when keying limits on the client's address (see clientAddr).
 	TrustedProxies []netip.Prefix
@@ -57,6 +63,7 @@ type API struct {
 	routes  []Route
 	inbound http.Handler
 	connect *connect.Connect
+	plans   *plans.Plans
 	mux     *http.ServeMux
 	metrics *metrics
 	openapi []byte
@@ -82,6 +89,8 @@ type Route struct {
 	Tag         string
 	// Public routes need no API key.
 	Public bool
+	// Operator routes take the operator token instead of an API key.
+	Operator bool
 	// Query are the only query parameters the operation accepts.
 	Query []Param
 	// Headers are the request headers the operation reads.
@@ -109,7 +118,7 @@ type Route struct {
 // New returns the HTTP handler serving the whole API.
 func New(cfg Config) (http.Handler, *API, error) {
 	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound, connect: cfg.Connect,
-		trusted: cfg.TrustedProxies}
+		plans: cfg.Plans, trusted: cfg.TrustedProxies}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -121,10 +130,16 @@ func New(cfg Config) (http.Handler, *API, error) {
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		h := rt.Handler
-		if !rt.Public {
+		switch {
+		case rt.Operator:
+			h = a.authenticateOperator(h)
+		case !rt.Public:
 			h = a.authenticate(h)
 		}
 		a.mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	if cfg.MCPAuth != nil {
+		cfg.MCPAuth.Register(a.mux)
 	}
 	if cfg.MCP != nil {
 		// Every method: the MCP SDK answers GET and DELETE itself.
@@ -258,6 +273,9 @@ func (a *API) routeTable() []Route {
 	}
 	if a.connect != nil {
 		routes = append(routes, a.connectRoutes(std)...)
+	}
+	if a.plans != nil {
+		routes = append(routes, a.planRoutes(std)...)
 	}
 	if a.inbound != nil {
 		// The platforms' side: documented so operators see what to register

@@ -14,6 +14,7 @@ import (
 // send: just the scheme and realm when none were sent, error="invalid_token"
 // when the key is wrong. Other answers carry none.
 func TestUnauthorizedNamesBearer(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		key := e.org("A")

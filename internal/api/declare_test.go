@@ -17,6 +17,7 @@ import (
 // published document lists.
 type declared struct {
 	rt       api.Route
+	key      string // the organisation's key, or the operator token
 	path     string // with {id} filled in
 	statuses []int
 }
@@ -28,7 +29,7 @@ func setup(t *testing.T) (*env, string, []declared) {
 	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	key := e.org("A")
 	_, acct, _ := e.seedA(key)
-	_, a, err := api.New(api.Config{Service: e.srv.Service})
+	_, a, err := api.New(api.Config{Service: e.srv.Service, Plans: e.srv.Plans})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,10 @@ func setup(t *testing.T) (*env, string, []declared) {
 		if rt.Raw != "" {
 			continue // metrics, this document: not built by op or list
 		}
-		d := declared{rt: rt, path: strings.ReplaceAll(rt.Path, "{id}", convid.Encode(acct, "t_1"))}
+		d := declared{rt: rt, key: key, path: strings.ReplaceAll(rt.Path, "{id}", convid.Encode(acct, "t_1"))}
+		if rt.Operator {
+			d.key = operatorToken
+		}
 		for code := range doc.Paths[rt.Path][strings.ToLower(rt.Method)].Responses {
 			n, _ := strconv.Atoi(code)
 			d.statuses = append(d.statuses, n)
@@ -66,7 +70,7 @@ func setup(t *testing.T) (*env, string, []declared) {
 // document can then handle every answer it gets.
 func TestWrapperRefusalsAreDocumented(t *testing.T) {
 	t.Parallel()
-	e, key, ops := setup(t)
+	e, _, ops := setup(t)
 	check := func(t *testing.T, d declared, r response, status int, code string) {
 		t.Helper()
 		expect(t, r, status, code)
@@ -82,12 +86,16 @@ func TestWrapperRefusalsAreDocumented(t *testing.T) {
 			}
 			// A misspelt filter is refused, never ignored (which would
 			// answer an unfiltered list as if it were filtered).
+			key := d.key
 			r := e.do(d.rt.Method, d.path+"?stauts=open", key, body)
 			check(t, d, r, 400, "validation.unknown_parameter")
 			if meta := r.body["error"].(map[string]any)["meta"].(map[string]any); meta["field"] != "stauts" {
 				t.Fatalf("the refusal does not name the parameter: %s", r.raw)
 			}
-			if !d.rt.Public {
+			switch {
+			case d.rt.Operator:
+				check(t, d, e.do(d.rt.Method, d.path, "", body), 401, "auth.invalid_operator_token")
+			case !d.rt.Public:
 				check(t, d, e.do(d.rt.Method, d.path, "", body), 401, "auth.missing_key")
 			}
 			for _, q := range d.rt.Query {
@@ -113,8 +121,9 @@ func TestWrapperRefusalsAreDocumented(t *testing.T) {
 // filters nothing), so no operation may answer 500 here.
 func TestEveryDeclaredParameterIsRead(t *testing.T) {
 	t.Parallel()
-	e, key, ops := setup(t)
+	e, _, ops := setup(t)
 	for _, d := range ops {
+		key := d.key
 		q := url.Values{}
 		for _, p := range d.rt.Query {
 			switch {

@@ -17,3 +17,6 @@ func mustKey(tb testing.TB) string {
 	}
 	return k
 }
+
+// operatorToken is the PARLEY_OPERATOR_TOKEN of newEnv's servers.
+const operatorToken = "op_test_0123456789abcdefghijklmnopqrstuvwxyz"

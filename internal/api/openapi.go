@@ -44,7 +44,10 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 	paths := map[string]map[string]any{}
 	for _, rt := range a.routes {
 		op := map[string]any{"operationId": rt.OperationID, "summary": rt.Summary, "tags": []string{rt.Tag}}
-		if rt.Public {
+		switch {
+		case rt.Operator:
+			op["security"] = []any{map[string]any{"operator": []string{}}}
+		case rt.Public:
 			op["security"] = []any{}
 		}
 		var params []any
@@ -132,8 +135,12 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 		"security": []any{map[string]any{"bearer": []string{}}},
 		"paths":    paths,
 		"components": map[string]any{
-			"schemas":         schemas,
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "sapi_key_…"}},
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "sapi_key_…"},
+				"operator": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "PARLEY_OPERATOR_TOKEN, for the operator API only; API keys are refused there, and it is refused everywhere else"},
+			},
 		},
 	}
 	return json.MarshalIndent(doc, "", "  ")

@@ -259,7 +259,12 @@ func (rt *Route) statuses() []int {
 		set[http.StatusUnsupportedMediaType] = true
 		set[http.StatusUnprocessableEntity] = true
 	}
-	if !rt.Public {
+	switch {
+	case rt.Operator:
+		// authenticateOperator: no or a wrong token (no quota applies).
+		set[http.StatusUnauthorized] = true
+		set[http.StatusInternalServerError] = true
+	case !rt.Public:
 		// authenticate: no or a bad key, spent quota; and any error that
 		// is not an apierr.
 		set[http.StatusUnauthorized] = true

@@ -92,6 +92,7 @@ func history(t *testing.T, l *liveEnv, conv, id string) map[string]any {
 // standby messages, and receipts that set the status of the business's
 // message in the history.
 func TestMetaEventKindsReachUsers(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.received", "message.delivered", "message.read", "message.reaction", "message.edited", "message.deleted")
@@ -195,6 +196,7 @@ func TestMetaEventKindsReachUsers(t *testing.T) {
 // endpoint, and the message reads as failed in the history, on both
 // databases.
 func TestWhatsAppLateFailureReachesUsers(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.failed", "message.sent")
@@ -240,6 +242,7 @@ func TestWhatsAppLateFailureReachesUsers(t *testing.T) {
 // username-only customer gets a conversation keyed on their business-scoped
 // id, and Parley's reply reaches them by it. On both databases.
 func TestWhatsAppUsernameCustomer(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.received")

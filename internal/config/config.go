@@ -21,6 +21,16 @@ type Config struct {
 	// DatabaseURL selects PostgreSQL when it is a postgres:// URL; empty
 	// means SQLite under DataDir (PARLEY_DATABASE_URL).
 	DatabaseURL string
+	// PostgreSQL connection pool (pgxpool): at most DBMaxConns open, at
+	// least DBMinConns kept open even when idle, each closed after
+	// DBConnLifetime (jittered) or DBConnIdleTime unused. Idle connections
+	// are kept up to the maximum, so a burst does not open and close
+	// backends (PARLEY_DB_MAX_CONNS, PARLEY_DB_MIN_OPEN_CONNS,
+	// PARLEY_DB_CONN_LIFETIME, PARLEY_DB_CONN_IDLE_TIME).
+	DBMaxConns     int
+	DBMinConns     int
+	DBConnLifetime time.Duration
+	DBConnIdleTime time.Duration
 	// DataDir holds the SQLite file and, for the sandbox, its key file
 	// (PARLEY_DATA_DIR).
 	DataDir string
@@ -44,6 +54,14 @@ type Config struct {
 	// client address may make per minute (PARLEY_AUTH_FAILURE_LIMIT; 0
 	// disables).
 	AuthFailureLimit int
+	// PlansFile is a JSON plan table replacing the shipped one
+	// (PARLEY_PLANS_FILE; empty: the shipped tiers).
+	PlansFile string
+	// DefaultPlan names the plan of new organisations (PARLEY_DEFAULT_PLAN).
+	DefaultPlan string
+	// OperatorToken guards the operator API (PARLEY_OPERATOR_TOKEN; empty
+	// turns it off).
+	OperatorToken string
 	// TrustedProxies lists the reverse proxies, as CIDRs or addresses,
 	// whose X-Forwarded-For names the client (PARLEY_TRUSTED_PROXIES).
 	// Empty: the TCP peer is the client and the header is ignored.
@@ -76,6 +94,21 @@ type Config struct {
 	XClientID     string // PARLEY_X_CLIENT_ID
 	XClientSecret string // PARLEY_X_CLIENT_SECRET
 	XAuthorizeURL string // PARLEY_X_AUTHORIZE_URL
+	// The Meta app (its secret is MetaAppSecret): Facebook Login for
+	// Messenger and Instagram through a Page, Embedded Signup for WhatsApp.
+	MetaAppID            string // PARLEY_META_APP_ID
+	MetaConfigID         string // PARLEY_META_CONFIG_ID
+	MetaAuthorizeURL     string // PARLEY_META_AUTHORIZE_URL
+	WhatsAppConfigID     string // PARLEY_WHATSAPP_CONFIG_ID
+	WhatsAppAuthorizeURL string // PARLEY_WHATSAPP_AUTHORIZE_URL
+	// The Instagram app of Instagram Login.
+	InstagramAppID        string // PARLEY_INSTAGRAM_APP_ID
+	InstagramAppSecret    string // PARLEY_INSTAGRAM_APP_SECRET
+	InstagramAuthorizeURL string // PARLEY_INSTAGRAM_AUTHORIZE_URL
+	InstagramTokenURL     string // PARLEY_INSTAGRAM_TOKEN_URL
+	// The LinkedIn app (its secret is LinkedInClientSecret).
+	LinkedInClientID     string // PARLEY_LINKEDIN_CLIENT_ID
+	LinkedInAuthorizeURL string // PARLEY_LINKEDIN_AUTHORIZE_URL
 	// Platform API roots; tests and the sandbox point them at emulators.
 	GraphFacebookURL  string // PARLEY_GRAPH_FACEBOOK_URL
 	GraphInstagramURL string // PARLEY_GRAPH_INSTAGRAM_URL

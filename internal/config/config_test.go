@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 )
 
 func TestDefaultsParse(t *testing.T) {
+	t.Parallel()
 	// Defaults panics on a default its own parser refuses; and the defaults
 	// must pass Validate, or a process given no variables could not start.
 	c := Defaults()
@@ -17,17 +20,45 @@ func TestDefaultsParse(t *testing.T) {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
-		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20,
+		DBMaxConns: 20, DBMinConns: 2, DBConnLifetime: time.Hour, DBConnIdleTime: 30 * time.Minute,
+		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20, DefaultPlan: "unlimited",
 		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute, XDMPoll: "auto",
 		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
-		GraphFacebookURL: "https://graph.facebook.com", GraphInstagramURL: "https://graph.instagram.com",
+		MetaAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth", WhatsAppAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth",
+		InstagramAuthorizeURL: "https://www.instagram.com/oauth/authorize", InstagramTokenURL: "https://api.instagram.com/oauth/access_token",
+		LinkedInAuthorizeURL: "https://www.linkedin.com/oauth/v2/authorization",
+		GraphFacebookURL:     "https://graph.facebook.com", GraphInstagramURL: "https://graph.instagram.com",
 		WhatsAppURL: "https://graph.facebook.com", XURL: "https://api.x.com", LinkedInURL: "https://api.linkedin.com"}
 	if c != want {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
 	}
 }
 
+// TestDefaultPlanFollowsPlansFile: the default plan must be in the table in
+// force, so an operator's file without "unlimited" needs a default of its own.
+func TestDefaultPlanFollowsPlansFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plans.json")
+	if err := os.WriteFile(path, []byte(`{"plans":[{"name":"solo","max_brands":1,"monthly_interactions":9},{"name":"team","max_brands":9,"monthly_interactions":99}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load([]string{"PARLEY_PLANS_FILE=" + path}, nil)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "PARLEY_DEFAULT_PLAN" || !strings.Contains(err.Error(), "solo, team") {
+		t.Fatalf("file without the default plan: %v", err)
+	}
+	c, _, err := Load([]string{"PARLEY_PLANS_FILE=" + path, "PARLEY_DEFAULT_PLAN=team"}, nil)
+	if err != nil || c.DefaultPlan != "team" {
+		t.Fatalf("file with its default: %v, %+v", err, c)
+	}
+	// A broken file is reported once, on its own variable.
+	_, _, err = Load([]string{"PARLEY_PLANS_FILE=config.go"}, nil)
+	if err == nil || strings.Contains(err.Error(), "PARLEY_DEFAULT_PLAN") || !strings.Contains(err.Error(), "PARLEY_PLANS_FILE") {
+		t.Fatalf("broken file: %v", err)
+	}
+}
+
 func TestWithDefaultsKeepsSettings(t *testing.T) {
+	t.Parallel()
 	c := Config{KeyQuota: 0, AccountTimeout: time.Second, Listen: "127.0.0.1:0"}.WithDefaults()
 	if c.KeyQuota != 0 || c.OrgQuota != 0 || c.AuthFailureLimit != 0 {
 		t.Fatalf("zero quota is a setting (off), WithDefaults changed it: %+v", c)
@@ -47,12 +78,15 @@ func TestWithDefaultsKeepsSettings(t *testing.T) {
 // out-of-range value and checks what Load makes of it. Every variable of
 // the table must appear here.
 func TestEveryVariable(t *testing.T) {
+	t.Parallel()
 	ring, err := secrets.GenerateKey(time.Unix(1700000000, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
-		valid        string
+		valid string
+		// with are variables the valid value needs beside it (an app id's secret).
+		with         []string
 		check        func(Config) bool
 		malformed    string // "" when any text parses
 		outOfRange   string // "" when none is
@@ -63,6 +97,15 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "localhost", outOfRange: "127.0.0.1:70000", wantInErrors: "host:port"},
 		"PARLEY_DATABASE_URL": {valid: "postgres://u:pw@db:5432/parley", check: func(c Config) bool { return c.DatabaseURL == "postgres://u:pw@db:5432/parley" },
 			outOfRange: "mysql://db/parley", wantInErrors: "postgres://"},
+		"PARLEY_DB_MAX_CONNS": {valid: "32", check: func(c Config) bool { return c.DBMaxConns == 32 },
+			malformed: "many", outOfRange: "1001", wantInErrors: "from 1 to 1000"},
+		// 21 is above the default maximum (20): the minimum cannot exceed it.
+		"PARLEY_DB_MIN_OPEN_CONNS": {valid: "0", check: func(c Config) bool { return c.DBMinConns == 0 },
+			malformed: "2.5", outOfRange: "21", wantInErrors: "from 0 to PARLEY_DB_MAX_CONNS"},
+		"PARLEY_DB_CONN_LIFETIME": {valid: "15m", check: func(c Config) bool { return c.DBConnLifetime == 15*time.Minute },
+			malformed: "1 hour", outOfRange: "100ms", wantInErrors: "at least 1s"},
+		"PARLEY_DB_CONN_IDLE_TIME": {valid: "5m", check: func(c Config) bool { return c.DBConnIdleTime == 5*time.Minute },
+			malformed: "5", outOfRange: "0s", wantInErrors: "at least 1s"},
 		"PARLEY_DATA_DIR": {valid: "/var/lib/parley", check: func(c Config) bool { return c.DataDir == "/var/lib/parley" },
 			outOfRange: "   ", wantInErrors: "non-empty"},
 		"PARLEY_SECRET_KEYS": {valid: ring, check: func(c Config) bool { return c.SecretKeys == ring },
@@ -73,6 +116,12 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "1e3", outOfRange: "-5", wantInErrors: "0"},
 		"PARLEY_AUTH_FAILURE_LIMIT": {valid: "3", check: func(c Config) bool { return c.AuthFailureLimit == 3 },
 			malformed: "3.5", outOfRange: "-3", wantInErrors: "0"},
+		"PARLEY_PLANS_FILE": {valid: "testdata/plans.json", check: func(c Config) bool { return c.PlansFile == "testdata/plans.json" },
+			malformed: "testdata/absent.json", outOfRange: "config_test.go", wantInErrors: "plan table"},
+		"PARLEY_DEFAULT_PLAN": {valid: "free", check: func(c Config) bool { return c.DefaultPlan == "free" },
+			outOfRange: "gold", wantInErrors: "free, starter, pro, business, enterprise, unlimited"},
+		"PARLEY_OPERATOR_TOKEN": {valid: "op_0123456789abcdefghijklmnopqrstuv", check: func(c Config) bool { return c.OperatorToken == "op_0123456789abcdefghijklmnopqrstuv" },
+			malformed: "short", outOfRange: "sapi_key_0123456789abcdefghijklmnopqrstuv", wantInErrors: "PARLEY_OPERATOR_TOKEN"},
 		"PARLEY_TRUSTED_PROXIES": {valid: "10.0.0.0/8, ::1", check: func(c Config) bool { return c.TrustedProxies == "10.0.0.0/8, ::1" },
 			malformed: "10.0.0.0/8, proxy.internal", wantInErrors: "proxy.internal"},
 		"PARLEY_ACCOUNT_TIMEOUT": {valid: "3s", check: func(c Config) bool { return c.AccountTimeout == 3*time.Second },
@@ -91,7 +140,27 @@ func TestEveryVariable(t *testing.T) {
 		"PARLEY_LINKEDIN_CLIENT_SECRET": {valid: "ls", check: func(c Config) bool { return c.LinkedInClientSecret == "ls" }},
 		"PARLEY_PUBLIC_URL": {valid: "https://parley.example.com", check: func(c Config) bool { return c.PublicURL == "https://parley.example.com" },
 			malformed: "parley.example.com", outOfRange: "https://parley.example.com/?a=1", wantInErrors: "URL"},
-		"PARLEY_X_CLIENT_ID":     {valid: "cid", check: func(c Config) bool { return c.XClientID == "cid" }},
+		"PARLEY_X_CLIENT_ID": {valid: "cid", with: []string{"PARLEY_X_CLIENT_SECRET=s"}, check: func(c Config) bool { return c.XClientID == "cid" },
+			outOfRange: "cid", wantInErrors: "PARLEY_X_CLIENT_SECRET"},
+		"PARLEY_META_APP_ID": {valid: "123", with: []string{"PARLEY_META_APP_SECRET=s"}, check: func(c Config) bool { return c.MetaAppID == "123" },
+			outOfRange: "123", wantInErrors: "PARLEY_META_APP_SECRET"},
+		"PARLEY_META_CONFIG_ID":     {valid: "77", check: func(c Config) bool { return c.MetaConfigID == "77" }},
+		"PARLEY_WHATSAPP_CONFIG_ID": {valid: "78", check: func(c Config) bool { return c.WhatsAppConfigID == "78" }},
+		"PARLEY_META_AUTHORIZE_URL": {valid: "http://fb.test/dialog/oauth", check: func(c Config) bool { return c.MetaAuthorizeURL == "http://fb.test/dialog/oauth" },
+			malformed: "www.facebook.com/dialog/oauth", wantInErrors: "URL"},
+		"PARLEY_WHATSAPP_AUTHORIZE_URL": {valid: "http://fb.test/dialog/oauth", check: func(c Config) bool { return c.WhatsAppAuthorizeURL == "http://fb.test/dialog/oauth" },
+			malformed: "dialog", wantInErrors: "URL"},
+		"PARLEY_INSTAGRAM_APP_ID": {valid: "9", with: []string{"PARLEY_INSTAGRAM_APP_SECRET=s"}, check: func(c Config) bool { return c.InstagramAppID == "9" },
+			outOfRange: "9", wantInErrors: "PARLEY_INSTAGRAM_APP_SECRET"},
+		"PARLEY_INSTAGRAM_APP_SECRET": {valid: "is", check: func(c Config) bool { return c.InstagramAppSecret == "is" }},
+		"PARLEY_INSTAGRAM_AUTHORIZE_URL": {valid: "http://ig.test/oauth/authorize", check: func(c Config) bool { return c.InstagramAuthorizeURL == "http://ig.test/oauth/authorize" },
+			malformed: "ig.test", wantInErrors: "URL"},
+		"PARLEY_INSTAGRAM_TOKEN_URL": {valid: "http://ig.test/oauth/access_token", check: func(c Config) bool { return c.InstagramTokenURL == "http://ig.test/oauth/access_token" },
+			malformed: "ig.test", wantInErrors: "URL"},
+		"PARLEY_LINKEDIN_CLIENT_ID": {valid: "li", with: []string{"PARLEY_LINKEDIN_CLIENT_SECRET=s"}, check: func(c Config) bool { return c.LinkedInClientID == "li" },
+			outOfRange: "li", wantInErrors: "PARLEY_LINKEDIN_CLIENT_SECRET"},
+		"PARLEY_LINKEDIN_AUTHORIZE_URL": {valid: "http://li.test/oauth/v2/authorization", check: func(c Config) bool { return c.LinkedInAuthorizeURL == "http://li.test/oauth/v2/authorization" },
+			malformed: "li.test", wantInErrors: "URL"},
 		"PARLEY_X_CLIENT_SECRET": {valid: "csec", check: func(c Config) bool { return c.XClientSecret == "csec" }},
 		"PARLEY_X_AUTHORIZE_URL": {valid: "http://x.test/i/oauth2/authorize", check: func(c Config) bool { return c.XAuthorizeURL == "http://x.test/i/oauth2/authorize" },
 			malformed: "x.com/i/oauth2/authorize", wantInErrors: "URL"},
@@ -120,7 +189,7 @@ func TestEveryVariable(t *testing.T) {
 		}
 		delete(rows, v.Name)
 		t.Run(v.Name, func(t *testing.T) {
-			c, _, err := Load([]string{v.Name + "=" + r.valid}, nil)
+			c, _, err := Load(append([]string{v.Name + "=" + r.valid}, r.with...), nil)
 			if err != nil || !r.check(c) {
 				t.Fatalf("valid %q: %v, %+v", r.valid, err, c)
 			}
@@ -159,7 +228,32 @@ func TestEveryVariable(t *testing.T) {
 	}
 }
 
+// TestPoolBounds checks the pool variables against each other: the minimum
+// follows the maximum that is actually set, and a zero maximum in a Config
+// built in code means the default, not a pool of none.
+func TestPoolBounds(t *testing.T) {
+	for _, tc := range []struct {
+		env     []string
+		wantErr string
+	}{
+		{[]string{"PARLEY_DB_MAX_CONNS=40", "PARLEY_DB_MIN_OPEN_CONNS=40"}, ""},
+		{[]string{"PARLEY_DB_MAX_CONNS=4", "PARLEY_DB_MIN_OPEN_CONNS=5"}, "PARLEY_DB_MIN_OPEN_CONNS"},
+		{[]string{"PARLEY_DB_MAX_CONNS=0"}, "PARLEY_DB_MAX_CONNS"},
+		{[]string{"PARLEY_DB_MIN_OPEN_CONNS=-1"}, "PARLEY_DB_MIN_OPEN_CONNS"},
+	} {
+		_, _, err := Load(tc.env, nil)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%v: got %v, want error naming %q", tc.env, err, tc.wantErr)
+		}
+	}
+	c := Config{}.WithDefaults()
+	if c.DBMaxConns != 20 || c.DBMinConns != 0 || c.DBConnLifetime != time.Hour {
+		t.Fatalf("WithDefaults: max %d min %d lifetime %v; want 20, 0 (a setting), 1h", c.DBMaxConns, c.DBMinConns, c.DBConnLifetime)
+	}
+}
+
 func TestLoadReportsEveryInvalidVariable(t *testing.T) {
+	t.Parallel()
 	_, _, err := Load([]string{"PARLEY_ACCOUNT_TIMEOUT=abc", "PARLEY_KEY_QUOTA=-1", "PARLEY_LOG_LEVEL=loud", "PARLEY_LISTEN=:8081"}, nil)
 	if err == nil {
 		t.Fatal("accepted")
@@ -175,6 +269,7 @@ func TestLoadReportsEveryInvalidVariable(t *testing.T) {
 }
 
 func TestFlagsOverrideEnvironmentAndAreNamed(t *testing.T) {
+	t.Parallel()
 	c, _, err := Load([]string{"PARLEY_LISTEN=:1", "PARLEY_LOG_LEVEL=debug"}, map[string]string{"listen": ":2"})
 	if err != nil || c.Listen != ":2" || c.LogLevel != "debug" {
 		t.Fatalf("%v %+v", err, c)
@@ -194,6 +289,7 @@ func TestFlagsOverrideEnvironmentAndAreNamed(t *testing.T) {
 }
 
 func TestSecretsNeverShown(t *testing.T) {
+	t.Parallel()
 	_, _, err := Load([]string{"PARLEY_DATABASE_URL=mysql://parley:hunter2@db/parley"}, nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "PARLEY_DATABASE_URL") {
 		t.Fatalf("%v", err)
@@ -214,6 +310,7 @@ func TestSecretsNeverShown(t *testing.T) {
 }
 
 func TestUnknownVariables(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, closest string
 		refused       bool
@@ -250,6 +347,7 @@ func TestUnknownVariables(t *testing.T) {
 // start with the newer environment. PARLEY_URL and PARLEY_X_URL predate
 // the rule.
 func TestKnownNamesFarApart(t *testing.T) {
+	t.Parallel()
 	var names []string
 	for _, v := range Variables() {
 		names = append(names, v.Name)
@@ -268,6 +366,7 @@ func TestKnownNamesFarApart(t *testing.T) {
 }
 
 func TestDistance(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
 		d    int
@@ -279,6 +378,7 @@ func TestDistance(t *testing.T) {
 }
 
 func TestValidateZeroConfigNamesUnsetRequiredFields(t *testing.T) {
+	t.Parallel()
 	// Validate is meant for defaulted configs; on a raw zero Config it names
 	// what WithDefaults would have filled, rather than passing it.
 	err := Config{}.Validate()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/secrets"
 )
 
@@ -66,6 +67,12 @@ const (
 	// Messenger, WhatsApp); a lead that long would announce every window
 	// as closing when it opens.
 	maxWindowLead = 24 * time.Hour
+	// maxDBConns: PostgreSQL's default max_connections is 100, shared by
+	// every replica; a pool larger than that is a typo, not a plan.
+	maxDBConns = 1000
+	// minConnTime: pgxpool checks lifetimes on its health-check tick;
+	// below a second a connection would be replaced almost per query.
+	minConnTime = time.Second
 )
 
 // table is the variables, in the README's order. A function, not a
@@ -75,6 +82,18 @@ func table() []variable {
 		listenVar(),
 		stringVar("PARLEY_DATABASE_URL", "database-url", "", "postgres:// URL; empty for SQLite in the data dir",
 			func(c *Config) *string { return &c.DatabaseURL }, false, checkDatabaseURL),
+		countVar("PARLEY_DB_MAX_CONNS", "20", "most PostgreSQL connections this process opens", func(c *Config) *int { return &c.DBMaxConns },
+			true, fmt.Sprintf("want a whole number from 1 to %d", maxDBConns), func(c *Config) (int, int, string) {
+				return 1, maxDBConns, ""
+			}),
+		countVar("PARLEY_DB_MIN_OPEN_CONNS", "2", "PostgreSQL connections kept open while idle", func(c *Config) *int { return &c.DBMinConns },
+			false, "want a whole number from 0 to PARLEY_DB_MAX_CONNS", func(c *Config) (int, int, string) {
+				return 0, c.DBMaxConns, fmt.Sprintf(" (%d)", c.DBMaxConns)
+			}),
+		durationVar("PARLEY_DB_CONN_LIFETIME", "1h", "when a PostgreSQL connection is replaced (jittered)",
+			func(c *Config) *time.Duration { return &c.DBConnLifetime }, minConnTime, 0),
+		durationVar("PARLEY_DB_CONN_IDLE_TIME", "30m", "when an unused PostgreSQL connection above the minimum is closed",
+			func(c *Config) *time.Duration { return &c.DBConnIdleTime }, minConnTime, 0),
 		stringVar("PARLEY_DATA_DIR", "data-dir", "parley-data", "directory for the SQLite file and sandbox keys",
 			func(c *Config) *string { return &c.DataDir }, true, nonEmpty),
 		stringVar("PARLEY_SECRET_KEYS", "", "", "key ring id:base64key,…, newest last",
@@ -83,6 +102,16 @@ func table() []variable {
 		intVar("PARLEY_ORG_QUOTA", "3000", "requests per minute per organisation (0 = off)", func(c *Config) *int { return &c.OrgQuota }),
 		intVar("PARLEY_AUTH_FAILURE_LIMIT", "20", "invalid-key requests per minute per client address (0 = off)",
 			func(c *Config) *int { return &c.AuthFailureLimit }),
+		stringVar("PARLEY_PLANS_FILE", "", "", "JSON plan table replacing the shipped tiers",
+			func(c *Config) *string { return &c.PlansFile }, false, checkPlansFile),
+		{name: "PARLEY_DEFAULT_PLAN", def: plantable.Unlimited, usage: "plan of new organisations", zeroIsUnset: true,
+			parse:  func(c *Config, s string) error { c.DefaultPlan = strings.TrimSpace(s); return nil },
+			check:  checkDefaultPlan,
+			show:   func(c *Config) string { return c.DefaultPlan },
+			isZero: func(c *Config) bool { return c.DefaultPlan == "" },
+			copy:   func(dst, src *Config) { dst.DefaultPlan = src.DefaultPlan }},
+		stringVar("PARLEY_OPERATOR_TOKEN", "", "", "token of the operator API (empty: off)",
+			func(c *Config) *string { return &c.OperatorToken }, false, checkOperatorToken).hidden(),
 		stringVar("PARLEY_TRUSTED_PROXIES", "", "", "comma-separated CIDRs or addresses of reverse proxies",
 			func(c *Config) *string { return &c.TrustedProxies }, false, checkProxies),
 		durationVar("PARLEY_ACCOUNT_TIMEOUT", "10s", "deadline of one account's platform call in lists",
@@ -105,11 +134,33 @@ func table() []variable {
 			func(c *Config) *string { return &c.LinkedInClientSecret }, false, nil).hidden(),
 		stringVar("PARLEY_PUBLIC_URL", "", "", "where browsers reach this Parley (connect pages, OAuth callbacks)",
 			func(c *Config) *string { return &c.PublicURL }, false, optionalURL),
-		stringVar("PARLEY_X_CLIENT_ID", "", "", "X app OAuth 2.0 client id (hosted connect)",
-			func(c *Config) *string { return &c.XClientID }, false, nil),
+		pairedVar("PARLEY_X_CLIENT_ID", "X app OAuth 2.0 client id (hosted connect)",
+			func(c *Config) *string { return &c.XClientID }, "PARLEY_X_CLIENT_SECRET", func(c *Config) string { return c.XClientSecret }),
 		stringVar("PARLEY_X_CLIENT_SECRET", "", "", "X app OAuth 2.0 client secret",
 			func(c *Config) *string { return &c.XClientSecret }, false, nil).hidden(),
 		urlVar("PARLEY_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize", "X OAuth 2.0 consent page", func(c *Config) *string { return &c.XAuthorizeURL }),
+		pairedVar("PARLEY_META_APP_ID", "Meta app id (hosted connect: Messenger, Instagram through a Page, WhatsApp)",
+			func(c *Config) *string { return &c.MetaAppID }, "PARLEY_META_APP_SECRET", func(c *Config) string { return c.MetaAppSecret }),
+		stringVar("PARLEY_META_CONFIG_ID", "", "", "Facebook Login for Business configuration id (replaces scopes)",
+			func(c *Config) *string { return &c.MetaConfigID }, false, nil),
+		urlVar("PARLEY_META_AUTHORIZE_URL", "https://www.facebook.com/v25.0/dialog/oauth", "Facebook Login dialog",
+			func(c *Config) *string { return &c.MetaAuthorizeURL }),
+		stringVar("PARLEY_WHATSAPP_CONFIG_ID", "", "", "WhatsApp Embedded Signup configuration id",
+			func(c *Config) *string { return &c.WhatsAppConfigID }, false, nil),
+		urlVar("PARLEY_WHATSAPP_AUTHORIZE_URL", "https://www.facebook.com/v25.0/dialog/oauth", "Facebook Login dialog for WhatsApp Embedded Signup",
+			func(c *Config) *string { return &c.WhatsAppAuthorizeURL }),
+		pairedVar("PARLEY_INSTAGRAM_APP_ID", "Instagram app id (Instagram Login)",
+			func(c *Config) *string { return &c.InstagramAppID }, "PARLEY_INSTAGRAM_APP_SECRET", func(c *Config) string { return c.InstagramAppSecret }),
+		stringVar("PARLEY_INSTAGRAM_APP_SECRET", "", "", "Instagram app secret (Instagram Login)",
+			func(c *Config) *string { return &c.InstagramAppSecret }, false, nil).hidden(),
+		urlVar("PARLEY_INSTAGRAM_AUTHORIZE_URL", "https://www.instagram.com/oauth/authorize", "Instagram Login authorization window",
+			func(c *Config) *string { return &c.InstagramAuthorizeURL }),
+		urlVar("PARLEY_INSTAGRAM_TOKEN_URL", "https://api.instagram.com/oauth/access_token", "Instagram Login code exchange",
+			func(c *Config) *string { return &c.InstagramTokenURL }),
+		pairedVar("PARLEY_LINKEDIN_CLIENT_ID", "LinkedIn app client id (hosted connect)",
+			func(c *Config) *string { return &c.LinkedInClientID }, "PARLEY_LINKEDIN_CLIENT_SECRET", func(c *Config) string { return c.LinkedInClientSecret }),
+		urlVar("PARLEY_LINKEDIN_AUTHORIZE_URL", "https://www.linkedin.com/oauth/v2/authorization", "LinkedIn OAuth 2.0 consent page (token endpoint on the same host)",
+			func(c *Config) *string { return &c.LinkedInAuthorizeURL }),
 		urlVar("PARLEY_GRAPH_FACEBOOK_URL", "https://graph.facebook.com", "Facebook Graph API root", func(c *Config) *string { return &c.GraphFacebookURL }),
 		urlVar("PARLEY_GRAPH_INSTAGRAM_URL", "https://graph.instagram.com", "Instagram Graph API root", func(c *Config) *string { return &c.GraphInstagramURL }),
 		urlVar("PARLEY_WHATSAPP_URL", "https://graph.facebook.com", "WhatsApp Cloud API root", func(c *Config) *string { return &c.WhatsAppURL }),
@@ -135,6 +186,19 @@ func optionalURL(s string) error {
 		return errors.New("want an absolute http:// or https:// URL without query or fragment, such as https://parley.example.com")
 	}
 	return nil
+}
+
+// pairedVar is an app id that is useless without its secret: set alone, it
+// is an error naming the missing variable.
+func pairedVar(name, usage string, f func(*Config) *string, secretName string, secret func(*Config) string) variable {
+	v := stringVar(name, "", "", usage, f, false, nil)
+	v.check = func(c *Config) error {
+		if *f(c) != "" && secret(c) == "" {
+			return errors.New("set " + secretName + " too: the app id alone cannot connect accounts")
+		}
+		return nil
+	}
+	return v
 }
 
 func (v variable) hidden() variable { v.secret = true; return v }
@@ -193,6 +257,32 @@ func intVar(name, def, usage string, f func(*Config) *int) variable {
 		check: func(c *Config) error {
 			if *f(c) < 0 {
 				return errors.New("want 0 (off) or more")
+			}
+			return nil
+		},
+		show:   func(c *Config) string { return strconv.Itoa(*f(c)) },
+		isZero: func(c *Config) bool { return *f(c) == 0 },
+		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
+	}
+}
+
+// countVar is a whole number from lo to hi, bounds that may depend on other
+// fields. want says what is expected, for malformed and out-of-range values
+// alike; an out-of-range error adds more (the other field's value).
+func countVar(name, def, usage string, f func(*Config) *int, zeroIsUnset bool, want string,
+	bounds func(*Config) (lo, hi int, more string)) variable {
+	return variable{name: name, def: def, usage: usage, zeroIsUnset: zeroIsUnset,
+		parse: func(c *Config, s string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return errors.New(want)
+			}
+			*f(c) = n
+			return nil
+		},
+		check: func(c *Config) error {
+			if lo, hi, more := bounds(c); *f(c) < lo || *f(c) > hi {
+				return errors.New(want + more)
 			}
 			return nil
 		},
@@ -317,6 +407,54 @@ func checkProxies(s string) error {
 		if _, err := netip.ParseAddr(f); err != nil {
 			return fmt.Errorf("want comma-separated CIDRs or IP addresses; %q is neither", f)
 		}
+	}
+	return nil
+}
+
+// checkPlansFile reads and checks the plan table, so a broken file stops
+// the server at start rather than at the first sign-up.
+func checkPlansFile(s string) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := plantable.Load(s); err != nil {
+		return fmt.Errorf("want a readable JSON plan table (see the README's Plans section): %v", err)
+	}
+	return nil
+}
+
+// checkDefaultPlan wants a plan of the table in force. A plans file that
+// does not load is reported on PARLEY_PLANS_FILE alone.
+func checkDefaultPlan(c *Config) error {
+	t, err := plantable.Load(c.PlansFile)
+	if err != nil {
+		return nil
+	}
+	if _, ok := t.Lookup(c.DefaultPlan); !ok {
+		where := "the shipped table"
+		if c.PlansFile != "" {
+			where = "PARLEY_PLANS_FILE"
+		}
+		return fmt.Errorf("want a plan of %s: %s", where, strings.Join(t.Names(), ", "))
+	}
+	return nil
+}
+
+// minOperatorToken is the shortest operator token accepted: it opens every
+// organisation, so it must not be guessable (32 characters of base64 carry
+// 192 bits).
+const minOperatorToken = 32
+
+// checkOperatorToken wants a long token that cannot be taken for an API
+// key: the two are never accepted in each other's place.
+func checkOperatorToken(s string) error {
+	switch {
+	case s == "":
+		return nil
+	case strings.HasPrefix(s, "sapi_key_"):
+		return errors.New("want a token of its own, not an API key (sapi_key_…): the operator token is never an organisation's key")
+	case len(s) < minOperatorToken || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }):
+		return fmt.Errorf("want at least %d printable ASCII characters without spaces, such as the output of `openssl rand -base64 32`", minOperatorToken)
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ const SessionTTL = 15 * time.Minute
 const (
 	EventAccountConnected      = events.EventAccountConnected
 	EventAccountReauthRequired = events.EventAccountReauthRequired
+	EventAccountDisconnected   = events.EventAccountDisconn
 )
 
 // Error codes the end customer's return carries (redirect_url?error=…).
@@ -47,6 +48,21 @@ const (
 	ErrExchangeFailed = "connect.exchange_failed"
 	ErrWrongAccount   = "connect.wrong_account"
 	ErrPlatform       = "connect.platform_error"
+	// ErrNothingGranted: the token reaches no account that can message
+	// (no Page, no Instagram account, no number, no organisation).
+	ErrNothingGranted = "connect.nothing_granted"
+	// ErrBrowserMismatch: the callback came to another browser than the
+	// one that opened the hosted page.
+	ErrBrowserMismatch = "connect.browser_mismatch"
+	ErrNotConfigured   = "connect.not_configured"
+)
+
+// Reasons an account.reauth_required event carries.
+const (
+	ReasonExpired           = "expired"
+	ReasonRevoked           = "revoked"
+	ReasonPermissionRemoved = "permission_removed"
+	ReasonRefreshFailed     = "refresh_failed"
 )
 
 // Publisher records an event for an organisation (service.Service.Publish).
@@ -62,6 +78,50 @@ type XApp struct {
 	APIURL string
 }
 
+// MetaApp is the Meta app Messenger, Instagram through Facebook Login and
+// WhatsApp are connected through. AppSecret is also the key of its
+// webhooks, deauthorize and data-deletion callbacks.
+type MetaApp struct {
+	AppID     string
+	AppSecret string
+	// AuthorizeURL is Facebook Login's dialog
+	// (https://www.facebook.com/v23.0/dialog/oauth).
+	AuthorizeURL string
+	// ConfigID is a Facebook Login for Business configuration, sent
+	// instead of scopes when set.
+	ConfigID string
+	// GraphURL is graph.facebook.com's root.
+	GraphURL string
+	// WhatsApp's Embedded Signup: its configuration, dialog and API root.
+	WhatsAppConfigID     string
+	WhatsAppAuthorizeURL string
+	WhatsAppURL          string
+}
+
+// InstagramApp is the Instagram app of Instagram Login (its own id and
+// secret, not the Meta app's).
+type InstagramApp struct {
+	AppID     string
+	AppSecret string
+	// AuthorizeURL is https://www.instagram.com/oauth/authorize.
+	AuthorizeURL string
+	// TokenURL is https://api.instagram.com/oauth/access_token.
+	TokenURL string
+	// GraphURL is graph.instagram.com's root.
+	GraphURL string
+}
+
+// LinkedInApp is the LinkedIn app organisations are connected through.
+type LinkedInApp struct {
+	ClientID     string
+	ClientSecret string
+	// AuthorizeURL is https://www.linkedin.com/oauth/v2/authorization; the
+	// token endpoint is on the same host.
+	AuthorizeURL string
+	// APIURL is https://api.linkedin.com.
+	APIURL string
+}
+
 // Config builds a Connect.
 type Config struct {
 	Store   store.Store
@@ -71,6 +131,9 @@ type Config struct {
 	// callbacks registered with each platform).
 	PublicURL string
 	X         XApp
+	Meta      MetaApp
+	Instagram InstagramApp
+	LinkedIn  LinkedInApp
 	// HTTPClient calls the platforms; nil is http.DefaultClient.
 	HTTPClient *http.Client
 	// Now is the clock; nil is time.Now.
@@ -80,7 +143,8 @@ type Config struct {
 
 // Connect serves the connect flow.
 type Connect struct {
-	cfg Config
+	cfg       Config
+	providers map[string]provider
 }
 
 // New returns a Connect.
@@ -95,11 +159,25 @@ func New(cfg Config) *Connect {
 		cfg.Logger = slog.Default()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Connect{cfg: cfg}
+	c := &Connect{cfg: cfg}
+	c.providers = map[string]provider{
+		"x":         xProvider{c},
+		"messenger": metaProvider{c: c, platform: "messenger"},
+		"instagram": instagramProvider{c},
+		"whatsapp":  whatsappProvider{c},
+		"linkedin":  linkedinProvider{c},
+	}
+	return c
 }
 
-// Platforms that can be connected through a hosted session today.
-var hosted = []string{"x"}
+// Platforms that can be connected through a hosted session.
+var hosted = []string{"instagram", "linkedin", "messenger", "whatsapp", "x"}
+
+// Instagram's two APIs (graphemu and the adapter use the same names).
+const (
+	VariantInstagramLogin = "instagram_login"
+	VariantFacebookLogin  = "facebook_login"
+)
 
 // SessionInput is the body of POST /v1/connect/sessions.
 type SessionInput struct {
@@ -108,6 +186,9 @@ type SessionInput struct {
 	RedirectURL string `json:"redirect_url"`
 	// AccountID reconnects an existing account under its own id.
 	AccountID string `json:"account_id,omitempty"`
+	// Variant picks Instagram's API: instagram_login (default, no Page
+	// needed) or facebook_login (the Page's linked account).
+	Variant string `json:"variant,omitempty"`
 }
 
 // Session is a created connect session; URL is for the end customer.
@@ -123,6 +204,7 @@ type AliasInput struct {
 	Platform    string `json:"platform"`
 	BrandID     string `json:"brand_id,omitempty"`
 	RedirectURL string `json:"redirect_url,omitempty"`
+	Variant     string `json:"variant,omitempty"`
 }
 
 // AliasOutput answers POST /v1/accounts/connect.
@@ -142,6 +224,22 @@ func (c *Connect) CreateSession(ctx context.Context, orgID string, in SessionInp
 		return Session{}, apierr.Required("brand_id")
 	case c.cfg.PublicURL == "":
 		return Session{}, apierr.New(http.StatusServiceUnavailable, "connect.not_configured", "PARLEY_PUBLIC_URL is not set: browsers could not reach the connect page")
+	}
+	variant := ""
+	if p == "instagram" {
+		switch in.Variant {
+		case "", VariantInstagramLogin:
+			variant = VariantInstagramLogin
+		case VariantFacebookLogin:
+			variant = VariantFacebookLogin
+		default:
+			return Session{}, apierr.Invalid("variant", "variant must be instagram_login or facebook_login").With("allowed", []string{VariantInstagramLogin, VariantFacebookLogin})
+		}
+	} else if in.Variant != "" {
+		return Session{}, apierr.Invalid("variant", "only instagram has variants")
+	}
+	if !c.ready(p, variant) {
+		return Session{}, apierr.New(http.StatusServiceUnavailable, ErrNotConfigured, "the %s app is not configured (see the README's connect section)", p)
 	}
 	if in.RedirectURL != "" {
 		if err := checkRedirect(in.RedirectURL); err != nil {
@@ -170,7 +268,7 @@ func (c *Connect) CreateSession(ctx context.Context, orgID string, in SessionInp
 		return Session{}, err
 	}
 	now := c.cfg.Now().UTC()
-	s := store.ConnectSession{ID: store.NewID("cs"), OrgID: orgID, BrandID: in.BrandID, Platform: p, AccountID: in.AccountID,
+	s := store.ConnectSession{ID: store.NewID("cs"), OrgID: orgID, BrandID: in.BrandID, Platform: p, AccountID: in.AccountID, Variant: variant,
 		RedirectURL: in.RedirectURL, SecretHash: hashSecret(secret), Status: store.ConnectPending,
 		ExpiresAt: now.Add(SessionTTL), CreatedAt: now, UpdatedAt: now}
 	if err := c.cfg.Store.CreateConnectSession(ctx, s); err != nil {
@@ -196,7 +294,7 @@ func (c *Connect) CreateAlias(ctx context.Context, orgID string, in AliasInput) 
 		}
 		in.BrandID = bs[0].ID
 	}
-	s, err := c.CreateSession(ctx, orgID, SessionInput{Platform: in.Platform, BrandID: in.BrandID, RedirectURL: in.RedirectURL})
+	s, err := c.CreateSession(ctx, orgID, SessionInput{Platform: in.Platform, BrandID: in.BrandID, RedirectURL: in.RedirectURL, Variant: in.Variant})
 	return AliasOutput{AuthURL: s.URL}, err
 }
 
@@ -238,3 +336,14 @@ func contains(list []string, v string) bool {
 // XAPIURL is the X API root this Connect calls (tests start a second
 // replica on the same emulator).
 func (c *Connect) XAPIURL() string { return c.cfg.X.APIURL }
+
+// ready reports whether the platform's app (for the variant) is set up.
+func (c *Connect) ready(platform, variant string) bool {
+	if ig, ok := c.providers[platform].(instagramProvider); ok {
+		return ig.configuredFor(variant)
+	}
+	return c.providers[platform].configured()
+}
+
+// Platforms lists the platforms with a hosted connect flow (and a callback).
+func Platforms() []string { return append([]string(nil), hosted...) }

@@ -2,40 +2,19 @@ package connect
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/parleyhq/parley/internal/store"
 )
-
-// xScopes are what a DM account needs: dm.read and dm.write, which X grants
-// only with tweet.read and users.read, and offline.access for a refresh
-// token ("If this scope is not passed, we will not generate a refresh
-// token": https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code).
-var xScopes = []string{"dm.read", "dm.write", "tweet.read", "users.read", "offline.access"}
-
-// xOAuth is the X app as golang.org/x/oauth2 sees it. X's confidential
-// clients authenticate to the token endpoint with HTTP Basic.
-func (c *Connect) xOAuth() *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     c.cfg.X.ClientID,
-		ClientSecret: c.cfg.X.ClientSecret,
-		Endpoint: oauth2.Endpoint{AuthURL: c.cfg.X.AuthorizeURL, TokenURL: strings.TrimRight(c.cfg.X.APIURL, "/") + "/2/oauth2/token",
-			AuthStyle: oauth2.AuthStyleInHeader},
-		RedirectURL: c.CallbackURL("x"),
-		Scopes:      xScopes,
-	}
-}
 
 // CallbackURL is the redirect URI to register in a platform's app console.
 func (c *Connect) CallbackURL(platform string) string {
@@ -46,12 +25,16 @@ func (c *Connect) oauthCtx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
 }
 
-// HostedPage serves GET /connect/{session}: it starts the session (once)
-// and sends the browser to the platform's consent.
+// cookieName is the browser binding of one session: one cookie per session,
+// so two connects in two tabs do not overwrite each other.
+func cookieName(sessionID string) string { return "parley_connect_" + sessionID }
+
+// HostedPage serves GET /connect/{session}: it starts the session (once),
+// binds it to this browser with a cookie, and sends the browser to the
+// platform's consent.
 func (c *Connect) HostedPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	secret := r.PathValue("session")
-	s, err := c.cfg.Store.ConnectSessionByHash(ctx, hashSecret(secret))
+	s, err := c.cfg.Store.ConnectSessionByHash(ctx, hashSecret(r.PathValue("session")))
 	if errors.Is(err, store.ErrNotFound) {
 		c.page(w, http.StatusNotFound, "This connect link is not valid", "connect.session_not_found", "Ask for a new link.")
 		return
@@ -61,11 +44,16 @@ func (c *Connect) HostedPage(w http.ResponseWriter, r *http.Request) {
 	}
 	now := c.cfg.Now()
 	if !now.Before(s.ExpiresAt) {
-		c.finish(w, r, s, "", ErrExpired, "This connect link has expired.")
+		c.finish(w, r, s, ErrExpired, "This connect link has expired.")
 		return
 	}
 	if s.Status != store.ConnectPending {
 		c.page(w, http.StatusConflict, "This connect link was already used", ErrUsed, "Ask for a new link.")
+		return
+	}
+	p := c.providers[s.Platform]
+	if p == nil || !c.ready(s.Platform, s.Variant) {
+		c.page(w, http.StatusServiceUnavailable, "This platform cannot be connected here yet", ErrNotConfigured, "The service has not set up its app for this platform.")
 		return
 	}
 	verifier := oauth2.GenerateVerifier()
@@ -74,7 +62,12 @@ func (c *Connect) HostedPage(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
-	if err := c.cfg.Store.StartConnectSession(ctx, s.ID, sealed, now); errors.Is(err, store.ErrNotFound) {
+	nonce, err := newSecret()
+	if err != nil {
+		c.internal(w, r, err)
+		return
+	}
+	if err := c.cfg.Store.StartConnectSession(ctx, s.ID, sealed, hashSecret(nonce), now); errors.Is(err, store.ErrNotFound) {
 		c.page(w, http.StatusConflict, "This connect link was already used", ErrUsed, "Ask for a new link.")
 		return
 	} else if err != nil {
@@ -86,61 +79,193 @@ func (c *Connect) HostedPage(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
-	http.Redirect(w, r, c.xOAuth().AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+	// SameSite=Lax: the platform sends the browser back with a top-level
+	// GET, which carries Lax cookies; a cross-site POST or subrequest does not.
+	http.SetCookie(w, &http.Cookie{Name: cookieName(s.ID), Value: nonce, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: strings.HasPrefix(c.cfg.PublicURL, "https://"), MaxAge: int(SessionTTL.Seconds())})
+	http.Redirect(w, r, p.consentURL(s, state, verifier), http.StatusFound)
 }
 
-// XCallback serves GET /oauth/callback/x.
-func (c *Connect) XCallback(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	id, err := parseState(c.cfg.Keys, q.Get("state"))
+// Callback serves GET /oauth/callback/{platform}: the platform's redirect
+// after consent.
+func (c *Connect) Callback(platform string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		q := r.URL.Query()
+		s, ok := c.resume(w, r, platform, q.Get("state"))
+		if !ok {
+			return
+		}
+		if q.Get("error") != "" {
+			// RFC 6749 §4.1.2.1: access_denied when the user refuses;
+			// LinkedIn says user_cancelled_authorize.
+			c.finish(w, r, s, ErrDenied, "Access was not granted.")
+			return
+		}
+		verifier, err := c.cfg.Keys.Open(s.Verifier, []byte(s.ID))
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		as, err := c.providers[platform].assets(ctx, s, q, string(verifier))
+		if err != nil {
+			var fe *flowError
+			if errors.As(err, &fe) {
+				c.finish(w, r, s, fe.code, fe.msg)
+				return
+			}
+			c.cfg.Logger.WarnContext(ctx, "connect: code exchange failed", "platform", platform, "session", s.ID, "err", err)
+			c.finish(w, r, s, ErrExchangeFailed, "The platform did not accept the sign-in.")
+			return
+		}
+		c.choose(w, r, s, as)
+	}
+}
+
+// resume finds the started session a state names, refusing a forged or
+// replayed state, another browser, or an expired session (each answered).
+func (c *Connect) resume(w http.ResponseWriter, r *http.Request, platform, state string) (store.ConnectSession, bool) {
+	id, err := parseState(c.cfg.Keys, state)
 	if err != nil {
 		c.page(w, http.StatusBadRequest, "This sign-in cannot be completed", ErrStateInvalid, "The link was altered or did not come from this service. Start again from the app you came from.")
-		return
+		return store.ConnectSession{}, false
 	}
-	s, err := c.cfg.Store.ConnectSessionByID(ctx, id)
-	if err != nil || s.Platform != "x" {
+	s, err := c.cfg.Store.ConnectSessionByID(r.Context(), id)
+	if err != nil || (platform != "" && s.Platform != platform) {
 		c.page(w, http.StatusBadRequest, "This sign-in cannot be completed", ErrStateInvalid, "Start again from the app you came from.")
-		return
+		return store.ConnectSession{}, false
 	}
 	if s.Status != store.ConnectStarted {
 		// A replay: the session already ended, and its outcome stands.
 		c.page(w, http.StatusConflict, "This sign-in was already completed", ErrStateReplayed, "Start again from the app you came from.")
-		return
+		return store.ConnectSession{}, false
+	}
+	// Checked before anything can end the session: a stolen callback URL
+	// opened elsewhere neither completes nor spoils the customer's sign-in.
+	ck, err := r.Cookie(cookieName(s.ID))
+	if err != nil || subtle.ConstantTimeCompare(hashSecret(ck.Value), s.BrowserHash) != 1 {
+		c.page(w, http.StatusForbidden, "Finish in the browser you started in", ErrBrowserMismatch, "This sign-in was started in another browser. Open the connect link again there.")
+		return store.ConnectSession{}, false
 	}
 	if !c.cfg.Now().Before(s.ExpiresAt) {
-		c.finish(w, r, s, "", ErrExpired, "This connect link expired before sign-in finished.")
+		c.finish(w, r, s, ErrExpired, "This connect link expired before sign-in finished.")
+		return store.ConnectSession{}, false
+	}
+	return s, true
+}
+
+// choose connects the one asset there is, the one the session reconnects,
+// or asks the end customer to pick.
+func (c *Connect) choose(w http.ResponseWriter, r *http.Request, s store.ConnectSession, as []asset) {
+	ctx := r.Context()
+	if s.AccountID != "" {
+		cur, err := c.cfg.Store.GetAccount(ctx, s.OrgID, s.AccountID)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		var keep []asset
+		for _, a := range as {
+			if a.NativeID == cur.NativeID {
+				keep = append(keep, a)
+			}
+		}
+		if len(keep) == 0 && len(as) > 0 {
+			c.finish(w, r, s, ErrWrongAccount, "The account you signed in with does not reach the account this link reconnects.")
+			return
+		}
+		as = keep
+	}
+	switch len(as) {
+	case 0:
+		c.finish(w, r, s, ErrNothingGranted, "The sign-in did not share any account that can receive messages.")
+	case 1:
+		c.complete(w, r, s, as[0])
+	default:
+		raw, _ := json.Marshal(as)
+		sealed, err := c.cfg.Keys.Seal(raw, assetsAAD(s.ID))
+		if err == nil {
+			err = c.cfg.Store.SaveConnectAssets(ctx, s.ID, sealed, c.cfg.Now())
+		}
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		state, err := makeState(c.cfg.Keys, s.ID)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'")
+		_ = pickTmpl.Execute(w, map[string]any{"State": state, "Assets": as})
+	}
+}
+
+// assetsAAD: like the verifier, the candidates are sealed with the row id,
+// so key rotation re-seals them (sqlstore's sealedColumns).
+func assetsAAD(sessionID string) []byte { return []byte(sessionID) }
+
+var pickTmpl = template.Must(template.New("pick").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Choose an account</title></head>
+<body><main><h1>Choose the account to connect</h1>
+<form method="post" action="/connect/pick">
+<input type="hidden" name="state" value="{{.State}}">
+{{range $i, $a := .Assets}}<p><label><input type="radio" name="asset" value="{{$a.NativeID}}"{{if eq $i 0}} checked{{end}}> {{$a.Name}}</label></p>
+{{end}}<button type="submit">Connect</button>
+</form></main></body></html>
+`))
+
+// Pick serves POST /connect/pick: the end customer's choice among the
+// assets a token reaches. The same state, browser and expiry checks as the
+// callback hold.
+func (c *Connect) Pick(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		c.page(w, http.StatusBadRequest, "This sign-in cannot be completed", ErrStateInvalid, "Start again from the app you came from.")
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		// RFC 6749 §4.1.2.1: access_denied when the user refuses.
-		c.finish(w, r, s, "", ErrDenied, "Access was not granted.")
+	s, ok := c.resume(w, r, "", r.PostForm.Get("state"))
+	if !ok {
 		return
 	}
-	verifier, err := c.cfg.Keys.Open(s.Verifier, []byte(s.ID))
+	var as []asset
+	raw, err := c.cfg.Keys.Open(s.Assets, assetsAAD(s.ID))
+	if err == nil {
+		err = json.Unmarshal(raw, &as)
+	}
 	if err != nil {
-		c.internal(w, r, err)
+		c.page(w, http.StatusBadRequest, "There is nothing to choose", ErrStateInvalid, "Start again from the app you came from.")
 		return
 	}
-	tok, err := c.xOAuth().Exchange(c.oauthCtx(ctx), q.Get("code"), oauth2.VerifierOption(string(verifier)))
-	if err != nil {
-		c.cfg.Logger.WarnContext(ctx, "connect: X code exchange failed", "session", s.ID, "err", err)
-		c.finish(w, r, s, "", ErrExchangeFailed, "X did not accept the sign-in.")
+	for _, a := range as {
+		if a.NativeID == r.PostForm.Get("asset") {
+			c.complete(w, r, s, a)
+			return
+		}
+	}
+	c.page(w, http.StatusBadRequest, "Choose one of the accounts listed", ErrNothingGranted, "Go back and choose an account.")
+}
+
+// complete subscribes the asset's webhooks, then creates or reconnects the
+// account and ends the session in one transaction.
+func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.ConnectSession, a asset) {
+	ctx := r.Context()
+	if err := c.providers[s.Platform].subscribe(ctx, a); err != nil {
+		c.cfg.Logger.WarnContext(ctx, "connect: subscribing webhooks failed", "platform", s.Platform, "session", s.ID, "err", err)
+		c.finish(w, r, s, ErrPlatform, "The platform refused to send this account's messages.")
 		return
 	}
-	user, err := c.xMe(ctx, tok.AccessToken)
-	if err != nil {
-		c.cfg.Logger.WarnContext(ctx, "connect: X users/me failed", "session", s.ID, "err", err)
-		c.finish(w, r, s, "", ErrPlatform, "X did not say which account signed in.")
-		return
-	}
-	acct, reconnected, code, err := c.save(ctx, s, user, tok)
+	acct, reconnected, code, err := c.save(ctx, s, a)
 	if err != nil {
 		c.internal(w, r, err)
 		return
 	}
 	if code != "" {
-		c.finish(w, r, s, "", code, "That X account is not the one this link reconnects.")
+		c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"error"}, "error": {code}}, "Not connected",
+			"That account is not the one this link reconnects. ("+code+")")
 		return
 	}
 	if err := c.cfg.Publish(ctx, s.OrgID, EventAccountConnected, "connected:"+s.ID, map[string]any{
@@ -148,53 +273,26 @@ func (c *Connect) XCallback(w http.ResponseWriter, r *http.Request) {
 		"session_id": s.ID, "reconnected": reconnected}); err != nil {
 		c.cfg.Logger.ErrorContext(ctx, "connect: publishing account.connected", "account", acct.ID, "err", err)
 	}
+	label := a.Name
+	if a.Handle != "" {
+		label = a.Handle
+	}
 	c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"connected"}, "account_id": {acct.ID}},
-		"Connected", "@"+user.Username+" is connected. You can close this page.")
-}
-
-type xUser struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Username string `json:"username"`
-}
-
-// xMe asks X who the token belongs to (GET /2/users/me).
-func (c *Connect) xMe(ctx context.Context, token string) (xUser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.cfg.X.APIURL, "/")+"/2/users/me", nil)
-	if err != nil {
-		return xUser{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return xUser{}, err
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if res.StatusCode != http.StatusOK {
-		return xUser{}, fmt.Errorf("users/me answered %d: %.200s", res.StatusCode, body)
-	}
-	var out struct {
-		Data xUser `json:"data"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil || out.Data.ID == "" {
-		return xUser{}, fmt.Errorf("users/me: unexpected body %.200s", body)
-	}
-	return out.Data, nil
+		"Connected", label+" is connected. You can close this page.")
 }
 
 // save ends the session and creates or reconnects the account in one
 // transaction: a replayed state (the CAS fails) or any error leaves neither
 // a finished session nor an account behind. code is an end-customer error
 // (with no error), for a token of another account than the one to reconnect.
-func (c *Connect) save(ctx context.Context, s store.ConnectSession, u xUser, tok *oauth2.Token) (acct store.Account, reconnected bool, code string, err error) {
+func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (acct store.Account, reconnected bool, code string, err error) {
 	now := c.cfg.Now().UTC()
 	err = c.cfg.Store.InTx(ctx, func(st store.Store, _ *sql.Tx) error {
 		id := s.AccountID
 		if id == "" {
 			// Connecting an account the organisation already has reconnects
 			// it, so its conversation ids stay valid.
-			same, err := st.AccountByNative(ctx, s.OrgID, "x", u.ID)
+			same, err := st.AccountByNative(ctx, s.OrgID, s.Platform, a.NativeID)
 			if err == nil {
 				id = same.ID
 			} else if !errors.Is(err, store.ErrNotFound) {
@@ -206,67 +304,60 @@ func (c *Connect) save(ctx context.Context, s store.ConnectSession, u xUser, tok
 			if err != nil {
 				return err
 			}
-			if cur.NativeID != u.ID {
+			if cur.NativeID != a.NativeID {
 				code = ErrWrongAccount
 				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", code, now)
 			}
 			acct, reconnected = cur, true
 		} else {
-			acct = store.Account{ID: store.NewID("acct"), OrgID: s.OrgID, BrandID: s.BrandID, Platform: "x", NativeID: u.ID,
-				Variant: "", CreatedAt: now}
+			acct = store.Account{ID: store.NewID("acct"), OrgID: s.OrgID, BrandID: s.BrandID, Platform: s.Platform, NativeID: a.NativeID,
+				CreatedAt: now}
 		}
-		acct.DisplayName, acct.Status, acct.VerifiedAt, acct.UpdatedAt = displayName(u), store.AccountActive, &now, now
-		if err := c.sealToken(&acct, tok); err != nil {
+		acct.DisplayName, acct.Variant, acct.BusinessAccountID = a.Name, a.Variant, a.BusinessID
+		acct.Status, acct.VerifiedAt, acct.UpdatedAt = store.AccountActive, &now, now
+		if err := c.sealToken(&acct, a.Token); err != nil {
 			return err
 		}
 		if err := st.FinishConnectSession(ctx, s.ID, store.ConnectConnected, acct.ID, "", now); err != nil {
 			return err
 		}
 		if reconnected {
-			return st.UpdateAccount(ctx, acct)
+			err = st.UpdateAccount(ctx, acct)
+		} else {
+			err = st.CreateAccount(ctx, acct)
 		}
-		return st.CreateAccount(ctx, acct)
+		if err != nil {
+			return err
+		}
+		return st.SetAccountGrantor(ctx, s.OrgID, acct.ID, a.Grantor, now)
 	})
 	return acct, reconnected, code, err
 }
 
-// sealToken puts a token pair into an account's credentials. The expiry is
-// counted from this Connect's clock (x/oauth2 counts from time.Now).
-func (c *Connect) sealToken(a *store.Account, tok *oauth2.Token) error {
+// sealToken puts a token set into an account's credentials.
+func (c *Connect) sealToken(a *store.Account, tok tokenSet) error {
 	var err error
-	if a.Credentials, err = c.cfg.Keys.Seal([]byte(tok.AccessToken), []byte(a.ID)); err != nil {
+	if a.Credentials, err = c.cfg.Keys.Seal([]byte(tok.Access), []byte(a.ID)); err != nil {
 		return err
 	}
 	a.RefreshCredentials = nil
-	if tok.RefreshToken != "" {
-		if a.RefreshCredentials, err = c.cfg.Keys.Seal([]byte(tok.RefreshToken), []byte(a.ID)); err != nil {
+	if tok.Refresh != "" {
+		if a.RefreshCredentials, err = c.cfg.Keys.Seal([]byte(tok.Refresh), []byte(a.ID)); err != nil {
 			return err
 		}
 	}
 	a.TokenExpiresAt = nil
-	if tok.ExpiresIn > 0 {
-		e := c.cfg.Now().UTC().Add(time.Duration(tok.ExpiresIn) * time.Second)
-		a.TokenExpiresAt = &e
-	} else if !tok.Expiry.IsZero() {
+	if !tok.Expiry.IsZero() {
 		e := tok.Expiry.UTC()
 		a.TokenExpiresAt = &e
 	}
-	if sc, ok := tok.Extra("scope").(string); ok {
-		a.Scopes = sc
-	}
+	a.Scopes = tok.Scopes
 	return nil
-}
-
-func displayName(u xUser) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return "@" + u.Username
 }
 
 // finish ends a started session as failed with code (a pending one that
 // expired stays as it is) and returns the customer to the caller.
-func (c *Connect) finish(w http.ResponseWriter, r *http.Request, s store.ConnectSession, _ string, code, msg string) {
+func (c *Connect) finish(w http.ResponseWriter, r *http.Request, s store.ConnectSession, code, msg string) {
 	if s.Status == store.ConnectStarted {
 		if err := c.cfg.Store.FinishConnectSession(r.Context(), s.ID, store.ConnectFailed, "", code, c.cfg.Now()); err != nil &&
 			!errors.Is(err, store.ErrNotFound) {
@@ -280,6 +371,8 @@ func (c *Connect) finish(w http.ResponseWriter, r *http.Request, s store.Connect
 // redirect sends the browser to the session's redirect_url with the
 // outcome, or shows it when the caller gave none.
 func (c *Connect) redirect(w http.ResponseWriter, r *http.Request, s store.ConnectSession, v url.Values, title, msg string) {
+	// The binding has served; the browser may forget it.
+	http.SetCookie(w, &http.Cookie{Name: cookieName(s.ID), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	if s.RedirectURL == "" {
 		status := http.StatusOK
 		if v.Get("status") != "connected" {

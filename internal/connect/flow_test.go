@@ -248,8 +248,8 @@ func TestConnectXFailures(t *testing.T) {
 		})
 
 		// The callback Parley is sent to, captured by a browser that does
-		// not follow it.
-		callback := func(t *testing.T) string {
+		// not follow it; the browser holds the session's cookie.
+		callback := func(t *testing.T) (string, *http.Client) {
 			t.Helper()
 			_, link := r.session(t, "")
 			c := browser(t)
@@ -265,11 +265,12 @@ func TestConnectXFailures(t *testing.T) {
 			if res.StatusCode != 302 || !strings.Contains(loc, "/oauth/callback/x") {
 				t.Fatalf("emulator answered %d %s", res.StatusCode, loc)
 			}
-			return loc
+			c.CheckRedirect = nil
+			return loc, c
 		}
-		get := func(t *testing.T, u string) (int, string) {
+		get := func(t *testing.T, c *http.Client, u string) (int, string) {
 			t.Helper()
-			res, err := browser(t).Get(u)
+			res, err := c.Get(u)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,23 +280,24 @@ func TestConnectXFailures(t *testing.T) {
 		}
 
 		t.Run("tampered state", func(t *testing.T) {
-			loc, _ := url.Parse(callback(t))
+			raw, c := callback(t)
+			loc, _ := url.Parse(raw)
 			q := loc.Query()
 			st := []byte(q.Get("state"))
 			st[len(st)/2] ^= 1
 			q.Set("state", string(st))
 			loc.RawQuery = q.Encode()
-			if code, page := get(t, loc.String()); code != 400 || !strings.Contains(page, "connect.state_invalid") {
+			if code, page := get(t, c, loc.String()); code != 400 || !strings.Contains(page, "connect.state_invalid") {
 				t.Fatalf("tampered: %d %s", code, page)
 			}
 		})
 		t.Run("replayed state", func(t *testing.T) {
-			loc := callback(t)
+			loc, c := callback(t)
 			before := len(r.accounts(t))
-			if code, _ := get(t, loc); code != 200 {
+			if code, _ := get(t, c, loc); code != 200 {
 				t.Fatalf("first callback: %d", code)
 			}
-			if code, page := get(t, loc); code != 409 || !strings.Contains(page, "connect.state_replayed") {
+			if code, page := get(t, c, loc); code != 409 || !strings.Contains(page, "connect.state_replayed") {
 				t.Fatalf("replay: %d %s", code, page)
 			}
 			if n := len(r.accounts(t)); n != before+1 && n != before {
@@ -303,10 +305,10 @@ func TestConnectXFailures(t *testing.T) {
 			}
 		})
 		t.Run("expired session", func(t *testing.T) {
-			loc := callback(t)
+			loc, c := callback(t)
 			r.clk.Add(16 * time.Minute)
 			before := len(r.accounts(t))
-			if code, _ := get(t, loc); code != 200 {
+			if code, _ := get(t, c, loc); code != 200 {
 				t.Fatalf("expired callback: %d", code)
 			}
 			if back := r.lastReturn(t); back.Get("error") != "connect.session_expired" {
@@ -316,16 +318,37 @@ func TestConnectXFailures(t *testing.T) {
 				t.Fatalf("an expired session connected an account: %d → %d", before, n)
 			}
 		})
+		t.Run("another browser", func(t *testing.T) {
+			// A callback URL stolen (logs, referrer, shoulder) and opened in
+			// the attacker's browser neither completes nor spoils the
+			// customer's sign-in.
+			loc, c := callback(t)
+			before := len(r.accounts(t))
+			if code, page := get(t, browser(t), loc); code != 403 || !strings.Contains(page, "connect.browser_mismatch") {
+				t.Fatalf("other browser: %d %s", code, page)
+			}
+			if n := len(r.accounts(t)); n != before {
+				t.Fatalf("accounts: %d → %d", before, n)
+			}
+			if code, _ := get(t, c, loc); code != 200 {
+				t.Fatalf("the customer's own browser: %d", code)
+			}
+			if back := r.lastReturn(t); back.Get("status") != "connected" {
+				t.Fatalf("returned with %v", back)
+			}
+		})
 		t.Run("pkce mismatch", func(t *testing.T) {
 			// A code replayed into another session's callback: its verifier
 			// does not match the code's challenge.
-			a, _ := url.Parse(callback(t))
-			bq, _ := url.Parse(callback(t))
+			ra, _ := callback(t)
+			rb, c := callback(t)
+			a, _ := url.Parse(ra)
+			bq, _ := url.Parse(rb)
 			q := bq.Query()
 			q.Set("code", a.Query().Get("code"))
 			bq.RawQuery = q.Encode()
 			before := len(r.accounts(t))
-			if code, _ := get(t, bq.String()); code != 200 {
+			if code, _ := get(t, c, bq.String()); code != 200 {
 				t.Fatalf("mismatched callback: %d", code)
 			}
 			if back := r.lastReturn(t); back.Get("error") != "connect.exchange_failed" {

@@ -12,34 +12,35 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-// RefreshLead is how long before expiry a token is refreshed: X access
-// tokens live two hours, and the job runs every minute, so five minutes
-// leaves several tries before a token lapses.
-const RefreshLead = 5 * time.Minute
-
 // refreshLease bounds how long one replica may hold an account's refresh;
 // a replica that dies mid-refresh releases it by expiry.
 const refreshLease = time.Minute
 
-// RefreshDue refreshes the X tokens that expire within RefreshLead (or
-// already have). Safe to run on every replica at once: per account, one
-// replica wins the lease and calls X; the others skip it.
+// RefreshDue refreshes the tokens that expire within their platform's lead
+// (or already have). Safe to run on every replica at once: per account, one
+// replica wins the lease and calls the platform; the others skip it.
 func (c *Connect) RefreshDue(ctx context.Context) error {
 	now := c.cfg.Now().UTC()
-	due, err := c.cfg.Store.ExpiringAccounts(ctx, "x", now.Add(RefreshLead), 100)
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, a := range due {
-		if err := c.refreshOne(ctx, a); err != nil {
-			errs = append(errs, fmt.Errorf("account %s: %w", a.ID, err))
+	for _, name := range hosted {
+		rf, ok := c.providers[name].(refresher)
+		if !ok || !c.providers[name].configured() {
+			continue
+		}
+		due, err := c.cfg.Store.ExpiringAccounts(ctx, name, now.Add(rf.refreshLead()), 100)
+		if err != nil {
+			return err
+		}
+		for _, a := range due {
+			if err := c.refreshOne(ctx, rf, a); err != nil {
+				errs = append(errs, fmt.Errorf("account %s: %w", a.ID, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (c *Connect) refreshOne(ctx context.Context, a store.Account) error {
+func (c *Connect) refreshOne(ctx context.Context, rf refresher, a store.Account) error {
 	now := c.cfg.Now().UTC()
 	if err := c.cfg.Store.LeaseRefresh(ctx, a.OrgID, a.ID, a.CredentialsVersion, now, now.Add(refreshLease)); errors.Is(err, store.ErrNotFound) {
 		return nil // another replica is refreshing it, or just did
@@ -50,9 +51,7 @@ func (c *Connect) refreshOne(ctx context.Context, a store.Account) error {
 	if err != nil {
 		return err
 	}
-	// An expired token makes the source refresh at once; the refresh token
-	// is used exactly once, here, under the lease.
-	tok, err := c.xOAuth().TokenSource(c.oauthCtx(ctx), &oauth2.Token{RefreshToken: string(refresh), Expiry: time.Unix(1, 0)}).Token()
+	tok, err := rf.refresh(ctx, a, string(refresh))
 	if err != nil {
 		if tokenDead(err) {
 			return c.reauth(ctx, a, "refresh_failed", err)
@@ -61,8 +60,8 @@ func (c *Connect) refreshOne(ctx context.Context, a store.Account) error {
 		// run tries again; the account stays active.
 		return err
 	}
-	if tok.RefreshToken == "" {
-		tok.RefreshToken = string(refresh) // a platform that does not rotate
+	if tok.Refresh == "" {
+		tok.Refresh = string(refresh) // a platform that does not rotate
 	}
 	next := a
 	if err := c.sealToken(&next, tok); err != nil {
@@ -78,12 +77,26 @@ func (c *Connect) refreshOne(ctx context.Context, a store.Account) error {
 	return nil
 }
 
-// tokenDead tells a refresh token X will never accept again from a
-// transient failure. X answers a used, revoked or expired refresh token
+// deadToken is a platform's documented answer for a credential it will
+// never accept again (as opposed to a transient failure).
+type deadToken struct {
+	reason string // expired, revoked, permission_removed, refresh_failed
+	err    error
+}
+
+func (d *deadToken) Error() string { return d.reason + ": " + d.err.Error() }
+func (d *deadToken) Unwrap() error { return d.err }
+
+// tokenDead tells a refresh token the platform will never accept again from
+// a transient failure: a deadToken, or an OAuth token endpoint's answer. X answers a used, revoked or expired refresh token
 // with 400 invalid_request ("Value passed for the token was invalid",
 // https://github.com/trypostit/trypost/issues/126) where RFC 6749 §5.2 says
 // invalid_grant; both, and a 401 for the client, are final.
 func tokenDead(err error) bool {
+	var dt *deadToken
+	if errors.As(err, &dt) {
+		return true
+	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
 		return false

@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
@@ -47,12 +49,23 @@ func errCode(m map[string]any) string {
 
 func TestCreateConnectSession(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		srv := parleytest.Start(t, b, config.Config{}, "", server.Options{Adapters: platform.Registry{}})
+		srv := parleytest.Start(t, b, config.Config{XClientID: "cid", XClientSecret: "cs"}, "", server.Options{Adapters: platform.Registry{}})
 		key := srv.Org(t, "Acme")
 		other := srv.Org(t, "Other")
 		_, brand := call(t, srv.URL, key, "POST", "/v1/brands", map[string]any{"name": "Shop"})
 		_, otherBrand := call(t, srv.URL, other, "POST", "/v1/brands", map[string]any{"name": "Theirs"})
 
+		// An account of the other organisation, to try to reconnect it from here.
+		oc, err := srv.Service.Authenticate(context.Background(), "Bearer "+other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		theirs := store.Account{ID: store.NewID("acct"), OrgID: oc.OrgID, BrandID: otherBrand["id"].(string), Platform: "x", NativeID: "77",
+			Status: store.AccountActive, Credentials: []byte("sealed"), CreatedAt: now, UpdatedAt: now}
+		if err := srv.Store.CreateAccount(context.Background(), theirs); err != nil {
+			t.Fatal(err)
+		}
 		st, s := call(t, srv.URL, key, "POST", "/v1/connect/sessions", map[string]any{"platform": "x", "brand_id": brand["id"],
 			"redirect_url": "https://app.example/connected"})
 		if st != 201 || !strings.HasPrefix(s["id"].(string), "cs_") || !strings.HasPrefix(s["url"].(string), srv.URL+"/connect/pcs_") {
@@ -75,6 +88,8 @@ func TestCreateConnectSession(t *testing.T) {
 			{"relative redirect", map[string]any{"platform": "x", "brand_id": brand["id"], "redirect_url": "/done"}, "validation.invalid_field"},
 			{"javascript redirect", map[string]any{"platform": "x", "brand_id": brand["id"], "redirect_url": "javascript:alert(1)"}, "validation.invalid_field"},
 			{"unknown account", map[string]any{"platform": "x", "brand_id": brand["id"], "account_id": "acct_nope"}, "validation.invalid_field"},
+			{"another org's account", map[string]any{"platform": "x", "brand_id": brand["id"], "account_id": theirs.ID}, "validation.invalid_field"},
+			{"variant off instagram", map[string]any{"platform": "x", "brand_id": brand["id"], "variant": "facebook_login"}, "validation.invalid_field"},
 		} {
 			st, out := call(t, srv.URL, key, "POST", "/v1/connect/sessions", c.body)
 			if st != 422 || errCode(out) != c.code {
@@ -101,3 +116,5 @@ func TestCreateConnectSession(t *testing.T) {
 		}
 	})
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

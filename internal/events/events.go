@@ -48,13 +48,17 @@ const (
 	EventAccountConnected      = "account.connected"
 	EventAccountReauthRequired = "account.reauth_required"
 	EventWindowClosing         = "conversation.window_closing"
-	EventEndpointDisabled      = "endpoint.disabled"
-	EventWebhookTest           = "webhook.test"
+	// billing.* are published by the plans capability (package plans).
+	EventBillingLimitApproaching = "billing.limit_approaching"
+	EventBillingLimitReached     = "billing.limit_reached"
+	EventEndpointDisabled        = "endpoint.disabled"
+	EventWebhookTest             = "webhook.test"
 )
 
 // EventTypes are the types an endpoint may filter on.
 var EventTypes = []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
-	EventMessageReaction, EventMessageEdited, EventMessageDeleted, EventAccountConnected, EventAccountReauthRequired, EventAccountDisconn, EventWindowClosing, EventEndpointDisabled}
+	EventMessageReaction, EventMessageEdited, EventMessageDeleted, EventAccountConnected, EventAccountReauthRequired, EventAccountDisconn, EventWindowClosing, EventEndpointDisabled,
+	EventBillingLimitApproaching, EventBillingLimitReached}
 
 // Describe says in a sentence when an event type is sent (the OpenAPI
 // document's webhooks section).
@@ -86,6 +90,10 @@ func Describe(typ string) string {
 		return "A conversation's reply window closes soon with no reply sent."
 	case EventEndpointDisabled:
 		return "A webhook endpoint was disabled after failing deliveries."
+	case EventBillingLimitApproaching:
+		return "The organisation has used 80 % of a plan limit (data: the limit, plan, used and resets_at)."
+	case EventBillingLimitReached:
+		return "The organisation reached a plan limit; further sends or brands are refused with 402 until it resets or the plan changes."
 	}
 	return ""
 }

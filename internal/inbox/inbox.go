@@ -33,6 +33,10 @@ type Config struct {
 	// Publish records an event and enqueues its deliveries (message.sent,
 	// account.disconnected); nil records nothing.
 	Publish func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+	// AuthFailed, when set, is the one hook told that a platform refused an
+	// account's token: it marks the account reauth_required and emits
+	// account.reauth_required with a reason (package connect).
+	AuthFailed func(ctx context.Context, orgID, accountID string, err error)
 }
 
 // Inbox is the capability. It is safe for concurrent use.
@@ -45,6 +49,7 @@ type Inbox struct {
 	accountTimeout time.Duration
 	journal        *journal.Journal
 	publish        func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+	authFailed     func(ctx context.Context, orgID, accountID string, err error)
 
 	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
 
@@ -56,7 +61,7 @@ type Inbox struct {
 func New(d domain.Deps, cfg Config) *Inbox {
 	d = d.WithDefaults()
 	s := &Inbox{store: d.Store, keys: d.Keys, adapters: cfg.Adapters, log: d.Log, now: d.Now, accountTimeout: cfg.AccountTimeout,
-		journal: cfg.Journal, publish: cfg.Publish, tmplCache: map[string]templateEntry{}}
+		journal: cfg.Journal, publish: cfg.Publish, authFailed: cfg.AuthFailed, tmplCache: map[string]templateEntry{}}
 	if s.accountTimeout == 0 {
 		s.accountTimeout = domain.DefaultAccountTimeout
 	}
@@ -211,7 +216,9 @@ func (s *Inbox) platformErr(ctx context.Context, h accountHandle, err error) err
 		return apierr.New(http.StatusBadGateway, "platform."+h.row.Platform+".unavailable", "%s could not be reached", h.row.Platform)
 	}
 	if e.Code == "account.reauth_required" {
-		if serr := s.store.SetAccountStatus(ctx, h.row.OrgID, h.row.ID, store.AccountReauthRequired); serr != nil {
+		if s.authFailed != nil {
+			s.authFailed(ctx, h.row.OrgID, h.row.ID, e)
+		} else if serr := s.store.SetAccountStatus(ctx, h.row.OrgID, h.row.ID, store.AccountReauthRequired); serr != nil {
 			s.log.ErrorContext(ctx, "mark account reauth_required", "account_id", h.row.ID, "err", serr)
 		}
 		s.forgetAccount(h.row.OrgID, h.row.ID)

@@ -45,13 +45,14 @@ func (s *Inbox) count(ctx context.Context, bucket string, length time.Duration, 
 	return domain.Count(ctx, s.store, s.now(), bucket, length, n)
 }
 
-// hit counts one event against a ceiling and refuses past it.
-func (s *Inbox) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name) error {
-	n, reset, err := s.count(ctx, c.name+":"+key, c.window, 1)
+// hit counts use (1, or 0 to only look) events against a ceiling and
+// refuses when one more would pass it.
+func (s *Inbox) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name, use int) error {
+	n, reset, err := s.count(ctx, c.name+":"+key, c.window, use)
 	if err != nil {
 		return err
 	}
-	if n <= c.max {
+	if n+1-use <= c.max {
 		return nil
 	}
 	retry := int(math.Ceil(reset.Seconds()))
@@ -61,34 +62,34 @@ func (s *Inbox) hit(ctx context.Context, c ceiling, key string, code string, p p
 }
 
 // allowSend applies the account's own send ceilings.
-func (s *Inbox) allowSend(ctx context.Context, h accountHandle) error {
+func (s *Inbox) allowSend(ctx context.Context, h accountHandle, use int) error {
 	p := platform.Name(h.row.Platform)
 	code := "platform." + h.row.Platform + ".rate_limit"
 	switch p {
 	case platform.Instagram, platform.Messenger:
-		return s.hit(ctx, metaSend, h.row.ID, code, p)
+		return s.hit(ctx, metaSend, h.row.ID, code, p, use)
 	case platform.WhatsApp:
-		return s.hit(ctx, waThroughput, h.row.ID, code, p)
+		return s.hit(ctx, waThroughput, h.row.ID, code, p, use)
 	case platform.X:
-		return s.hit(ctx, xSend, h.row.ID, code, p)
+		return s.hit(ctx, xSend, h.row.ID, code, p, use)
 	}
 	return nil
 }
 
 // allowRecipient applies per-recipient limits, once the send is otherwise
 // allowed (so a refused send does not use up the pair's slot).
-func (s *Inbox) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation) error {
+func (s *Inbox) allowRecipient(ctx context.Context, h accountHandle, pc platform.Conversation, use int) error {
 	switch platform.Name(h.row.Platform) {
 	case platform.WhatsApp:
-		return s.hit(ctx, waPair, h.row.ID+":"+pc.ParticipantID, "whatsapp.pair_rate_limit", platform.WhatsApp)
+		return s.hit(ctx, waPair, h.row.ID+":"+pc.ParticipantID, "whatsapp.pair_rate_limit", platform.WhatsApp, use)
 	}
 	return nil
 }
 
 // allowAutomated applies Instagram's automated-message cap.
-func (s *Inbox) allowAutomated(ctx context.Context, h accountHandle, automated bool) error {
+func (s *Inbox) allowAutomated(ctx context.Context, h accountHandle, automated bool, use int) error {
 	if !automated || platform.Name(h.row.Platform) != platform.Instagram {
 		return nil
 	}
-	return s.hit(ctx, igAutomated, h.row.ID, "platform.instagram.rate_limit", platform.Instagram)
+	return s.hit(ctx, igAutomated, h.row.ID, "platform.instagram.rate_limit", platform.Instagram, use)
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
@@ -106,7 +107,8 @@ func (s *Inbox) SendMessage(ctx context.Context, c domain.Caller, id string, in 
 	if err := validateSend(in); err != nil {
 		return apitype.Message{}, err
 	}
-	if in.IdempotencyKey == "" {
+	if in.IdempotencyKey == "" || in.DryRun {
+		// A dry run records nothing, so there is no outcome to replay.
 		m, _, err := s.send(ctx, c, id, in)
 		return m, err
 	}
@@ -121,7 +123,12 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 		return apitype.Message{}, false, err
 	}
 	p := platform.Name(h.row.Platform)
-	if err := s.allowSend(ctx, h); err != nil {
+	// A dry run checks the ceilings without using a slot of them.
+	use := 1
+	if in.DryRun {
+		use = 0
+	}
+	if err := s.allowSend(ctx, h, use); err != nil {
 		return apitype.Message{}, false, err
 	}
 	pc, err := h.adapter.GetConversation(ctx, h.acct, thread)
@@ -142,11 +149,16 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 	if !d.Allowed {
 		return apitype.Message{}, false, d.Err
 	}
-	if err := s.allowAutomated(ctx, h, in.Automated); err != nil {
+	if err := s.allowAutomated(ctx, h, in.Automated, use); err != nil {
 		return apitype.Message{}, false, err
 	}
-	if err := s.allowRecipient(ctx, h, pc); err != nil {
+	if err := s.allowRecipient(ctx, h, pc, use); err != nil {
 		return apitype.Message{}, false, err
+	}
+	if in.DryRun {
+		// Every rule passed: this is what would be sent. The same path as a
+		// real send up to here, so a dry run cannot drift from the rules.
+		return MessageView(id, outboundMessage(h, in, now, "", "dry_run")), false, nil
 	}
 	sent, err := h.adapter.Send(ctx, h.acct, pc, platform.Outbound{Text: in.Text, Attachment: in.Attachment, Tag: in.Tag, Template: in.Template})
 	if err != nil {
@@ -156,18 +168,24 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 	if at.IsZero() {
 		at = now
 	}
+	pm := outboundMessage(h, in, at, sent.PlatformID, "sent")
+	mv := MessageView(id, pm)
+	s.recordSend(ctx, h, thread, pm, mv, d)
+	return mv, true, nil
+}
+
+// outboundMessage is the message a send puts in the conversation.
+func outboundMessage(h accountHandle, in apitype.SendInput, at time.Time, platformID, status string) platform.Message {
 	var att []platform.Attachment
 	if in.Attachment != nil {
 		att = []platform.Attachment{*in.Attachment}
 	}
-	pm := platform.Message{PlatformID: sent.PlatformID, Direction: "outgoing", SenderID: h.row.NativeID,
-		SenderName: h.row.DisplayName, Text: in.Text, Attachments: att, CreatedAt: at, Status: "sent"}
+	pm := platform.Message{PlatformID: platformID, Direction: "outgoing", SenderID: h.row.NativeID,
+		SenderName: h.row.DisplayName, Text: in.Text, Attachments: att, CreatedAt: at, Status: status}
 	if in.Template != nil && pm.Text == "" {
 		pm.Text = "[template " + in.Template.Name + "]"
 	}
-	mv := MessageView(id, pm)
-	s.recordSend(ctx, h, thread, pm, mv, d)
-	return mv, true, nil
+	return pm
 }
 
 // recordSend keeps the metadata a send changes. The message is already

@@ -28,7 +28,9 @@ func TestIdempotencyKeyDecisions(t *testing.T) {
 		e := setup(t, db, platform.Registry{platform.X: plat})
 		acct := e.account(t, platform.X, "x-1")
 		conv := convid.Encode(acct.ID, "thread-1")
-		send := func(in apitype.SendInput) (apitype.Message, error) { return e.inbox.SendMessage(ctx, e.caller(), conv, in) }
+		send := func(in apitype.SendInput) (apitype.Message, error) {
+			return e.inbox.SendMessage(ctx, e.caller(), conv, in)
+		}
 
 		first, err := send(apitype.SendInput{Text: "hi", IdempotencyKey: "k1"})
 		if err != nil || first.Replayed {
@@ -96,10 +98,10 @@ func TestSendCeilings(t *testing.T) {
 		check func(s *Inbox, h accountHandle, r string) error
 	}{
 		{"x sends", platform.X, 15, 15 * time.Minute, "platform.x.rate_limit",
-			func(s *Inbox, h accountHandle, _ string) error { return s.allowSend(context.Background(), h) }},
+			func(s *Inbox, h accountHandle, _ string) error { return s.allowSend(context.Background(), h, 1) }},
 		{"whatsapp pair", platform.WhatsApp, 1, 6 * time.Second, "whatsapp.pair_rate_limit",
 			func(s *Inbox, h accountHandle, r string) error {
-				return s.allowRecipient(context.Background(), h, platform.Conversation{ParticipantID: r})
+				return s.allowRecipient(context.Background(), h, platform.Conversation{ParticipantID: r}, 1)
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,10 +150,10 @@ func TestAutomatedCapCountsOnlyAutomatedInstagram(t *testing.T) {
 		ig := accountHandle{row: store.Account{ID: store.NewID("acct"), Platform: string(platform.Instagram)}}
 		fb := accountHandle{row: store.Account{ID: store.NewID("acct"), Platform: string(platform.Messenger)}}
 		for range igAutomated.max + 5 {
-			if err := e.inbox.allowAutomated(ctx, ig, false); err != nil {
+			if err := e.inbox.allowAutomated(ctx, ig, false, 1); err != nil {
 				t.Fatalf("a human-sent Instagram message was capped: %v", err)
 			}
-			if err := e.inbox.allowAutomated(ctx, fb, true); err != nil {
+			if err := e.inbox.allowAutomated(ctx, fb, true, 1); err != nil {
 				t.Fatalf("an automated Messenger message was capped: %v", err)
 			}
 		}
@@ -159,7 +161,7 @@ func TestAutomatedCapCountsOnlyAutomatedInstagram(t *testing.T) {
 		if err != nil || n != 0 {
 			t.Fatalf("automated counter %d (%v) after no automated sends", n, err)
 		}
-		if err := e.inbox.allowAutomated(ctx, ig, true); err != nil {
+		if err := e.inbox.allowAutomated(ctx, ig, true, 1); err != nil {
 			t.Fatal(err)
 		}
 		if n, _, _ := e.inbox.count(ctx, igAutomated.name+":"+ig.row.ID, igAutomated.window, 0); n != 1 {

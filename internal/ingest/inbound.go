@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
@@ -60,10 +58,11 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 					}
 				}
 			}
-			if len(b.deliveries) == 0 || s.jobs == nil {
-				return nil
+			deliveries, err := b.flush(ctx)
+			if err != nil || len(deliveries) == 0 || s.jobs == nil {
+				return err
 			}
-			_, err := s.jobs.InsertManyTx(ctx, tx, b.deliveries)
+			_, err = s.jobs.InsertManyTx(ctx, tx, deliveries)
 			return err
 		})
 	})
@@ -188,29 +187,4 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 		}
 		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
 	}, nil
-}
-
-// batchStore serves one group-committed transaction: it remembers each
-// organisation's enabled endpoints, which would otherwise be read once per
-// event, and gathers the batch's delivery jobs into a single insert.
-type batchStore struct {
-	store.Store
-	endpoints  map[string][]store.Endpoint
-	deliveries []river.InsertManyParams
-}
-
-// AddDeliveries implements events.Batch.
-func (b *batchStore) AddDeliveries(params []river.InsertManyParams) {
-	b.deliveries = append(b.deliveries, params...)
-}
-
-func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]store.Endpoint, error) {
-	if eps, ok := b.endpoints[orgID]; ok {
-		return eps, nil
-	}
-	eps, err := b.Store.EnabledEndpoints(ctx, orgID)
-	if err == nil {
-		b.endpoints[orgID] = eps
-	}
-	return eps, err
 }

@@ -108,11 +108,21 @@ func driver(cfg Config) (riverdriver.Driver[*sql.Tx], error) {
 	return nil, fmt.Errorf("jobs: unknown dialect %q", cfg.Dialect)
 }
 
-// Migrate creates or upgrades River's own tables.
+// Migrate creates or upgrades River's own tables. On PostgreSQL it holds an
+// advisory lock meanwhile (River's migrator takes none), so replicas
+// starting together migrate one after the other instead of failing on the
+// types and tables another has just created.
 func Migrate(ctx context.Context, cfg Config) error {
 	d, err := driver(cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.Dialect == "postgres" {
+		unlock, err := migrationLock(ctx, cfg.DB)
+		if err != nil {
+			return fmt.Errorf("jobs: migrate river: %w", err)
+		}
+		defer unlock()
 	}
 	m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
 	if err != nil {
@@ -122,6 +132,27 @@ func Migrate(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("jobs: migrate river: %w", err)
 	}
 	return nil
+}
+
+// migrationLock takes a session advisory lock, per schema (tests and
+// tenants may share one database), on a connection of its own, and returns
+// what releases it.
+func migrationLock(ctx context.Context, db *sql.DB) (func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const key = `hashtext('parley.river_migrate.' || current_schema())`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		// Closing the connection would return it to the pool still
+		// holding the lock: release it first.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`)
+		conn.Close()
+	}, nil
 }
 
 // New migrates River's tables and returns a client ready to Start.

@@ -9,8 +9,10 @@ import (
 )
 
 // ServiceBackend runs the tools in-process, for one authenticated caller.
-// Each tool call counts as one request against the caller's API key quota,
-// as one REST request does, and is refunded when the platform throttled it.
+// Each backend call counts as one request against the caller's API key
+// quota, as the REST request it stands for does (get_conversation makes two:
+// the conversation and its recent messages), and is refunded when the
+// platform throttled it.
 type ServiceBackend struct {
 	Svc    *service.Service
 	Caller service.Caller
@@ -46,6 +48,16 @@ func (b ServiceBackend) ListConversations(ctx context.Context, q client.Conversa
 func (b ServiceBackend) GetConversation(ctx context.Context, id string) (out service.Conversation, err error) {
 	err = b.charge(ctx, func() error {
 		out, err = b.Svc.GetConversation(ctx, b.Caller, id)
+		return err
+	})
+	return out, err
+}
+
+// ListMessages implements Backend.
+func (b ServiceBackend) ListMessages(ctx context.Context, id string, limit int, cursor string) (out client.List[service.Message], err error) {
+	err = b.charge(ctx, func() error {
+		l, err := b.Svc.ListMessages(ctx, b.Caller, id, service.PageRequest{Cursor: cursor, Limit: limit})
+		out = l.Envelope()
 		return err
 	})
 	return out, err

@@ -6,15 +6,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/textcheck"
 )
@@ -23,6 +26,10 @@ import (
 const MaxBodyBytes = 1 << 20
 
 type callerKey struct{}
+
+// grantKey holds the OAuth grant of a request signed in with an access
+// token; API key requests have none and may use every tool.
+type grantKey struct{}
 
 // Handler serves MCP over Streamable HTTP for svc, to be mounted at /mcp.
 //
@@ -39,7 +46,7 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 		if !ok {
 			return nil // unreachable: the auth wrapper always sets it
 		}
-		return NewServer(ServiceBackend{Svc: svc, Caller: c}, &o)
+		return newServer(ServiceBackend{Svc: svc, Caller: c}, o, c.OrgID)
 	}, &mcp.StreamableHTTPOptions{
 		Stateless:           true,
 		JSONResponse:        true,
@@ -54,7 +61,8 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := requestID(w, r)
-		c, err := svc.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		ctx := r.Context()
+		c, grant, err := authenticate(ctx, svc, o.OAuth, r.Header.Get("Authorization"))
 		if err != nil {
 			e, ok := apierr.As(err)
 			if !ok {
@@ -62,7 +70,16 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 				e = apierr.Internal()
 			}
 			if c := apierr.BearerChallenge(e); c != "" {
-				// RFC 6750 §3: a 401 names the scheme it wants, as REST's do.
+				// RFC 6750 §3: a 401 names the scheme it wants, as REST's do;
+				// with sign-in on, it also points to the resource metadata
+				// (RFC 9728 §5.1), where a hosted client starts its OAuth flow.
+				if o.OAuth != nil {
+					errCode := ""
+					if e.Code != "auth.missing_key" {
+						errCode = "invalid_token"
+					}
+					c = o.OAuth.Challenge(errCode, e.Message)
+				}
 				w.Header().Set("WWW-Authenticate", c)
 			}
 			if s, ok := e.Meta["retry_after_seconds"]; ok && e.Status == http.StatusTooManyRequests {
@@ -84,8 +101,32 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 			}
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), r.Body))
 		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+		ctx = context.WithValue(ctx, callerKey{}, c)
+		if grant != nil {
+			ctx = context.WithValue(ctx, grantKey{}, *grant)
+		}
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// authenticate accepts an API key, as REST does, or an access token of the
+// MCP authorization server, which acts for its grant's organisation. The
+// grant's family stands in for the key in quotas.
+func authenticate(ctx context.Context, svc *service.Service, oauth *mcpauth.Server, authorization string) (service.Caller, *mcpauth.Grant, error) {
+	token, isBearer := strings.CutPrefix(authorization, "Bearer ")
+	if oauth == nil || !isBearer || !mcpauth.IsAccessToken(token) {
+		c, err := svc.Authenticate(ctx, authorization)
+		return c, nil, err
+	}
+	g, err := oauth.Verify(ctx, token)
+	var bad mcpauth.ErrInvalidToken
+	if errors.As(err, &bad) {
+		return service.Caller{}, nil, apierr.New(http.StatusUnauthorized, "auth.invalid_token", "%s; sign in again", bad.Reason)
+	}
+	if err != nil {
+		return service.Caller{}, nil, err
+	}
+	return service.Caller{OrgID: g.OrgID, KeyID: g.Family}, &g, nil
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

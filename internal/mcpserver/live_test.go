@@ -55,6 +55,7 @@ func (l *liveEnv) thread(convID string) graphemu.Thread {
 // TestLiveEmulators drives every tool against the platform emulators, as an
 // agent would after `parley sandbox`.
 func TestLiveEmulators(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)

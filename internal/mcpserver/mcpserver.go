@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -25,6 +26,8 @@ import (
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/mcpauth"
 )
 
 // Backend is what the tools need. *client.Client implements it (remote);
@@ -32,6 +35,9 @@ import (
 type Backend interface {
 	ListConversations(ctx context.Context, q client.ConversationQuery) (client.List[apitype.Conversation], error)
 	GetConversation(ctx context.Context, id string) (apitype.Conversation, error)
+	// ListMessages reads a conversation's history, newest first, as
+	// GET /v1/inbox/conversations/{id}/messages does.
+	ListMessages(ctx context.Context, id string, limit int, cursor string) (client.List[apitype.Message], error)
 	// SendMessage sends; in.IdempotencyKey makes it safe to retry, and the
 	// returned Message.Replayed reports a replayed first outcome.
 	SendMessage(ctx context.Context, id string, in apitype.SendInput) (apitype.Message, error)
@@ -49,6 +55,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported as the server implementation's version.
 	Version string
+	// Live, on /mcp, lets sessions subscribe to conversations and hear
+	// when they change; nil offers no subscriptions (stdio).
+	Live *live.Hub
+	// OAuth, on /mcp, accepts the access tokens of Parley's MCP
+	// authorization server beside API keys, and points 401s at its
+	// metadata; nil accepts API keys only.
+	OAuth *mcpauth.Server
 }
 
 func (o *Options) orDefault() Options {
@@ -69,6 +82,7 @@ func (o *Options) orDefault() Options {
 const (
 	ToolListConversations     = "list_conversations"
 	ToolGetConversation       = "get_conversation"
+	ToolListMessages          = "list_messages"
 	ToolSendDM                = "send_dm"
 	ToolMarkConversationRead  = "mark_conversation_read"
 	ToolListAccounts          = "list_accounts"
@@ -76,19 +90,94 @@ const (
 )
 
 const instructions = `Parley is a unified direct-message inbox for business accounts on Instagram, Facebook Messenger, WhatsApp, LinkedIn and X.
-Start with list_accounts or list_conversations. Conversation ids look like sapi_dm_…; pass them unchanged to get_conversation, send_dm and mark_conversation_read.
+Start with list_accounts or list_conversations. Conversation ids look like sapi_dm_…; pass them unchanged as conversation_id to get_conversation, list_messages, send_dm and mark_conversation_read.
+get_conversation returns the conversation with its most recent messages as a transcript (oldest first); list_messages reads further back.
 Before replying, read the conversation's reply_window: if open is false, a plain reply is refused; use one of allowed_tags (a human replying within human_agent_until may use HUMAN_AGENT) or, on WhatsApp when requires_template is true, an APPROVED template from list_whatsapp_templates.
 Failed calls return {"error":{"code","message","meta"}} with the same codes as Parley's REST API; meta says what to do next. Give send_dm an idempotency_key so a retry never sends twice.`
 
-// NewServer returns an MCP server whose tools call b.
+// NewServer returns an MCP server whose tools, resources and prompt call b.
 func NewServer(b Backend, opts *Options) *mcp.Server {
-	o := opts.orDefault()
-	s := mcp.NewServer(&mcp.Implementation{Name: "parley", Title: "Parley", Version: o.Version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: o.Logger, SchemaCache: schemaCache})
+	return newServer(b, opts.orDefault(), "")
+}
+
+// newServer builds the server; with o.Live and the caller's orgID, its
+// sessions may subscribe to the organisation's conversations.
+func newServer(b Backend, o Options, orgID string) *mcp.Server {
 	t := tools{b: b, log: o.Logger}
+	so := &mcp.ServerOptions{Instructions: instructions, Logger: o.Logger, SchemaCache: schemaCache,
+		// No subscriptions, and no list_changed, without a live feed.
+		Capabilities: &mcp.ServerCapabilities{Resources: &mcp.ResourceCapabilities{}}}
+	live := o.Live != nil && orgID != ""
+	if live {
+		so.Capabilities.Resources = &mcp.ResourceCapabilities{Subscribe: true, ListChanged: true}
+		so.SubscribeHandler = t.subscribe
+		so.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "parley", Title: "Parley", Version: o.Version}, so)
 	t.register(s)
-	s.AddReceivingMiddleware(t.renderErrors)
+	s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: conversationTemplate, Name: "conversation", Title: "A conversation with its transcript",
+		Description: "A direct-message conversation as get_conversation returns it: the customer, reply_window and the 20 most recent messages, oldest first. " +
+			"Subscribe to hear (notifications/resources/updated) when the customer writes or a message changes status.",
+		MIMEType: "application/json"}, t.readConversation)
+	s.AddPrompt(&mcp.Prompt{Name: PromptReplyToCustomer, Title: "Reply to a customer",
+		Description: "The conversation's transcript, its reply window and the platform's rules, as a ready instruction to draft and send a reply.",
+		Arguments: []*mcp.PromptArgument{
+			{Name: "conversation_id", Description: "the conversation id (sapi_dm_…)", Required: true},
+			{Name: "tone", Description: "how the reply should sound, e.g. warm, formal, brief (default friendly and concise)"},
+		}}, t.replyPrompt)
+	s.AddReceivingMiddleware(t.renderErrors, func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if err := allowed(ctx, method, req); err != nil {
+				if method == "tools/call" {
+					// A tool error, which renderErrors writes as the REST body.
+					res := &mcp.CallToolResult{}
+					res.SetError(err)
+					return res, nil
+				}
+				return nil, t.resourceError(ctx, err)
+			}
+			switch method {
+			case "resources/list":
+				// The conversations are the resources, listed live.
+				r, _ := req.(*mcp.ListResourcesRequest)
+				if r == nil {
+					r = &mcp.ListResourcesRequest{}
+				}
+				return t.listResources(ctx, r)
+			case "subscriptions/listen":
+				if live {
+					sub := o.Live.Subscribe(orgID)
+					defer sub.Close()
+					wctx, stop := context.WithCancel(ctx)
+					defer stop()
+					go watch(wctx, s, sub, t.readConversation)
+				}
+			}
+			return next(ctx, method, req)
+		}
+	})
 	return s
+}
+
+// writeTools change something on the platform: an OAuth grant needs
+// dm:write for them, and dm:read for everything else.
+var writeTools = map[string]bool{ToolSendDM: true, ToolMarkConversationRead: true}
+
+// allowed checks a request signed in with OAuth against its grant's scopes.
+func allowed(ctx context.Context, method string, req mcp.Request) error {
+	g, ok := ctx.Value(grantKey{}).(mcpauth.Grant)
+	if !ok {
+		return nil // an API key may do everything its organisation may
+	}
+	need := mcpauth.ScopeRead
+	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && method == "tools/call" && writeTools[p.Name] {
+		need = mcpauth.ScopeWrite
+	}
+	if g.Has(need) {
+		return nil
+	}
+	return apierr.New(http.StatusForbidden, "auth.insufficient_scope", "this sign-in was not granted %s; sign in again and approve it", need).
+		With("required_scope", need)
 }
 
 // schemaCache shares the schemas inferred from the argument and result types
@@ -105,6 +194,10 @@ const (
 	defaultLimit = 25
 	maxLimit     = 100
 	maxCursor    = 8192
+	// defaultTranscript is how many messages get_conversation includes
+	// unless message_limit says otherwise: enough for a model to see
+	// what the customer asked without flooding its context.
+	defaultTranscript = 20
 )
 
 var platforms = []any{"instagram", "messenger", "whatsapp", "linkedin", "x"}
@@ -122,7 +215,31 @@ type ListConversationsArgs struct {
 
 // GetConversationArgs are get_conversation's arguments.
 type GetConversationArgs struct {
-	ID string `json:"id" jsonschema:"the conversation id (sapi_dm_…) as returned by list_conversations"`
+	ConversationID string `json:"conversation_id,omitempty" jsonschema:"the conversation id (sapi_dm_…) as returned by list_conversations"`
+	// ID is the argument's first name, kept for clients written against it.
+	ID           string `json:"id,omitempty" jsonschema:"deprecated: the same as conversation_id, accepted for older clients; use conversation_id"`
+	MessageLimit int    `json:"message_limit,omitempty" jsonschema:"how many of the most recent messages to include, 1-100 (default 20)"`
+}
+
+// ListMessagesArgs are list_messages' arguments.
+type ListMessagesArgs struct {
+	ConversationID string `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…)"`
+	Limit          int    `json:"limit,omitempty" jsonschema:"how many messages, 1-100 (default 25)"`
+	Cursor         string `json:"cursor,omitempty" jsonschema:"older_messages_cursor from get_conversation, or pagination.next_cursor of the previous list_messages page, unchanged; omit to start from the newest message"`
+}
+
+// ConversationTranscript is get_conversation's data: the conversation as
+// REST returns it, with its most recent messages.
+type ConversationTranscript struct {
+	apitype.Conversation
+	// Messages are the most recent messages, oldest first.
+	Messages []apitype.Message `json:"messages" jsonschema:"the most recent messages, oldest first, so the list reads as a transcript; direction incoming is the customer, outgoing is the business"`
+	// OlderMessagesCursor reads on with list_messages; absent when the
+	// transcript starts at the first message.
+	OlderMessagesCursor string `json:"older_messages_cursor,omitempty" jsonschema:"pass as list_messages' cursor to read the messages before the first one here; absent when there are none"`
+	// HistoryTruncated says the platform keeps older messages it does not
+	// return (Instagram gives only the 20 most recent).
+	HistoryTruncated bool `json:"history_truncated,omitempty" jsonschema:"true when the platform holds older messages it does not return, so the transcript cannot go further back"`
 }
 
 // AttachmentArg is one attachment by URL.
@@ -147,6 +264,7 @@ type SendDMArgs struct {
 	Template       *TemplateArg   `json:"template,omitempty" jsonschema:"WhatsApp only: an APPROVED message template (required when reply_window.requires_template is true)"`
 	Automated      bool           `json:"automated,omitempty" jsonschema:"true when the message was written by software (you, an AI agent, without a person approving it); HUMAN_AGENT is then refused"`
 	IdempotencyKey string         `json:"idempotency_key,omitempty" jsonschema:"a unique string (max 255 characters) for this message; repeating the call with the same key and arguments returns the first outcome instead of sending again"`
+	DryRun         bool           `json:"dry_run,omitempty" jsonschema:"true: check every rule (reply window, tag, template, rate limits) and return the message that would be sent, with status dry_run, or the refusal; nothing is sent or recorded"`
 }
 
 // MarkReadArgs are mark_conversation_read's arguments.
@@ -198,13 +316,22 @@ func pageBounds(p map[string]*jsonschema.Schema) {
 // schemas are built once: the HTTP handler builds a server per request, and
 // the SDK's schema cache recognises a schema by its pointer.
 var schemas = struct {
-	listConversations, getConversation, sendDM, markRead, listAccounts, listTemplates *jsonschema.Schema
+	listConversations, getConversation, listMessages, sendDM, markRead, listAccounts, listTemplates *jsonschema.Schema
 }{
 	listConversations: inputSchema[ListConversationsArgs](func(p map[string]*jsonschema.Schema) {
 		p["platform"].Enum = platforms
 		pageBounds(p)
 	}),
-	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) { p["id"].MinLength = ptr(1) }),
+	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) {
+		p["conversation_id"].MinLength = ptr(1)
+		p["id"].MinLength, p["id"].Deprecated = ptr(1), true
+		p["message_limit"].Minimum, p["message_limit"].Maximum = ptr(1.0), ptr(float64(maxLimit))
+		p["message_limit"].Default = json.RawMessage(fmt.Sprint(defaultTranscript))
+	}),
+	listMessages: inputSchema[ListMessagesArgs](func(p map[string]*jsonschema.Schema) {
+		p["conversation_id"].MinLength = ptr(1)
+		pageBounds(p)
+	}),
 	sendDM: inputSchema[SendDMArgs](func(p map[string]*jsonschema.Schema) {
 		p["conversation_id"].MinLength = ptr(1)
 		// Only HUMAN_AGENT: Meta retired the other tags in 2026 (rules.RetiredTags).
@@ -236,12 +363,25 @@ func (t tools) register(s *mcp.Server) {
 
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolGetConversation,
-		Title: "Get a conversation",
-		Description: "Get one conversation by id with its reply_window: open (a plain reply may be sent now), closes_at, human_agent_until, " +
-			"allowed_tags (message tags usable now) and requires_template (WhatsApp: only an approved template may be sent). Check it before send_dm.",
-		Annotations: withTitle(readOnly, "Get a conversation"),
+		Title: "Read a conversation",
+		Description: "Read one conversation before answering it: the customer, its reply_window and its most recent messages (message_limit, default 20) " +
+			"oldest first, each with direction (incoming = the customer, outgoing = the business), sender, text, attachments, created_at and status. " +
+			"reply_window says what send_dm may do now: open (a plain reply is allowed), closes_at (when that ends), human_agent_until (until when a person may still reply with tag HUMAN_AGENT), " +
+			"allowed_tags (tags usable now) and requires_template (WhatsApp: only an approved template may be sent). " +
+			"To read further back, pass older_messages_cursor to list_messages. The argument id is a deprecated name for conversation_id.",
+		Annotations: withTitle(readOnly, "Read a conversation"),
 		InputSchema: schemas.getConversation,
 	}, t.getConversation)
+
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  ToolListMessages,
+		Title: "Read older messages",
+		Description: "Page back through a conversation's history when get_conversation's transcript is not enough. " +
+			"Each page holds the limit messages before the cursor, oldest first; start with get_conversation's older_messages_cursor, " +
+			"then pass pagination.next_cursor to go further back. meta.history_truncated means the platform keeps no older messages for the API.",
+		Annotations: withTitle(readOnly, "Read older messages"),
+		InputSchema: schemas.listMessages,
+	}, t.listMessages)
 
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolSendDM,
@@ -249,7 +389,8 @@ func (t tools) register(s *mcp.Server) {
 		Description: "Send a direct message to the customer of a conversation, on its platform, as the business. This really delivers a message and cannot be undone. " +
 			"Send text and/or one attachment, or on WhatsApp outside the 24 h window an approved template. Messaging rules are checked before anything is sent: " +
 			"when the reply window is closed the call fails with error.code conversation.window_closed and error.meta lists the options that remain (a tag or a template). " +
-			"Pass idempotency_key so a retry returns the first outcome instead of sending twice.",
+			"Pass idempotency_key so a retry returns the first outcome instead of sending twice. " +
+			"With dry_run true the same rules run but nothing is sent: use it to learn whether a reply would go through, and what would be sent.",
 		Annotations: &mcp.ToolAnnotations{Title: "Send a direct message", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
 		InputSchema: schemas.sendDM,
 	}, t.sendDM)
@@ -315,13 +456,60 @@ func (t tools) listConversations(ctx context.Context, _ *mcp.CallToolRequest, in
 	return nil, l, err
 }
 
-func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[apitype.Conversation], error) {
-	c, err := t.b.GetConversation(ctx, strings.TrimSpace(in.ID))
-	return nil, client.Single[apitype.Conversation]{Data: c}, err
+// conversationID reads get_conversation's id under either name; both
+// given must agree, or the call is ambiguous.
+func (in GetConversationArgs) conversationID() (string, error) {
+	id, old := strings.TrimSpace(in.ConversationID), strings.TrimSpace(in.ID)
+	switch {
+	case id == "" && old == "":
+		return "", apierr.Required("conversation_id")
+	case id != "" && old != "" && id != old:
+		return "", apierr.Invalid("id", "id is a deprecated name for conversation_id; give only conversation_id")
+	case id == "":
+		return old, nil
+	}
+	return id, nil
+}
+
+func (t tools) getConversation(ctx context.Context, _ *mcp.CallToolRequest, in GetConversationArgs) (*mcp.CallToolResult, client.Single[ConversationTranscript], error) {
+	var out client.Single[ConversationTranscript]
+	id, err := in.conversationID()
+	if err != nil {
+		return nil, out, err
+	}
+	limit := in.MessageLimit
+	if limit == 0 {
+		limit = defaultTranscript
+	}
+	if limit < 1 || limit > maxLimit {
+		return nil, out, apierr.BadLimit(1, maxLimit).With("field", "message_limit")
+	}
+	out.Data, err = t.transcript(ctx, id, limit)
+	return nil, out, err
+}
+
+// oldestFirst turns a newest-first page into a transcript; it never
+// returns nil, so the JSON says [] rather than null.
+func oldestFirst(ms []apitype.Message) []apitype.Message {
+	out := make([]apitype.Message, len(ms))
+	for i, m := range ms {
+		out[len(ms)-1-i] = m
+	}
+	return out
+}
+
+func (t tools) listMessages(ctx context.Context, _ *mcp.CallToolRequest, in ListMessagesArgs) (*mcp.CallToolResult, client.List[apitype.Message], error) {
+	limit, err := page(in.Limit, in.Cursor)
+	if err != nil {
+		return nil, client.List[apitype.Message]{}, err
+	}
+	l, err := t.b.ListMessages(ctx, strings.TrimSpace(in.ConversationID), limit, in.Cursor)
+	l.Data = oldestFirst(l.Data)
+	return nil, l, err
 }
 
 func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs) (*mcp.CallToolResult, client.Single[apitype.Message], error) {
-	si := apitype.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey}
+	si := apitype.SendInput{Text: in.Text, Tag: in.Tag, Automated: in.Automated, IdempotencyKey: in.IdempotencyKey, DryRun: in.DryRun}
 	if in.Attachment != nil {
 		si.Attachment = &apitype.Attachment{Type: in.Attachment.Type, URL: in.Attachment.URL}
 	}
@@ -333,6 +521,9 @@ func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs
 		return nil, client.Single[apitype.Message]{}, err
 	}
 	res := &mcp.CallToolResult{}
+	if in.DryRun {
+		res.Meta = mcp.Meta{"dry_run": true}
+	}
 	if m.Replayed {
 		// REST says so in the Idempotent-Replayed header; MCP results have
 		// _meta for what is not part of the data.

@@ -20,6 +20,7 @@ import (
 )
 
 func TestToolsList(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		e := newEnv(t, b)
 		cs := mustConnect(t, e, tr, e.org("A"))
@@ -46,7 +47,8 @@ func TestToolsList(t *testing.T) {
 		yes, no := ptr(true), ptr(false)
 		for name, w := range map[string]want{
 			"list_conversations":      {nil, true, nil, yes, []string{"data", "pagination"}},
-			"get_conversation":        {[]string{"id"}, true, nil, yes, []string{"data"}},
+			"get_conversation":        {nil, true, nil, yes, []string{"data"}},
+			"list_messages":           {[]string{"conversation_id"}, true, nil, yes, []string{"data", "pagination"}},
 			"send_dm":                 {[]string{"conversation_id"}, false, yes, yes, []string{"data"}},
 			"mark_conversation_read":  {[]string{"conversation_id"}, false, no, yes, []string{"data"}},
 			"list_accounts":           {nil, true, nil, no, []string{"data", "pagination"}},
@@ -93,8 +95,19 @@ func TestToolsList(t *testing.T) {
 				}
 			}
 		}
-		if len(tools) != 6 {
-			t.Errorf("%d tools, want 6", len(tools))
+		if len(tools) != 7 {
+			t.Errorf("%d tools, want 7", len(tools))
+		}
+		// One name for one thing: the old get_conversation id is marked
+		// deprecated, so clients and models prefer conversation_id.
+		var gc struct {
+			Properties map[string]struct {
+				Deprecated bool `json:"deprecated"`
+			} `json:"properties"`
+		}
+		remarshal(t, tools["get_conversation"].InputSchema, &gc)
+		if !gc.Properties["id"].Deprecated || gc.Properties["conversation_id"].Deprecated {
+			t.Errorf("get_conversation argument names: %+v", gc.Properties)
 		}
 		// Enums and bounds a model needs to call right the first time.
 		var lc struct {
@@ -111,6 +124,7 @@ func TestToolsList(t *testing.T) {
 // an empty organisation, for one with every platform connected (the
 // emulators, seeded as the sandbox seeds them), and when one platform fails.
 func TestListsMatchREST(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 
@@ -184,6 +198,7 @@ func TestListsMatchREST(t *testing.T) {
 // TestConversationTools drives reads, sends and mark-read through the
 // emulators, checking what the platform itself received.
 func TestConversationTools(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)
@@ -215,12 +230,14 @@ func TestConversationTools(t *testing.T) {
 
 		// Instagram: open within 24 h; human_agent_only is 3 days old.
 		open, late := l.conv("instagram/open"), l.conv("instagram/human_agent_only")
-		got := ok(t, call(t, cs, "get_conversation", map[string]any{"id": open}))
+		got := ok(t, call(t, cs, "get_conversation", map[string]any{"conversation_id": open}))
 		conv := got["data"].(map[string]any)
 		rw, _ := conv["reply_window"].(map[string]any)
 		if conv["id"] != open || conv["participant_name"] != "Maya Lopez" || rw["open"] != true {
 			t.Fatalf("get_conversation = %v", got)
 		}
+		// The conversation is REST's, plus the transcript.
+		delete(conv, "messages")
 		_, rest := l.rest("GET", "/v1/inbox/conversations/"+open, l.key)
 		if !jsonEqual(got, rest) {
 			t.Errorf("get_conversation %v differs from REST %v", got, rest)
@@ -265,7 +282,9 @@ func TestConversationTools(t *testing.T) {
 
 		// Another organisation cannot see or act on it.
 		other := mustConnect(t, l.env, tr, l.org("B"))
+		toolErr(t, call(t, other, "get_conversation", map[string]any{"conversation_id": open}), "resource.not_found")
 		toolErr(t, call(t, other, "get_conversation", map[string]any{"id": open}), "resource.not_found")
+		toolErr(t, call(t, other, "list_messages", map[string]any{"conversation_id": open}), "resource.not_found")
 		toolErr(t, call(t, other, "send_dm", map[string]any{"conversation_id": open, "text": "x"}), "resource.not_found")
 		toolErr(t, call(t, other, "mark_conversation_read", map[string]any{"conversation_id": open}), "resource.not_found")
 		toolErr(t, call(t, other, "list_conversations", map[string]any{"account_id": l.seeded.Accounts[platform.Instagram]}), "resource.not_found")
@@ -276,6 +295,7 @@ func TestConversationTools(t *testing.T) {
 }
 
 func TestToolErrors(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)
@@ -297,7 +317,12 @@ func TestToolErrors(t *testing.T) {
 			{"limit out of range", "list_conversations", map[string]any{"limit": 500}, "validation.invalid_field", "limit", false},
 			{"wrong type", "list_accounts", map[string]any{"limit": "ten"}, "validation.invalid_field", "limit", false},
 			{"unknown argument", "list_accounts", map[string]any{"colour": "red"}, "validation.unknown_field", "colour", false},
-			{"missing required", "get_conversation", map[string]any{}, "validation.required", "id", false},
+			{"missing required", "send_dm", map[string]any{}, "validation.required", "conversation_id", false},
+			{"no conversation id", "get_conversation", map[string]any{}, "validation.required", "conversation_id", false},
+			{"two different ids", "get_conversation", map[string]any{"conversation_id": igOpen, "id": fbOpen}, "validation.invalid_field", "id", false},
+			{"transcript too long", "get_conversation", map[string]any{"conversation_id": igOpen, "message_limit": 101}, "validation.invalid_field", "message_limit", false},
+			{"history bad cursor", "list_messages", map[string]any{"conversation_id": igOpen, "cursor": "%%%"}, "validation.invalid_cursor", "cursor", false},
+			{"history of another conversation", "list_messages", map[string]any{"conversation_id": "sapi_dm_nope"}, "resource.not_found", "", false},
 			{"nested enum", "send_dm", map[string]any{"conversation_id": "x", "attachment": map[string]any{"type": "gif", "url": "https://x.test/a.gif"}},
 				"validation.invalid_field", "attachment.type", false},
 			{"nested required", "send_dm", map[string]any{"conversation_id": "x", "template": map[string]any{"name": "t"}},
@@ -337,6 +362,7 @@ func TestToolErrors(t *testing.T) {
 }
 
 func TestWhatsAppTemplates(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)
@@ -392,6 +418,7 @@ func convIDs(list map[string]any) []string {
 // 401 error body before any MCP processing, and a key revoked mid-session
 // stops working at once.
 func TestHTTPAuth(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		key := e.org("A")
@@ -467,6 +494,7 @@ func TestHTTPAuth(t *testing.T) {
 // TestStdioAuth: over stdio the key is checked by the remote REST API, and
 // a bad key is a tool error an agent can read.
 func TestStdioAuth(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		cs := mustConnect(t, e, transports[1], "sapi_key_revoked")

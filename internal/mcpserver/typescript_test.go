@@ -21,6 +21,7 @@ const tsDir = "../../test/mcp-ts"
 // TypeScript SDK (@modelcontextprotocol/sdk), the client most agents embed.
 // It needs node and npm; without them it skips, except in CI (testsupport.CI).
 func TestTypeScriptSDK(t *testing.T) {
+	t.Parallel()
 	node, nerr := exec.LookPath("node")
 	npm, merr := exec.LookPath("npm")
 	if nerr != nil || merr != nil {

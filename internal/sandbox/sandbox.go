@@ -26,6 +26,9 @@ import (
 // OrgName is the sandbox organisation.
 const OrgName = "Sandbox"
 
+// AdminEmail is the sandbox's inbox app admin.
+const AdminEmail = "admin@sandbox.example"
+
 // keyFile holds the sandbox's key ring inside the data directory.
 const keyFile = "secret-keys"
 
@@ -67,9 +70,15 @@ type Sandbox struct {
 	Brand     service.Brand
 	Key       service.APIKey
 	Seeded    Seeded
+	// SignInURL is a one-time link signing the sandbox admin (AdminEmail)
+	// in to the inbox app.
+	SignInURL string
 	// ConnectURL is a hosted connect link for a new X account in Brand
 	// (single use, valid for connect.SessionTTL).
 	ConnectURL string
+	// ConnectURLs are connect links for the other platforms (they
+	// reconnect the seeded accounts through each emulator's consent page).
+	ConnectURLs map[string]string
 }
 
 // Prepare opens the sandbox's server on cfg, seeding what a newcomer needs.
@@ -146,12 +155,42 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 	if sb.Seeded, err = sb.Emulators.Seed(ctx, svc, caller, sb.Brand.ID, time.Now()); err != nil {
 		return err
 	}
+	if err := sb.seedAdmin(ctx); err != nil {
+		return fmt.Errorf("sandbox admin: %w", err)
+	}
 	s, err := sb.Server.Connect.CreateSession(ctx, org.ID, connect.SessionInput{Platform: "x", BrandID: sb.Brand.ID})
 	if err != nil {
 		return fmt.Errorf("sandbox connect link: %w", err)
 	}
 	sb.ConnectURL = s.URL
+	sb.ConnectURLs = map[string]string{}
+	for _, p := range []string{"instagram", "messenger", "whatsapp", "linkedin"} {
+		s, err := sb.Server.Connect.CreateSession(ctx, org.ID, connect.SessionInput{Platform: p, BrandID: sb.Brand.ID})
+		if err != nil {
+			return fmt.Errorf("sandbox %s connect link: %w", p, err)
+		}
+		sb.ConnectURLs[p] = s.URL
+	}
 	return nil
+}
+
+// seedAdmin makes (or, on a later run, finds) the sandbox admin and a
+// fresh sign-in link for them.
+func (sb *Sandbox) seedAdmin(ctx context.Context) error {
+	ppl := sb.Server.People
+	p, err := sb.Server.Store.PersonByEmail(ctx, AdminEmail)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		made, err := ppl.Create(ctx, sb.Org.ID, AdminEmail, "Sandbox admin", store.RoleAdmin)
+		if err != nil {
+			return err
+		}
+		p.ID, p.OrgID = made.ID, made.OrgID
+	case err != nil:
+		return err
+	}
+	sb.SignInURL, _, err = ppl.SignInLink(ctx, p.OrgID, p.ID)
+	return err
 }
 
 // browserBase is the http URL a browser on this machine uses for addr: a
@@ -172,6 +211,9 @@ Parley sandbox is running at %[1]s, with emulated Instagram, Messenger,
 WhatsApp, X and LinkedIn accounts seeded in brand %[3]q.
 
   API key (shown once): %[2]s
+
+  Inbox app: open this one-time sign-in link (admin %[14]s):
+  %[13]s
 
 Try it:
 
@@ -210,6 +252,11 @@ Try it:
   # open this link in a browser and sign in as @%[10]s (single use, valid %[11]s)
   %[9]s
   # another link: curl -s -X POST "$PARLEY_URL/v1/connect/sessions" -H "$H" -d '{"platform":"x","brand_id":"%[12]s"}'
+  # the other platforms' consent pages (each reconnects the seeded account, keeping its id):
+  #   instagram %[15]s
+  #   messenger %[16]s
+  #   whatsapp  %[17]s
+  #   linkedin  %[18]s
   curl -s "$PARLEY_URL/v1/accounts" -H "$H"
 
   curl -s "$PARLEY_URL/v1/platforms" -H "$H"      # what each platform allows
@@ -219,7 +266,8 @@ The platform emulators Parley talks to (point your own platform SDK at them;
 'parley sandbox emulators' runs them without Parley):
 
 `, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"],
-		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID)
+		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID, sb.SignInURL, AdminEmail,
+		sb.ConnectURLs["instagram"], sb.ConnectURLs["messenger"], sb.ConnectURLs["whatsapp"], sb.ConnectURLs["linkedin"])
 	sb.Emulators.Endpoints(w, sb.Seeded)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

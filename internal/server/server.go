@@ -22,15 +22,22 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/delivery"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
+	"github.com/parleyhq/parley/internal/live"
+	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/people"
+	"github.com/parleyhq/parley/internal/plans"
+	"github.com/parleyhq/parley/internal/plantable"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
+	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
 	"github.com/parleyhq/parley/internal/xpoll"
 )
@@ -57,6 +64,9 @@ type Options struct {
 	// Now replaces the domain layer's clock (tests pin it, so rate windows
 	// and caches do not depend on when the test runs); nil is time.Now.
 	Now func() time.Time
+	// People is the inbox app's sign-in; with it (and a public URL) Parley
+	// is the OAuth authorization server of /mcp (package mcpauth).
+	People mcpauth.People
 	// XPollTick and XPollActive replace, when set, how often the X DM poll
 	// looks for due accounts and its interval after activity (tests
 	// shorten both; xpoll.Tick and xpoll.DefaultActive otherwise).
@@ -65,16 +75,22 @@ type Options struct {
 
 // Server is an assembled Parley process.
 type Server struct {
-	cfg     config.Config
-	log     *slog.Logger
-	Store   *sqlstore.DB
-	listen  *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
-	Keys    *secrets.KeyRing
-	Service *service.Service
-	Journal *journal.Journal
-	Jobs    *jobs.Client
-	Connect *connect.Connect
+	cfg    config.Config
+	log    *slog.Logger
+	Store  *sqlstore.DB
+	listen *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
+	// stopLive stops the hub feeding MCP subscriptions.
+	stopLive context.CancelFunc
+	Keys     *secrets.KeyRing
+	Service  *service.Service
+	Journal  *journal.Journal
+	Jobs     *jobs.Client
+	Connect  *connect.Connect
+	Plans    *plans.Plans
+	// People signs people in to the inbox app.
+	People  *people.People
 	Handler http.Handler
+	app     *webapp.App
 }
 
 // ErrNoSecretKeys explains how to provide a key ring.
@@ -89,7 +105,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	if u := cfg.DatabaseURL; u != "" {
-		return postgres.Open(ctx, u)
+		return postgres.Open(ctx, u, postgres.PoolFrom(cfg))
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -141,9 +157,31 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
 		HTTPClient: &http.Client{Timeout: 20 * time.Second},
 		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
+		Meta: connect.MetaApp{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, AuthorizeURL: cfg.MetaAuthorizeURL, ConfigID: cfg.MetaConfigID,
+			GraphURL: cfg.GraphFacebookURL, WhatsAppConfigID: cfg.WhatsAppConfigID, WhatsAppAuthorizeURL: cfg.WhatsAppAuthorizeURL, WhatsAppURL: cfg.WhatsAppURL},
+		Instagram: connect.InstagramApp{AppID: cfg.InstagramAppID, AppSecret: cfg.InstagramAppSecret, AuthorizeURL: cfg.InstagramAuthorizeURL,
+			TokenURL: cfg.InstagramTokenURL, GraphURL: cfg.GraphInstagramURL},
+		LinkedIn: connect.LinkedInApp{ClientID: cfg.LinkedInClientID, ClientSecret: cfg.LinkedInClientSecret, AuthorizeURL: cfg.LinkedInAuthorizeURL,
+			APIURL: cfg.LinkedInURL},
 		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
 			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
 		}})
+	table, err := plantable.Load(cfg.PlansFile)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("PARLEY_PLANS_FILE: %w", err)
+	}
+	// Billing events are published through the service, made below.
+	pl, err := plans.New(domain.Deps{Store: db, Keys: keys, Now: opts.Now, Log: log}, plans.Config{Table: table, Default: cfg.DefaultPlan,
+		OrgQuota: cfg.OrgQuota, OperatorToken: cfg.OperatorToken,
+		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
+		}})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {
 		db.Close()
@@ -157,23 +195,69 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
+			// Meta tokens that never expire are confirmed daily; the hourly
+			// run picks those whose day has come.
+			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
+			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
 		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
-	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout,
+	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn,
-		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version}),
+	// Committed events reach this replica's MCP subscribers through the hub.
+	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
+	// Sign-in for hosted agent clients needs the inbox app's people and
+	// the public URL that names the issuer and the resource.
+	var oauth *mcpauth.Server
+	var mcpAuth interface{ Register(*http.ServeMux) }
+	if opts.People != nil && cfg.PublicURL != "" {
+		oauth = mcpauth.New(mcpauth.Config{Store: db, Keys: keys, PublicURL: cfg.PublicURL, People: opts.People, Now: opts.Now, Logger: log})
+		mcpAuth = oauth
+	}
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl, MCPAuth: mcpAuth,
+		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub, OAuth: oauth}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Handler: h}, nil
+	// The hub runs from here, not from Run, since tests and the sandbox
+	// serve Handler themselves; Close stops it.
+	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	if err := hub.Start(liveCtx); err != nil {
+		stopLive()
+		closeAll(db, listen)
+		return nil, err
+	}
+	// The inbox app, on the same listener; its pages hear of committed
+	// events through the same hub as MCP subscriptions.
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now, Live: hub})
+	top := http.NewServeMux()
+	app.Register(top)
+	top.Handle("/", h)
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
+		People: ppl, app: app, Handler: top, stopLive: stopLive}, nil
+}
+
+// BrowserURL is where a browser on this machine reaches Parley: the public
+// URL when set, else the listen address (a wildcard one through loopback).
+func BrowserURL(cfg config.Config) string {
+	cfg = cfg.WithDefaults()
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return "http://" + cfg.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
@@ -201,6 +285,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	_ = s.Jobs.Stop(shutdown)
+	s.stopLive()
 	closeAll(s.Store, s.listen)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
@@ -209,7 +294,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // Close releases resources of a server that was never Run.
-func (s *Server) Close() error { return closeAll(s.Store, s.listen) }
+func (s *Server) Close() error {
+	s.stopLive()
+	return closeAll(s.Store, s.listen)
+}
 
 // listenPool opens, for PostgreSQL, the pool River takes its LISTEN
 // connection from: one connection, opened only when the job client starts.

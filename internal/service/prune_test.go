@@ -11,6 +11,7 @@ import (
 )
 
 func TestPruneRetention(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		now := time.Now()

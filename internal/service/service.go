@@ -49,6 +49,10 @@ type Config struct {
 	// WindowLead is how long before a reply window closes that
 	// conversation.window_closing is sent; 0 means DefaultWindowLead.
 	WindowLead time.Duration
+	// AuthFailed is told when a platform refused an account's token on an
+	// ordinary call (connect.Connect.AuthFailed); nil marks the account
+	// reauth_required without its event.
+	AuthFailed func(ctx context.Context, orgID, accountID string, err error)
 	// KeyQuota is each API key's request quota per minute; 0 disables it.
 	KeyQuota int
 	// OrgQuota is an organisation's request quota per minute across all
@@ -77,7 +81,7 @@ func New(cfg Config) *Service {
 	s.events = events.New(deps,
 		events.Config{Jobs: cfg.Jobs, AllowPrivate: cfg.AllowPrivateWebhooks, Resolver: cfg.Resolver, WindowLead: cfg.WindowLead})
 	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
-		Publish: s.events.Publish})
+		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed})
 	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread})
 	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
 		OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})

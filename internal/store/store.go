@@ -26,6 +26,10 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict is returned when a unique constraint would be violated.
 var ErrConflict = errors.New("store: conflict")
 
+// ErrLimit is returned when a write would take an organisation past a
+// limit of its plan; nothing was written.
+var ErrLimit = errors.New("store: limit reached")
+
 // NewID returns a prefixed, time-ordered id (UUIDv7), so that ordering by id is
 // ordering by creation and keyset pagination needs no second column.
 func NewID(prefix string) string {
@@ -34,8 +38,11 @@ func NewID(prefix string) string {
 
 // Organization is a tenant. Everything else belongs to exactly one.
 type Organization struct {
-	ID        string
-	Name      string
+	ID   string
+	Name string
+	// Plan names the organisation's plan in the server's plan table; ""
+	// follows the server's default plan.
+	Plan      string
 	CreatedAt time.Time
 }
 
@@ -112,9 +119,18 @@ type ConnectSession struct {
 	Platform    string
 	AccountID   string // the account to reconnect; "" for a new one
 	RedirectURL string
-	SecretHash  []byte
-	Verifier    []byte
-	Status      string
+	// Variant is the API flavour to connect (Instagram: instagram_login or
+	// facebook_login); "" for the platform's only one.
+	Variant    string
+	SecretHash []byte
+	Verifier   []byte
+	// BrowserHash is the SHA-256 of the nonce in the cookie of the browser
+	// that opened the hosted page; the callback must present it.
+	BrowserHash []byte
+	// Assets are the sealed candidates the end customer picks from when
+	// the token reaches more than one (Pages, numbers, organisations).
+	Assets []byte
+	Status string
 	// ResultAccountID and ErrorCode say how a finished session ended.
 	ResultAccountID string
 	ErrorCode       string
@@ -158,7 +174,10 @@ type Store interface {
 	JournalStore
 	WebhookStore
 	ConnectStore
+	PeopleStore
 	PollStore
+	PlanStore
+	OAuthStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -200,6 +219,45 @@ type Store interface {
 	// organisation: it is how a caller's organisation is learnt.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+// PlanUsage is what an organisation used in one month.
+type PlanUsage struct {
+	// Interactions are messages sent (reserved before the platform call).
+	Interactions int
+	// Inbound are messages received, counted for information only.
+	Inbound int
+}
+
+// PlanStore keeps organisations' plans and what they use. It is part of
+// Store. Limits are checked in the same statement (or under the same row
+// lock) as the write they guard, so they hold under concurrency and across
+// replicas sharing the database.
+type PlanStore interface {
+	// ListOrganizations pages through every organisation (operators only).
+	ListOrganizations(ctx context.Context, p Page) ([]Organization, error)
+	// SetOrganizationPlan changes an organisation's plan.
+	SetOrganizationPlan(ctx context.Context, id, plan string) error
+	// CountBrands counts an organisation's brands.
+	CountBrands(ctx context.Context, orgID string) (int, error)
+	// CreateBrandWithin creates b if its organisation has fewer than max
+	// brands (max < 0: no limit), and returns how many it has after.
+	// ErrLimit (with the current count) when it has max or more.
+	CreateBrandWithin(ctx context.Context, b Brand, max int) (int, error)
+	// CreateAccountWithin is CreateAccount when the account's brand has
+	// fewer than max accounts (max < 0: no limit); ErrLimit, with the
+	// brand's count, otherwise.
+	CreateAccountWithin(ctx context.Context, a Account, max int) (int, error)
+	// ReserveInteraction counts one interaction in an organisation's month
+	// if it has used fewer than max (max < 0: no limit), and returns the
+	// count after; ErrLimit, with the count, when it has not.
+	ReserveInteraction(ctx context.Context, orgID, month string, max int) (int, error)
+	// ReleaseInteraction gives back one reserved interaction of a month.
+	ReleaseInteraction(ctx context.Context, orgID, month string) error
+	// CountInbound counts one inbound message in an organisation's month.
+	CountInbound(ctx context.Context, orgID, month string) error
+	// PlanUsage reads an organisation's counts for a month (zero when none).
+	PlanUsage(ctx context.Context, orgID, month string) (PlanUsage, error)
 }
 
 // ConversationMeta is what Parley keeps about a thread (DESIGN §3): times and
@@ -252,6 +310,9 @@ type MessagingStore interface {
 	// NoteInbound records an inbound message time (never moving it back),
 	// and adds unreadDelta to the unread count.
 	NoteInbound(ctx context.Context, m ConversationMeta, unreadDelta int) error
+	// NoteInbounds is NoteInbound for many conversations at once, each
+	// m.UnreadCount being its delta; entries for one conversation merge.
+	NoteInbounds(ctx context.Context, ms []ConversationMeta) error
 	// NoteOutbound records a send; entryPoint marks the reply that opened a
 	// WhatsApp free entry point window.
 	NoteOutbound(ctx context.Context, orgID, accountID, threadID string, at time.Time, entryPoint bool) error
@@ -322,6 +383,8 @@ type JournalStore interface {
 	// AppendJournal adds an entry; a repeated wamid is ignored (false),
 	// except that it fills in a placeholder a status webhook left first.
 	AppendJournal(ctx context.Context, e JournalEntry) (bool, error)
+	// AppendJournals is AppendJournal for many entries at once.
+	AppendJournals(ctx context.Context, es []JournalEntry) error
 	// JournalThreads pages through an account's threads, newest first.
 	JournalThreads(ctx context.Context, accountID string, offset, limit int) ([]JournalThread, error)
 	// JournalMessages pages through a thread, newest first.
@@ -333,6 +396,14 @@ type JournalStore interface {
 	SetJournalStatus(ctx context.Context, p JournalEntry) error
 	// PruneJournal deletes entries past their retention.
 	PruneJournal(ctx context.Context, now time.Time) (int64, error)
+}
+
+// EventNotice announces a committed event to live listeners (MCP
+// subscriptions); they read the event itself when they need it.
+type EventNotice struct {
+	OrgID string
+	ID    string
+	Type  string
 }
 
 // Event is something that happened in an organisation, recorded once and
@@ -381,7 +452,12 @@ type Attempt struct {
 // WebhookStore keeps events, endpoints and attempts. It is part of Store.
 type WebhookStore interface {
 	// InsertEvent records an event; false when its dedupe key was seen.
+	// A recorded event is announced once its transaction commits (see
+	// EventNotice).
 	InsertEvent(ctx context.Context, e Event) (bool, error)
+	// InsertEvents records many events at once and reports, by event id,
+	// which were new; of several with one dedupe key, one at most is.
+	InsertEvents(ctx context.Context, es []Event) (map[string]bool, error)
 	// PruneEvents deletes events (and their attempts) created before a time.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	GetEvent(ctx context.Context, orgID, id string) (Event, error)
@@ -424,7 +500,11 @@ type ConnectStore interface {
 	// StartConnectSession moves a pending session that has not expired at
 	// now to started and keeps its sealed PKCE verifier. ErrNotFound when it
 	// is not pending or has expired: the hosted URL works once.
-	StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error
+	// browserHash binds the session to the browser that opened it.
+	StartConnectSession(ctx context.Context, id string, verifier, browserHash []byte, now time.Time) error
+	// SaveConnectAssets keeps the sealed candidates of a started session
+	// while the end customer picks. ErrNotFound when it is not started.
+	SaveConnectAssets(ctx context.Context, id string, assets []byte, now time.Time) error
 	// FinishConnectSession moves a started session to status (connected or
 	// failed). ErrNotFound when it is not started: a state works once.
 	FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
@@ -446,6 +526,96 @@ type ConnectStore interface {
 	// credentials are still at a.CredentialsVersion, bumps the version and
 	// drops the lease. ErrNotFound when they changed meanwhile.
 	ReplaceRefreshedCredentials(ctx context.Context, a Account) error
+
+	// SetAccountGrantor records who at the platform granted the account's
+	// token (a Facebook user id), and marks the token checked at a time.
+	SetAccountGrantor(ctx context.Context, orgID, id, grantorID string, checkedAt time.Time) error
+	// AccountsByGrantor lists the active accounts of the platforms, in
+	// every organisation, whose token a platform user granted.
+	AccountsByGrantor(ctx context.Context, platforms []string, grantorID string) ([]Account, error)
+	// TokensToCheck lists active accounts of the platforms, in every
+	// organisation, whose token was last checked before a time (or never).
+	TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]Account, error)
+	// MarkTokenChecked records that the platform confirmed an account's
+	// token at a time.
+	MarkTokenChecked(ctx context.Context, orgID, id string, at time.Time) error
+}
+
+// Roles of people in the inbox app: admins also manage the organisation's
+// people; agents answer conversations.
+const (
+	RoleAdmin = "admin"
+	RoleAgent = "agent"
+)
+
+// Person is someone who signs in to the inbox app (DESIGN §8), distinct
+// from API keys. Email is lower-cased and unique across organisations;
+// PasswordHash is an argon2id PHC string, "" until a password is set.
+type Person struct {
+	ID           string
+	OrgID        string
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// SignInLink is a one-time sign-in link. Only the SHA-256 of its secret is
+// kept.
+type SignInLink struct {
+	ID        string
+	OrgID     string
+	PersonID  string
+	TokenHash []byte
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	UsedAt    *time.Time
+}
+
+// WebSession is a signed-in browser. IDHash is the SHA-256 of the secret in
+// its cookie.
+type WebSession struct {
+	IDHash    []byte
+	OrgID     string
+	PersonID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// PeopleStore keeps people, their sign-in links and their sessions. It is
+// part of Store.
+type PeopleStore interface {
+	// CreatePerson adds a person; ErrConflict when the email is taken.
+	CreatePerson(ctx context.Context, p Person) error
+	GetPerson(ctx context.Context, orgID, id string) (Person, error)
+	// PersonByEmail finds a person in any organisation: signing in with a
+	// password is how the organisation is learnt.
+	PersonByEmail(ctx context.Context, email string) (Person, error)
+	ListPeople(ctx context.Context, orgID string, p Page) ([]Person, error)
+	// SetPassword replaces a person's password hash.
+	SetPassword(ctx context.Context, orgID, id, hash string, at time.Time) error
+
+	// CreateSignInLink records a link; its person must belong to its
+	// organisation (checked in the statement), ErrNotFound otherwise.
+	CreateSignInLink(ctx context.Context, l SignInLink) error
+	// UseSignInLink marks the link with this hash used at now and returns
+	// it, if it was unused and unexpired: ErrNotFound otherwise, so a link
+	// works once even when two requests race.
+	UseSignInLink(ctx context.Context, hash []byte, now time.Time) (SignInLink, error)
+
+	CreateWebSession(ctx context.Context, s WebSession) error
+	// WebSessionByHash finds a session unexpired at now, in any
+	// organisation: the cookie is how the organisation is learnt.
+	WebSessionByHash(ctx context.Context, hash []byte, now time.Time) (WebSession, error)
+	// DeleteWebSession signs one browser out.
+	DeleteWebSession(ctx context.Context, hash []byte) error
+	// DeleteWebSessions signs a person out everywhere and reports how many
+	// sessions ended.
+	DeleteWebSessions(ctx context.Context, orgID, personID string) (int64, error)
+	// PruneSignIns deletes expired sessions and links.
+	PruneSignIns(ctx context.Context, now time.Time) (int64, error)
 }
 
 // PollState is where the polling of one account's DMs stands (X accounts

@@ -41,10 +41,10 @@ after(async () => {
   await client?.close();
 });
 
-test('lists the six tools with schemas and annotations', async () => {
+test('lists the seven tools with schemas and annotations', async () => {
   const { tools } = await client.listTools();
   const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-  for (const name of ['list_conversations', 'get_conversation', 'send_dm', 'mark_conversation_read', 'list_accounts', 'list_whatsapp_templates']) {
+  for (const name of ['list_conversations', 'get_conversation', 'list_messages', 'send_dm', 'mark_conversation_read', 'list_accounts', 'list_whatsapp_templates']) {
     const tool = byName[name];
     assert.ok(tool, `missing tool ${name}`);
     assert.equal(tool.inputSchema.type, 'object');
@@ -55,6 +55,9 @@ test('lists the six tools with schemas and annotations', async () => {
   assert.equal(byName.send_dm.annotations.openWorldHint, true);
   assert.equal(byName.list_accounts.annotations.readOnlyHint, true);
   assert.deepEqual(byName.send_dm.inputSchema.required, ['conversation_id']);
+  assert.deepEqual(byName.list_messages.inputSchema.required, ['conversation_id']);
+  assert.ok(byName.get_conversation.inputSchema.properties.conversation_id);
+  assert.equal(byName.get_conversation.inputSchema.properties.id.deprecated, true);
 });
 
 test('list_accounts answers the REST list envelope', async () => {
@@ -92,12 +95,30 @@ test('list_conversations spans every connected platform', async () => {
   }
 });
 
-test('get_conversation carries the reply window', { skip: !process.env.PARLEY_CLOSED_CONVERSATION_ID }, async () => {
-  const result = await client.callTool({ name: 'get_conversation', arguments: { id: process.env.PARLEY_CLOSED_CONVERSATION_ID } });
+test('get_conversation carries the reply window and the transcript', { skip: !process.env.PARLEY_CLOSED_CONVERSATION_ID }, async () => {
+  const result = await client.callTool({ name: 'get_conversation', arguments: { conversation_id: process.env.PARLEY_CLOSED_CONVERSATION_ID } });
   assert.ok(!result.isError, JSON.stringify(result));
-  const w = result.structuredContent.data.reply_window;
+  const { reply_window: w, messages } = result.structuredContent.data;
   assert.equal(w.open, false);
   assert.ok('closes_at' in w && Array.isArray(w.allowed_tags));
+  assert.ok(messages.length > 0, 'the transcript is empty');
+  const times = messages.map((m) => Date.parse(m.created_at));
+  assert.deepEqual(times, [...times].sort((a, b) => a - b), 'the transcript is not oldest first');
+  // The deprecated argument name still works for older clients.
+  const old = await client.callTool({ name: 'get_conversation', arguments: { id: process.env.PARLEY_CLOSED_CONVERSATION_ID } });
+  assert.deepEqual(old.structuredContent, result.structuredContent);
+});
+
+test('list_messages pages back from get_conversation', { skip: !process.env.PARLEY_CLOSED_CONVERSATION_ID }, async () => {
+  const id = process.env.PARLEY_CLOSED_CONVERSATION_ID;
+  const recent = await client.callTool({ name: 'get_conversation', arguments: { conversation_id: id, message_limit: 1 } });
+  const cursor = recent.structuredContent.data.older_messages_cursor;
+  assert.ok(cursor, JSON.stringify(recent.structuredContent));
+  const older = await client.callTool({ name: 'list_messages', arguments: { conversation_id: id, cursor } });
+  assert.ok(!older.isError, JSON.stringify(older));
+  assert.ok(older.structuredContent.data.length > 0);
+  const last = older.structuredContent.data.at(-1);
+  assert.ok(Date.parse(last.created_at) <= Date.parse(recent.structuredContent.data.messages[0].created_at));
 });
 
 test('send_dm delivers, and a repeated idempotency key does not send twice', { skip: !process.env.PARLEY_OPEN_CONVERSATION_ID }, async () => {
@@ -123,7 +144,7 @@ test('list_whatsapp_templates lists approved templates', { skip: !process.env.PA
 });
 
 test('an unknown conversation is resource.not_found', async () => {
-  const err = errorOf(await client.callTool({ name: 'get_conversation', arguments: { id: 'sapi_dm_doesnotexist' } }));
+  const err = errorOf(await client.callTool({ name: 'get_conversation', arguments: { conversation_id: 'sapi_dm_doesnotexist' } }));
   assert.equal(err.code, 'resource.not_found');
 });
 

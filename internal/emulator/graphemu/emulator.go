@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/emulator/emukit"
+	"github.com/parleyhq/parley/internal/emulator/metaoauth"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
@@ -164,6 +165,9 @@ type Emulator struct {
 	threads  map[string]*thread
 	messages map[string]*Message // by message id
 	sent     []Message           // sends through the API, in order
+
+	oauth      *metaoauth.Server
+	subscribed map[string]string // account id → subscribed_fields of subscribed_apps
 }
 
 type account struct {
@@ -212,6 +216,8 @@ func New(opts Options) *Emulator {
 		byPage:   map[string]*account{},
 		threads:  map[string]*thread{},
 		messages: map[string]*Message{},
+
+		subscribed: map[string]string{},
 	}
 	e.kit = emukit.New(emukit.Config[Error, *request]{
 		Latency:     opts.Latency,
@@ -232,7 +238,9 @@ func New(opts Options) *Emulator {
 	})
 	opts.Now = e.kit.Now
 	e.opts = opts
+	e.oauth = metaoauth.New(metaoauth.Config{Now: e.kit.Now, OnGrant: e.onGrant})
 	e.routes()
+	e.oauthRoutes()
 	return e
 }
 

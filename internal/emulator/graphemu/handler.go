@@ -187,6 +187,11 @@ func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (*request, Error
 	if req.token == "" {
 		return req, ErrTokenRequired, false
 	}
+	// A token Meta's OAuth issued and since invalidated (expired, app
+	// removed, password changed) answers its own 190 subcode.
+	if ge, dead := e.oauth.Dead(req.token); dead {
+		return req, Error{Status: ge.Status, Type: ge.Type, Code: ge.Code, Subcode: ge.Subcode, Message: ge.Message}, false
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	acc := e.byToken[req.token]

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/emulator/emukit"
+	"github.com/parleyhq/parley/internal/emulator/metaoauth"
 	hooksig "github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
@@ -89,6 +90,9 @@ type Emulator struct {
 	byUserID  map[string]*waUser           // by BSUID
 	tplSeq    int
 	pending   hooks // asynchronous status deliveries
+
+	oauth      *metaoauth.Server
+	subscribed map[string]bool // WABA ids the app subscribed to
 }
 
 // PhoneNumber is a business phone number registered on the Cloud API.
@@ -255,6 +259,8 @@ func New(opts Options) *Emulator {
 		undeliver: map[string]bool{},
 		users:     map[string]*waUser{},
 		byUserID:  map[string]*waUser{},
+
+		subscribed: map[string]bool{},
 	}
 	e.kit = emukit.New(emukit.Config[Error, string]{
 		Latency:     opts.Latency,
@@ -275,7 +281,9 @@ func New(opts Options) *Emulator {
 	})
 	opts.Now = e.kit.Now
 	e.opts, e.now = opts, opts.Now
+	e.oauth = metaoauth.New(metaoauth.Config{Now: e.kit.Now, OnGrant: e.onGrant})
 	e.routes()
+	e.oauthRoutes()
 	return e
 }
 
@@ -336,7 +344,7 @@ func (e *Emulator) noRoute(w http.ResponseWriter, r *http.Request, token string)
 		e.writeErr(w, errUnsupported(method, segs[0]))
 	case len(segs) == 2:
 		id, edge := segs[0], segs[1]
-		known := edge == "messages" || edge == "message_templates" || edge == "phone_numbers"
+		known := edge == "messages" || edge == "message_templates" || edge == "phone_numbers" || edge == "subscribed_apps"
 		if e.visible(token, id) && (e.isNumber(id) || e.isWABA(id)) && !known {
 			e.writeErr(w, errUnknownPath(edge))
 			return
@@ -369,6 +377,9 @@ func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (string, Error, 
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	token := accessToken(r)
+	if err := e.dead(token); err != nil {
+		return "", *err, false
+	}
 	if err := e.authErr(token, "", ""); err != nil {
 		return "", *err, false
 	}

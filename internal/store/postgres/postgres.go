@@ -1,4 +1,4 @@
-// Package postgres is the scale-out storage backend: PostgreSQL through pgx v5,
+// Package postgres is the scale-out storage backend: PostgreSQL through a pgx v5 pool,
 // migrated with goose under an advisory lock so replicas can start together.
 //
 // Several Parley replicas may share one database; anything that must hold
@@ -13,12 +13,16 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 )
 
@@ -27,31 +31,73 @@ var migrations embed.FS
 
 // Dialect is the PostgreSQL flavour of the shared SQL.
 var Dialect = sqlstore.Dialect{
-	Name:     "postgres",
-	Numbered: true,
+	Name:         "postgres",
+	Numbered:     true,
+	Arrays:       true,
+	NotifyEvents: true,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"
 	},
 }
 
-// Open connects to the database at url (postgres://…) and migrates it.
-func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sql.Open("pgx", url)
+// Pool sizes the connection pool; a zero field keeps pgxpool's default (or
+// the URL's pool_* parameter).
+type Pool struct {
+	MaxConns, MinConns int
+	MaxConnLifetime    time.Duration
+	MaxConnIdleTime    time.Duration
+}
+
+// PoolFrom reads the pool's size and lifetimes from configuration.
+func PoolFrom(cfg config.Config) Pool {
+	return Pool{MaxConns: cfg.DBMaxConns, MinConns: cfg.DBMinConns, MaxConnLifetime: cfg.DBConnLifetime, MaxConnIdleTime: cfg.DBConnIdleTime}
+}
+
+// Open connects to the database at url (postgres://…) through a pgxpool
+// sized by p, and migrates it.
+//
+// The store speaks database/sql (River enqueues in its transactions) over
+// the pgxpool: pgxpool keeps idle connections up to MaxConns, so under a
+// burst no backend is opened and closed per request (database/sql's own
+// pool kept fewer idle than open, and churned), and each pooled
+// connection's pgx statement cache survives, so repeated queries run as
+// prepared statements.
+func Open(ctx context.Context, url string, p Pool) (*sqlstore.DB, error) {
+	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	if p.MaxConns > 0 {
+		pc.MaxConns = int32(min(p.MaxConns, math.MaxInt32))
+	}
+	if p.MinConns > 0 {
+		pc.MinConns = int32(min(p.MinConns, int(pc.MaxConns)))
+	}
+	if p.MaxConnLifetime > 0 {
+		pc.MaxConnLifetime = p.MaxConnLifetime
+		// Replicas started together must not all reconnect in the same second.
+		pc.MaxConnLifetimeJitter = p.MaxConnLifetime / 10
+	}
+	if p.MaxConnIdleTime > 0 {
+		pc.MaxConnIdleTime = p.MaxConnIdleTime
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	if err := Migrate(ctx, db); err != nil {
 		db.Close()
+		pool.Close()
 		return nil, err
 	}
-	return sqlstore.New(db, Dialect), nil
+	return sqlstore.New(db, Dialect).WithRelease(pool.Close), nil
 }
 
 // Migrate applies Parley's schema migrations, holding a session advisory

@@ -9,12 +9,12 @@ import (
 )
 
 const connectCols = `id, org_id, brand_id, platform, account_id, redirect_url, secret_hash, verifier, status, result_account_id, error_code,
-	expires_at, created_at, updated_at`
+	expires_at, created_at, updated_at, variant, browser_hash, assets`
 
 func scanConnect(r interface{ Scan(...any) error }) (store.ConnectSession, error) {
 	var c store.ConnectSession
 	err := r.Scan(&c.ID, &c.OrgID, &c.BrandID, &c.Platform, &c.AccountID, &c.RedirectURL, &c.SecretHash, &c.Verifier, &c.Status,
-		&c.ResultAccountID, &c.ErrorCode, &c.ExpiresAt, &c.CreatedAt, &c.UpdatedAt)
+		&c.ResultAccountID, &c.ErrorCode, &c.ExpiresAt, &c.CreatedAt, &c.UpdatedAt, &c.Variant, &c.BrowserHash, &c.Assets)
 	c.ExpiresAt, c.CreatedAt, c.UpdatedAt = c.ExpiresAt.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, notFound(err)
 }
@@ -24,11 +24,11 @@ func scanConnect(r interface{ Scan(...any) error }) (store.ConnectSession, error
 // another organisation's records.
 func (s *DB) CreateConnectSession(ctx context.Context, c store.ConnectSession) error {
 	return s.execOne(ctx, `INSERT INTO connect_sessions (`+connectCols+`)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM brands WHERE org_id = ? AND id = ?)
 		AND (? = '' OR EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ? AND platform = ?))`,
 		c.ID, c.OrgID, c.BrandID, c.Platform, c.AccountID, c.RedirectURL, c.SecretHash, c.Verifier, c.Status,
-		c.ResultAccountID, c.ErrorCode, ts(c.ExpiresAt), ts(c.CreatedAt), ts(c.UpdatedAt),
+		c.ResultAccountID, c.ErrorCode, ts(c.ExpiresAt), ts(c.CreatedAt), ts(c.UpdatedAt), c.Variant, c.BrowserHash, c.Assets,
 		c.OrgID, c.BrandID, c.AccountID, c.OrgID, c.AccountID, c.Platform)
 }
 
@@ -43,15 +43,21 @@ func (s *DB) ConnectSessionByID(ctx context.Context, id string) (store.ConnectSe
 }
 
 // StartConnectSession implements store.Store.
-func (s *DB) StartConnectSession(ctx context.Context, id string, verifier []byte, now time.Time) error {
-	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, verifier = ?, updated_at = ?
-		WHERE id = ? AND status = ? AND expires_at > ?`, store.ConnectStarted, verifier, ts(now), id, store.ConnectPending, ts(now))
+func (s *DB) StartConnectSession(ctx context.Context, id string, verifier, browserHash []byte, now time.Time) error {
+	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, verifier = ?, browser_hash = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND expires_at > ?`, store.ConnectStarted, verifier, browserHash, ts(now), id, store.ConnectPending, ts(now))
 }
 
-// FinishConnectSession implements store.Store. The verifier is dropped: it
-// has served.
+// SaveConnectAssets implements store.Store.
+func (s *DB) SaveConnectAssets(ctx context.Context, id string, assets []byte, now time.Time) error {
+	return s.execOne(ctx, `UPDATE connect_sessions SET assets = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		assets, ts(now), id, store.ConnectStarted)
+}
+
+// FinishConnectSession implements store.Store. The verifier and the
+// candidates (with their tokens) are dropped: they have served.
 func (s *DB) FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error {
-	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, result_account_id = ?, error_code = ?, verifier = NULL, updated_at = ?
+	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, result_account_id = ?, error_code = ?, verifier = NULL, assets = NULL, updated_at = ?
 		WHERE id = ? AND status = ?`, status, accountID, errorCode, ts(now), id, store.ConnectStarted)
 }
 
@@ -83,4 +89,46 @@ func (s *DB) ReplaceRefreshedCredentials(ctx context.Context, a store.Account) e
 		credentials_version = credentials_version + 1, refresh_lease_until = NULL, updated_at = ?
 		WHERE org_id = ? AND id = ? AND credentials_version = ?`,
 		a.Credentials, a.RefreshCredentials, tsPtr(a.TokenExpiresAt), a.Scopes, ts(a.UpdatedAt), a.OrgID, a.ID, a.CredentialsVersion)
+}
+
+// SetAccountGrantor implements store.Store.
+func (s *DB) SetAccountGrantor(ctx context.Context, orgID, id, grantorID string, checkedAt time.Time) error {
+	return s.execOne(ctx, `UPDATE accounts SET grantor_id = ?, token_checked_at = ? WHERE org_id = ? AND id = ?`,
+		grantorID, ts(checkedAt), orgID, id)
+}
+
+// AccountsByGrantor implements store.Store.
+func (s *DB) AccountsByGrantor(ctx context.Context, platforms []string, grantorID string) ([]store.Account, error) {
+	q, args := inList(`SELECT `+accountCols+` FROM accounts WHERE status = ? AND grantor_id = ? AND platform IN (`, platforms,
+		store.AccountActive, grantorID)
+	return list(ctx, s, q+`) ORDER BY id`, args, func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })
+}
+
+// TokensToCheck implements store.Store.
+func (s *DB) TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]store.Account, error) {
+	q, args := inList(`SELECT `+accountCols+` FROM accounts WHERE status = ? AND (token_checked_at IS NULL OR token_checked_at < ?)
+		AND platform IN (`, platforms, store.AccountActive, ts(checkedBefore))
+	return list(ctx, s, q+`) ORDER BY token_checked_at, id LIMIT ?`, append(args, limit),
+		func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })
+}
+
+// MarkTokenChecked implements store.Store.
+func (s *DB) MarkTokenChecked(ctx context.Context, orgID, id string, at time.Time) error {
+	return s.execOne(ctx, `UPDATE accounts SET token_checked_at = ? WHERE org_id = ? AND id = ?`, ts(at), orgID, id)
+}
+
+// inList appends one placeholder per value to q (the caller closes the
+// parenthesis) and returns the arguments: args first, then the values.
+func inList(q string, values []string, args ...any) (string, []any) {
+	for i, v := range values {
+		if i > 0 {
+			q += ", "
+		}
+		q += "?"
+		args = append(args, v)
+	}
+	if len(values) == 0 {
+		q += "NULL"
+	}
+	return q, args
 }

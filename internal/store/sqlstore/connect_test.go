@@ -13,6 +13,7 @@ import (
 
 // A connect session's URL and its state each work once, and not after expiry.
 func TestConnectSessionSingleUse(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
@@ -26,10 +27,10 @@ func TestConnectSessionSingleUse(t *testing.T) {
 		if err != nil || got.ID != s.ID || got.RedirectURL != s.RedirectURL {
 			t.Fatalf("by hash: %+v, %v", got, err)
 		}
-		if err := db.StartConnectSession(ctx, s.ID, []byte("sealed verifier"), t0.Add(time.Minute)); err != nil {
+		if err := db.StartConnectSession(ctx, s.ID, []byte("sealed verifier"), []byte("browser"), t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		wantNotFound(t, db.StartConnectSession(ctx, s.ID, []byte("again"), t0.Add(2*time.Minute)))
+		wantNotFound(t, db.StartConnectSession(ctx, s.ID, []byte("again"), nil, t0.Add(2*time.Minute)))
 		if err := db.FinishConnectSession(ctx, s.ID, store.ConnectConnected, a.acct.ID, "", t0.Add(3*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +45,7 @@ func TestConnectSessionSingleUse(t *testing.T) {
 		if err := db.CreateConnectSession(ctx, late); err != nil {
 			t.Fatal(err)
 		}
-		wantNotFound(t, db.StartConnectSession(ctx, late.ID, nil, t0.Add(15*time.Minute)))
+		wantNotFound(t, db.StartConnectSession(ctx, late.ID, nil, nil, t0.Add(15*time.Minute)))
 
 		// Reconnecting names an account of the same platform.
 		wrong := s
@@ -55,6 +56,7 @@ func TestConnectSessionSingleUse(t *testing.T) {
 
 // Two refreshers of one credential version: one lease, one replacement.
 func TestRefreshLeaseAndCompareAndSwap(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
@@ -91,6 +93,54 @@ func TestRefreshLeaseAndCompareAndSwap(t *testing.T) {
 		// The lease went with the old version: the next refresh may start.
 		if err := db.LeaseRefresh(ctx, a.org.ID, cur.ID, 2, t0.Add(2*time.Second), t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// The daily check lists each active account once a day, across
+// organisations; the grantor finds a user's accounts in every organisation.
+func TestTokenChecksAndGrantors(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seedTenant(t, db, "A", "106540352242922")
+		b := seedTenant(t, db, "B", "106540352242923")
+		due, err := db.TokensToCheck(ctx, []string{"whatsapp"}, t0, 10)
+		if err != nil || len(due) != 2 {
+			t.Fatalf("never checked: %v, %v", due, err)
+		}
+		if err := db.SetAccountGrantor(ctx, a.org.ID, a.acct.ID, "100077", t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAccountGrantor(ctx, b.org.ID, b.acct.ID, "100077", t0); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := db.TokensToCheck(ctx, []string{"whatsapp"}, t0, 10); len(due) != 0 {
+			t.Fatalf("checked at t0, still due before t0: %v", due)
+		}
+		if due, _ := db.TokensToCheck(ctx, []string{"whatsapp"}, t0.Add(time.Second), 1); len(due) != 1 {
+			t.Fatalf("limit: %v", due)
+		}
+		if due, _ := db.TokensToCheck(ctx, []string{"messenger"}, t0.Add(time.Hour), 10); len(due) != 0 {
+			t.Fatalf("other platform: %v", due)
+		}
+		if err := db.MarkTokenChecked(ctx, a.org.ID, a.acct.ID, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := db.TokensToCheck(ctx, []string{"whatsapp"}, t0.Add(time.Minute), 10); len(due) != 1 || due[0].ID != b.acct.ID {
+			t.Fatalf("after marking A: %v", due)
+		}
+		got, err := db.AccountsByGrantor(ctx, []string{"instagram", "whatsapp"}, "100077")
+		if err != nil || len(got) != 2 {
+			t.Fatalf("by grantor: %v, %v", got, err)
+		}
+		if got, _ := db.AccountsByGrantor(ctx, []string{"whatsapp"}, "100078"); len(got) != 0 {
+			t.Fatalf("another user: %v", got)
+		}
+		if err := db.SetAccountStatus(ctx, b.org.ID, b.acct.ID, store.AccountReauthRequired); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.AccountsByGrantor(ctx, []string{"whatsapp"}, "100077"); len(got) != 1 {
+			t.Fatalf("inactive accounts listed: %v", got)
 		}
 	})
 }

@@ -25,10 +25,17 @@ type Dialect struct {
 	Numbered bool
 	// IsUniqueViolation recognises the driver's unique-constraint error.
 	IsUniqueViolation func(error) bool
+	// NotifyEvents announces every new event on the EventsChannel
+	// (PostgreSQL NOTIFY, sent at commit), so every replica's live
+	// listeners (package live) hear of it, not only the recording one's.
+	NotifyEvents bool
 	// CacheStatements keeps prepared statements for reuse: SQLite spends
 	// most of a small query parsing it, and its driver keeps no cache of its
 	// own (pgx does).
 	CacheStatements bool
+	// Arrays: the driver binds Go slices as SQL arrays, so a batch of rows
+	// is written by one statement that unnests them (PostgreSQL).
+	Arrays bool
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -48,12 +55,75 @@ type DB struct {
 	// missed collects, inside a transaction, the queries that were not yet
 	// prepared, to prepare once the transaction has released its connection.
 	missed *[]string
+	// committed collects, inside a transaction, the events it recorded,
+	// announced once it commits.
+	committed *[]store.EventNotice
+	// watch receives every committed event (see OnEvent); shared by the
+	// transactions of one DB.
+	watch *watchers
+	// release frees what the database/sql pool sits on (a pgxpool), after it.
+	release func()
+}
+
+// watchers are the in-process listeners of committed events.
+type watchers struct {
+	mu  sync.RWMutex
+	fns []func(store.EventNotice)
+}
+
+func (w *watchers) announce(ns []store.EventNotice) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, n := range ns {
+		for _, fn := range w.fns {
+			fn(n)
+		}
+	}
+}
+
+// EventsChannel is the PostgreSQL NOTIFY channel on which every recorded
+// event is announced when its transaction commits, to every replica.
+const EventsChannel = "parley_events"
+
+// OnEvent calls fn, after each commit, for every event it recorded through
+// this DB, in this process. fn must not block. On PostgreSQL the events are
+// also announced to every replica on EventsChannel (see package live).
+func (s *DB) OnEvent(fn func(store.EventNotice)) {
+	s.watch.mu.Lock()
+	defer s.watch.mu.Unlock()
+	s.watch.fns = append(s.watch.fns, fn)
+}
+
+// recorded notes an event inserted by this DB: on PostgreSQL a NOTIFY in
+// the same transaction, which the server delivers only if it commits; in
+// process after the commit (or at once outside a transaction).
+func (s *DB) recorded(ctx context.Context, n store.EventNotice) error {
+	if s.d.NotifyEvents {
+		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, EventsChannel, n.OrgID+" "+n.ID); err != nil {
+			return err
+		}
+	}
+	if s.committed != nil {
+		*s.committed = append(*s.committed, n)
+		return nil
+	}
+	s.watch.announce([]store.EventNotice{n})
+	return nil
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New wraps an open, migrated database.
-func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, q: db, d: d, stmts: &sync.Map{}} }
+func New(db *sql.DB, d Dialect) *DB {
+	return &DB{db: db, q: db, d: d, stmts: &sync.Map{}, watch: &watchers{}}
+}
+
+// WithRelease makes Close call release after closing the database/sql pool:
+// the backend's own pool, when database/sql runs over one.
+func (s *DB) WithRelease(release func()) *DB {
+	s.release = release
+	return s
+}
 
 // prepared returns a cached statement for q (already rebound), bound to the
 // current transaction when there is one; nil when caching is off or the
@@ -104,13 +174,15 @@ func (s *DB) InTx(ctx context.Context, fn func(st store.Store, tx *sql.Tx) error
 		return err
 	}
 	var missed []string
-	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed}, tx); err != nil {
+	var committed []store.EventNotice
+	if err := fn(&DB{db: s.db, q: tx, d: s.d, stmts: s.stmts, missed: &missed, committed: &committed, watch: s.watch}, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	s.watch.announce(committed)
 	for _, q := range missed {
 		s.prepared(ctx, q)
 	}
@@ -215,7 +287,13 @@ func nullTime(n sql.NullTime) *time.Time {
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.release != nil {
+		s.release()
+	}
+	return err
+}
 
 // keyset appends the pagination clause shared by every list query.
 func keyset(q string, args []any, p store.Page) (string, []any) {

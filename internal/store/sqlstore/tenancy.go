@@ -11,15 +11,15 @@ import (
 
 // CreateOrganization implements store.Store.
 func (s *DB) CreateOrganization(ctx context.Context, o store.Organization) error {
-	_, err := s.exec(ctx, `INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)`, o.ID, o.Name, ts(o.CreatedAt))
+	_, err := s.exec(ctx, `INSERT INTO organizations (id, name, plan, created_at) VALUES (?, ?, ?, ?)`, o.ID, o.Name, o.Plan, ts(o.CreatedAt))
 	return err
 }
 
-const orgCols = `id, name, created_at`
+const orgCols = `id, name, plan, created_at`
 
 func scanOrg(r interface{ Scan(...any) error }) (store.Organization, error) {
 	var o store.Organization
-	err := r.Scan(&o.ID, &o.Name, &o.CreatedAt)
+	err := r.Scan(&o.ID, &o.Name, &o.Plan, &o.CreatedAt)
 	o.CreatedAt = o.CreatedAt.UTC()
 	return o, notFound(err)
 }
@@ -148,6 +148,7 @@ var sealedColumns = []struct{ table, column string }{
 	{"accounts", "credentials"},
 	{"accounts", "refresh_credentials"},
 	{"connect_sessions", "verifier"},
+	{"connect_sessions", "assets"},
 	{"webhook_endpoints", "secret"},
 	{"webhook_endpoints", "previous_secret"},
 	{"whatsapp_messages", "sealed"},

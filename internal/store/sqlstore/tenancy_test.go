@@ -28,6 +28,8 @@ type tenant struct {
 	event       store.Event
 	endpoint    store.Endpoint
 	attempt     store.Attempt
+	person      store.Person
+	session     []byte // a web session's id hash
 }
 
 func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
@@ -72,6 +74,15 @@ func seedTenant(t *testing.T, db *sqlstore.DB, name, native string) tenant {
 	must("event", err)
 	must("endpoint", db.CreateEndpoint(ctx, tn.endpoint))
 	must("attempt", db.InsertAttempt(ctx, tn.attempt))
+	_, err = db.ReserveInteraction(ctx, f.org.ID, tn.month, 10)
+	must("reserve", err)
+	must("count inbound", db.CountInbound(ctx, f.org.ID, tn.month))
+	tn.person = store.Person{ID: store.NewID("person"), OrgID: f.org.ID, Email: strings.ToLower(name) + "@" + strings.ToLower(name) + ".example",
+		Role: store.RoleAdmin, PasswordHash: "$argon2id$" + name, CreatedAt: t0, UpdatedAt: t0}
+	must("person", db.CreatePerson(ctx, tn.person))
+	tn.session = []byte(name + "-session-hash")
+	must("session", db.CreateWebSession(ctx, store.WebSession{IDHash: tn.session, OrgID: f.org.ID, PersonID: tn.person.ID,
+		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}))
 	return tn
 }
 
@@ -122,6 +133,16 @@ func snapshot(t *testing.T, db *sqlstore.DB, a tenant) map[string]string {
 	add("EnabledEndpoints", en, err)
 	at, err := db.ListAttempts(ctx, a.org.ID, "", "", store.Page{Limit: 100})
 	add("ListAttempts", at, err)
+	pu, err := db.PlanUsage(ctx, a.org.ID, a.month)
+	add("PlanUsage", pu, err)
+	nb, err := db.CountBrands(ctx, a.org.ID)
+	add("CountBrands", nb, err)
+	pe, err := db.GetPerson(ctx, a.org.ID, a.person.ID)
+	add("GetPerson", pe, err)
+	ps, err := db.ListPeople(ctx, a.org.ID, store.Page{Limit: 100})
+	add("ListPeople", ps, err)
+	ws, err := db.WebSessionByHash(ctx, a.session, t0)
+	add("WebSessionByHash", ws, err)
 	return out
 }
 
@@ -209,6 +230,12 @@ var crossCases = []crossCase{
 	{"AccountByNative", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		_, err := db.AccountByNative(ctx, b.org.ID, a.acct.Platform, a.acct.NativeID)
 		wantNotFound(t, err)
+	}},
+	{"SetAccountGrantor", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetAccountGrantor(ctx, b.org.ID, a.acct.ID, "attacker", t0))
+	}},
+	{"MarkTokenChecked", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.MarkTokenChecked(ctx, b.org.ID, a.acct.ID, t0))
 	}},
 	{"LeaseRefresh", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		wantNotFound(t, db.LeaseRefresh(ctx, b.org.ID, a.acct.ID, a.acct.CredentialsVersion, t0, t0.Add(time.Minute)))
@@ -350,21 +377,71 @@ var crossCases = []crossCase{
 			only(t, b.org.ID, rows, err, func(r store.Attempt) string { return r.OrgID })
 		}
 	}},
+	{"CountBrands", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.CountBrands(ctx, b.org.ID); err != nil || n != 1 {
+			t.Fatalf("B counts %d brands (%v), want its own 1", n, err)
+		}
+	}},
+	{"CreateAccountWithin", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		acct := b.acct
+		acct.ID, acct.NativeID, acct.BrandID = store.NewID("acct"), "other-native", a.brand.ID
+		_, err := db.CreateAccountWithin(ctx, acct, 5)
+		wantNotFound(t, err)
+	}},
+	{"ReserveInteraction", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.ReserveInteraction(ctx, b.org.ID, a.month, 10); err != nil || n != 2 {
+			t.Fatalf("B's reservation = %d, %v; want its own second", n, err)
+		}
+	}},
+	{"ReleaseInteraction", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if err := db.ReleaseInteraction(ctx, b.org.ID, a.month); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"CountInbound", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if err := db.CountInbound(ctx, b.org.ID, a.month); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"PlanUsage", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, _ = db.ReserveInteraction(ctx, a.org.ID, "2026-12", 10) // A's next month
+		if u, err := db.PlanUsage(ctx, b.org.ID, "2026-12"); err != nil || u != (store.PlanUsage{}) {
+			t.Fatalf("B reads %+v (%v) in a month only A used", u, err)
+		}
+	}},
+	{"GetPerson", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		_, err := db.GetPerson(ctx, b.org.ID, a.person.ID)
+		wantNotFound(t, err)
+	}},
+	{"ListPeople", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		rows, err := db.ListPeople(ctx, b.org.ID, store.Page{Limit: 100})
+		only(t, b.org.ID, rows, err, func(r store.Person) string { return r.OrgID })
+	}},
+	{"SetPassword", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		wantNotFound(t, db.SetPassword(ctx, b.org.ID, a.person.ID, "$argon2id$attacker", t0.Add(time.Hour)))
+	}},
+	{"DeleteWebSessions", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		if n, err := db.DeleteWebSessions(ctx, b.org.ID, a.person.ID); err != nil || n != 0 {
+			t.Fatalf("B ended %d of A's sessions, %v", n, err)
+		}
+	}},
 }
 
 // notCrossable are the org-carrying methods with no other organisation's
 // record to reach, and why.
 var notCrossable = map[string]string{
-	"CreateBrand":    "creates a brand in the caller's organisation; it references no other record",
-	"CreateAPIKey":   "creates a key in the caller's organisation; it references no other record",
-	"CreateEndpoint": "creates an endpoint in the caller's organisation; it references no other record",
-	"InsertAttempt":  "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
+	"CreateBrand":       "creates a brand in the caller's organisation; it references no other record",
+	"CreateBrandWithin": "creates a brand in the caller's organisation and counts its brands; TestPlanLimitsStore checks the count is per organisation",
+	"CreateAPIKey":      "creates a key in the caller's organisation; it references no other record",
+	"CreateEndpoint":    "creates an endpoint in the caller's organisation; it references no other record",
+	"InsertAttempt":     "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
 }
 
 // TestStoreTenancy: as organisation B, every Store method that takes an
 // organisation id finds nothing of organisation A's, changes nothing of
 // it, and A still reads exactly what it had.
 func TestStoreTenancy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
@@ -389,6 +466,7 @@ func TestStoreTenancy(t *testing.T) {
 // a record carrying OrgID) has a row in crossCases or a reason in
 // notCrossable, so a new method cannot skip the tenancy test unnoticed.
 func TestStoreTenancyCoversEveryMethod(t *testing.T) {
+	t.Parallel()
 	withOrg := map[string]bool{"ConnectSession": true, "Brand": true, "Account": true, "APIKey": true, "ConversationMeta": true,
 		"IdempotencyRecord": true, "Event": true, "Endpoint": true, "Attempt": true}
 	f, err := parser.ParseFile(token.NewFileSet(), "../store.go", nil, parser.SkipObjectResolution)

@@ -26,7 +26,10 @@ func (s *DB) InsertEvent(ctx context.Context, e store.Event) (bool, error) {
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	return true, s.recorded(ctx, store.EventNotice{OrgID: e.OrgID, ID: e.ID, Type: e.Type})
 }
 
 // GetEvent implements store.WebhookStore.

@@ -20,6 +20,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
+	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
@@ -74,7 +75,7 @@ func (b Backend) Open(t testing.TB) *sqlstore.DB {
 	if b.URL == "" {
 		db, err = sqlite.Open(ctx, filepath.Join(b.DataDir, "parley.db"))
 	} else {
-		db, err = postgres.Open(ctx, b.URL)
+		db, err = postgres.Open(ctx, b.URL, postgres.PoolFrom(config.Defaults()))
 	}
 	if err != nil {
 		t.Fatalf("open %s: %v", b.Name, err)

@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// ListOrganizations implements store.Store.
+func (s *DB) ListOrganizations(ctx context.Context, p store.Page) ([]store.Organization, error) {
+	q, args := keyset(`SELECT `+orgCols+` FROM organizations WHERE 1 = 1`, nil, p)
+	return list(ctx, s, q, args, func(r *sql.Rows) (store.Organization, error) { return scanOrg(r) })
+}
+
+// SetOrganizationPlan implements store.Store.
+func (s *DB) SetOrganizationPlan(ctx context.Context, id, plan string) error {
+	return s.execOne(ctx, `UPDATE organizations SET plan = ? WHERE id = ?`, plan, id)
+}
+
+// CountBrands implements store.Store.
+func (s *DB) CountBrands(ctx context.Context, orgID string) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM brands WHERE org_id = ?`, orgID).Scan(&n)
+	return n, err
+}
+
+// locked runs fn in a transaction that first takes a write lock on one row
+// (lock, an UPDATE that changes nothing): PostgreSQL then serialises every
+// writer of that row, and each statement after the lock reads what the
+// writers before it committed; SQLite transactions start IMMEDIATE, so
+// there is one writer anyway. A count followed by an insert under the lock
+// is therefore a limit no two replicas can both pass.
+func (s *DB) locked(ctx context.Context, lock string, args []any, fn func(t *DB) error) error {
+	run := func(t *DB) error {
+		if err := t.execOne(ctx, lock, args...); err != nil {
+			return err
+		}
+		return fn(t)
+	}
+	if _, inTx := s.q.(*sql.Tx); inTx {
+		return run(s)
+	}
+	return s.InTx(ctx, func(st store.Store, _ *sql.Tx) error { return run(st.(*DB)) })
+}
+
+// CreateBrandWithin implements store.Store: the organisation's row is the
+// lock.
+func (s *DB) CreateBrandWithin(ctx context.Context, b store.Brand, max int) (int, error) {
+	var n int
+	err := s.locked(ctx, `UPDATE organizations SET plan = plan WHERE id = ?`, []any{b.OrgID}, func(t *DB) error {
+		var err error
+		if n, err = t.CountBrands(ctx, b.OrgID); err != nil {
+			return err
+		}
+		if max >= 0 && n >= max {
+			return store.ErrLimit
+		}
+		if err := t.CreateBrand(ctx, b); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// CreateAccountWithin implements store.Store: the brand's row is the lock,
+// and taking it checks the brand is the organisation's.
+func (s *DB) CreateAccountWithin(ctx context.Context, a store.Account, max int) (int, error) {
+	var n int
+	err := s.locked(ctx, `UPDATE brands SET name = name WHERE org_id = ? AND id = ?`, []any{a.OrgID, a.BrandID}, func(t *DB) error {
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = ? AND brand_id = ?`, a.OrgID, a.BrandID).Scan(&n); err != nil {
+			return err
+		}
+		if max >= 0 && n >= max {
+			return store.ErrLimit
+		}
+		if err := t.CreateAccount(ctx, a); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// ReserveInteraction implements store.Store with one conditional upsert:
+// PostgreSQL's ON CONFLICT DO UPDATE locks the month's row and checks the
+// WHERE against its latest version, so of concurrent reservations at
+// max-1 exactly one gets a row back; SQLite runs them one at a time.
+func (s *DB) ReserveInteraction(ctx context.Context, orgID, month string, max int) (int, error) {
+	if max == 0 {
+		u, err := s.PlanUsage(ctx, orgID, month)
+		if err != nil {
+			return 0, err
+		}
+		return u.Interactions, store.ErrLimit
+	}
+	if max < 0 {
+		max = math.MaxInt32 // INTEGER is 32 bits on PostgreSQL
+	}
+	var n int
+	err := s.queryRow(ctx, `INSERT INTO plan_usage (org_id, month, interactions, inbound) VALUES (?, ?, 1, 0)
+		ON CONFLICT (org_id, month) DO UPDATE SET interactions = plan_usage.interactions + 1
+		WHERE plan_usage.interactions < ?
+		RETURNING interactions`, orgID, month, max).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		u, err := s.PlanUsage(ctx, orgID, month)
+		if err != nil {
+			return 0, err
+		}
+		return u.Interactions, store.ErrLimit
+	}
+	return n, err
+}
+
+// ReleaseInteraction implements store.Store.
+func (s *DB) ReleaseInteraction(ctx context.Context, orgID, month string) error {
+	_, err := s.exec(ctx, `UPDATE plan_usage SET interactions = interactions - 1 WHERE org_id = ? AND month = ? AND interactions > 0`, orgID, month)
+	return err
+}
+
+// CountInbound implements store.Store.
+func (s *DB) CountInbound(ctx context.Context, orgID, month string) error {
+	_, err := s.exec(ctx, `INSERT INTO plan_usage (org_id, month, interactions, inbound) VALUES (?, ?, 0, 1)
+		ON CONFLICT (org_id, month) DO UPDATE SET inbound = plan_usage.inbound + 1`, orgID, month)
+	return err
+}
+
+// PlanUsage implements store.Store.
+func (s *DB) PlanUsage(ctx context.Context, orgID, month string) (store.PlanUsage, error) {
+	var u store.PlanUsage
+	err := s.queryRow(ctx, `SELECT interactions, inbound FROM plan_usage WHERE org_id = ? AND month = ?`, orgID, month).Scan(&u.Interactions, &u.Inbound)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.PlanUsage{}, nil
+	}
+	return u, err
+}
