@@ -181,16 +181,15 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 			}
 			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
 			return err
-		case platform.EventReferral:
-			// A customer back from an ad or link without writing yet: the
-			// conversation's referral time, no message.
-			return st.NoteInbound(ctx, store.ConversationMeta{OrgID: a.OrgID, AccountID: a.ID, ThreadID: thread,
-				ParticipantID: ev.ParticipantID, ReferralAt: at}, 0)
 		}
 		if typ, key, ok := change(ev, a.ID, at, &data); ok {
 			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, key, data, "")
 			return err
 		}
-		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
+		// sent (WhatsApp), a standalone referral (a known customer back
+		// through a link or ad, not writing yet: the referral that counts
+		// rides on their next message) and unknown kinds: nothing to tell
+		// users.
+		return nil
 	}, nil
 }
