@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -51,7 +52,7 @@ func root() *cobra.Command {
 			f.String(v.Flag, v.Default, v.Usage+" ("+v.Name+")")
 		}
 	}
-	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), orgsCmd(), usersCmd(), secretsCmd(), mcpCmd(), versionCmd())
+	cmd.AddCommand(serveCmd(), sandboxCmd(), migrateCmd(), keysCmd(), orgsCmd(), usersCmd(), secretsCmd(), mcpCmd(), versionCmd(), healthcheckCmd())
 	return cmd
 }
 
@@ -400,4 +401,38 @@ func versionCmd() *cobra.Command {
 	return &cobra.Command{Use: "version", Short: "Print the version", Run: func(cmd *cobra.Command, _ []string) {
 		fmt.Fprintln(cmd.OutOrStdout(), server.Version)
 	}}
+}
+
+// healthcheckCmd probes the local server's /healthz, for a container's
+// HEALTHCHECK: the image has no shell, curl or wget, only this binary.
+func healthcheckCmd() *cobra.Command {
+	return &cobra.Command{Use: "healthcheck", Short: "Exit 0 when the server at PARLEY_LISTEN answers /healthz (for container health checks)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			host, port, err := net.SplitHostPort(cfg.Listen)
+			if err != nil {
+				return fmt.Errorf("PARLEY_LISTEN %q: %w", cfg.Listen, err)
+			}
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				host = "127.0.0.1" // listening on every address includes loopback
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+			if err != nil {
+				return err
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("/healthz answered %s", res.Status)
+			}
+			return nil
+		}}
 }

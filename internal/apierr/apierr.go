@@ -42,11 +42,27 @@ func (e *Error) With(key string, value any) *Error {
 	return &c
 }
 
-// As extracts an *Error from err's chain.
+// As extracts an *Error from err's chain. An error that carries a
+// structured API error from a Parley server (the public Go client's
+// *client.Error, which cannot import this package) counts too, so code
+// written against the domain layer works unchanged against a remote server.
 func As(err error) (*Error, bool) {
 	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
+	if errors.As(err, &e) {
+		return e, true
+	}
+	var r remote
+	if errors.As(err, &r) {
+		status, code, message, meta := r.APIError()
+		return &Error{Status: status, Code: code, Message: message, Meta: meta}, true
+	}
+	return nil, false
+}
+
+// remote is a structured error received from a Parley server.
+type remote interface {
+	error
+	APIError() (status int, code, message string, meta map[string]any)
 }
 
 // HasCode reports whether err is an *Error with the given code.

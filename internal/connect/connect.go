@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -179,38 +180,13 @@ const (
 	VariantFacebookLogin  = "facebook_login"
 )
 
-// SessionInput is the body of POST /v1/connect/sessions.
-type SessionInput struct {
-	Platform    string `json:"platform"`
-	BrandID     string `json:"brand_id"`
-	RedirectURL string `json:"redirect_url"`
-	// AccountID reconnects an existing account under its own id.
-	AccountID string `json:"account_id,omitempty"`
-	// Variant picks Instagram's API: instagram_login (default, no Page
-	// needed) or facebook_login (the Page's linked account).
-	Variant string `json:"variant,omitempty"`
-}
-
-// Session is a created connect session; URL is for the end customer.
-type Session struct {
-	ID        string    `json:"id"`
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// AliasInput is the body of POST /v1/accounts/connect, the shape hosted DM
-// APIs use.
-type AliasInput struct {
-	Platform    string `json:"platform"`
-	BrandID     string `json:"brand_id,omitempty"`
-	RedirectURL string `json:"redirect_url,omitempty"`
-	Variant     string `json:"variant,omitempty"`
-}
-
-// AliasOutput answers POST /v1/accounts/connect.
-type AliasOutput struct {
-	AuthURL string `json:"auth_url"`
-}
+// The bodies of the connect routes, public in apitype.
+type (
+	SessionInput = apitype.ConnectSessionInput
+	Session      = apitype.ConnectSession
+	AliasInput   = apitype.ConnectAccountInput
+	AliasOutput  = apitype.ConnectAccountOutput
+)
 
 // CreateSession validates in and records a pending session for orgID.
 func (c *Connect) CreateSession(ctx context.Context, orgID string, in SessionInput) (Session, error) {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -268,9 +269,9 @@ func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.Conne
 			"That account is not the one this link reconnects. ("+code+")")
 		return
 	}
-	if err := c.cfg.Publish(ctx, s.OrgID, EventAccountConnected, "connected:"+s.ID, map[string]any{
-		"account_id": acct.ID, "platform": acct.Platform, "brand_id": acct.BrandID, "native_id": acct.NativeID,
-		"session_id": s.ID, "reconnected": reconnected}); err != nil {
+	if err := c.cfg.Publish(ctx, s.OrgID, EventAccountConnected, "connected:"+s.ID, apitype.AccountConnectedEvent{
+		AccountID: acct.ID, Platform: acct.Platform, BrandID: acct.BrandID, NativeID: acct.NativeID,
+		SessionID: s.ID, Reconnected: reconnected}); err != nil {
 		c.cfg.Logger.ErrorContext(ctx, "connect: publishing account.connected", "account", acct.ID, "err", err)
 	}
 	label := a.Name

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -125,5 +126,5 @@ func (c *Connect) reauth(ctx context.Context, a store.Account, reason string, ca
 		return err
 	}
 	return c.cfg.Publish(ctx, a.OrgID, EventAccountReauthRequired, fmt.Sprintf("reauth:%s:%d", a.ID, a.CredentialsVersion),
-		map[string]any{"account_id": a.ID, "platform": a.Platform, "reason": reason})
+		apitype.AccountStatusEvent{AccountID: a.ID, Platform: a.Platform, Reason: reason})
 }

@@ -29,36 +29,35 @@ import (
 	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
 )
 
-// Event types delivered to users' endpoints (DESIGN §4).
+// Event types delivered to users' endpoints (DESIGN §4); their names and
+// data shapes are public, in apitype.
 const (
-	EventMessageReceived  = "message.received"
-	EventMessageSent      = "message.sent"
-	EventMessageDelivered = "message.delivered"
-	EventMessageRead      = "message.read"
-	EventMessageFailed    = "message.failed"
+	EventMessageReceived  = apitype.EventMessageReceived
+	EventMessageSent      = apitype.EventMessageSent
+	EventMessageDelivered = apitype.EventMessageDelivered
+	EventMessageRead      = apitype.EventMessageRead
+	EventMessageFailed    = apitype.EventMessageFailed
 	// The customer reacted to a message (or took it back), edited or
 	// unsent (deleted) one of theirs: Meta's message_reactions,
 	// message_edits and unsend webhooks.
-	EventMessageReaction = "message.reaction"
-	EventMessageEdited   = "message.edited"
-	EventMessageDeleted  = "message.deleted"
-	EventAccountDisconn  = "account.disconnected"
+	EventMessageReaction = apitype.EventMessageReaction
+	EventMessageEdited   = apitype.EventMessageEdited
+	EventMessageDeleted  = apitype.EventMessageDeleted
+	EventAccountDisconn  = apitype.EventAccountDisconnected
 	// account.connected and account.reauth_required are published by the
 	// connect capability (package connect); endpoints filter on them here.
-	EventAccountConnected      = "account.connected"
-	EventAccountReauthRequired = "account.reauth_required"
-	EventWindowClosing         = "conversation.window_closing"
+	EventAccountConnected      = apitype.EventAccountConnected
+	EventAccountReauthRequired = apitype.EventAccountReauthRequired
+	EventWindowClosing         = apitype.EventWindowClosing
 	// billing.* are published by the plans capability (package plans).
-	EventBillingLimitApproaching = "billing.limit_approaching"
-	EventBillingLimitReached     = "billing.limit_reached"
-	EventEndpointDisabled        = "endpoint.disabled"
-	EventWebhookTest             = "webhook.test"
+	EventBillingLimitApproaching = apitype.EventBillingLimitApproaching
+	EventBillingLimitReached     = apitype.EventBillingLimitReached
+	EventEndpointDisabled        = apitype.EventEndpointDisabled
+	EventWebhookTest             = apitype.EventWebhookTest
 )
 
 // EventTypes are the types an endpoint may filter on.
-var EventTypes = []string{EventMessageReceived, EventMessageSent, EventMessageDelivered, EventMessageRead, EventMessageFailed,
-	EventMessageReaction, EventMessageEdited, EventMessageDeleted, EventAccountConnected, EventAccountReauthRequired, EventAccountDisconn, EventWindowClosing, EventEndpointDisabled,
-	EventBillingLimitApproaching, EventBillingLimitReached}
+var EventTypes = apitype.EventTypes()
 
 // Describe says in a sentence when an event type is sent (the OpenAPI
 // document's webhooks section).
@@ -366,7 +365,7 @@ func (s *Events) TestWebhook(ctx context.Context, c domain.Caller, id string) (a
 	err := s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
 		var err error
 		ev, _, err = s.publish(ctx, st, tx, c.OrgID, EventWebhookTest, store.NewID("test"),
-			map[string]any{"endpoint_id": id, "message": "Parley test event"}, id)
+			apitype.WebhookTestEvent{EndpointID: id, Message: "Parley test event"}, id)
 		return err
 	})
 	if err != nil {
@@ -461,7 +460,7 @@ func (s *Events) DisableEndpoint(ctx context.Context, orgID, endpointID, reason 
 			return err
 		}
 		_, _, err := s.publish(ctx, st, tx, orgID, EventEndpointDisabled, "endpoint.disabled:"+endpointID+":"+at.UTC().Format(time.RFC3339Nano),
-			map[string]any{"endpoint_id": endpointID, "reason": reason}, "")
+			apitype.EndpointDisabledEvent{EndpointID: endpointID, Reason: reason}, "")
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {

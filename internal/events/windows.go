@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
+
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/rules"
@@ -37,8 +39,8 @@ func (s *Events) NotifyClosingWindows(ctx context.Context) error {
 		}
 		closes := m.LastInboundAt.Add(rules.StandardWindow).UTC()
 		key := "window_closing:" + a.ID + ":" + m.ThreadID + ":" + m.LastInboundAt.UTC().Format(time.RFC3339Nano)
-		data := map[string]any{"account_id": a.ID, "platform": a.Platform, "conversation_id": convid.Encode(a.ID, m.ThreadID),
-			"participant_id": m.ParticipantID, "closes_at": closes, "seconds_left": int(closes.Sub(now).Seconds())}
+		data := apitype.WindowClosingEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: convid.Encode(a.ID, m.ThreadID),
+			ParticipantID: m.ParticipantID, ClosesAt: closes, SecondsLeft: int(closes.Sub(now).Seconds())}
 		if err := s.Publish(ctx, m.OrgID, EventWindowClosing, key, data); err != nil {
 			return err
 		}

@@ -61,8 +61,9 @@ func (s *Inbox) sendIdempotent(ctx context.Context, c domain.Caller, id string, 
 		return s.replay(ctx, c, in.IdempotencyKey, hash, rec)
 	}
 	msg, reached, err := s.send(ctx, c, id, in)
-	if !reached {
-		// Nothing was sent: forget the key so the caller can fix and retry.
+	if !reached || platformThrottled(err) {
+		// Nothing was sent (a platform that rate limits a send refuses it):
+		// forget the key so the caller can fix or wait, and retry with it.
 		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), c.OrgID, in.IdempotencyKey); rerr != nil {
 			s.log.ErrorContext(ctx, "release idempotency key", "err", rerr)
 		}
@@ -135,4 +136,11 @@ func (s *Inbox) replay(ctx context.Context, c domain.Caller, key string, hash []
 	m := *out.Message
 	m.Replayed = true
 	return m, nil
+}
+
+// platformThrottled reports a platform's refusal for rate (a 429 that is not
+// the caller's own API quota): the platform sent nothing.
+func platformThrottled(err error) bool {
+	e, ok := apierr.As(err)
+	return ok && e.Status == http.StatusTooManyRequests && e.Code != "rate_limit.exceeded"
 }

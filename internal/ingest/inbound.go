@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -119,6 +120,7 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 		at = s.now()
 	}
 	ctx = context.WithoutCancel(ctx)
+	month := plans.Month(s.now()) // the month the message arrived in
 	return func(st store.Store, tx *sql.Tx) error {
 		switch ev.Kind {
 		case platform.EventMessage:
@@ -132,6 +134,10 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 			_, fresh, err := s.events.PublishTx(ctx, st, tx, a.OrgID, events.EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
 			if err != nil || !fresh {
 				return err // a platform retry: already recorded
+			}
+			// Counted for the plan's usage, never limited (DESIGN §9).
+			if err := st.CountInbound(ctx, a.OrgID, month); err != nil {
+				return err
 			}
 			if platform.Name(a.Platform) == platform.WhatsApp && s.journal != nil {
 				if _, err := s.journal.RecordIn(ctx, st, a.ID, thread, m); err != nil {
@@ -175,16 +181,15 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 			}
 			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
 			return err
-		case platform.EventReferral:
-			// A customer back from an ad or link without writing yet: the
-			// conversation's referral time, no message.
-			return st.NoteInbound(ctx, store.ConversationMeta{OrgID: a.OrgID, AccountID: a.ID, ThreadID: thread,
-				ParticipantID: ev.ParticipantID, ReferralAt: at}, 0)
 		}
 		if typ, key, ok := change(ev, a.ID, at, &data); ok {
 			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, key, data, "")
 			return err
 		}
-		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
+		// sent (WhatsApp), a standalone referral (a known customer back
+		// through a link or ad, not writing yet: the referral that counts
+		// rides on their next message) and unknown kinds: nothing to tell
+		// users.
+		return nil
 	}, nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/parleyhq/parley/apitype"
-	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/service"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/mcpserver"
 	"github.com/parleyhq/parley/internal/platform"
@@ -132,7 +132,9 @@ func connectHTTP(t *testing.T, e *env, key string) (*mcp.ClientSession, error) {
 
 func connectStdio(t *testing.T, e *env, key string) (*mcp.ClientSession, error) {
 	t.Helper()
-	rc, err := client.New(e.url, key, client.Options{UserAgent: "parley-mcp-test"})
+	// No retries: both transports must answer a platform's one failure
+	// with the same tool error (the SDK's retries have tests of their own).
+	rc, err := client.New(e.url, key, client.Options{UserAgent: "parley-mcp-test", MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

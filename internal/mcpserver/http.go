@@ -15,8 +15,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/textcheck"
@@ -74,11 +74,7 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 				// with sign-in on, it also points to the resource metadata
 				// (RFC 9728 §5.1), where a hosted client starts its OAuth flow.
 				if o.OAuth != nil {
-					errCode := ""
-					if e.Code != "auth.missing_key" {
-						errCode = "invalid_token"
-					}
-					c = o.OAuth.Challenge(errCode, e.Message)
+					c = o.OAuth.Challenge(c)
 				}
 				w.Header().Set("WWW-Authenticate", c)
 			}

@@ -24,7 +24,12 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, b storetest.Backend) *liveEnv {
 	t.Helper()
-	l := parleytest.StartLive(t, b, config.Config{}, server.Options{})
+	return newLiveEnvWith(t, b, server.Options{})
+}
+
+func newLiveEnvWith(t *testing.T, b storetest.Backend, opts server.Options) *liveEnv {
+	t.Helper()
+	l := parleytest.StartLive(t, b, config.Config{}, opts)
 	return &liveEnv{env: &env{t: t, srv: l.Server.Server, url: l.URL}, emu: l.Emu, key: l.Key, seeded: l.Seeded}
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/parleyhq/parley/apitype"
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/internal/apierr"
-	"github.com/parleyhq/parley/internal/client"
 	"github.com/parleyhq/parley/internal/live"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/parleyhq/parley/internal/client"
+	"github.com/parleyhq/parley/client"
 )
 
 // RunStdio serves MCP over newline-delimited JSON-RPC on in and out (a
