@@ -266,7 +266,7 @@ func (a *API) routeTable() []Route {
 		list(a, Route{Method: "GET", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "listMessages", Summary: "Message history, newest first, read live from the platform", Tag: "inbox",
 			Query:  pageOf(maxHistoryPage),
 			Status: 200, Errors: inbox}, a.listMessages),
-		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key", Tag: "inbox",
+		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key; dry_run checks every rule and answers what would be sent (status dry_run) without sending", Tag: "inbox",
 			Headers: []Header{{Name: "Idempotency-Key", MaxLength: 255}}, Status: 201, Errors: send}, a.sendMessage),
 		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
 			Status: 204, Errors: inbox}, a.markRead),

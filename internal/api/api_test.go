@@ -200,6 +200,7 @@ func (e *env) insertAccount(key, brandID, p, native string) string {
 }
 
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		keyA, keyB := e.org("A"), e.org("B")
@@ -262,6 +263,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestAccountTokenIsSealed(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		key := e.org("A")
@@ -290,6 +292,7 @@ func TestAccountTokenIsSealed(t *testing.T) {
 }
 
 func TestErrorsAndValidation(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		key := e.org("A")
@@ -366,6 +369,7 @@ func TestErrorsAndValidation(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	e := newBareEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	r := e.do("GET", "/v1/brands", "", nil, "X-Request-ID", "client-abc_123")
 	if r.header.Get("X-Request-ID") != "client-abc_123" || r.body["request_id"] != "client-abc_123" {
@@ -378,6 +382,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newBareEnv(t, b)
 		key := e.org("A")
@@ -411,6 +416,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestInboxWithoutAdapters(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newBareEnv(t, b)
 		key := e.org("A")
@@ -437,6 +443,7 @@ func TestInboxWithoutAdapters(t *testing.T) {
 }
 
 func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newBareEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	expect(t, e.do("GET", "/healthz", "", nil), 200, "")
 	expect(t, e.do("GET", "/readyz", "", nil), 200, "")

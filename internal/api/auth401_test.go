@@ -14,6 +14,7 @@ import (
 // send: just the scheme and realm when none were sent, error="invalid_token"
 // when the key is wrong. Other answers carry none.
 func TestUnauthorizedNamesBearer(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		key := e.org("A")
@@ -56,14 +57,16 @@ func TestUnauthorizedNamesBearer(t *testing.T) {
 				})
 			}
 		}
-		// /mcp answers the same challenges.
+		// /mcp answers the same challenges, and points to its resource
+		// metadata, where hosted agent clients start signing in (RFC 9728 §5.1).
 		for _, c := range creds {
 			var hdr []string
 			if c.authorization != "" {
 				hdr = []string{"Authorization", c.authorization}
 			}
 			r := e.do("POST", "/mcp", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, hdr...)
-			if r.status != 401 || r.header.Get("WWW-Authenticate") != c.challenge {
+			want := c.challenge + `, resource_metadata="` + e.url + `/.well-known/oauth-protected-resource/mcp", scope="dm:read dm:write"`
+			if r.status != 401 || r.header.Get("WWW-Authenticate") != want {
 				t.Errorf("/mcp %s: %d %q", c.name, r.status, r.header.Get("WWW-Authenticate"))
 			}
 		}

@@ -7,6 +7,7 @@ import (
 )
 
 func TestClientAddr(t *testing.T) {
+	t.Parallel()
 	proxies, err := ParseTrustedProxies(" 10.0.0.0/8, 192.0.2.1 ,fd00::/8")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +53,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestParseTrustedProxies(t *testing.T) {
+	t.Parallel()
 	for spec, n := range map[string]int{"": 0, " , ": 0, "10.0.0.0/8": 1, "127.0.0.1,::1": 2, "::ffff:10.0.0.1": 1} {
 		if p, err := ParseTrustedProxies(spec); err != nil || len(p) != n {
 			t.Errorf("%q: %v %v", spec, p, err)

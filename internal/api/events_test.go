@@ -26,6 +26,7 @@ func countEvents(t *testing.T, l *liveEnv, typ string) int {
 }
 
 func TestWindowClosingAndDisconnectEvents(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		ctx := context.Background()
@@ -71,6 +72,7 @@ func TestWindowClosingAndDisconnectEvents(t *testing.T) {
 }
 
 func TestStatusWebhooksBecomeEvents(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnvCfg(t, b, config.Config{MetaAppSecret: "status-secret"})
 		// The Cloud API posts sent and delivered statuses after each send.

@@ -16,6 +16,7 @@ import (
 // says so in meta instead of pretending there is nothing older. Messenger,
 // without the limit, pages through all of it with no such meta.
 func TestInstagramHistoryTruncated(t *testing.T) {
+	t.Parallel()
 	l := newLiveEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	for _, tc := range []struct {
 		p       platform.Name

@@ -34,6 +34,7 @@ func rawPost(t *testing.T, url string, body []byte, headers ...string) (int, str
 }
 
 func TestInboundWebhooks(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		emu, err := sandbox.StartEmulators(sandbox.EmulatorOptions{})
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 )
 
 func TestFanOutPagingAndPartialFailure(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		want := len(l.seeded.Conversations)
@@ -70,6 +71,7 @@ func TestFanOutPagingAndPartialFailure(t *testing.T) {
 }
 
 func TestExpiredTokenMarksAccount(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		if err := l.emu.Graph.ExpireToken(l.seeded.NativeIDs[platform.Instagram]); err != nil {
@@ -102,6 +104,7 @@ func TestExpiredTokenMarksAccount(t *testing.T) {
 }
 
 func TestIdempotentSends(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		id := l.conv("linkedin/open")
@@ -158,6 +161,7 @@ func TestIdempotentSends(t *testing.T) {
 // same windows however long the test takes and the refusals' Retry-After
 // is exact.
 func TestLimitsHoldAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		now := time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)
 		clock := func() time.Time { return now }
@@ -217,6 +221,7 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 }
 
 func TestPlatformsAndUsage(t *testing.T) {
+	t.Parallel()
 	l := newLiveEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	r := l.do("GET", "/v1/platforms", l.key, nil)
 	expect(t, r, 200, "")

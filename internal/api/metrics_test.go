@@ -18,6 +18,7 @@ import (
 // as it was: methods outside the standard set count as OTHER, paths that
 // match no route as "unmatched", and matched paths by their route pattern.
 func TestMetricsLabelsAreBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	key := e.org("A")
 	client := &http.Client{}

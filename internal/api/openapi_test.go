@@ -16,6 +16,7 @@ import (
 // documents, and checks each answer's status is one the document lists and
 // its body validates against the documented schema.
 func TestOpenAPIMatchesHandlers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	key := e.org("A")
 	brand, acct, keyID := e.seedA(key)
@@ -142,6 +143,7 @@ func inlineRefs(s *jsonschema.Schema, defs map[string]*jsonschema.Schema) {
 // is an OpenAPI webhook, message.* ones with the MessageEvent payload, and
 // the new Meta kinds are among them.
 func TestOpenAPIDocumentsEvents(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	r := e.do("GET", "/openapi.json", "", nil)
 	expect(t, r, 200, "")

@@ -19,6 +19,7 @@ import (
 // any cursor it did not issue: garbage, another list's cursor, or another
 // conversation's.
 func TestEveryListPagesAndRefusesBadPaging(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		_, a, err := api.New(api.Config{Service: l.srv.Service})

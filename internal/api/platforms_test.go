@@ -64,6 +64,7 @@ func (l *liveEnv) sentCount(p platform.Name) int {
 }
 
 func TestAllPlatformsListReadSend(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		r := l.do("GET", "/v1/inbox/conversations?limit=100", l.key, nil)
@@ -135,6 +136,7 @@ func TestAllPlatformsListReadSend(t *testing.T) {
 // TestRefusalsThroughREST checks each rules refusal end to end: the caller
 // gets the structured answer and the platform is never called.
 func TestRefusalsThroughREST(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cases := []struct {
@@ -207,6 +209,7 @@ func TestRefusalsThroughREST(t *testing.T) {
 // and straight to a second, identically seeded set (no Parley rules), and both
 // must accept or both refuse.
 func TestEmulatorAgreesWithRules(t *testing.T) {
+	t.Parallel()
 	ours := newLiveEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	direct := newLiveEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	var cfg config.Config

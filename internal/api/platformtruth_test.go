@@ -1,15 +1,20 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/testsupport"
+	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
 )
 
@@ -87,6 +92,7 @@ func history(t *testing.T, l *liveEnv, conv, id string) map[string]any {
 // standby messages, and receipts that set the status of the business's
 // message in the history.
 func TestMetaEventKindsReachUsers(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.received", "message.delivered", "message.read", "message.reaction", "message.edited", "message.deleted")
@@ -190,23 +196,26 @@ func TestMetaEventKindsReachUsers(t *testing.T) {
 // endpoint, and the message reads as failed in the history, on both
 // databases.
 func TestWhatsAppLateFailureReachesUsers(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.failed", "message.sent")
-		conv := l.conv("whatsapp/open")
+		// One conversation each: Parley spaces sends to one user 6 s apart.
 		for _, tc := range []struct {
 			name     string
+			scenario string
 			mark     func()
 			template string
 			code     float64
 			title    string
 			details  string
 		}{
-			{"undeliverable", func() { l.emu.WhatsApp.MarkUndeliverable("16505551234") }, "order_update", 131026, "Message Undeliverable", "Unable to deliver message"},
-			{"marketing limit", func() { l.emu.WhatsApp.MarkMarketingLimited("16505551234") }, "spring_sale", 131049,
+			{"undeliverable", "whatsapp/open", func() { l.emu.WhatsApp.MarkUndeliverable("16505551234") }, "order_update", 131026, "Message Undeliverable", "Unable to deliver message"},
+			{"marketing limit", "whatsapp/closed", func() { l.emu.WhatsApp.MarkMarketingLimited("447700900123") }, "spring_sale", 131049,
 				"This message was not delivered to maintain healthy ecosystem engagement.", "healthy ecosystem engagement"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				conv := l.conv(tc.scenario)
 				tc.mark()
 				r := l.do("POST", "/v1/inbox/conversations/"+conv+"/messages", l.key, map[string]any{"template": map[string]any{"name": tc.template, "language": "en_US"}})
 				expect(t, r, 201, "")
@@ -233,6 +242,7 @@ func TestWhatsAppLateFailureReachesUsers(t *testing.T) {
 // username-only customer gets a conversation keyed on their business-scoped
 // id, and Parley's reply reaches them by it. On both databases.
 func TestWhatsAppUsernameCustomer(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		next := subscribe(t, l, "message.received")
@@ -285,6 +295,62 @@ func TestWhatsAppUsernameCustomer(t *testing.T) {
 		sent = wa.Messages(native)
 		if last := sent[len(sent)-1]; last.ToUserID != bsuid || last.Failure != nil {
 			t.Fatalf("reply to the BSUID sent as %+v", last)
+		}
+	})
+}
+
+// TestXDMsByPolling: with no Account Activity webhooks, a customer's X DM
+// reaches the user's endpoint as message.received through the poll of
+// GET /2/dm_events, once, however many polls follow. On both databases.
+func TestXDMsByPolling(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		l := fromLive(t, parleytest.StartLive(t, b, config.Config{AllowPrivateWebhooks: true, XDMPoll: "on"},
+			server.Options{PollInterval: 20 * time.Millisecond, XPollTick: 50 * time.Millisecond, XPollActive: 100 * time.Millisecond}))
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := l.srv.Jobs.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+			defer done()
+			_ = l.srv.Jobs.Stop(stop)
+			cancel()
+		})
+		next := subscribe(t, l, "message.received")
+		xAcct := l.seeded.Accounts[platform.X]
+		state := func() store.PollState {
+			ps, err := l.srv.Store.DuePolls(context.Background(), "x", time.Now().Add(time.Hour), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.AccountID == xAcct {
+					return p
+				}
+			}
+			return store.PollState{}
+		}
+		// The first poll marks where to start (seeded history is not news).
+		testsupport.Eventually(t, func() bool { return state().NewestID != "" }, "no first poll")
+		ev, err := l.emu.X.Inbound(l.seeded.NativeIDs[platform.X], "1500000000000000002", "polled, not pushed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := next("message.received", about(ev.ID))
+		if d["account_id"] != xAcct || d["platform"] != "x" || d["message"].(map[string]any)["text"] != "polled, not pushed" {
+			t.Fatalf("message.received %v", d)
+		}
+		// Two more polls later, still one event for the message.
+		seen := state().NextPollAt
+		testsupport.Eventually(t, func() bool { return state().IdlePolls >= 2 && state().NextPollAt.After(seen) }, "polling stopped")
+		n := 0
+		for _, e := range l.do("GET", "/v1/events?limit=100", l.key, nil).body["data"].([]any) {
+			if data, _ := e.(map[string]any)["data"].(map[string]any); data["message_id"] == ev.ID {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d events for one polled DM", n)
 		}
 	})
 }

@@ -52,6 +52,7 @@ func scopeOf(r response) any {
 // quota on every replica, so minting keys does not multiply it; each key
 // keeps its own; another organisation is unaffected.
 func TestOrgQuotaAcrossKeysAndReplicas(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		clk, a, replica := replicas(t, b, config.Config{KeyQuota: 4, OrgQuota: 6})
 		ctx := context.Background()
@@ -113,6 +114,7 @@ func TestOrgQuotaAcrossKeysAndReplicas(t *testing.T) {
 // up, valid keys included, on every replica that saw it fail; missing keys
 // are not counted, and the next window starts afresh.
 func TestInvalidKeysLimitedPerClientAddress(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		clk, a, replica := replicas(t, b, config.Config{AuthFailureLimit: 3})
 		key := a.org("A")
@@ -162,6 +164,7 @@ func on2(i int, a, b *env) *env {
 // apart by X-Forwarded-For, read from the right, so one client's failures
 // do not lock out the others and a client cannot disown them.
 func TestTrustedProxyNamesTheClient(t *testing.T) {
+	t.Parallel()
 	_, a, _ := replicas(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()},
 		config.Config{AuthFailureLimit: 2, TrustedProxies: "127.0.0.1/32, ::1"})
 	key := a.org("A")

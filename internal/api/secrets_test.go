@@ -14,6 +14,7 @@ import (
 )
 
 func TestServeRefusesWithoutKeys(t *testing.T) {
+	t.Parallel()
 	_, err := server.New(context.Background(), config.Config{DataDir: t.TempDir()}, server.Options{})
 	if !errors.Is(err, server.ErrNoSecretKeys) || !strings.Contains(err.Error(), "parley secrets generate") {
 		t.Fatalf("server.New without keys: %v", err)
@@ -24,6 +25,7 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 // rotate`, the old key can leave the ring and account tokens, webhook
 // secrets and the WhatsApp journal all still open.
 func TestSecretRotation(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		oldRing := l.keys

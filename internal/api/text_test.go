@@ -12,6 +12,7 @@ import (
 // the field, the position and the character, before the platform is called
 // and without using up the Idempotency-Key, wherever it hides in the send.
 func TestUnsendableTextIsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		wa := "/v1/inbox/conversations/" + l.conv("whatsapp/open") + "/messages"
@@ -82,6 +83,7 @@ func TestUnsendableTextIsRefused(t *testing.T) {
 // TestInvalidUTF8AnywhereInABody: JSON must be UTF-8 (RFC 8259 §8.1), so
 // every JSON body is checked, not only sends; nothing is written.
 func TestInvalidUTF8AnywhereInABody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
 	key := e.org("A")
 	r := e.do("POST", "/v1/brands", key, []byte("{\"name\":\"Caf\xe9\"}"))

@@ -165,6 +165,7 @@ func ownAccounts(t *testing.T, l *liveEnv) (native, token map[platform.Name]stri
 // time, storing nothing. B can still connect what it holds (named as the
 // platform names it). A PATCH with a bad token leaves A's account as it was.
 func TestConnectRequiresThePlatformsGrant(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		keyB := l.org("B")
@@ -256,6 +257,7 @@ func TestConnectRequiresThePlatformsGrant(t *testing.T) {
 // does not reconnect it, a verified one does, and its history holds only
 // what arrived while its token was valid.
 func TestInboundReachesOnlyVerifiedActiveAccounts(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		s := l.seeded
@@ -392,6 +394,7 @@ func TestInboundReachesOnlyVerifiedActiveAccounts(t *testing.T) {
 // events and its WhatsApp journal stays closed, until its organisation
 // reconnects it with a token the platform confirms.
 func TestUnverifiedAccountsReceiveNothing(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newVerifyEnv(t, b)
 		s := l.seeded

@@ -66,6 +66,7 @@ func guardDNS() *fakedns.Server {
 // resolves to, deliveries may not go to — with a 422 that says why — and
 // change nothing.
 func TestWebhookRegistrationRefusesNonPublicAddresses(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newGuardEnv(t, b, false, guardDNS())
 		key := e.org("A")
@@ -133,6 +134,7 @@ func TestWebhookRegistrationRefusesNonPublicAddresses(t *testing.T) {
 // loopback and private networks (plain http too) and nothing else: the
 // metadata address and translations of private addresses stay refused.
 func TestWebhookRegistrationWithOperatorFlag(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newGuardEnv(t, b, true, guardDNS())
 		key := e.org("A")
@@ -186,6 +188,7 @@ func attempts(t *testing.T, e *env, key, id string, n int) ([]map[string]any, st
 // after the name rebound to the metadata service — and never show the
 // address, the port or the dialler's error text.
 func TestWebhookAttemptReasons(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		dns := guardDNS()
 		e := newGuardEnv(t, b, true, dns)
@@ -257,6 +260,7 @@ func TestWebhookAttemptReasons(t *testing.T) {
 // loopback is refused at connect time, and the receiver listening there is
 // never contacted.
 func TestWebhookRebindingToLoopbackRefused(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		dns := guardDNS()
 		e := newGuardEnv(t, b, false, dns)

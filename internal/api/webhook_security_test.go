@@ -71,6 +71,7 @@ func forgedLinkedInDM(text string) []byte {
 // alternate form Parley used to accept. Every attempt must be refused (400
 // at the handshake, 401 at the POST) and record nothing.
 func TestHandshakesAreNotSigningOracles(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newWebhookEnv(t, b)
 		attacks := []struct {
@@ -164,6 +165,7 @@ func liAnswer(raw []byte) string {
 // so a replay cannot be refused as stale; it is de-duplicated by the
 // platform message id instead.
 func TestWebhookSignaturesRefused(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newWebhookEnv(t, b)
 		n := l.seeded.NativeIDs
@@ -267,6 +269,7 @@ func TestWebhookSignaturesRefused(t *testing.T) {
 // platforms send is answered with their documented content type and
 // nosniff; anything else gets a structured 400 naming the parameter.
 func TestHandshakeAnswers(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newWebhookEnv(t, b)
 		meta := func(challenge string) response {
@@ -361,6 +364,7 @@ func TestHandshakeAnswers(t *testing.T) {
 // answers neither its handshake nor its events (404), so nobody can claim
 // the endpoint or get anything MACed with an empty key.
 func TestUnconfiguredHandshakes(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnvWith(t, b, config.Config{}, platform.Registry{})
 		for _, path := range []string{

@@ -92,6 +92,7 @@ func newDeliveringEnv(t *testing.T, b storetest.Backend) *liveEnv {
 }
 
 func TestWebhookDeliveryStandardWebhooks(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newDeliveringEnv(t, b)
 		rcv := newReceiver(t, 500, 503) // two failures, then success
@@ -164,6 +165,7 @@ func TestWebhookDeliveryStandardWebhooks(t *testing.T) {
 }
 
 func TestWebhookEndpointLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newDeliveringEnv(t, b)
 		// 410 disables the endpoint and records endpoint.disabled.

@@ -12,6 +12,7 @@ import (
 )
 
 func TestDefaultsParse(t *testing.T) {
+	t.Parallel()
 	// Defaults panics on a default its own parser refuses; and the defaults
 	// must pass Validate, or a process given no variables could not start.
 	c := Defaults()
@@ -21,7 +22,7 @@ func TestDefaultsParse(t *testing.T) {
 	want := Config{Listen: "127.0.0.1:8080", DataDir: "parley-data", LogLevel: "info", LogFormat: "text",
 		DBMaxConns: 20, DBMinConns: 2, DBConnLifetime: time.Hour, DBConnIdleTime: 30 * time.Minute,
 		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20, DefaultPlan: "unlimited",
-		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute,
+		WhatsAppRetention: 90 * 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute, XDMPoll: "auto",
 		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
 		MetaAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth", WhatsAppAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth",
 		InstagramAuthorizeURL: "https://www.instagram.com/oauth/authorize", InstagramTokenURL: "https://api.instagram.com/oauth/access_token",
@@ -57,6 +58,7 @@ func TestDefaultPlanFollowsPlansFile(t *testing.T) {
 }
 
 func TestWithDefaultsKeepsSettings(t *testing.T) {
+	t.Parallel()
 	c := Config{KeyQuota: 0, AccountTimeout: time.Second, Listen: "127.0.0.1:0"}.WithDefaults()
 	if c.KeyQuota != 0 || c.OrgQuota != 0 || c.AuthFailureLimit != 0 {
 		t.Fatalf("zero quota is a setting (off), WithDefaults changed it: %+v", c)
@@ -76,6 +78,7 @@ func TestWithDefaultsKeepsSettings(t *testing.T) {
 // out-of-range value and checks what Load makes of it. Every variable of
 // the table must appear here.
 func TestEveryVariable(t *testing.T) {
+	t.Parallel()
 	ring, err := secrets.GenerateKey(time.Unix(1700000000, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +253,7 @@ func TestPoolBounds(t *testing.T) {
 }
 
 func TestLoadReportsEveryInvalidVariable(t *testing.T) {
+	t.Parallel()
 	_, _, err := Load([]string{"PARLEY_ACCOUNT_TIMEOUT=abc", "PARLEY_KEY_QUOTA=-1", "PARLEY_LOG_LEVEL=loud", "PARLEY_LISTEN=:8081"}, nil)
 	if err == nil {
 		t.Fatal("accepted")
@@ -265,6 +269,7 @@ func TestLoadReportsEveryInvalidVariable(t *testing.T) {
 }
 
 func TestFlagsOverrideEnvironmentAndAreNamed(t *testing.T) {
+	t.Parallel()
 	c, _, err := Load([]string{"PARLEY_LISTEN=:1", "PARLEY_LOG_LEVEL=debug"}, map[string]string{"listen": ":2"})
 	if err != nil || c.Listen != ":2" || c.LogLevel != "debug" {
 		t.Fatalf("%v %+v", err, c)
@@ -284,6 +289,7 @@ func TestFlagsOverrideEnvironmentAndAreNamed(t *testing.T) {
 }
 
 func TestSecretsNeverShown(t *testing.T) {
+	t.Parallel()
 	_, _, err := Load([]string{"PARLEY_DATABASE_URL=mysql://parley:hunter2@db/parley"}, nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "PARLEY_DATABASE_URL") {
 		t.Fatalf("%v", err)
@@ -304,6 +310,7 @@ func TestSecretsNeverShown(t *testing.T) {
 }
 
 func TestUnknownVariables(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, closest string
 		refused       bool
@@ -340,6 +347,7 @@ func TestUnknownVariables(t *testing.T) {
 // start with the newer environment. PARLEY_URL and PARLEY_X_URL predate
 // the rule.
 func TestKnownNamesFarApart(t *testing.T) {
+	t.Parallel()
 	var names []string
 	for _, v := range Variables() {
 		names = append(names, v.Name)
@@ -358,6 +366,7 @@ func TestKnownNamesFarApart(t *testing.T) {
 }
 
 func TestDistance(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
 		d    int
@@ -369,6 +378,7 @@ func TestDistance(t *testing.T) {
 }
 
 func TestValidateZeroConfigNamesUnsetRequiredFields(t *testing.T) {
+	t.Parallel()
 	// Validate is meant for defaulted configs; on a raw zero Config it names
 	// what WithDefaults would have filled, rather than passing it.
 	err := Config{}.Validate()

@@ -10,6 +10,7 @@ import (
 // equal to what Load reads: every variable, in order, with its flag and its
 // default, and nothing else.
 func TestREADMETableMatchesVariables(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

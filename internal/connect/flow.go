@@ -274,8 +274,12 @@ func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.Conne
 		SessionID: s.ID, Reconnected: reconnected}); err != nil {
 		c.cfg.Logger.ErrorContext(ctx, "connect: publishing account.connected", "account", acct.ID, "err", err)
 	}
+	label := a.Name
+	if a.Handle != "" {
+		label = a.Handle
+	}
 	c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"connected"}, "account_id": {acct.ID}},
-		"Connected", a.Name+" is connected. You can close this page.")
+		"Connected", label+" is connected. You can close this page.")
 }
 
 // save ends the session and creates or reconnects the account in one

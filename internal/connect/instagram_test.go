@@ -48,7 +48,7 @@ func TestConnectInstagramLoginAndRefresh(t *testing.T) {
 			InstagramAuthorizeURL: emuSrv.URL + "/oauth/authorize", InstagramTokenURL: emuSrv.URL + "/oauth/access_token"}
 		r.srv = parleytest.Start(t, b, cfg, "", server.Options{Now: r.clk.Now, PollInterval: 50 * time.Millisecond})
 		emu.OAuth().RegisterApp(metaoauth.App{ID: igAppID, Secret: igSecret, Instagram: true, RedirectURIs: []string{r.srv.URL + "/oauth/callback/instagram"}})
-		emu.OAuth().AddUser(metaoauth.User{ID: igUser, Name: "acme"})
+		emu.OAuth().AddUser(metaoauth.User{ID: igUser, Name: "acme", Instagram: true})
 		r.key = r.srv.Org(t, "Acme")
 		_, brand := call(t, r.srv.URL, r.key, "POST", "/v1/brands", map[string]any{"name": "Shop"})
 		r.brand = brand["id"].(string)

@@ -1,6 +1,7 @@
 package connect_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,6 +64,16 @@ func TestConnectLinkedInOrganisationPicker(t *testing.T) {
 		a := r.account(t, back.Get("account_id"))
 		if a.NativeID != orgB || a.DisplayName != "Acme Labs" || a.RefreshCredentials == nil || a.TokenExpiresAt == nil {
 			t.Fatalf("account: %+v", a)
+		}
+		// A week before the 60 days end, the refresh token buys 60 more.
+		r.clk.Add(54 * 24 * time.Hour)
+		if err := r.srv.Connect.RefreshDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		after := r.account(t, a.ID)
+		if after.CredentialsVersion != a.CredentialsVersion+1 || after.TokenExpiresAt.Sub(r.clk.Now()) < 59*24*time.Hour ||
+			string(after.Credentials) == string(a.Credentials) {
+			t.Fatalf("not refreshed: %+v", after)
 		}
 	})
 }

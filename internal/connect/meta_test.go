@@ -314,3 +314,46 @@ func failure(out map[string]any) string {
 	c, _ := f["code"].(string)
 	return c
 }
+
+// Meta's data deletion callback deletes the user's accounts and answers
+// the status URL and confirmation code; a replay answers the same code.
+func TestMetaDataDeletionCallback(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		r, _ := newMetaRig(t, b)
+		c := browser(t)
+		res := submit(t, c, open(t, c, r.sessionFor(t, "messenger", "")), url.Values{"user_id": {fbUser}, "decision": {"allow"}})
+		submit(t, c, res, url.Values{"asset": {pageA}}).Body.Close()
+		id := r.lastReturn(t).Get("account_id")
+
+		other := metaoauth.SignRequest(metaSecret, map[string]any{"algorithm": "HMAC-SHA256", "issued_at": r.clk.Now().Unix(), "user_id": "999"})
+		if st, out := postForm(t, r.srv.URL+"/oauth/meta/data-deletion", url.Values{"signed_request": {other}}); st != 200 || out["confirmation_code"] == "" {
+			t.Fatalf("another user: %d %v", st, out)
+		}
+		if len(r.accounts(t)) != 1 {
+			t.Fatal("another user's request deleted an account")
+		}
+		signed := metaoauth.SignRequest(metaSecret, map[string]any{"algorithm": "HMAC-SHA256", "issued_at": r.clk.Now().Unix(), "user_id": fbUser})
+		st, out := postForm(t, r.srv.URL+"/oauth/meta/data-deletion", url.Values{"signed_request": {signed}})
+		code, _ := out["confirmation_code"].(string)
+		if st != 200 || code == "" || out["url"] != r.srv.URL+"/connect/deletion/"+code {
+			t.Fatalf("deletion: %d %v", st, out)
+		}
+		if n := len(r.accounts(t)); n != 0 {
+			t.Fatalf("%d accounts left", n)
+		}
+		if ev := r.events(t, "account.disconnected"); len(ev) != 1 || ev[0]["account_id"] != id {
+			t.Fatalf("disconnected events: %v", ev)
+		}
+		if _, again := postForm(t, r.srv.URL+"/oauth/meta/data-deletion", url.Values{"signed_request": {signed}}); again["confirmation_code"] != code {
+			t.Fatalf("replay answered %v, want code %s", again, code)
+		}
+		res, err := http.Get(r.srv.URL + "/connect/deletion/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("status page: %d", res.StatusCode)
+		}
+	})
+}

@@ -46,8 +46,11 @@ type checker interface {
 // organisation, an X user. It is sealed into the session while the end
 // customer picks.
 type asset struct {
-	NativeID   string   `json:"native_id"`
-	Name       string   `json:"name"`
+	NativeID string `json:"native_id"`
+	Name     string `json:"name"`
+	// Handle, when the platform has one (@user), is how the outcome page
+	// names the account.
+	Handle     string   `json:"handle,omitempty"`
 	Variant    string   `json:"variant,omitempty"`
 	BusinessID string   `json:"business_id,omitempty"`
 	Grantor    string   `json:"grantor,omitempty"`

@@ -61,7 +61,7 @@ func (p xProvider) assets(ctx context.Context, _ store.ConnectSession, q url.Val
 	if name == "" {
 		name = "@" + u.Username
 	}
-	return []asset{{NativeID: u.ID, Name: name, Token: p.c.fromOAuth2(tok)}}, nil
+	return []asset{{NativeID: u.ID, Name: name, Handle: "@" + u.Username, Token: p.c.fromOAuth2(tok)}}, nil
 }
 
 // subscribe is a no-op: X's Account Activity subscription needs an

@@ -89,6 +89,7 @@ var classCases = []struct {
 }
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	for _, c := range classCases {
 		if got := Classify(netip.MustParseAddr(c.addr)); got.Class != c.want {
 			t.Errorf("Classify(%s) = %v (%s), want %v", c.addr, got.Class, got.Range, c.want)
@@ -104,6 +105,7 @@ func TestClassify(t *testing.T) {
 // outside by another one, so no row is shadowed and no off-by-one widens or
 // narrows a range.
 func TestEveryRangeDecidesItsEdges(t *testing.T) {
+	t.Parallel()
 	seen := map[netip.Prefix]bool{}
 	for _, r := range ranges {
 		if seen[r.prefix] || r.prefix != r.prefix.Masked() {
@@ -128,6 +130,7 @@ func TestEveryRangeDecidesItsEdges(t *testing.T) {
 // TestNamedRangesAreRefused: every range the issue names, and the metadata
 // address in each form that embeds it.
 func TestNamedRangesAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, a := range []string{
 		"64:ff9b::a9fe:a9fe", "64:ff9b:1::1", "2002:a9fe:a9fe::", "::169.254.169.254", "::ffff:169.254.169.254",
 		"2001:0:4136:e378:8000:63bf:5601:5656", "198.18.0.1", "240.0.0.1", "192.0.0.1", "192.0.2.1", "198.51.100.1",
@@ -146,6 +149,7 @@ func TestNamedRangesAreRefused(t *testing.T) {
 }
 
 func TestPolicyAllowPrivate(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		addr          string
 		plain, withOp bool

@@ -73,6 +73,7 @@ func TestClientRefusesAtConnect(t *testing.T) {
 // then rebinds to loopback or to the metadata address is refused, and the
 // receiver listening there is never contacted.
 func TestClientChecksResolvedAddresses(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer srv.Close()
@@ -118,6 +119,7 @@ func TestClientChecksResolvedAddresses(t *testing.T) {
 // TestReasons: each way an attempt fails maps to its stable reason, and
 // neither the reason nor its sentence repeats an address or a port.
 func TestReasons(t *testing.T) {
+	t.Parallel()
 	block := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body) // so the server notices the client hanging up
@@ -210,6 +212,7 @@ func hasIPv6() bool {
 }
 
 func TestRetryScheduleWithJitter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	w := delivery.NewWorker(delivery.Config{Now: func() time.Time { return now }})
 	for attempt := 1; attempt < len(delivery.Schedule); attempt++ {
@@ -233,6 +236,7 @@ func TestRetryScheduleWithJitter(t *testing.T) {
 // TestEndpointFailingForDaysIsDisabled: once every delivery has failed for
 // DisableAfter, the next failure disables the endpoint and records the notice.
 func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		ring, _ := secrets.GenerateKey(time.Now())

@@ -14,6 +14,7 @@ import (
 // is judged as the IPv4 address it is, so the IPv4-only ranges (the shared
 // CGNAT space) cannot be reached by spelling them ::ffff:a.b.c.d.
 func TestPolicyUnmapsIPv4InIPv6(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]bool{
 		"::ffff:100.64.0.1":      false,
 		"::ffff:100.127.255.254": false,
@@ -36,6 +37,7 @@ func TestPolicyUnmapsIPv4InIPv6(t *testing.T) {
 // never a second request — otherwise a public endpoint could bounce
 // deliveries, signed, to an internal address.
 func TestClientDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
 	var reached atomic.Int32
 	internal := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
 	defer internal.Close()

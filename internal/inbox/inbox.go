@@ -33,11 +33,20 @@ type Config struct {
 	// Publish records an event and enqueues its deliveries (message.sent,
 	// account.disconnected); nil records nothing.
 	Publish func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+	// Hold counts a send against the organisation's plan before any
+	// platform call (plans.Plans.Hold); nil applies no plan.
+	Hold Hold
 	// AuthFailed, when set, is the one hook told that a platform refused an
 	// account's token: it marks the account reauth_required and emits
 	// account.reauth_required with a reason (package connect).
 	AuthFailed func(ctx context.Context, orgID, accountID string, err error)
 }
+
+// Hold reserves one interaction of an organisation's plan, or refuses
+// (402); the send then calls done with whether it reached the platform's
+// send call and what it answers, which gives the interaction back when the
+// message did not go out.
+type Hold func(ctx context.Context, orgID string) (done func(reached bool, err error), err error)
 
 // Inbox is the capability. It is safe for concurrent use.
 type Inbox struct {
@@ -49,6 +58,7 @@ type Inbox struct {
 	accountTimeout time.Duration
 	journal        *journal.Journal
 	publish        func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
+	hold           Hold
 	authFailed     func(ctx context.Context, orgID, accountID string, err error)
 
 	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
@@ -61,7 +71,7 @@ type Inbox struct {
 func New(d domain.Deps, cfg Config) *Inbox {
 	d = d.WithDefaults()
 	s := &Inbox{store: d.Store, keys: d.Keys, adapters: cfg.Adapters, log: d.Log, now: d.Now, accountTimeout: cfg.AccountTimeout,
-		journal: cfg.Journal, publish: cfg.Publish, authFailed: cfg.AuthFailed, tmplCache: map[string]templateEntry{}}
+		journal: cfg.Journal, publish: cfg.Publish, authFailed: cfg.AuthFailed, hold: cfg.Hold, tmplCache: map[string]templateEntry{}}
 	if s.accountTimeout == 0 {
 		s.accountTimeout = domain.DefaultAccountTimeout
 	}
@@ -70,6 +80,9 @@ func New(d domain.Deps, cfg Config) *Inbox {
 	}
 	if s.publish == nil {
 		s.publish = func(context.Context, string, string, string, any) error { return nil }
+	}
+	if s.hold == nil {
+		s.hold = func(context.Context, string) (func(bool, error), error) { return func(bool, error) {}, nil }
 	}
 	return s
 }
@@ -396,6 +409,9 @@ func (s *Inbox) ListMessages(ctx context.Context, c domain.Caller, id string, p 
 	page, err := h.adapter.ListMessages(ctx, h.acct, thread, native, p.Limit)
 	if err != nil {
 		return domain.List[apitype.Message]{}, s.platformErr(ctx, h, err)
+	}
+	if err := s.withReceipts(ctx, c, h, thread, page.Items); err != nil {
+		return domain.List[apitype.Message]{}, err
 	}
 	out := domain.List[apitype.Message]{Limit: p.Limit, Data: make([]apitype.Message, 0, len(page.Items)), HistoryTruncated: page.Truncated}
 	if page.NextCursor != "" {

@@ -122,6 +122,13 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 	if err != nil {
 		return apitype.Message{}, false, err
 	}
+	// The plan's interaction, before any platform call and any of the
+	// account's rate budget; given back if the message does not go out.
+	done, err := s.hold(ctx, c.OrgID)
+	if err != nil {
+		return apitype.Message{}, false, err
+	}
+	defer func() { done(reached, err) }()
 	p := platform.Name(h.row.Platform)
 	// A dry run checks the ceilings without using a slot of them.
 	use := 1

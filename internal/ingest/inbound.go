@@ -7,13 +7,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -60,17 +59,26 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 					}
 				}
 			}
-			if len(b.deliveries) == 0 || s.jobs == nil {
-				return nil
+			deliveries, err := b.flush(ctx)
+			if err != nil || len(deliveries) == 0 || s.jobs == nil {
+				return err
 			}
-			_, err := s.jobs.InsertManyTx(ctx, tx, b.deliveries)
+			_, err = s.jobs.InsertManyTx(ctx, tx, deliveries)
 			return err
 		})
 	})
 }
 
-// threadOf finds the native thread of an event.
+// threadOf finds the native thread of an event. With ParticipantFirst the
+// thread already seen with the participant wins (a WhatsApp customer's
+// business-scoped id outlives the phone number the thread began with).
 func (s *Ingest) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
+	if ev.ParticipantFirst && ev.ParticipantID != "" {
+		thread, err := s.store.ThreadByParticipant(ctx, a.ID, ev.ParticipantID)
+		if err != nil || thread != "" {
+			return thread, err
+		}
+	}
 	if ev.ThreadID != "" {
 		return ev.ThreadID, nil
 	}
@@ -105,12 +113,14 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 	}
 	conv := convid.Encode(a.ID, thread)
 	data := apitype.MessageEvent{AccountID: a.ID, Platform: a.Platform, ConversationID: conv, MessageID: ev.MessageID,
-		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle}
+		PricingCategory: ev.PricingCategory, Billable: ev.Billable, ErrorCode: ev.ErrorCode, ErrorTitle: ev.ErrorTitle,
+		ErrorDetails: ev.ErrorDetails, Standby: ev.Standby, ParticipantUsername: ev.ParticipantUsername}
 	at := ev.At
 	if at.IsZero() {
 		at = s.now()
 	}
 	ctx = context.WithoutCancel(ctx)
+	month := plans.Month(s.now()) // the month the message arrived in
 	return func(st store.Store, tx *sql.Tx) error {
 		switch ev.Kind {
 		case platform.EventMessage:
@@ -124,6 +134,10 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 			_, fresh, err := s.events.PublishTx(ctx, st, tx, a.OrgID, events.EventMessageReceived, "received:"+a.ID+":"+m.PlatformID, data, "")
 			if err != nil || !fresh {
 				return err // a platform retry: already recorded
+			}
+			// Counted for the plan's usage, never limited (DESIGN §9).
+			if err := st.CountInbound(ctx, a.OrgID, month); err != nil {
+				return err
 			}
 			if platform.Name(a.Platform) == platform.WhatsApp && s.journal != nil {
 				if _, err := s.journal.RecordIn(ctx, st, a.ID, thread, m); err != nil {
@@ -157,35 +171,26 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
 					return err
 				}
+			} else if ev.Kind != platform.EventFailed {
+				// Meta's receipts are watermarks its history does not
+				// carry: kept per conversation, they set the status of
+				// the business's messages (inbox.ApplyReceipts).
+				if err := st.NoteReceipt(ctx, a.OrgID, a.ID, thread, ev.Kind == platform.EventRead, at); err != nil {
+					return err
+				}
 			}
 			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, ev.Kind+":"+a.ID+":"+ev.MessageID+":"+at.UTC().Format(time.RFC3339Nano), data, "")
+			return err
+		case platform.EventReferral:
+			// A customer back from an ad or link without writing yet: the
+			// conversation's referral time, no message.
+			return st.NoteInbound(ctx, store.ConversationMeta{OrgID: a.OrgID, AccountID: a.ID, ThreadID: thread,
+				ParticipantID: ev.ParticipantID, ReferralAt: at}, 0)
+		}
+		if typ, key, ok := change(ev, a.ID, at, &data); ok {
+			_, _, err := s.events.PublishTx(ctx, st, tx, a.OrgID, typ, key, data, "")
 			return err
 		}
 		return nil // sent (WhatsApp) and unknown kinds: nothing to tell users
 	}, nil
-}
-
-// batchStore serves one group-committed transaction: it remembers each
-// organisation's enabled endpoints, which would otherwise be read once per
-// event, and gathers the batch's delivery jobs into a single insert.
-type batchStore struct {
-	store.Store
-	endpoints  map[string][]store.Endpoint
-	deliveries []river.InsertManyParams
-}
-
-// AddDeliveries implements events.Batch.
-func (b *batchStore) AddDeliveries(params []river.InsertManyParams) {
-	b.deliveries = append(b.deliveries, params...)
-}
-
-func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]store.Endpoint, error) {
-	if eps, ok := b.endpoints[orgID]; ok {
-		return eps, nil
-	}
-	eps, err := b.Store.EnabledEndpoints(ctx, orgID)
-	if err == nil {
-		b.endpoints[orgID] = eps
-	}
-	return eps, err
 }

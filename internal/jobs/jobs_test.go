@@ -19,6 +19,7 @@ import (
 // TestHeartbeatRunsOnBothBackends starts a real River client on each backend
 // and waits for the periodic heartbeat job to complete.
 func TestHeartbeatRunsOnBothBackends(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -43,10 +43,25 @@ type Config struct {
 	// client address may make per minute before it is refused outright;
 	// 0 disables it.
 	AuthFailureLimit int
+	// Limits holds new brands and accounts to the organisation's plan and
+	// gives each organisation its request quota (package plans); nil
+	// means no plan: OrgQuota for every organisation.
+	Limits Limits
 	// AccountChanged is told, after an account is changed or deleted, so
 	// other capabilities drop what they cached about it on this replica
 	// (prepared handles, template lists). nil means nothing is cached.
 	AccountChanged func(orgID, accountID string)
+}
+
+// Limits are an organisation's plan limits on what manage creates and on
+// its requests (plans.Plans).
+type Limits interface {
+	// CreateBrand stores b if the plan allows one more brand (402 otherwise).
+	CreateBrand(ctx context.Context, b store.Brand) error
+	// CreateAccount stores a if its brand may have one more account.
+	CreateAccount(ctx context.Context, a store.Account) error
+	// RequestQuota is the organisation's requests per minute (0: none).
+	RequestQuota(ctx context.Context, orgID string) (int, error)
 }
 
 // Manage is the capability. It is safe for concurrent use.
@@ -60,6 +75,7 @@ type Manage struct {
 	keyQuota       int
 	orgQuota       int
 	authFailLimit  int
+	limits         Limits
 	accountChanged func(orgID, accountID string)
 
 	lockouts lockouts
@@ -70,7 +86,7 @@ type Manage struct {
 func New(d domain.Deps, cfg Config) *Manage {
 	d = d.WithDefaults()
 	s := &Manage{store: d.Store, keys: d.Keys, now: d.Now, log: d.Log, adapters: cfg.Adapters, accountTimeout: cfg.AccountTimeout,
-		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, accountChanged: cfg.AccountChanged}
+		keyQuota: cfg.KeyQuota, orgQuota: cfg.OrgQuota, authFailLimit: cfg.AuthFailureLimit, limits: cfg.Limits, accountChanged: cfg.AccountChanged}
 	if s.accountTimeout == 0 {
 		s.accountTimeout = domain.DefaultAccountTimeout
 	}
@@ -185,6 +201,10 @@ type Quota struct {
 // refused by its key's quota is not counted against the organisation, so
 // one runaway key does not use up its siblings' share.
 func (s *Manage) ChargeQuota(ctx context.Context, c domain.Caller) (Quota, error) {
+	orgQuota, err := s.orgQuotaOf(ctx, c.OrgID)
+	if err != nil {
+		return Quota{}, err
+	}
 	var q Quota
 	for _, l := range []struct {
 		max           int
@@ -192,7 +212,7 @@ func (s *Manage) ChargeQuota(ctx context.Context, c domain.Caller) (Quota, error
 		who           string
 	}{
 		{s.keyQuota, "key:" + c.KeyID, "api_key", "this API key"},
-		{s.orgQuota, "org:" + c.OrgID, "organization", "your organisation's API keys together"},
+		{orgQuota, "org:" + c.OrgID, "organization", "your organisation's API keys together"},
 	} {
 		if l.max <= 0 {
 			continue
@@ -218,10 +238,15 @@ func (s *Manage) ChargeQuota(ctx context.Context, c domain.Caller) (Quota, error
 // RefundQuota gives back a request that the platform throttled: a
 // platform's limit never counts against the caller.
 func (s *Manage) RefundQuota(ctx context.Context, c domain.Caller) {
+	orgQuota, err := s.orgQuotaOf(ctx, c.OrgID)
+	if err != nil {
+		s.log.WarnContext(ctx, "refund quota", "org_id", c.OrgID, "err", err)
+		return
+	}
 	for _, l := range []struct {
 		max    int
 		bucket string
-	}{{s.keyQuota, "key:" + c.KeyID}, {s.orgQuota, "org:" + c.OrgID}} {
+	}{{s.keyQuota, "key:" + c.KeyID}, {orgQuota, "org:" + c.OrgID}} {
 		if l.max <= 0 {
 			continue
 		}
@@ -229,6 +254,15 @@ func (s *Manage) RefundQuota(ctx context.Context, c domain.Caller) {
 			s.log.WarnContext(ctx, "refund quota", "bucket", l.bucket, "err", err)
 		}
 	}
+}
+
+// orgQuotaOf is an organisation's request quota: its plan's when plans
+// are on, PARLEY_ORG_QUOTA otherwise.
+func (s *Manage) orgQuotaOf(ctx context.Context, orgID string) (int, error) {
+	if s.limits == nil {
+		return s.orgQuota, nil
+	}
+	return s.limits.RequestQuota(ctx, orgID)
 }
 
 // IsPlatformThrottle reports whether err is a platform's rate limit (ours

@@ -47,7 +47,11 @@ func (s *Manage) CreateBrand(ctx context.Context, c domain.Caller, in apitype.Br
 	}
 	now := s.now()
 	b := store.Brand{ID: store.NewID("brand"), OrgID: c.OrgID, Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateBrand(ctx, b); err != nil {
+	create := s.store.CreateBrand
+	if s.limits != nil {
+		create = s.limits.CreateBrand // the plan's brand limit, atomically
+	}
+	if err := create(ctx, b); err != nil {
 		return apitype.Brand{}, domain.StoreErr(err, "brand")
 	}
 	return s.GetBrand(ctx, c, b.ID)
@@ -164,7 +168,11 @@ func (s *Manage) CreateAccount(ctx context.Context, c domain.Caller, in apitype.
 	if a.Credentials, err = s.keys.Seal([]byte(token), []byte(a.ID)); err != nil {
 		return apitype.Account{}, err
 	}
-	if err := s.store.CreateAccount(ctx, a); err != nil {
+	create := s.store.CreateAccount
+	if s.limits != nil {
+		create = s.limits.CreateAccount // the plan's accounts per brand
+	}
+	if err := create(ctx, a); err != nil {
 		if err == store.ErrNotFound {
 			return apitype.Account{}, apierr.Invalid("brand_id", "brand %q not found", in.BrandID)
 		}

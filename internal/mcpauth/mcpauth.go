@@ -115,15 +115,11 @@ func (s *Server) Resource() string { return s.resource }
 // (RFC 9728 §3.1: the well-known prefix inserted before the path).
 func (s *Server) MetadataURL() string { return s.issuer + "/.well-known/oauth-protected-resource/mcp" }
 
-// Challenge is the WWW-Authenticate value of a 401 from /mcp: it names the
-// metadata (RFC 9728 §5.1) and the scopes, and with errCode the reason
-// (RFC 6750 §3).
-func (s *Server) Challenge(errCode, description string) string {
-	v := `Bearer resource_metadata="` + s.MetadataURL() + `", scope="` + strings.Join(Scopes, " ") + `"`
-	if errCode != "" {
-		v += `, error="` + errCode + `", error_description="` + strings.ReplaceAll(description, `"`, "'") + `"`
-	}
-	return v
+// Challenge extends the Bearer challenge of a 401 from /mcp (RFC 6750 §3,
+// as REST answers it) with where the resource metadata is (RFC 9728 §5.1),
+// where a hosted client starts signing in, and the scopes to ask for.
+func (s *Server) Challenge(bearer string) string {
+	return bearer + `, resource_metadata="` + s.MetadataURL() + `", scope="` + strings.Join(Scopes, " ") + `"`
 }
 
 // Grant is what a valid access token lets its bearer do.

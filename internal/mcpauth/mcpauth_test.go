@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/testsupport/mcpts"
 	"github.com/parleyhq/parley/internal/testsupport/parleytest"
 )
 
@@ -69,8 +70,20 @@ type fixture struct {
 
 func newFixture(t *testing.T, b storetest.Backend) *fixture {
 	t.Helper()
-	pp := &people{by: map[string]mcpauth.Person{}}
-	s := parleytest.Start(t, b, config.Config{}, "", server.Options{People: pp})
+	return newFixtureWith(t, b, &people{by: map[string]mcpauth.Person{}})
+}
+
+// newFixtureWith signs people in with pp, or with the inbox app's real
+// sign-in when pp is nil.
+func newFixtureWith(t *testing.T, b storetest.Backend, pp *people) *fixture {
+	t.Helper()
+	opts := server.Options{}
+	if pp != nil {
+		opts.People = pp
+	} else {
+		pp = &people{by: map[string]mcpauth.Person{}}
+	}
+	s := parleytest.Start(t, b, config.Config{}, "", opts)
 	ctx := context.Background()
 	orgA, keyA, err := s.Service.Bootstrap(ctx, "Acme", "test")
 	if err != nil {
@@ -115,8 +128,8 @@ func (b *browser) authorize(authURL string) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Body.Close()
 	if loc := res.Header.Get("Location"); strings.HasPrefix(loc, signInPage) {
+		res.Body.Close()
 		// Signing in: the inbox app sets its cookie and sends the person back.
 		u, _ := url.Parse(b.f.url)
 		b.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "person", Value: b.person, Path: "/"}})
@@ -181,6 +194,7 @@ func (b *browser) fetch(_ context.Context, args *auth.AuthorizationArgs) (*auth.
 // calls the tools as that person's organisation, all with the official Go
 // SDK's OAuth client.
 func TestSignInWithGoSDK(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixture(t, b)
 		br := f.browser("ada")
@@ -363,6 +377,7 @@ func (f *fixture) callTool(t *testing.T, bearer, tool string, args map[string]an
 // TestAttacks: what an attacker varies in the flow is refused, and nothing
 // is issued for it.
 func TestAttacks(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		f := newFixture(t, b)
 
@@ -620,4 +635,74 @@ func textOf(res *mcp.CallToolResult) string {
 func sha(v string) []byte {
 	h := sha256.Sum256([]byte(v))
 	return h[:]
+}
+
+// TestTypeScriptOAuth: the official TypeScript SDK's OAuth client signs in
+// through the whole flow and calls a tool.
+func TestTypeScriptOAuth(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, storetest.Backend{Name: "sqlite", DataDir: t.TempDir()})
+	out := mcpts.Run(t, "oauth.test.mjs", "PARLEY_URL="+f.url, "PARLEY_PERSON=ada", "PARLEY_ORG=Acme")
+	t.Logf("%s", out)
+}
+
+// TestSignInThroughInboxApp: the authorize step sends a person who is not
+// signed in to the inbox app's sign-in, and back; their organisation is
+// the one the grant acts for.
+func TestSignInThroughInboxApp(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		f := newFixtureWith(t, b, nil)
+		ctx := context.Background()
+		ada, err := f.srv.People.Create(ctx, f.orgA, "ada@acme.test", "Ada Lovelace", store.RoleAgent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, _, err := f.srv.People.SignInLink(ctx, f.orgA, ada.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl := f.newFlow(t)
+		br := f.browser("")
+		res, err := br.hc.Get(fl.authURL(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		signIn := res.Header.Get("Location")
+		if res.StatusCode != http.StatusFound || !strings.Contains(signIn, "/signin") {
+			t.Fatalf("not sent to sign in: %d %q", res.StatusCode, signIn)
+		}
+		u, _ := url.Parse(signIn)
+		next := u.Query().Get("next")
+		if !strings.HasPrefix(next, mcpauth.PathAuthorize+"?") {
+			t.Fatalf("the sign-in does not return to the authorization: %q", signIn)
+		}
+		// The person follows their sign-in link, which returns to next.
+		token := link[strings.LastIndex(link, "/")+1:]
+		linkURL, _ := url.Parse(link)
+		res, err = br.hc.PostForm(f.url+strings.TrimSuffix(linkURL.Path, "/"+token), url.Values{"token": {token}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != next {
+			t.Fatalf("sign-in answered %d to %q, want back to %q", res.StatusCode, loc, next)
+		}
+		q, err := br.authorize(f.url + next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(br.consent, "Ada Lovelace") || !strings.Contains(br.consent, "Acme") {
+			t.Errorf("the consent page does not name the person and organisation:\n%s", br.consent)
+		}
+		a := fl.exchange(t, q.Get("code"), nil)
+		row, err := f.srv.Store.GetOAuthToken(ctx, sha(a.AccessToken))
+		if err != nil || row.OrgID != f.orgA || row.UserID != ada.ID {
+			t.Fatalf("grant %+v (%v), want Ada's in %s", row, err, f.orgA)
+		}
+		if s, _ := f.mcpStatus(a.AccessToken); s != http.StatusOK {
+			t.Errorf("/mcp with the signed-in token: %d", s)
+		}
+	})
 }

@@ -2,8 +2,10 @@ package mcpserver_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/platform"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
@@ -11,8 +13,12 @@ import (
 // what would be sent or the refusal, and the platform receives nothing;
 // the rate ceilings are checked without being used up.
 func TestDryRun(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
-		l := newLiveEnv(t, b)
+		// The clock stands still, so the sends below share one of
+		// WhatsApp's 6 s pair windows however slowly they run.
+		now := time.Now()
+		l := newLiveEnvWith(t, b, server.Options{Now: func() time.Time { return now }})
 		cs := mustConnect(t, l.env, tr, l.key)
 		igID, waID := l.seeded.NativeIDs[platform.Instagram], l.seeded.NativeIDs[platform.WhatsApp]
 		open, late, wa := l.conv("instagram/open"), l.conv("instagram/human_agent_only"), l.conv("whatsapp/open")

@@ -74,11 +74,7 @@ func Handler(svc *service.Service, opts *Options) http.Handler {
 				// with sign-in on, it also points to the resource metadata
 				// (RFC 9728 §5.1), where a hosted client starts its OAuth flow.
 				if o.OAuth != nil {
-					errCode := ""
-					if e.Code != "auth.missing_key" {
-						errCode = "invalid_token"
-					}
-					c = o.OAuth.Challenge(errCode, e.Message)
+					c = o.OAuth.Challenge(c)
 				}
 				w.Header().Set("WWW-Authenticate", c)
 			}

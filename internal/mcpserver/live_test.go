@@ -24,7 +24,12 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, b storetest.Backend) *liveEnv {
 	t.Helper()
-	l := parleytest.StartLive(t, b, config.Config{}, server.Options{})
+	return newLiveEnvWith(t, b, server.Options{})
+}
+
+func newLiveEnvWith(t *testing.T, b storetest.Backend, opts server.Options) *liveEnv {
+	t.Helper()
+	l := parleytest.StartLive(t, b, config.Config{}, opts)
 	return &liveEnv{env: &env{t: t, srv: l.Server.Server, url: l.URL}, emu: l.Emu, key: l.Key, seeded: l.Seeded}
 }
 
@@ -55,6 +60,7 @@ func (l *liveEnv) thread(convID string) graphemu.Thread {
 // TestLiveEmulators drives every tool against the platform emulators, as an
 // agent would after `parley sandbox`.
 func TestLiveEmulators(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)

@@ -93,7 +93,8 @@ const instructions = `Parley is a unified direct-message inbox for business acco
 Start with list_accounts or list_conversations. Conversation ids look like sapi_dm_…; pass them unchanged as conversation_id to get_conversation, list_messages, send_dm and mark_conversation_read.
 get_conversation returns the conversation with its most recent messages as a transcript (oldest first); list_messages reads further back.
 Before replying, read the conversation's reply_window: if open is false, a plain reply is refused; use one of allowed_tags (a human replying within human_agent_until may use HUMAN_AGENT) or, on WhatsApp when requires_template is true, an APPROVED template from list_whatsapp_templates.
-Failed calls return {"error":{"code","message","meta"}} with the same codes as Parley's REST API; meta says what to do next. Give send_dm an idempotency_key so a retry never sends twice.`
+Failed calls return {"error":{"code","message","meta"}} with the same codes as Parley's REST API; meta says what to do next. Give send_dm an idempotency_key so a retry never sends twice, and dry_run true to check a reply without sending it.
+Conversations are also resources (parley://conversations/{conversation_id}); subscribe to one to be told when the customer writes instead of polling. The prompt reply_to_customer prepares a reply.`
 
 // NewServer returns an MCP server whose tools, resources and prompt call b.
 func NewServer(b Backend, opts *Options) *mcp.Server {

@@ -20,6 +20,7 @@ import (
 )
 
 func TestToolsList(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		e := newEnv(t, b)
 		cs := mustConnect(t, e, tr, e.org("A"))
@@ -123,6 +124,7 @@ func TestToolsList(t *testing.T) {
 // an empty organisation, for one with every platform connected (the
 // emulators, seeded as the sandbox seeds them), and when one platform fails.
 func TestListsMatchREST(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 
@@ -196,6 +198,7 @@ func TestListsMatchREST(t *testing.T) {
 // TestConversationTools drives reads, sends and mark-read through the
 // emulators, checking what the platform itself received.
 func TestConversationTools(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)
@@ -292,6 +295,7 @@ func TestConversationTools(t *testing.T) {
 }
 
 func TestToolErrors(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)
@@ -358,6 +362,7 @@ func TestToolErrors(t *testing.T) {
 }
 
 func TestWhatsAppTemplates(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)
@@ -413,6 +418,7 @@ func convIDs(list map[string]any) []string {
 // 401 error body before any MCP processing, and a key revoked mid-session
 // stops working at once.
 func TestHTTPAuth(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		key := e.org("A")
@@ -488,6 +494,7 @@ func TestHTTPAuth(t *testing.T) {
 // TestStdioAuth: over stdio the key is checked by the remote REST API, and
 // a bad key is a tool error an agent can read.
 func TestStdioAuth(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		cs := mustConnect(t, e, transports[1], "sapi_key_revoked")

@@ -6,6 +6,7 @@ import (
 )
 
 func TestSchemaError(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		text, code, field string
 	}{

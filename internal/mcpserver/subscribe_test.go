@@ -67,6 +67,7 @@ func (l *listener) next(t *testing.T) string {
 // subscribed to another conversation, or of another organisation, hears
 // nothing of it.
 func TestSubscriptions(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		lv := parleytest.StartLive(t, b, config.Config{XConsumerSecret: subXSecret}, server.Options{})
 		l := &liveEnv{env: &env{t: t, srv: lv.Server.Server, url: lv.URL}, emu: lv.Emu, key: lv.Key, seeded: lv.Seeded}
@@ -160,6 +161,7 @@ func TestSubscriptions(t *testing.T) {
 // and reply_to_customer turns one into a ready instruction, for the
 // caller's organisation only.
 func TestResourcesAndPrompt(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		ctx := context.Background()

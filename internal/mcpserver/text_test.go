@@ -15,6 +15,7 @@ import (
 // tool call into U+FFFD and send_dm would send that; /mcp refuses the raw
 // body instead, with REST's error, and nothing reaches the platform.
 func TestInvalidUTF8ToolArguments(t *testing.T) {
+	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		body := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"send_dm","arguments":{"conversation_id":"` +

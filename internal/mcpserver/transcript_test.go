@@ -10,6 +10,7 @@ import (
 // recent messages oldest first, then list_messages further back with the
 // cursor it gave, until the history REST holds has been read once, in order.
 func TestTranscript(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, tr transport, b storetest.Backend) {
 		l := newLiveEnv(t, b)
 		cs := mustConnect(t, l.env, tr, l.key)

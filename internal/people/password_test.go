@@ -83,3 +83,11 @@ func FuzzLocalPath(f *testing.F) {
 		}
 	})
 }
+
+// What one password sign-in costs the server (the argon2id hash).
+func BenchmarkCheckPassword(b *testing.B) {
+	h, _ := HashPassword("correct horse battery")
+	for b.Loop() {
+		CheckPassword(h, "correct horse battery")
+	}
+}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestCapabilities(t *testing.T) {
+	t.Parallel()
 	caps := Capabilities()
 	if len(caps) != 8 {
 		t.Fatalf("want 8 platforms, got %d", len(caps))
@@ -74,6 +75,7 @@ func TestCapabilities(t *testing.T) {
 }
 
 func TestTagsFreshSlice(t *testing.T) {
+	t.Parallel()
 	// Callers may append to the result without corrupting the package's tables.
 	a := append(Tags(platform.Messenger), "x")
 	a[0] = "MUTATED"

@@ -89,6 +89,7 @@ var (
 )
 
 func TestDecideMeta(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		p    platform.Name
@@ -180,6 +181,7 @@ func optionTags(t *testing.T, meta map[string]any) []string {
 }
 
 func TestWindowClosedMeta(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		p        platform.Name
@@ -231,6 +233,7 @@ func TestWindowClosedMeta(t *testing.T) {
 }
 
 func TestWindowClosedHumanAgentOption(t *testing.T) {
+	t.Parallel()
 	d := Decide(platform.Instagram, inbound(t0), text("hi"), t0.Add(2*day))
 	opts := d.Err.Meta["options"].([]Option)
 	ha := opts[0]
@@ -259,6 +262,7 @@ func ctwa(c Conversation) Conversation {
 }
 
 func TestDecideWhatsApp(t *testing.T) {
+	t.Parallel()
 	tplReq := func(cat string) Request { return tmpl(cat, TemplateApproved) }
 	required := want{status: http.StatusGone, code: CodeTemplateRequired}
 	tests := []struct {
@@ -364,6 +368,7 @@ func TestDecideWhatsApp(t *testing.T) {
 }
 
 func TestTemplateRequiredMeta(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		c        Conversation
@@ -404,6 +409,7 @@ func TestTemplateRequiredMeta(t *testing.T) {
 }
 
 func TestDecideNoWindowPlatforms(t *testing.T) {
+	t.Parallel()
 	for _, p := range []platform.Name{platform.X, platform.LinkedIn} {
 		tests := []struct {
 			name string
@@ -428,6 +434,7 @@ func TestDecideNoWindowPlatforms(t *testing.T) {
 }
 
 func TestDecideNoDMAPI(t *testing.T) {
+	t.Parallel()
 	for _, p := range []platform.Name{platform.TikTok, platform.Threads, platform.YouTube, "myspace", ""} {
 		t.Run(string(p), func(t *testing.T) {
 			d := Decide(p, inbound(t0), text("hi"), t0)
@@ -440,6 +447,7 @@ func TestDecideNoDMAPI(t *testing.T) {
 }
 
 func TestDecideContent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		p    platform.Name
@@ -477,6 +485,7 @@ func TestDecideContent(t *testing.T) {
 }
 
 func TestTextTooLongMeta(t *testing.T) {
+	t.Parallel()
 	d := Decide(platform.Instagram, inbound(t0), text(strings.Repeat("é", 501)), t0)
 	m := d.Err.Meta
 	if m["max"] != 1000 || m["unit"] != "bytes" || m["length"] != 1002 {
@@ -485,6 +494,7 @@ func TestTextTooLongMeta(t *testing.T) {
 }
 
 func TestDecidePure(t *testing.T) {
+	t.Parallel()
 	// Same inputs, same answer; the inputs are not modified.
 	c := ctwa(Conversation{LastOutboundAt: t0.Add(time.Hour)})
 	r := tmpl(CategoryMarketing, TemplateApproved)
@@ -500,6 +510,7 @@ func TestDecidePure(t *testing.T) {
 }
 
 func TestServiceChargesFrom(t *testing.T) {
+	t.Parallel()
 	want := time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC)
 	if !ServiceChargesFrom().Equal(want) {
 		t.Fatalf("got %v", ServiceChargesFrom())
@@ -516,6 +527,7 @@ func want2(p *Pricing) want { return want{pricing: p} }
 // nanosecond before the table's date the tag still goes through; at the date
 // it is refused with the tag, the date, the source and what still works.
 func TestRetiredTagBoundary(t *testing.T) {
+	t.Parallel()
 	for _, rt := range RetiredTags() {
 		t.Run(rt.Tag, func(t *testing.T) {
 			if !rt.On.Equal(time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC)) {

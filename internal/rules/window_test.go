@@ -16,6 +16,7 @@ func at(t time.Time) *time.Time { return &t }
 var allMessengerTags = []string{TagHumanAgent, TagConfirmedEventUpdate, TagPostPurchaseUpdate, TagAccountUpdate}
 
 func TestWindow(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		p    platform.Name
@@ -83,6 +84,7 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func TestWindowJSON(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		w    ReplyWindow
@@ -105,6 +107,7 @@ func TestWindowJSON(t *testing.T) {
 }
 
 func TestWindowUTC(t *testing.T) {
+	t.Parallel()
 	// Times come back in UTC whatever zone the stored time carried.
 	paris := time.FixedZone("CET", 3600)
 	w := Window(platform.Messenger, inbound(t0.In(paris)), t0)
@@ -116,6 +119,7 @@ func TestWindowUTC(t *testing.T) {
 // TestWindowAgreesWithDecide checks that Open, RequiresTemplate and
 // AllowedTags predict Decide across the boundaries.
 func TestWindowAgreesWithDecide(t *testing.T) {
+	t.Parallel()
 	convs := []Conversation{{}, inbound(t0), ctwa(Conversation{}), ctwa(Conversation{EntryPointReplyAt: t0.Add(time.Hour)})}
 	offsets := []time.Duration{0, time.Hour, day - ns, day, 3 * day, 7*day - ns, 7 * day, 30 * day}
 	for _, p := range []platform.Name{platform.Instagram, platform.Messenger, platform.WhatsApp, platform.X, platform.LinkedIn, platform.Threads} {

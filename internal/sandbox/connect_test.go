@@ -96,3 +96,79 @@ func TestSandboxConnectLink(t *testing.T) {
 		}
 	})
 }
+
+var (
+	sandboxForm   = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	sandboxSelect = regexp.MustCompile(`<select name="([^"]+)"><option value="([^"]+)">`)
+)
+
+// TestSandboxConnectLinksOtherPlatforms: the banner's links for Instagram,
+// Messenger, WhatsApp and LinkedIn go through each emulator's consent page
+// and reconnect the seeded account under its id, offline.
+func TestSandboxConnectLinksOtherPlatforms(t *testing.T) {
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sb, err := sandbox.Prepare(ctx, cfg, server.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sb.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var banner strings.Builder
+	sb.Banner(&banner)
+	for _, p := range []string{"instagram", "messenger", "whatsapp", "linkedin"} {
+		link := sb.ConnectURLs[p]
+		if link == "" || !strings.Contains(banner.String(), link) {
+			t.Fatalf("%s: banner lacks the link %q", p, link)
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+		res, err := browser.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		action, who := sandboxForm.FindStringSubmatch(string(page)), sandboxSelect.FindStringSubmatch(string(page))
+		if res.StatusCode != 200 || action == nil || who == nil {
+			t.Fatalf("%s consent page: %d %s", p, res.StatusCode, page)
+		}
+		form := url.Values{"decision": {"allow"}, who[1]: {who[2]}}
+		for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
+			form.Set(m[1], html.UnescapeString(m[2]))
+		}
+		to, _ := res.Request.URL.Parse(html.UnescapeString(action[1]))
+		res, err = browser.PostForm(to.String(), form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(page), "is connected") {
+			t.Fatalf("%s after consent: %d %s", p, res.StatusCode, page)
+		}
+	}
+	req, _ := http.NewRequest("GET", "http://"+sb.Listener.Addr().String()+"/v1/accounts", nil)
+	req.Header.Set("Authorization", "Bearer "+sb.Key.Secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var l struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Data) != 5 {
+		t.Fatalf("reconnecting added accounts: %d", len(l.Data))
+	}
+	for _, a := range l.Data {
+		if a["status"] != "active" {
+			t.Fatalf("account not active: %v", a)
+		}
+	}
+}

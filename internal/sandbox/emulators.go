@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/convid"
 	"github.com/parleyhq/parley/internal/emulator/graphemu"
 	"github.com/parleyhq/parley/internal/emulator/liemu"
+	"github.com/parleyhq/parley/internal/emulator/metaoauth"
 	"github.com/parleyhq/parley/internal/emulator/waemu"
 	"github.com/parleyhq/parley/internal/emulator/xemu"
 	"github.com/parleyhq/parley/internal/platform"
@@ -100,7 +101,51 @@ func (e *Emulators) ConfigureConnect(cfg *config.Config) error {
 	cfg.XAuthorizeURL = e.XURL + "/i/oauth2/authorize"
 	e.X.RegisterClient(xemu.OAuthClient{ID: cfg.XClientID, Secret: cfg.XClientSecret,
 		RedirectURIs: []string{strings.TrimRight(cfg.PublicURL, "/") + "/oauth/callback/x"}})
+	e.configureOtherConnect(cfg, base64.RawURLEncoding.EncodeToString(b))
 	return nil
+}
+
+// The Meta, Instagram and LinkedIn apps of the sandbox, and who signs in
+// on their consent pages: a Facebook user who administers the seeded Page
+// and WABA, the seeded Instagram account, a LinkedIn member who administers
+// the seeded organisation. Connecting them reconnects the seeded accounts.
+const (
+	metaSandboxAppID  = "1000000000000001"
+	igSandboxAppID    = "1000000000000002"
+	liSandboxClientID = "parley-sandbox-li"
+	fbSandboxUserID   = "100000000000077"
+	esSandboxConfigID = "2000000000000001"
+	liSandboxMember   = "urn:li:person:SandboxAdmin1"
+)
+
+func (e *Emulators) configureOtherConnect(cfg *config.Config, secret string) {
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.MetaAppSecret == "" {
+		cfg.MetaAppSecret = "meta-" + secret
+	}
+	cfg.MetaAppID, cfg.WhatsAppConfigID = metaSandboxAppID, esSandboxConfigID
+	cfg.MetaAuthorizeURL, cfg.WhatsAppAuthorizeURL = e.FacebookURL+"/v25.0/dialog/oauth", e.WhatsAppURL+"/v25.0/dialog/oauth"
+	cfg.InstagramAppID, cfg.InstagramAppSecret = igSandboxAppID, "ig-"+secret
+	cfg.InstagramAuthorizeURL, cfg.InstagramTokenURL = e.InstagramURL+"/oauth/authorize", e.InstagramURL+"/oauth/access_token"
+	cfg.LinkedInClientID, cfg.LinkedInAuthorizeURL = liSandboxClientID, e.LinkedInURL+"/oauth/v2/authorization"
+	if cfg.LinkedInClientSecret == "" {
+		cfg.LinkedInClientSecret = "li-" + secret
+	}
+	meta := metaoauth.App{ID: cfg.MetaAppID, Secret: cfg.MetaAppSecret, DeauthorizeURL: public + "/oauth/meta/deauthorize",
+		RedirectURIs: []string{public + "/oauth/callback/messenger", public + "/oauth/callback/instagram", public + "/oauth/callback/whatsapp"},
+		Configs:      map[string]metaoauth.LoginConfig{esSandboxConfigID: {Scopes: []string{"whatsapp_business_management", "whatsapp_business_messaging"}, SystemUser: true}}}
+	admin := metaoauth.User{ID: fbSandboxUserID, Name: "Acme Admin", Grants: map[string][]string{
+		"pages_show_list": {pageID}, "pages_messaging": {pageID}, "pages_manage_metadata": {pageID},
+		"whatsapp_business_management": {waWABAID}, "whatsapp_business_messaging": {waWABAID}}}
+	for _, o := range []*metaoauth.Server{e.Graph.OAuth(), e.WhatsApp.OAuth()} {
+		o.RegisterApp(meta)
+		o.AddUser(admin)
+	}
+	e.Graph.OAuth().RegisterApp(metaoauth.App{ID: igSandboxAppID, Secret: cfg.InstagramAppSecret, Instagram: true,
+		RedirectURIs: []string{public + "/oauth/callback/instagram"}})
+	e.Graph.OAuth().AddUser(metaoauth.User{ID: igID, Name: "acme (Instagram)", Instagram: true})
+	e.LinkedIn.RegisterClient(liemu.OAuthClient{ID: cfg.LinkedInClientID, Secret: cfg.LinkedInClientSecret,
+		RedirectURIs: []string{public + "/oauth/callback/linkedin"}})
 }
 
 // Close stops the emulators.
@@ -298,6 +343,10 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 		return out, err
 	}
 	out.Accounts[platform.LinkedIn] = add(platform.LinkedIn, liOrgURN, "Acme on LinkedIn", tokenLI, "")
+	// Who signs in on LinkedIn's consent page to (re)connect the organisation.
+	if err := e.LinkedIn.AddMember(liemu.Member{URN: liSandboxMember, FirstName: "Acme", LastName: "Admin", Orgs: []string{liOrgURN}}); err != nil {
+		return out, err
+	}
 	member := liemu.Person{URN: "urn:li:person:sandboxEli", FirstName: "Eli", LastName: "Novak"}
 	liConv, err := e.LinkedIn.AddConversation(liOrgURN, []liemu.Person{member},
 		liemu.SeedMessage{From: member.URN, Text: "Hello, are you hiring engineers?", At: h(4 * time.Hour)})

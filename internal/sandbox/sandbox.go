@@ -76,6 +76,9 @@ type Sandbox struct {
 	// ConnectURL is a hosted connect link for a new X account in Brand
 	// (single use, valid for connect.SessionTTL).
 	ConnectURL string
+	// ConnectURLs are connect links for the other platforms (they
+	// reconnect the seeded accounts through each emulator's consent page).
+	ConnectURLs map[string]string
 }
 
 // Prepare opens the sandbox's server on cfg, seeding what a newcomer needs.
@@ -160,6 +163,14 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 		return fmt.Errorf("sandbox connect link: %w", err)
 	}
 	sb.ConnectURL = s.URL
+	sb.ConnectURLs = map[string]string{}
+	for _, p := range []string{"instagram", "messenger", "whatsapp", "linkedin"} {
+		s, err := sb.Server.Connect.CreateSession(ctx, org.ID, connect.SessionInput{Platform: p, BrandID: sb.Brand.ID})
+		if err != nil {
+			return fmt.Errorf("sandbox %s connect link: %w", p, err)
+		}
+		sb.ConnectURLs[p] = s.URL
+	}
 	return nil
 }
 
@@ -241,6 +252,11 @@ Try it:
   # open this link in a browser and sign in as @%[10]s (single use, valid %[11]s)
   %[9]s
   # another link: curl -s -X POST "$PARLEY_URL/v1/connect/sessions" -H "$H" -d '{"platform":"x","brand_id":"%[12]s"}'
+  # the other platforms' consent pages (each reconnects the seeded account, keeping its id):
+  #   instagram %[15]s
+  #   messenger %[16]s
+  #   whatsapp  %[17]s
+  #   linkedin  %[18]s
   curl -s "$PARLEY_URL/v1/accounts" -H "$H"
 
   curl -s "$PARLEY_URL/v1/platforms" -H "$H"      # what each platform allows
@@ -250,7 +266,8 @@ The platform emulators Parley talks to (point your own platform SDK at them;
 'parley sandbox emulators' runs them without Parley):
 
 `, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"],
-		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID, sb.SignInURL, AdminEmail)
+		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID, sb.SignInURL, AdminEmail,
+		sb.ConnectURLs["instagram"], sb.ConnectURLs["messenger"], sb.ConnectURLs["whatsapp"], sb.ConnectURLs["linkedin"])
 	sb.Emulators.Endpoints(w, sb.Seeded)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

@@ -28,6 +28,7 @@ func newEntry(t *testing.T, at time.Time) string {
 }
 
 func TestSealOpenRoundTripBoundToRow(t *testing.T) {
+	t.Parallel()
 	r := ring(t, newEntry(t, time.Unix(1, 0)))
 	sealed, err := r.Seal([]byte("EAAB-token"), []byte("acct_1"))
 	if err != nil {
@@ -55,6 +56,7 @@ func TestSealOpenRoundTripBoundToRow(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	old := newEntry(t, time.Unix(1, 0))
 	r1 := ring(t, old)
 	sealed, _ := r1.Seal([]byte("secret"), []byte("row"))
@@ -81,6 +83,7 @@ func TestRotation(t *testing.T) {
 }
 
 func TestParseKeyRingErrors(t *testing.T) {
+	t.Parallel()
 	for _, spec := range []string{
 		"",
 		"nokey",
@@ -119,6 +122,7 @@ func FuzzOpen(f *testing.F) {
 // authentication be forged. Sealing the same value twice for the same row
 // therefore gives different nonces and different ciphertexts, both opening.
 func TestSealIsRandomised(t *testing.T) {
+	t.Parallel()
 	r := ring(t, newEntry(t, time.Unix(1, 0)))
 	const n = 64
 	nonces := map[string]bool{}
@@ -146,6 +150,7 @@ func TestSealIsRandomised(t *testing.T) {
 // TestOpenChecksAssociatedData: the row id is bound to the value, whatever
 // the difference — another id, a prefix of it, an extension, or none.
 func TestOpenChecksAssociatedData(t *testing.T) {
+	t.Parallel()
 	r := ring(t, newEntry(t, time.Unix(1, 0)))
 	sealed, err := r.Seal([]byte("secret"), []byte("whep_123"))
 	if err != nil {
@@ -165,6 +170,7 @@ func TestOpenChecksAssociatedData(t *testing.T) {
 // would still make a working AES cipher (AES-128 or AES-192) and weaken the
 // ring silently.
 func TestParseKeyRingRequiresAES256(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{16, 24, 31, 33, 48, 64} {
 		key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n))
 		if _, err := ParseKeyRing("k1:" + key); err == nil {

@@ -34,11 +34,13 @@ import (
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 	"github.com/parleyhq/parley/internal/webapp"
 	"github.com/parleyhq/parley/internal/webhook/receiver"
+	"github.com/parleyhq/parley/internal/xpoll"
 )
 
 // Version is set at build time.
@@ -63,9 +65,13 @@ type Options struct {
 	// Now replaces the domain layer's clock (tests pin it, so rate windows
 	// and caches do not depend on when the test runs); nil is time.Now.
 	Now func() time.Time
-	// People is the inbox app's sign-in; with it (and a public URL) Parley
-	// is the OAuth authorization server of /mcp (package mcpauth).
+	// People replaces the inbox app's sign-in for the OAuth authorization
+	// server of /mcp (tests).
 	People mcpauth.People
+	// XPollTick and XPollActive replace, when set, how often the X DM poll
+	// looks for due accounts and its interval after activity (tests
+	// shorten both; xpoll.Tick and xpoll.DefaultActive otherwise).
+	XPollTick, XPollActive time.Duration
 }
 
 // Server is an assembled Parley process.
@@ -186,7 +192,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		ListenPool: listen,
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:     map[string]int{delivery.Queue: 50},
-		Tasks: []jobs.Task{
+		Tasks: append([]jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
 			{Name: "refresh_tokens", Interval: time.Minute, Run: cn.RefreshDue},
@@ -194,25 +200,25 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			// run picks those whose day has come.
 			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
 			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
-		}})
+		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
 		return nil, err
 	}
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
-		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead})
+		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead, Plans: pl})
 	// Committed events reach this replica's MCP subscribers through the hub.
 	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
-	// Sign-in for hosted agent clients needs the inbox app's people and
-	// the public URL that names the issuer and the resource.
-	var oauth *mcpauth.Server
-	var mcpAuth interface{ Register(*http.ServeMux) }
-	if opts.People != nil && cfg.PublicURL != "" {
-		oauth = mcpauth.New(mcpauth.Config{Store: db, Keys: keys, PublicURL: cfg.PublicURL, People: opts.People, Now: opts.Now, Logger: log})
-		mcpAuth = oauth
+	// Hosted agent clients sign in to /mcp with OAuth: the person signs in
+	// to the inbox app and approves. The browser URL names the issuer and
+	// the resource, so behind a proxy PARLEY_PUBLIC_URL must be set.
+	var signIn mcpauth.People = mcpPeople{p: ppl, st: db}
+	if opts.People != nil {
+		signIn = opts.People
 	}
-	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl, MCPAuth: mcpAuth,
+	oauth := mcpauth.New(mcpauth.Config{Store: db, Keys: keys, PublicURL: BrowserURL(cfg), People: signIn, Now: opts.Now, Logger: log})
+	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl, MCPAuth: oauth,
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub, OAuth: oauth}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
@@ -268,6 +274,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv.RegisterOnShutdown(s.app.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("parley listening", "addr", ln.Addr().String(), "database", s.Store.Dialect().Name)
@@ -327,4 +334,48 @@ func NewLogger(cfg config.Config, w *os.File) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// mcpPeople is the inbox app's sign-in as the MCP authorization server
+// asks for it: who is signed in, with their organisation's name for the
+// consent page, and where to sign in.
+type mcpPeople struct {
+	p  *people.People
+	st store.Store
+}
+
+func (m mcpPeople) Current(r *http.Request) (mcpauth.Person, bool) {
+	who, ok := m.p.Person(r)
+	if !ok {
+		return mcpauth.Person{}, false
+	}
+	org, err := m.st.GetOrganization(r.Context(), who.OrgID)
+	if err != nil {
+		return mcpauth.Person{}, false
+	}
+	name := who.Name
+	if name == "" {
+		name = who.Email
+	}
+	return mcpauth.Person{ID: who.ID, Name: name, OrgID: who.OrgID, OrgName: org.Name}, true
+}
+
+func (m mcpPeople) SignIn(w http.ResponseWriter, r *http.Request, returnTo string) {
+	http.Redirect(w, r, m.p.SignInURL(returnTo), http.StatusFound)
+}
+
+// xPollTask is the periodic X DM poll, when the deployment polls
+// (config.PollXDMs: no Account Activity webhooks) and its X adapter can.
+func xPollTask(cfg config.Config, opts Options, db *sqlstore.DB, keys *secrets.KeyRing, adapters platform.Registry, log *slog.Logger,
+	ingest func(context.Context, []platform.InboundEvent) error) []jobs.Task {
+	x, ok := adapters[platform.X].(xpoll.Poller)
+	if !cfg.PollXDMs() || !ok {
+		return nil
+	}
+	job := xpoll.New(xpoll.Config{Store: db, Keys: keys, X: x, Ingest: ingest, Logger: log, Now: opts.Now, Active: opts.XPollActive})
+	tick := opts.XPollTick
+	if tick <= 0 {
+		tick = xpoll.Tick
+	}
+	return []jobs.Task{{Name: "x_dm_poll", Interval: tick, Run: job.Run}}
 }

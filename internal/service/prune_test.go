@@ -11,6 +11,7 @@ import (
 )
 
 func TestPruneRetention(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		now := time.Now()
@@ -35,8 +36,24 @@ func TestPruneRetention(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		client := store.OAuthClient{ID: "mcpc_prune", RedirectURIs: []string{"https://a.test/cb"}, CreatedAt: now}
+		if err := db.CreateOAuthClient(ctx, client); err != nil {
+			t.Fatal(err)
+		}
+		for i, exp := range []time.Time{now.Add(-time.Second), now.Add(time.Hour)} {
+			if err := db.CreateOAuthToken(ctx, store.OAuthToken{Hash: []byte{byte(i)}, Kind: store.OAuthRefresh, Family: "f", ClientID: client.ID,
+				OrgID: org.ID, UserID: "u", Scope: "dm:read", Resource: "https://p.test/mcp", ExpiresAt: exp, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := s.Prune(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := db.GetOAuthToken(ctx, []byte{0}); err != store.ErrNotFound {
+			t.Errorf("expired MCP token kept: %v", err)
+		}
+		if _, err := db.GetOAuthToken(ctx, []byte{1}); err != nil {
+			t.Errorf("live MCP token pruned: %v", err)
 		}
 		evs, _ := db.ListEvents(ctx, org.ID, store.Page{})
 		if len(evs) != 1 || evs[0].DedupeKey != "new" {

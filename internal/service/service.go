@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/manage"
+	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
@@ -62,6 +63,9 @@ type Config struct {
 	// client address may make per minute before it is refused outright;
 	// 0 disables it.
 	AuthFailureLimit int
+	// Plans holds sends, brands and accounts to each organisation's plan
+	// and gives it its request quota; nil applies no plan.
+	Plans *plans.Plans
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -80,11 +84,18 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, now: deps.Now}
 	s.events = events.New(deps,
 		events.Config{Jobs: cfg.Jobs, AllowPrivate: cfg.AllowPrivateWebhooks, Resolver: cfg.Resolver, WindowLead: cfg.WindowLead})
+	var (
+		hold   inbox.Hold
+		limits manage.Limits
+	)
+	if cfg.Plans != nil {
+		hold, limits = cfg.Plans.Hold, cfg.Plans
+	}
 	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
-		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed})
+		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed, Hold: hold})
 	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread})
 	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
-		OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})
+		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})
 	return s
 }
 

@@ -131,6 +131,7 @@ func (e *tenancyEnv) org(t *testing.T, svc *Service, name string) (Caller, strin
 // key cache), organisation B naming A's account id gets a 404 and B's key
 // is B's — nothing cached for A answers B.
 func TestWarmCachesNeverServeAnotherOrganisation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		e := newTenancyEnv(t, db)
@@ -179,6 +180,7 @@ func TestWarmCachesNeverServeAnotherOrganisation(t *testing.T) {
 // resolved address again at connect time), with a structured error, and
 // nothing is stored.
 func TestWebhookURLGuard(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		e := newTenancyEnv(t, db)

@@ -75,4 +75,8 @@ type OAuthStore interface {
 	UseOAuthToken(ctx context.Context, hash []byte, now time.Time) error
 	// RevokeOAuthFamily revokes every token of a family.
 	RevokeOAuthFamily(ctx context.Context, family string, now time.Time) error
+	// PruneOAuth deletes codes and tokens that expired before a time: a
+	// used refresh token is kept until then, so its replay is still told
+	// from an unknown token.
+	PruneOAuth(ctx context.Context, before time.Time) (int64, error)
 }

@@ -444,12 +444,25 @@ func TestLiveAcrossReplicas(t *testing.T) {
 
 		br := newBrowser(t, "http://"+ln.Addr().String())
 		br.signIn(sb.SignInURL) // the link was made by the sandbox's replica
-		lines := br.stream(ctx, "?after="+store.NewID("evt"))
+		// The stream has its own context: the browser keeps it open while
+		// the replica shuts down.
+		streamCtx, endStream := context.WithCancel(context.Background())
+		defer endStream()
+		lines := br.stream(streamCtx, "?after="+store.NewID("evt"))
 		said, err := sb.Say(ctx, platform.WhatsApp, "Any news on my order?")
 		if err != nil {
 			t.Fatal(err)
 		}
 		await(t, lines, `data: {"type":"message.received","conversation_id":"`+said.ConversationID+`"}`)
+
+		// An open stream does not hold the replica's shutdown.
+		cancel()
+		select {
+		case <-done:
+			done <- nil // for the cleanup
+		case <-time.After(5 * time.Second):
+			t.Fatal("an open event stream held the shutdown for 5 s")
+		}
 	})
 }
 

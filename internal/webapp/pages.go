@@ -316,6 +316,8 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-a.done:
+			return
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case lc := <-changes:

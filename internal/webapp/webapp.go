@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/apierr"
@@ -68,12 +69,20 @@ type App struct {
 	tmpl      *template.Template
 	connect   *connect.Connect
 	publicURL string
+	// done closes when the server starts shutting down, ending every event
+	// stream (an open one would hold a graceful shutdown to its timeout).
+	done      chan struct{}
+	closeOnce sync.Once
 }
+
+// Close ends the open event streams; call it when the HTTP server starts
+// shutting down (http.Server.RegisterOnShutdown).
+func (a *App) Close() { a.closeOnce.Do(func() { close(a.done) }) }
 
 // New returns the app.
 func New(cfg Config) *App {
 	a := &App{svc: cfg.Service, ppl: cfg.People, log: cfg.Log, now: cfg.Now, heartbeat: cfg.Heartbeat, live: cfg.Live,
-		connect: cfg.Connect, publicURL: strings.TrimRight(cfg.PublicURL, "/")}
+		connect: cfg.Connect, publicURL: strings.TrimRight(cfg.PublicURL, "/"), done: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.Default()
 	}

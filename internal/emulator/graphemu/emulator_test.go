@@ -35,6 +35,7 @@ func errorOf(t *testing.T, body map[string]any) (code, sub int, typ string) {
 }
 
 func TestIDsLookLikeMeta(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	cases := []struct {
 		acct         string
@@ -65,6 +66,7 @@ func TestIDsLookLikeMeta(t *testing.T) {
 // TestPagingLinks follows paging.next as an absolute URL all the way, then
 // paging.previous back, one conversation per page.
 func TestPagingLinks(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	next := fb + "/" + pageID + "/conversations?platform=messenger&limit=1"
 	var seen []string
@@ -112,6 +114,7 @@ func TestPagingLinks(t *testing.T) {
 }
 
 func TestWindowRules(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		ok      bool
 		code    int
@@ -176,6 +179,7 @@ func TestWindowRules(t *testing.T) {
 }
 
 func TestInboundReopensWindowAndMarkSeen(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	bob := psid(0, 1) // last wrote 3 days ago
 	status, _, _ := fx.do(t, "POST", fb+"/me/messages", pageToken, "application/json", sendBody(bob, "late", "RESPONSE", ""))
@@ -223,6 +227,7 @@ func TestInboundReopensWindowAndMarkSeen(t *testing.T) {
 }
 
 func TestFormEncodedSendAndTokenParam(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	form := url.Values{
 		"recipient":      {"{'id':'" + psid(0, 0) + "'}"},
@@ -245,6 +250,7 @@ func TestFormEncodedSendAndTokenParam(t *testing.T) {
 }
 
 func TestFacebookLoginNeedsPlatformParam(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	for _, tc := range []struct {
 		url  string
@@ -269,6 +275,7 @@ func TestFacebookLoginNeedsPlatformParam(t *testing.T) {
 }
 
 func TestVisibilityAndRouting(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	for _, tc := range []struct {
 		name, method, url, token string
@@ -300,6 +307,7 @@ func TestVisibilityAndRouting(t *testing.T) {
 }
 
 func TestSendValidation(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	jane := psid(0, 0)
 	igJane := psid(1, 0)
@@ -343,6 +351,7 @@ func TestSendValidation(t *testing.T) {
 }
 
 func TestThrottleHeaders(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.emu.FailNext(ErrMessengerRateLimit, ErrAppRateLimit)
 	_, _, h := fx.do(t, "GET", fb+"/me/conversations", pageToken, "", "")
@@ -364,6 +373,7 @@ func TestThrottleHeaders(t *testing.T) {
 }
 
 func TestFailureRateIsSeededAndTransient(t *testing.T) {
+	t.Parallel()
 	run := func() []int {
 		emu := New(Options{FailureRate: 0.5, Rand: rand.NewPCG(3, 4), Now: func() time.Time { return fixedNow }})
 		if _, err := emu.AddAccount(Account{Platform: platform.Messenger, ID: "1", Token: "tok", Name: "P"}); err != nil {
@@ -413,6 +423,7 @@ func TestLatencyHonoursCancellation(t *testing.T) {
 }
 
 func TestSeedingErrors(t *testing.T) {
+	t.Parallel()
 	emu := New(Options{})
 	if _, err := emu.AddAccount(Account{Platform: platform.WhatsApp, ID: "1", Token: "a"}); err == nil {
 		t.Error("WhatsApp account accepted")
@@ -460,6 +471,7 @@ func TestSeedingErrors(t *testing.T) {
 }
 
 func TestWebhookBody(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	for _, tc := range []struct{ acct, object string }{{pageID, "page"}, {igID, "instagram"}} {
 		m, err := fx.emu.InboundFrom(tc.acct, Participant{ID: "321", Name: "Kim"}, "hello", []Attachment{{Type: "image", URL: "https://x.y/z.jpg"}})
@@ -505,6 +517,7 @@ func TestWebhookBody(t *testing.T) {
 }
 
 func TestWrongMethodStatus(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	status, body, h := fx.do(t, "GET", fb+"/me", "", "", "")
 	if code, _, _ := errorOf(t, body); status != 400 || code != 104 || h.Get("WWW-Authenticate") == "" {
@@ -525,6 +538,7 @@ func hostFor(token string) string {
 }
 
 func TestHostsHoldTokensApart(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	for _, tc := range []struct {
 		name    string
@@ -572,6 +586,7 @@ func TestFailNextWaitsForAnAuthenticatedRequest(t *testing.T) {
 // with the bare Graph error 100 "(#100) Invalid parameter" (OAuthException,
 // no subcode); one nanosecond earlier they still went through.
 func TestRetiredTags(t *testing.T) {
+	t.Parallel()
 	retiredOn := time.Date(2026, time.April, 27, 0, 0, 0, 0, time.UTC)
 	for _, tag := range []string{"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"} {
 		t.Run(tag, func(t *testing.T) {
@@ -607,6 +622,7 @@ func TestRetiredTags(t *testing.T) {
 // conversation but details only the 20 most recent; asking for an older one
 // answers the "message has been deleted" error. Messenger has no such limit.
 func TestInstagramTwentyMostRecent(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		acct, token string
 		limited     bool

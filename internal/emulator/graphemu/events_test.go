@@ -30,6 +30,7 @@ func (rc *receiver) count() int {
 // POST to a receiver that verifies X-Hub-Signature-256 and parses with
 // Parley's meta.ParseWebhook: what the emulator sends is what Parley reads.
 func TestEventWebhooksRoundTrip(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	rc, srv := newReceiver(t, fx.emu, appSecret, http.StatusOK)
 	fx.emu.SetWebhook(srv.URL, appSecret)
@@ -162,6 +163,7 @@ func TestEventWebhooksRoundTrip(t *testing.T) {
 // TestEventRefusals: what Meta does not send, the emulator refuses rather
 // than inventing.
 func TestEventRefusals(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	jane, igJane := fx.threads[pageID]["jane"], fx.threads[igID]["jane"]
 	th, _ := fx.emu.Thread(jane)

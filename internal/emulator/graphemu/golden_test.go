@@ -17,6 +17,7 @@ const (
 // regenerate after a deliberate change, then review the diff against Meta's
 // docs.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	jsonCT := "application/json"
 	cases := []struct {
 		name   string

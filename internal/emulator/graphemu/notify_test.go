@@ -76,6 +76,7 @@ func (rc *receiver) fail(err error) {
 }
 
 func TestInboundWebhookRoundTrip(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	rc, srv := newReceiver(t, fx.emu, appSecret, http.StatusOK)
 	fx.emu.SetWebhook(srv.URL, appSecret)
@@ -129,6 +130,7 @@ func (e *Emulator) mustParticipant(t *testing.T, threadID string) string {
 }
 
 func TestInboundWebhookFailures(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	if _, err := fx.emu.Inbound(pageID, "7000000000000050", "no webhook set"); err != nil {
 		t.Fatalf("without a webhook: %v", err)

@@ -166,6 +166,7 @@ func snapshot(t *testing.T, resp *http.Response) []byte {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		setup func(f fixture)
@@ -251,6 +252,7 @@ func decode[T any](t *testing.T, resp *http.Response) T {
 }
 
 func TestListOrderingAndPaging(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	resp := do(t, f.emu, req{method: "GET", target: convList(acme, -1, -1)})
 	col := decode[collection[wireConversation]](t, resp)
@@ -282,6 +284,7 @@ func TestListOrderingAndPaging(t *testing.T) {
 }
 
 func TestSendAppearsAndClearsUnread(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{})
 	resp := do(t, f.emu, req{method: "POST", target: pathMessages, body: sendBody(acme, f.graceT, "Yes, 12 left.")})
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-RestLi-Id") == "" {
@@ -302,6 +305,7 @@ func TestSendAppearsAndClearsUnread(t *testing.T) {
 }
 
 func TestRequestChecks(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{ActiveVersions: []string{"202508", "202509"}})
 	cases := []struct {
 		name   string
@@ -426,6 +430,7 @@ func TestFailureInjection(t *testing.T) {
 }
 
 func TestSeedingErrors(t *testing.T) {
+	t.Parallel()
 	e := New(Options{})
 	cases := []struct {
 		name string
@@ -451,6 +456,7 @@ func TestSeedingErrors(t *testing.T) {
 }
 
 func TestInboundCreatesThread(t *testing.T) {
+	t.Parallel()
 	e := New(Options{Now: func() time.Time { return t0 }})
 	must(t, e.AddAccount(acme, "Acme", acmeTok))
 	m, err := e.Inbound(acme, ada, "first")
@@ -478,6 +484,7 @@ func TestInboundCreatesThread(t *testing.T) {
 // checks the outcome: every request is counted, and exactly the sends that
 // were answered 201 are recorded.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, Options{FailureRate: 0.1})
 	before, reqBefore := len(f.emu.Messages(acme)), f.emu.Requests()
 	var wg sync.WaitGroup

@@ -23,6 +23,7 @@ func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver,
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t, Options{})
 	rc, srv := newHookReceiver(t, clientSecret, http.StatusOK)
 	fx.emu.SetWebhook(srv.URL, clientSecret)
@@ -55,6 +56,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 }
 
 func TestWebhookBodyEcho(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t, Options{})
 	msgs, err := fx.emu.Thread(fx.adaT)
 	must(t, err)
@@ -76,6 +78,7 @@ func TestWebhookBodyEcho(t *testing.T) {
 }
 
 func TestWebhookFailures(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t, Options{})
 	if _, err := fx.emu.Inbound(acme, ada, "no webhook"); err != nil {
 		t.Fatal(err)

@@ -119,6 +119,7 @@ func (r *oauthRig) acls(t *testing.T, tok string) (int, []string) {
 }
 
 func TestOAuthCodeTokenIntrospectExpiry(t *testing.T) {
+	t.Parallel()
 	r := newOAuthRig(t, false)
 	back := r.authorize(t, "allow")
 	if back.Get("state") != "st8" || back.Get("code") == "" {
@@ -168,6 +169,7 @@ func TestOAuthCodeTokenIntrospectExpiry(t *testing.T) {
 }
 
 func TestOAuthDenyAndRefresh(t *testing.T) {
+	t.Parallel()
 	r := newOAuthRig(t, true)
 	if back := r.authorize(t, "deny"); back.Get("error") != "user_cancelled_authorize" || back.Get("state") != "st8" || back.Get("code") != "" {
 		t.Fatalf("deny: %v", back)

@@ -76,6 +76,9 @@ type LoginConfig struct {
 type User struct {
 	ID, Name string
 	Grants   map[string][]string
+	// Instagram marks an Instagram professional account, who signs in on
+	// Instagram's window rather than Facebook's dialog.
+	Instagram bool
 }
 
 // Token is an issued access token as debug_token describes it.
@@ -368,12 +371,14 @@ func (s *Server) dialog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	app, ok := s.apps[q.Get("client_id")]
+	ig := r.URL.Path == "/oauth/authorize" || strings.HasSuffix(r.URL.Path, "/oauth/authorize")
 	var users []User
 	for _, u := range s.users {
-		users = append(users, u)
+		if u.Instagram == ig {
+			users = append(users, u)
+		}
 	}
 	s.mu.Unlock()
-	ig := r.URL.Path == "/oauth/authorize" || strings.HasSuffix(r.URL.Path, "/oauth/authorize")
 	if !ok || app.Instagram != ig {
 		http.Error(w, "Invalid App ID: The provided app ID does not look like a valid app ID.", http.StatusBadRequest)
 		return
@@ -423,9 +428,9 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	s.mu.Lock()
 	app, ok := s.apps[f.Get("client_id")]
-	_, known := s.users[f.Get("user_id")]
+	u, known := s.users[f.Get("user_id")]
 	s.mu.Unlock()
-	if !ok || !slices.Contains(app.RedirectURIs, f.Get("redirect_uri")) || !known {
+	if !ok || !slices.Contains(app.RedirectURIs, f.Get("redirect_uri")) || !known || u.Instagram != app.Instagram {
 		http.Error(w, "URL Blocked", http.StatusBadRequest)
 		return
 	}

@@ -41,6 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	f.oauth.RegisterApp(metaoauth.App{ID: "111", Secret: "sec", RedirectURIs: []string{redirect}})
 	f.oauth.RegisterApp(metaoauth.App{ID: "222", Secret: "igsec", Instagram: true, RedirectURIs: []string{redirect}})
 	f.oauth.AddUser(metaoauth.User{ID: "42", Name: "Ada", Grants: map[string][]string{"pages_messaging": {"p1"}}})
+	f.oauth.AddUser(metaoauth.User{ID: "43", Name: "acme", Instagram: true})
 	return f
 }
 
@@ -48,7 +49,11 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) code(t *testing.T, app, path string) string {
 	t.Helper()
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.PostForm(f.srv.URL+path, url.Values{"client_id": {app}, "redirect_uri": {redirect}, "user_id": {"42"},
+	user := "42"
+	if path == "/oauth/authorize" {
+		user = "43" // Instagram's window signs in Instagram accounts
+	}
+	res, err := c.PostForm(f.srv.URL+path, url.Values{"client_id": {app}, "redirect_uri": {redirect}, "user_id": {user},
 		"scope": {"pages_messaging"}, "state": {"s"}, "decision": {"allow"}})
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +181,7 @@ func TestInstagramLoginRefreshRules(t *testing.T) {
 	var short map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&short)
 	res.Body.Close()
-	if res.StatusCode != 200 || short["user_id"] != float64(42) {
+	if res.StatusCode != 200 || short["user_id"] != float64(43) {
 		t.Fatalf("code exchange: %d %v", res.StatusCode, short)
 	}
 	if _, m := get(t, f.srv.URL+"/access_token?"+url.Values{"grant_type": {"ig_exchange_token"}, "client_secret": {"wrong"},

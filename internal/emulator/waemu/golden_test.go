@@ -16,6 +16,7 @@ type step struct {
 // TestGolden pins representative wire responses: send, mark read, template
 // list pages and every error body the emulator produces.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		setup  func(e *Emulator, c *clock) []step // steps run before the checked one

@@ -25,6 +25,7 @@ func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver,
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	rc, srv := newHookReceiver(t, appSecret, http.StatusOK)
 	e.SetWebhook(srv.URL, appSecret)
@@ -87,6 +88,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 }
 
 func TestWebhookFailures(t *testing.T) {
+	t.Parallel()
 	e, clk := newEmu(t, nil)
 	_, wrongSecret := newHookReceiver(t, "other secret", http.StatusOK)
 	_, refusing := newHookReceiver(t, appSecret, http.StatusServiceUnavailable)
@@ -127,6 +129,7 @@ func TestWebhookFailures(t *testing.T) {
 // Meta's code, title and details, and no pricing; Parley's parser reads
 // them back.
 func TestAsyncFailures(t *testing.T) {
+	t.Parallel()
 	spring := tplMsg(user, "spring_sale",
 		map[string]any{"type": "header", "parameters": []map[string]any{{"type": "image", "image": map[string]any{"link": "https://example.com/s.jpg"}}}},
 		bodyParams("20%"))
@@ -192,6 +195,7 @@ func TestAsyncFailures(t *testing.T) {
 // alone in webhooks; a send to that BSUID (`recipient`) is accepted,
 // answered with user_id, and its statuses name the BSUID only.
 func TestUsernameUser(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	rc, srv := newHookReceiver(t, appSecret, http.StatusOK)
 	e.SetWebhook(srv.URL, appSecret)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestServiceWindow(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		inboundAt time.Duration // before now; <0 means no inbound
@@ -59,6 +60,7 @@ func TestServiceWindow(t *testing.T) {
 func syncFailures(o *Options) { o.SyncFailures = true }
 
 func TestWindowClosesAtAndEntryPointDoesNotExtendFreeForm(t *testing.T) {
+	t.Parallel()
 	e, c := newEmu(t, syncFailures)
 	e.Inbound(phoneID, user, "Ana", "from an ad", WithReferral(Referral{SourceType: "ad", SourceID: "120", SourceURL: "https://fb.me/x", CtwaClid: "clid"}))
 	if got, want := e.WindowClosesAt(phoneID, user), epoch.Add(24*time.Hour); !got.Equal(want) {
@@ -106,6 +108,7 @@ func TestWindowClosesAtAndEntryPointDoesNotExtendFreeForm(t *testing.T) {
 }
 
 func TestPricing(t *testing.T) {
+	t.Parallel()
 	before := serviceChargesFrom.Add(-24 * time.Hour)
 	cases := []struct {
 		name     string
@@ -151,6 +154,7 @@ func TestPricing(t *testing.T) {
 }
 
 func TestPairRate(t *testing.T) {
+	t.Parallel()
 	e, c := newEmu(t, func(o *Options) { o.PairBurst = 2 })
 	e.Inbound(phoneID, user, "Ana", "hi")
 	e.Inbound(phoneID, "447700900123", "Bo", "hi")
@@ -177,6 +181,7 @@ func TestPairRate(t *testing.T) {
 }
 
 func TestThroughput(t *testing.T) {
+	t.Parallel()
 	e, c := newEmu(t, func(o *Options) { o.Throughput = 3 })
 	users := []string{"447700900001", "447700900002", "447700900003", "447700900004", "447700900005"}
 	for _, u := range users {
@@ -198,6 +203,7 @@ func TestThroughput(t *testing.T) {
 }
 
 func TestMarkReadMarksEarlier(t *testing.T) {
+	t.Parallel()
 	e, c := newEmu(t, nil)
 	m1 := e.Inbound(phoneID, user, "Ana", "one")
 	c.Advance(time.Minute)
@@ -225,6 +231,7 @@ func TestMarkReadMarksEarlier(t *testing.T) {
 }
 
 func TestAuthAndRouting(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	e.AddPhoneNumber(PhoneNumber{ID: "200", WABAID: "300", Token: "other-token"})
 	cases := []struct {
@@ -260,6 +267,7 @@ func TestAuthAndRouting(t *testing.T) {
 }
 
 func TestRequestValidation(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	e.Inbound(phoneID, user, "Ana", "hi")
 	cases := []struct {
@@ -301,6 +309,7 @@ func TestRequestValidation(t *testing.T) {
 }
 
 func TestSentMessageRecorded(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	in := e.Inbound(phoneID, user, "Ana", "hi")
 	_, b := do(t, e, "POST", msgsPath(), token, map[string]any{"messaging_product": "whatsapp", "to": user, "type": "video",
@@ -321,6 +330,7 @@ func TestSentMessageRecorded(t *testing.T) {
 }
 
 func TestWebhookPayloads(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	in := e.Inbound(phoneID, user, "Ana", "hi there", WithReferral(Referral{SourceType: "ad", SourceID: "1", SourceURL: "https://fb.me/a", CtwaClid: "c1"}))
 	body := e.WebhookPayload(in)
@@ -336,6 +346,7 @@ func TestWebhookPayloads(t *testing.T) {
 }
 
 func TestTemplateStatusChangeAndSeeding(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, nil)
 	if !e.SetTemplateStatus(wabaID, "new_terms", "", "approved") || e.SetTemplateStatus(wabaID, "nope", "", "APPROVED") {
 		t.Fatal("SetTemplateStatus result")
@@ -354,6 +365,7 @@ func TestTemplateStatusChangeAndSeeding(t *testing.T) {
 }
 
 func TestLatencyHonoursContext(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, func(o *Options) { o.Latency = time.Hour })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -373,6 +385,7 @@ func TestLatencyHonoursContext(t *testing.T) {
 // checks the outcome: exactly the sends answered 200 are recorded, each to
 // its own recipient, and every template list answered is the full list.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmu(t, func(o *Options) { o.Throughput = 1000; o.FailureRate = 0.1 })
 	before := len(e.Messages(phoneID))
 	var wg sync.WaitGroup

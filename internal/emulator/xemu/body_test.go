@@ -14,6 +14,7 @@ import (
 // characters are refused with nothing recorded; exactly 10,000 characters,
 // counted as code points, is accepted.
 func TestSendBodyValidation(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{SendLimit: 100})
 	path := "/2/dm_conversations/with/" + aliceID + "/messages"
 	long := func(n int) string {

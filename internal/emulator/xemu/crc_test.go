@@ -63,6 +63,7 @@ func (c *crcEndpoint) counts() (crcs, events int) {
 // Registration sends a CRC and succeeds only on a verified answer; a
 // failed periodic check stops deliveries until one passes again.
 func TestWebhookCRC(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	ep := newCRCEndpoint(t, "wrong-secret")
 	if err := e.RegisterWebhook(ep.srv.URL, consumerSecret); !errors.Is(err, ErrCRC) {
@@ -114,6 +115,7 @@ func TestWebhookCRC(t *testing.T) {
 }
 
 func TestRunCRCChecksPeriodically(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	ep := newCRCEndpoint(t, consumerSecret)
 	if err := e.RegisterWebhook(ep.srv.URL, consumerSecret); err != nil {

@@ -111,6 +111,7 @@ func wire(w *httptest.ResponseRecorder) []byte {
 const listQuery = "dm_event.fields=id,text,event_type,dm_conversation_id,created_at,sender_id&expansions=sender_id&user.fields=name,username,profile_image_url"
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	first := do(t, e, "GET", "/2/dm_events?"+listQuery+"&max_results=3", bizTok, "")
 	var page struct {
@@ -175,6 +176,7 @@ func decodeList(t *testing.T, w *httptest.ResponseRecorder) listBody {
 }
 
 func TestPaginationWalksEveryEventOnce(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{ReadLimit: 100})
 	var ids []string
 	tok := ""
@@ -212,6 +214,7 @@ func TestPaginationWalksEveryEventOnce(t *testing.T) {
 }
 
 func TestRateLimitHeadersAndWindow(t *testing.T) {
+	t.Parallel()
 	e, clk := fixture(t, Options{ReadLimit: 2, SendLimit: 1, SendDailyLimit: 2})
 	reset := fmt.Sprint(t0.Add(DefaultWindow).Unix())
 	steps := []struct {
@@ -250,6 +253,7 @@ func TestRateLimitHeadersAndWindow(t *testing.T) {
 }
 
 func TestSendAndReadBack(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	e.AddMedia(Media{ID: "1583157113245011970", OwnerID: bizID, Type: "photo", URL: "https://pbs.twimg.com/media/x.jpg"})
 	e.AddMedia(Media{ID: "1583157113245011971", OwnerID: aliceID, Type: "photo"})
@@ -293,6 +297,7 @@ func TestSendAndReadBack(t *testing.T) {
 }
 
 func TestInboundAndSeeding(t *testing.T) {
+	t.Parallel()
 	e, clk := fixture(t, Options{})
 	clk.Advance(time.Minute)
 	ev, err := e.Inbound(bizID, "777", "new customer here")
@@ -325,6 +330,7 @@ func TestInboundAndSeeding(t *testing.T) {
 }
 
 func TestLookupErrorsAndAccess(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{ReadLimit: 100})
 	group, err := e.AddGroupConversation(aliceID, []string{bobID}, t0)
 	if err != nil {
@@ -365,6 +371,7 @@ func TestLookupErrorsAndAccess(t *testing.T) {
 }
 
 func TestFailureAndLatency(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{FailureRate: 1})
 	w := do(t, e, "GET", "/2/dm_events", bizTok, "")
 	if w.Code != 503 || !strings.Contains(w.Body.String(), `"title":"Service Unavailable"`) {
@@ -386,6 +393,7 @@ func TestFailureAndLatency(t *testing.T) {
 }
 
 func TestConcurrentSends(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{SendLimit: 1000, SendDailyLimit: 1000, ReadLimit: 1000})
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -411,6 +419,7 @@ func TestConcurrentSends(t *testing.T) {
 }
 
 func TestConversationID(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ a, b, want string }{
 		{"944480690", "17200003", "17200003-944480690"},
 		{"17200003", "944480690", "17200003-944480690"},

@@ -24,6 +24,7 @@ func lastFrom(t *testing.T, e *Emulator, cid, sender string) string {
 }
 
 func TestEventEndpointGoldens(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	cid := ConversationID(bizID, aliceID)
 	fromAlice, fromBiz := lastFrom(t, e, cid, aliceID), lastFrom(t, e, cid, bizID)
@@ -47,6 +48,7 @@ func TestEventEndpointGoldens(t *testing.T) {
 
 // A deleted message is gone from every lookup; only its sender may delete it.
 func TestDeleteEventRemovesItFromLookups(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	cid := ConversationID(bizID, aliceID)
 	mine, theirs := lastFrom(t, e, cid, bizID), lastFrom(t, e, cid, aliceID)
@@ -82,6 +84,7 @@ func TestDeleteEventRemovesItFromLookups(t *testing.T) {
 // Each group create is a new conversation holding the members' join and the
 // message; a member who does not accept DMs refuses the whole request.
 func TestCreateGroupConversation(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	body := `{"conversation_type":"Group","participant_ids":["` + aliceID + `","` + bobID + `"],"message":{"text":"Hello group"}}`
 	var ids []string

@@ -33,6 +33,7 @@ func fieldEndpoints(cid string) []struct {
 // that document works unchanged; an unknown value on any of them is refused
 // with X's invalid-request body naming the parameter and the value.
 func TestEveryFieldsParameterAcceptsXEnumsAndRefusesOthers(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{ReadLimit: 1000, UsersLimit: 1000, MeLimit: 1000})
 	cid := ConversationID(bizID, aliceID)
 	for _, ep := range fieldEndpoints(cid) {
@@ -71,6 +72,7 @@ func TestEveryFieldsParameterAcceptsXEnumsAndRefusesOthers(t *testing.T) {
 }
 
 func TestFieldErrorGoldens(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	tests := []struct{ name, target string }{
 		// Every failure in one body: an unknown parameter and two bad values.

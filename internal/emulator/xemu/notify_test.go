@@ -28,6 +28,7 @@ func newHookReceiver(t *testing.T, secret string, status int) (*golden.Receiver,
 }
 
 func TestWebhookRoundTrip(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	rc, srv := newHookReceiver(t, consumerSecret, http.StatusOK)
 	e.SetWebhook(srv.URL, consumerSecret)
@@ -53,6 +54,7 @@ func TestWebhookRoundTrip(t *testing.T) {
 // TestWebhookBodyParses covers what Inbound does not send: an echo of the
 // business's own message and a media attachment.
 func TestWebhookBodyParses(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	e.AddMedia(Media{ID: "1455952740635586573", OwnerID: bizID, Type: "photo", URL: "https://pbs.twimg.com/dm_media/1.jpg"})
 	conv, err := e.AddConversation(bizID, bobID, SeedMessage{SenderID: bizID, Text: "here you go", At: t0, MediaIDs: []string{"1455952740635586573"}})
@@ -81,6 +83,7 @@ func TestWebhookBodyParses(t *testing.T) {
 }
 
 func TestWebhookFailures(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	if _, err := e.Inbound(bizID, aliceID, "no webhook"); err != nil {
 		t.Fatal(err)
@@ -113,6 +116,7 @@ func TestWebhookFailures(t *testing.T) {
 // echo for the sending account, after the API has answered, carrying the
 // app that sent it; a group message is not carried.
 func TestSentMessagesReachTheWebhook(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{})
 	rc, hook := newHookReceiver(t, consumerSecret, http.StatusOK)
 	e.SetWebhook(hook.URL, consumerSecret)
@@ -163,6 +167,7 @@ func TestSentMessagesReachTheWebhook(t *testing.T) {
 // Webhook users are X's full v1.1 objects with created_timestamp, and a
 // message sent through the API names its app.
 func TestWebhookPayloadGolden(t *testing.T) {
+	t.Parallel()
 	e, _ := fixture(t, Options{AppID: "8829219", AppName: "Parley", AppURL: "https://parley.example"})
 	e.AddUser(User{ID: aliceID, Username: "alice", Name: "Alice Doe", Location: "Lisbon", Description: "Buys things", URL: "https://t.co/x",
 		FollowersCount: 12, FriendsCount: 34, StatusesCount: 56, ProfileImageURL: "https://pbs.twimg.com/profile_images/1/alice_normal.jpg"})

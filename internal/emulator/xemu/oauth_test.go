@@ -56,6 +56,7 @@ func token(t *testing.T, base string, form url.Values) (int, map[string]any) {
 }
 
 func TestOAuthRotationAndExpiry(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	e := xemu.New(xemu.Options{Now: func() time.Time { return now }})
 	e.AddAccount("42", "acme", "Acme", "seeded")

@@ -93,6 +93,7 @@ func wantCode(t *testing.T, err error, status int, code string) *apierr.Error {
 }
 
 func TestListConversations(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, liemu.Options{}, nil)
 	ctx := context.Background()
 	page, err := v.ad.ListConversations(ctx, v.acct, "", 25)
@@ -135,6 +136,7 @@ func TestListConversations(t *testing.T) {
 }
 
 func TestGetConversation(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, liemu.Options{}, nil)
 	c, err := v.ad.GetConversation(context.Background(), v.acct, v.adaT)
 	mustOK(t, err)
@@ -148,6 +150,7 @@ func TestGetConversation(t *testing.T) {
 }
 
 func TestListMessages(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, liemu.Options{}, nil)
 	ctx := context.Background()
 	p, err := v.ad.ListMessages(ctx, v.acct, v.adaT, "", 2)
@@ -220,6 +223,7 @@ func TestSend(t *testing.T) {
 }
 
 func TestMarkReadIsNoOp(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, liemu.Options{}, nil)
 	before := v.emu.Requests()
 	mustOK(t, v.ad.MarkRead(context.Background(), v.acct, platform.Conversation{ThreadID: v.adaT}))
@@ -234,6 +238,7 @@ func TestMarkReadIsNoOp(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
+	t.Parallel()
 	retryAfter := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "30")
@@ -309,6 +314,7 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestNextCursor(t *testing.T) {
+	t.Parallel()
 	total := func(n int) *int { return &n }
 	cases := []struct {
 		name              string
@@ -333,6 +339,7 @@ func TestNextCursor(t *testing.T) {
 }
 
 func TestPageArgs(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		cursor       string
 		limit        int
@@ -354,6 +361,7 @@ func TestPageArgs(t *testing.T) {
 }
 
 func TestEncodeKey(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"urn:li:messagingThread:2-NjU5==":                     "urn%3Ali%3AmessagingThread%3A2-NjU5%3D%3D",
 		"urn:li:endorsement:(urn:li:person:2qXA98-mVk,65761)": "urn%3Ali%3Aendorsement%3A%28urn%3Ali%3Aperson%3A2qXA98-mVk%2C65761%29",
@@ -367,6 +375,7 @@ func TestEncodeKey(t *testing.T) {
 }
 
 func TestWithVersionAndDefaults(t *testing.T) {
+	t.Parallel()
 	a := New("", nil)
 	if a.base != DefaultBaseURL || a.hc != http.DefaultClient || a.version != DefaultVersion {
 		t.Errorf("defaults: %v", a)

@@ -14,6 +14,7 @@ import (
 // account.token_invalid; another organisation's administrator, a member
 // whose role is not ADMINISTRATOR and a malformed URN are account.not_granted.
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, liemu.Options{}, nil)
 	ctx := context.Background()
 	id, err := e.ad.Verify(ctx, e.acct)

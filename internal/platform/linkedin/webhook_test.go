@@ -13,10 +13,12 @@ import (
 // documented social-action notification, which yields nothing) and
 // compares the events with the .golden file beside it.
 func TestParseWebhookGolden(t *testing.T) {
+	t.Parallel()
 	golden.ParseFiles(t, "testdata/webhook", ParseWebhook)
 }
 
 func TestParseWebhookCases(t *testing.T) {
+	t.Parallel()
 	golden.ParseCases(t, ParseWebhook, ErrNotLinkedInWebhook, []golden.Case{
 		{Name: "not JSON", Body: `}`, WantErr: true},
 		{Name: "no type", Body: `{"notifications":[]}`, WantErr: true},

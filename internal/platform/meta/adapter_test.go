@@ -116,6 +116,7 @@ func wantCode(t *testing.T, err error, status int, code string) *apierr.Error {
 }
 
 func TestListGetAndLastInbound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	ids := e.seed(t, graphemu.Participant{ID: "7000000000000001", Name: "Jane Doe"}, []graphemu.SeedMessage{
 		{Inbound: true, Text: "Hi!", At: t0.Add(-3 * time.Hour)},
@@ -159,6 +160,7 @@ func TestListGetAndLastInbound(t *testing.T) {
 }
 
 func TestMessengerUnreadCount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	e.seed(t, graphemu.Participant{ID: "7000000000000009", Name: "Ann"}, []graphemu.SeedMessage{
 		{Inbound: true, Text: "one", At: t0.Add(-3 * time.Minute)},
@@ -175,6 +177,7 @@ func TestMessengerUnreadCount(t *testing.T) {
 }
 
 func TestConversationPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	const n = 8
 	for i := 0; i < n; i++ {
@@ -213,6 +216,7 @@ func TestConversationPaging(t *testing.T) {
 }
 
 func TestMessagesPagingAndShape(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	var msgs []graphemu.SeedMessage
 	for i := 0; i < 11; i++ {
@@ -271,6 +275,7 @@ func TestMessagesPagingAndShape(t *testing.T) {
 }
 
 func TestSendMarkReadAndWindows(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	ids := e.seed(t, graphemu.Participant{ID: "7000000000000003", Name: "Carol"}, []graphemu.SeedMessage{
 		{Inbound: true, Text: "Where is my order?", At: t0.Add(-time.Hour)},
@@ -360,6 +365,7 @@ func TestSendMarkReadAndWindows(t *testing.T) {
 }
 
 func TestBadAndExpiredToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	for _, f := range e.flavours {
 		t.Run(f.name, func(t *testing.T) {
@@ -385,6 +391,7 @@ func TestBadAndExpiredToken(t *testing.T) {
 // TestErrorMappings injects each Graph error the emulator knows and checks
 // the apierr the adapter returns, for every flavour.
 func TestErrorMappings(t *testing.T) {
+	t.Parallel()
 	custom := func(code, sub int) graphemu.Error {
 		return graphemu.Error{Status: 400, Type: "OAuthException", Code: code, Subcode: sub, Message: "(#x) custom"}
 	}
@@ -448,6 +455,7 @@ func TestErrorMappings(t *testing.T) {
 }
 
 func TestTransportFailures(t *testing.T) {
+	t.Parallel()
 	acct := platform.Account{Platform: platform.Messenger, NativeID: "1", AccessToken: "x"}
 
 	t.Run("unreachable", func(t *testing.T) {
@@ -498,6 +506,7 @@ func TestTransportFailures(t *testing.T) {
 }
 
 func TestUnknownVariant(t *testing.T) {
+	t.Parallel()
 	a := NewInstagram(Options{})
 	_, err := a.ListConversations(context.Background(), platform.Account{Platform: platform.Instagram, Variant: "carrier_pigeon"}, "", 1)
 	wantCode(t, err, http.StatusUnprocessableEntity, "validation.invalid_field")
@@ -506,6 +515,7 @@ func TestUnknownVariant(t *testing.T) {
 // TestRequestShape checks what goes on the wire: version, path, Bearer
 // token (never in the URL) and the `platform` parameter per flavour.
 func TestRequestShape(t *testing.T) {
+	t.Parallel()
 	type seen struct{ host, path, query, auth string }
 	var mu sync.Mutex
 	var got []seen
@@ -569,6 +579,7 @@ func splitAmp(q string) []string {
 // It exists for the race detector (go test -race, as CI runs it), and still
 // checks that every send succeeded and was recorded once.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	ids := e.seed(t, graphemu.Participant{ID: "7000000000000005", Name: "Eve"}, []graphemu.SeedMessage{{Inbound: true, Text: "hi", At: t0}})
 	var wg sync.WaitGroup

@@ -19,6 +19,7 @@ func graphBody(code, sub int, msg string) []byte {
 }
 
 func TestMapErrorTable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		status int
@@ -81,6 +82,7 @@ func TestMapErrorTable(t *testing.T) {
 }
 
 func TestParseGraphTime(t *testing.T) {
+	t.Parallel()
 	want := time.Date(2024, 2, 13, 18, 21, 13, 0, time.UTC)
 	for _, s := range []string{"2024-02-13T18:21:13+0000", "2024-02-13T19:21:13+0100", "2024-02-13T18:21:13Z", "1707848473", "1707848473000"} {
 		if got := parseGraphTime(s); !got.Equal(want) {

@@ -16,6 +16,7 @@ import (
 // token, an expired token and a Page id the token cannot act for are each
 // refused with the right structured code.
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	ctx := context.Background()
 	names := map[string]string{"messenger": "Acme Coffee", "instagram_login": "Acme", "facebook_login": "Acme Tea"}

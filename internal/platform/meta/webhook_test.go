@@ -15,10 +15,12 @@ import (
 // (shapes from Meta's webhook references, with deliberately broken items)
 // and compares the events with the .golden file beside it.
 func TestParseWebhookGolden(t *testing.T) {
+	t.Parallel()
 	golden.ParseFiles(t, "testdata/webhook", ParseWebhook)
 }
 
 func TestParseWebhookCases(t *testing.T) {
+	t.Parallel()
 	golden.ParseCases(t, ParseWebhook, ErrNotMetaWebhook, []golden.Case{
 		{Name: "not JSON", Body: `{"object":`, WantErr: true},
 		{Name: "array", Body: `[{"object":"page"}]`, WantErr: true},
@@ -72,6 +74,7 @@ func FuzzParseWebhook(f *testing.F) {
 }
 
 func TestResolveThread(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, graphemu.Options{})
 	p := graphemu.Participant{ID: "7000000000000009", Name: "Ines"}
 	ids := e.seed(t, p, []graphemu.SeedMessage{{Inbound: true, Text: "hi", At: t0}})

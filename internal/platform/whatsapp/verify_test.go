@@ -15,6 +15,7 @@ import (
 // verified name; a made-up token, an expired one, another business's valid
 // token and a WABA the number is not in are refused, each with its code.
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	e.emu.AddPhoneNumber(waemu.PhoneNumber{ID: "106540352242777", DisplayPhoneNumber: "15550783777", VerifiedName: "Other Co",

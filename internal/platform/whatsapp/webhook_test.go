@@ -13,10 +13,12 @@ import (
 // (shapes from Meta's WhatsApp webhook references, with deliberately broken
 // items) and compares the events with the .golden file beside it.
 func TestParseWebhookGolden(t *testing.T) {
+	t.Parallel()
 	golden.ParseFiles(t, "testdata/webhook", ParseWebhook)
 }
 
 func TestParseWebhookCases(t *testing.T) {
+	t.Parallel()
 	golden.ParseCases(t, ParseWebhook, ErrNotWhatsAppWebhook, []golden.Case{
 		{Name: "not JSON", Body: `nope`, WantErr: true},
 		{Name: "Messenger body", Body: `{"object":"page","entry":[]}`, WantErr: true},

@@ -82,6 +82,7 @@ func conv(waID string) platform.Conversation {
 }
 
 func TestReadFromJournal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	e.inbound(ana, "Ana", "first", waemu.At(epoch.Add(-3*time.Hour)))
@@ -128,6 +129,7 @@ func TestReadFromJournal(t *testing.T) {
 }
 
 func TestNoJournal(t *testing.T) {
+	t.Parallel()
 	ad := New(Options{BaseURL: "http://127.0.0.1:1"})
 	ctx := context.Background()
 	acct := platform.Account{ID: "acct_1", NativeID: phoneID}
@@ -146,6 +148,7 @@ func TestNoJournal(t *testing.T) {
 }
 
 func TestSendArrivesInEmulator(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		msg      platform.Outbound
@@ -194,6 +197,7 @@ func TestSendArrivesInEmulator(t *testing.T) {
 }
 
 func TestBuildSendValidation(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		msg  platform.Outbound
@@ -222,6 +226,7 @@ func TestBuildSendValidation(t *testing.T) {
 }
 
 func TestMarkRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	first := e.inbound(ana, "Ana", "one", waemu.At(epoch.Add(-2*time.Minute)))
@@ -249,6 +254,7 @@ func TestMarkRead(t *testing.T) {
 }
 
 func TestTemplatesPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	for i := range 130 {
 		status := "APPROVED"
@@ -284,6 +290,7 @@ func TestTemplatesPaging(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
+	t.Parallel()
 	approved := func(name string, params ...string) platform.Outbound {
 		ps := []map[string]any{}
 		for _, p := range params {
@@ -373,6 +380,7 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestTransportErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("timeout", func(t *testing.T) {
 		e := newEnv(t, func(o *waemu.Options) { o.Latency = time.Minute })
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -428,6 +436,7 @@ func TestTransportErrors(t *testing.T) {
 }
 
 func TestMemJournalConcurrent(t *testing.T) {
+	t.Parallel()
 	j := NewMemJournal()
 	var wg sync.WaitGroup
 	for i := range 10 {
@@ -448,6 +457,7 @@ func TestMemJournalConcurrent(t *testing.T) {
 }
 
 func TestListTemplates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	if _, err := e.ad.ListTemplates(ctx, e.acct); !apierr.HasCode(err, "validation.required") {
@@ -475,6 +485,7 @@ func TestListTemplates(t *testing.T) {
 // on a BSUID (a username user whose number is withheld) with `recipient`,
 // and the Cloud API accepts both.
 func TestSendByUserID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	bsuid := e.emu.SetUsername(ana, "ana.s", true)

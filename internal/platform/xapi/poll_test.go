@@ -16,6 +16,7 @@ import (
 // return exactly the events after it, oldest first, the business's own
 // sends as echoes, across pages; and nothing new returns nothing.
 func TestPoll(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	ctx := context.Background()
 	first, err := v.ad.Poll(ctx, v.acct, "", 5)
@@ -67,6 +68,7 @@ func TestPoll(t *testing.T) {
 // TestPollRateLimited: X's 429 comes back as platform.x.rate_limit with
 // the seconds until the window resets, for the poller to wait.
 func TestPollRateLimited(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{ReadLimit: 1})
 	ctx := context.Background()
 	if _, err := v.ad.Poll(ctx, v.acct, "", 1); err != nil {

@@ -14,6 +14,7 @@ import (
 // claiming this user is account.not_granted naming the user it does grant,
 // and X's throttling passes through as platform.x.rate_limit.
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	e := setup(t, xemu.Options{MeLimit: 3})
 	ctx := context.Background()
 	id, err := e.ad.Verify(ctx, e.acct)

@@ -13,10 +13,12 @@ import (
 // (Account Activity API shapes from X's docs, with deliberately broken
 // items) and compares the events with the .golden file beside it.
 func TestParseWebhookGolden(t *testing.T) {
+	t.Parallel()
 	golden.ParseFiles(t, "testdata/webhook", ParseWebhook)
 }
 
 func TestParseWebhookCases(t *testing.T) {
+	t.Parallel()
 	golden.ParseCases(t, ParseWebhook, ErrNotAccountActivity, []golden.Case{
 		{Name: "not JSON", Body: `<xml/>`, WantErr: true},
 		{Name: "no for_user_id", Body: `{"direct_message_events":[]}`, WantErr: true},
@@ -31,6 +33,7 @@ func TestParseWebhookCases(t *testing.T) {
 // TestOneToOneIDMatchesEmulator: the parser's thread id is the one the
 // emulator (and X) assign.
 func TestOneToOneIDMatchesEmulator(t *testing.T) {
+	t.Parallel()
 	for _, p := range [][2]string{{"12", "4337869213"}, {"4337869213", "12"}, {"99", "100"}, {"5", "5"}, {"1500000000000000002", "1500000000000000001"}} {
 		if got, want := oneToOneID(p[0], p[1]), xemu.ConversationID(p[0], p[1]); got != want {
 			t.Errorf("oneToOneID(%s, %s) = %s, want %s", p[0], p[1], got, want)

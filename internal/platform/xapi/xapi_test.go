@@ -92,6 +92,7 @@ func mustSeed(t *testing.T, e *xemu.Emulator, who string, msgs ...xemu.SeedMessa
 }
 
 func TestListConversations(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	page, err := v.ad.ListConversations(context.Background(), v.acct, "", 25)
 	if err != nil {
@@ -118,6 +119,7 @@ func TestListConversations(t *testing.T) {
 // TestListConversationsPaging checks that walking with small limits over
 // several X event pages yields every thread exactly once, newest first.
 func TestListConversationsPaging(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	// 150 recent messages from one customer push the older threads onto a
 	// second X event page (X pages hold at most 100 events).
@@ -158,6 +160,7 @@ func TestListConversationsPaging(t *testing.T) {
 }
 
 func TestGetConversation(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	c, err := v.ad.GetConversation(context.Background(), v.acct, xemu.ConversationID(bizID, carolID))
 	if err != nil {
@@ -174,6 +177,7 @@ func TestGetConversation(t *testing.T) {
 }
 
 func TestListMessages(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	v.emu.AddMedia(xemu.Media{ID: "1583157113245011970", OwnerID: aliceID, Type: "photo", URL: "https://pbs.twimg.com/media/p.jpg"})
 	thread := xemu.ConversationID(bizID, aliceID)
@@ -217,6 +221,7 @@ func TestListMessages(t *testing.T) {
 }
 
 func TestSend(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	newUser := "900000000000000009"
 	v.emu.AddUser(xemu.User{ID: newUser, Username: "newbie", Name: "New"})
@@ -275,6 +280,7 @@ func TestSend(t *testing.T) {
 }
 
 func TestMarkRead(t *testing.T) {
+	t.Parallel()
 	v := setup(t, xemu.Options{})
 	if err := v.ad.MarkRead(context.Background(), v.acct, platform.Conversation{ThreadID: xemu.ConversationID(bizID, aliceID)}); err != nil {
 		t.Fatal(err)
@@ -282,6 +288,7 @@ func TestMarkRead(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
+	t.Parallel()
 	aliceThread := xemu.ConversationID(bizID, aliceID)
 	tests := []struct {
 		name   string
@@ -413,6 +420,7 @@ func TestErrorMapping(t *testing.T) {
 
 // TestNoRawBodyLeak makes sure an upstream body never reaches our message.
 func TestNoRawBodyLeak(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write([]byte(`{"title":"Invalid Request","detail":"secret upstream detail","type":"https://api.twitter.com/2/problems/invalid-request"}`))
@@ -426,6 +434,7 @@ func TestNoRawBodyLeak(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	a := New("", nil, WithNow(func() time.Time { return time.Unix(1000, 500_000_000) }))
 	tests := []struct {
 		reset string

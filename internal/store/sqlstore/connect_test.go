@@ -13,6 +13,7 @@ import (
 
 // A connect session's URL and its state each work once, and not after expiry.
 func TestConnectSessionSingleUse(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
@@ -55,6 +56,7 @@ func TestConnectSessionSingleUse(t *testing.T) {
 
 // Two refreshers of one credential version: one lease, one replacement.
 func TestRefreshLeaseAndCompareAndSwap(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")

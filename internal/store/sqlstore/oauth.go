@@ -87,3 +87,20 @@ func (s *DB) RevokeOAuthFamily(ctx context.Context, family string, now time.Time
 	_, err := s.exec(ctx, `UPDATE oauth_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`, ts(now), family)
 	return err
 }
+
+// PruneOAuth implements store.OAuthStore.
+func (s *DB) PruneOAuth(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	for _, table := range []string{"oauth_codes", "oauth_tokens"} {
+		res, err := s.exec(ctx, `DELETE FROM `+table+` WHERE expires_at < ?`, ts(before))
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}

@@ -41,6 +41,7 @@ func seed(t *testing.T, db *sqlstore.DB, name string) fixture {
 }
 
 func TestRoundTripAndTenancy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, b := seed(t, db, "A"), seed(t, db, "B")
@@ -88,6 +89,7 @@ func TestRoundTripAndTenancy(t *testing.T) {
 }
 
 func TestConflictsAndBrandDeletion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seed(t, db, "A")
@@ -112,6 +114,7 @@ func TestConflictsAndBrandDeletion(t *testing.T) {
 }
 
 func TestKeysetPagination(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seed(t, db, "A")
@@ -155,6 +158,7 @@ func TestKeysetPagination(t *testing.T) {
 }
 
 func TestAPIKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, b := seed(t, db, "A"), seed(t, db, "B")
@@ -189,6 +193,7 @@ func TestAPIKeys(t *testing.T) {
 }
 
 func TestRotateSealed(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, b := seed(t, db, "A"), seed(t, db, "B")
@@ -214,6 +219,7 @@ func TestRotateSealed(t *testing.T) {
 // someone who never proved the token) and a verified row that lost its
 // token or was disabled are skipped, and reconnecting brings one back.
 func TestAccountsByNativeOnlyVerifiedActive(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		native := "17841400000000001"

@@ -441,6 +441,7 @@ var notCrossable = map[string]string{
 // organisation id finds nothing of organisation A's, changes nothing of
 // it, and A still reads exactly what it had.
 func TestStoreTenancy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
@@ -465,6 +466,7 @@ func TestStoreTenancy(t *testing.T) {
 // a record carrying OrgID) has a row in crossCases or a reason in
 // notCrossable, so a new method cannot skip the tenancy test unnoticed.
 func TestStoreTenancyCoversEveryMethod(t *testing.T) {
+	t.Parallel()
 	withOrg := map[string]bool{"ConnectSession": true, "Brand": true, "Account": true, "APIKey": true, "ConversationMeta": true,
 		"IdempotencyRecord": true, "Event": true, "Endpoint": true, "Attempt": true}
 	f, err := parser.ParseFile(token.NewFileSet(), "../store.go", nil, parser.SkipObjectResolution)

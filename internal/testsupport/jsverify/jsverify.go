@@ -8,11 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,59 +22,14 @@ type Case struct {
 	Body    string            `json:"body"`
 }
 
-// harnessDir is test/stdwebhooks-js, found from this file's location.
-func harnessDir(t testing.TB) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("jsverify: cannot locate the harness")
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "test", "stdwebhooks-js")
-}
-
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if testsupport.CI() {
-			t.Fatalf("%s not found in CI: the Standard Webhooks check must run in CI", name)
-		}
-		t.Skipf("%s not found; skipping the official Standard Webhooks check", name)
-	}
-	return p
-}
-
 // Verify runs each case through the official library and returns its answer
 // per case: "ok" or "fail <reason>". It installs the library with npm ci on
 // first use; without node it skips, except in CI (testsupport.CI) where it fails.
 func Verify(t testing.TB, cases []Case) []string {
 	t.Helper()
-	node := tool(t, "node")
-	dir := harnessDir(t)
+	dir, node := testsupport.NodeHarness(t, "stdwebhooks-js", "standardwebhooks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// Several test packages use the harness and go test runs them in
-	// parallel: one installs while the others wait, so none sees a half
-	// written node_modules.
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "parley-jsverify.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks")); err != nil {
-		cmd := exec.CommandContext(ctx, tool(t, "npm"), "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			if !testsupport.CI() {
-				t.Skipf("npm ci in %s failed (offline?): %v\n%s", dir, err, out)
-			}
-			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-		}
-	}
 	var in bytes.Buffer
 	enc := json.NewEncoder(&in)
 	for _, c := range cases {

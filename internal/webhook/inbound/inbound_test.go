@@ -34,6 +34,7 @@ const (
 )
 
 func TestReadBody(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		req     func() *http.Request
@@ -88,6 +89,7 @@ func post(body string, contentLength int64) func() *http.Request {
 }
 
 func TestMetaChallenge(t *testing.T) {
+	t.Parallel()
 	q := func(kv ...string) url.Values {
 		v := url.Values{}
 		for i := 0; i < len(kv); i += 2 {
@@ -137,6 +139,7 @@ func TestMetaChallenge(t *testing.T) {
 // that nothing shaped like a webhook body (a JSON object, or LinkedIn's
 // "hmacsha256=" + object) passes any of them.
 func TestChallengeValidators(t *testing.T) {
+	t.Parallel()
 	validators := map[string]func(string) error{
 		"meta": ValidMetaChallenge, "x": ValidXCRCToken, "linkedin": ValidLinkedInChallengeCode,
 	}
@@ -217,6 +220,7 @@ func runSigCases(t *testing.T, verify func(secret, header string, body []byte) e
 }
 
 func TestMetaSignature(t *testing.T) {
+	t.Parallel()
 	if got := SignMeta(metaSecret, []byte(goldenBody)); got != metaGoldenSig {
 		t.Fatalf("SignMeta = %q, want %q", got, metaGoldenSig)
 	}
@@ -239,6 +243,7 @@ func TestMetaSignature(t *testing.T) {
 }
 
 func TestMetaEscapeUnicode(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{`{"text":"hé"}`, `{"text":"h\u00e9"}`},
 		{`{"t":"日本"}`, `{"t":"\u65e5\u672c"}`},
@@ -272,6 +277,7 @@ func TestMetaEscapeUnicode(t *testing.T) {
 }
 
 func TestXCRC(t *testing.T) {
+	t.Parallel()
 	if got := XCRCResponseToken(xSecret, xCRCToken); got != xGoldenCRC {
 		t.Fatalf("XCRCResponseToken = %q, want %q", got, xGoldenCRC)
 	}
@@ -319,6 +325,7 @@ func TestXCRC(t *testing.T) {
 }
 
 func TestXSignature(t *testing.T) {
+	t.Parallel()
 	if got := SignX(xSecret, []byte(goldenBody)); got != xGoldenSig {
 		t.Fatalf("SignX = %q, want %q", got, xGoldenSig)
 	}
@@ -338,6 +345,7 @@ func TestXSignature(t *testing.T) {
 }
 
 func TestLinkedInChallenge(t *testing.T) {
+	t.Parallel()
 	if got := LinkedInChallengeResponse(liSecret, liChallenge); got != liGoldenAnswer {
 		t.Fatalf("LinkedInChallengeResponse = %q, want %q", got, liGoldenAnswer)
 	}
@@ -385,6 +393,7 @@ func TestLinkedInChallenge(t *testing.T) {
 }
 
 func TestLinkedInSignature(t *testing.T) {
+	t.Parallel()
 	if got := SignLinkedIn(liSecret, []byte(goldenBody)); got != liGoldenSig {
 		t.Fatalf("SignLinkedIn = %q, want %q", got, liGoldenSig)
 	}
@@ -410,6 +419,7 @@ func TestLinkedInSignature(t *testing.T) {
 // will and drives them over real loopback HTTP, signing with the helpers the
 // emulators use.
 func TestHandlersEndToEnd(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /meta", func(w http.ResponseWriter, r *http.Request) {
 		c, err := MetaChallenge(r.URL.Query(), "vt")

@@ -33,6 +33,7 @@ type interopCase struct {
 // ones rejected. It needs node and npm; without them it skips locally but
 // fails under CI=true, so CI cannot silently lose the check.
 func TestOfficialJSLibraryAcceptsOurSignatures(t *testing.T) {
+	t.Parallel()
 	// A fresh seed each run widens coverage over time; set
 	// STDWEBHOOK_INTEROP_SEED to replay a failure.
 	seed := uint64(time.Now().UnixNano())

@@ -33,6 +33,7 @@ func mustParseSecret(t *testing.T, s string) []byte {
 }
 
 func TestSignGoldenVector(t *testing.T) {
+	t.Parallel()
 	key := mustParseSecret(t, vectorSecret)
 	ts := time.Unix(vectorTimestamp, 0)
 	got := Sign([][]byte{key}, vectorMsgID, ts, []byte(vectorPayload))
@@ -53,6 +54,7 @@ func TestSignGoldenVector(t *testing.T) {
 }
 
 func TestNewSecret(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for range 20 {
 		s, err := NewSecret()
@@ -74,6 +76,7 @@ func TestNewSecret(t *testing.T) {
 }
 
 func TestParseSecret(t *testing.T) {
+	t.Parallel()
 	b64 := func(n int) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n)) }
 	tests := []struct {
 		name    string
@@ -113,6 +116,7 @@ func TestParseSecret(t *testing.T) {
 }
 
 func TestSignRotation(t *testing.T) {
+	t.Parallel()
 	oldKey := mustParseSecret(t, vectorSecret)
 	newKey := bytes.Repeat([]byte{42}, 32)
 	ts := time.Unix(vectorTimestamp, 0)
@@ -137,6 +141,7 @@ func TestSignRotation(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	key := mustParseSecret(t, vectorSecret)
 	now := time.Unix(1_700_000_000, 0)
 	body := []byte(`{"type":"message.received","data":{"text":"héllo 👋"}}`)
@@ -219,6 +224,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestParseSignatureHeader(t *testing.T) {
+	t.Parallel()
 	got := ParseSignatureHeader([]string{"v1,abc=  v1a,def==", "nocomma v2,x,y ", ""})
 	want := []Signature{{"v1", "abc="}, {"v1a", "def=="}, {"v2", "x,y"}}
 	if len(got) != len(want) {
