@@ -140,7 +140,14 @@ func TestEveryOperation(t *testing.T) {
 				return nil
 			}},
 			{"listWebhookAttempts", func() error {
-				l, err := c.ListWebhookAttempts(ctx, wh.ID, client.PageQuery{})
+				// The attempt is recorded once the endpoint has answered,
+				// just after the sink saw the delivery.
+				var l client.List[apitype.DeliveryAttempt]
+				var err error
+				testsupport.Eventually(t, func() bool {
+					l, err = c.ListWebhookAttempts(ctx, wh.ID, client.PageQuery{})
+					return err != nil || len(l.Data) >= 1
+				}, "an attempt listed for endpoint %s", wh.ID)
 				return want(err, len(l.Data) >= 1 && l.Data[0].EventID == ev.ID, "attempts %+v", l)
 			}},
 			{"listEvents", func() error {
@@ -163,7 +170,12 @@ func TestEveryOperation(t *testing.T) {
 				return want(err, ok && data.EndpointID == wh.ID, "decoded %+v", d)
 			}},
 			{"listEventAttempts", func() error {
-				l, err := c.ListEventAttempts(ctx, ev.ID, client.PageQuery{})
+				var l client.List[apitype.DeliveryAttempt]
+				var err error
+				testsupport.Eventually(t, func() bool {
+					l, err = c.ListEventAttempts(ctx, ev.ID, client.PageQuery{})
+					return err != nil || len(l.Data) >= 1
+				}, "an attempt listed for event %s", ev.ID)
 				return want(err, len(l.Data) >= 1 && l.Data[0].Success, "attempts %+v", l)
 			}},
 			{"replayEvent", func() error {
