@@ -116,6 +116,14 @@ func TestSandboxConnectLinksOtherPlatforms(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sb.Run(ctx) }()
 	defer func() { cancel(); <-done }()
+	// The daily token check leaves the seeded accounts alone: their tokens
+	// were pasted, not granted to Parley's app, so debug_token cannot judge
+	// them (it once marked the seeded Messenger and WhatsApp accounts
+	// revoked, and inbound stopped).
+	if err := sb.Server.Connect.CheckTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantAllActive(t, sb)
 	var banner strings.Builder
 	sb.Banner(&banner)
 	for _, p := range []string{"instagram", "messenger", "whatsapp", "linkedin"} {
@@ -150,6 +158,18 @@ func TestSandboxConnectLinksOtherPlatforms(t *testing.T) {
 			t.Fatalf("%s after consent: %d %s", p, res.StatusCode, page)
 		}
 	}
+	// Granted through the links, the tokens are the app's own: the check
+	// asks Meta about them and finds them alive.
+	if err := sb.Server.Connect.CheckTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantAllActive(t, sb)
+}
+
+// wantAllActive fails unless the sandbox still has its five accounts, all
+// active.
+func wantAllActive(t *testing.T, sb *sandbox.Sandbox) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+sb.Listener.Addr().String()+"/v1/accounts", nil)
 	req.Header.Set("Authorization", "Bearer "+sb.Key.Secret)
 	res, err := http.DefaultClient.Do(req)

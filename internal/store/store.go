@@ -534,7 +534,8 @@ type ConnectStore interface {
 	// every organisation, whose token a platform user granted.
 	AccountsByGrantor(ctx context.Context, platforms []string, grantorID string) ([]Account, error)
 	// TokensToCheck lists active accounts of the platforms, in every
-	// organisation, whose token was last checked before a time (or never).
+	// organisation, connected through Parley's own app (with a grantor),
+	// whose token was last checked before a time (or never).
 	TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]Account, error)
 	// MarkTokenChecked records that the platform confirmed an account's
 	// token at a time.

@@ -106,7 +106,11 @@ func (s *DB) AccountsByGrantor(ctx context.Context, platforms []string, grantorI
 
 // TokensToCheck implements store.Store.
 func (s *DB) TokensToCheck(ctx context.Context, platforms []string, checkedBefore time.Time, limit int) ([]store.Account, error) {
-	q, args := inList(`SELECT `+accountCols+` FROM accounts WHERE status = ? AND (token_checked_at IS NULL OR token_checked_at < ?)
+	// Only tokens Parley's own app obtained (a grantor is recorded when a
+	// connect flow finishes) can be inspected with its app token: a token
+	// pasted into POST /v1/accounts may come from the user's own Meta app,
+	// which debug_token would report as invalid for ours.
+	q, args := inList(`SELECT `+accountCols+` FROM accounts WHERE status = ? AND grantor_id <> '' AND (token_checked_at IS NULL OR token_checked_at < ?)
 		AND platform IN (`, platforms, store.AccountActive, ts(checkedBefore))
 	return list(ctx, s, q+`) ORDER BY token_checked_at, id LIMIT ?`, append(args, limit),
 		func(r *sql.Rows) (store.Account, error) { return scanAccount(r) })

@@ -104,9 +104,11 @@ func TestTokenChecksAndGrantors(t *testing.T) {
 		ctx := context.Background()
 		a := seedTenant(t, db, "A", "106540352242922")
 		b := seedTenant(t, db, "B", "106540352242923")
+		// Tokens pasted into POST /v1/accounts (no grantor) are never
+		// inspected with Parley's app token: they may be another app's.
 		due, err := db.TokensToCheck(ctx, []string{"whatsapp"}, t0, 10)
-		if err != nil || len(due) != 2 {
-			t.Fatalf("never checked: %v, %v", due, err)
+		if err != nil || len(due) != 0 {
+			t.Fatalf("pasted tokens listed for checking: %v, %v", due, err)
 		}
 		if err := db.SetAccountGrantor(ctx, a.org.ID, a.acct.ID, "100077", t0); err != nil {
 			t.Fatal(err)
