@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 )
@@ -191,7 +192,11 @@ func (h *Hub) deliver(ctx context.Context, n store.EventNotice) {
 		}
 		return
 	}
-	c := Change{ID: ev.ID, Type: ev.Type, ConversationID: conversationOf(ev.Payload)}
+	// The stored payload is the event as delivered.
+	var v apitype.EventView
+	_ = json.Unmarshal(ev.Payload, &v)
+	v.ID, v.Type = ev.ID, ev.Type
+	c := ChangeOf(v)
 	for _, s := range subs {
 		select {
 		case s.c <- c:
@@ -200,15 +205,18 @@ func (h *Hub) deliver(ctx context.Context, n store.EventNotice) {
 	}
 }
 
-// conversationOf reads data.conversation_id of an event body.
-func conversationOf(payload []byte) string {
-	var body struct {
-		Data struct {
-			ConversationID string `json:"conversation_id"`
-		} `json:"data"`
+// ChangeOf is what a listener hears of an event: enough to know what to
+// redraw (its id, type and data.conversation_id), nothing more; listeners
+// that catch up from the event list use it too.
+func ChangeOf(v apitype.EventView) Change {
+	c := Change{ID: v.ID, Type: v.Type}
+	var data struct {
+		ConversationID string `json:"conversation_id"`
 	}
-	_ = json.Unmarshal(payload, &body)
-	return body.Data.ConversationID
+	if json.Unmarshal(v.Data, &data) == nil {
+		c.ConversationID = data.ConversationID
+	}
+	return c
 }
 
 // Sub receives the changes of one organisation.

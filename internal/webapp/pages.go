@@ -303,7 +303,7 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "retry: 2000\n: connected\n\n")
 	sent := map[string]bool{}
 	for _, e := range missed {
-		ch := changeOfView(e)
+		ch := live.ChangeOf(e)
 		sent[ch.ID] = true
 		writeChange(w, ch)
 	}
@@ -328,7 +328,7 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 			if sent[lc.ID] {
 				continue
 			}
-			writeChange(w, change{ID: lc.ID, Type: lc.Type, ConversationID: lc.ConversationID})
+			writeChange(w, lc)
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -340,6 +340,6 @@ func (a *App) events(w http.ResponseWriter, r *http.Request) {
 // redraws anyway on the first.
 const maxCatchUp = 100
 
-func writeChange(w http.ResponseWriter, c change) {
+func writeChange(w http.ResponseWriter, c live.Change) {
 	fmt.Fprintf(w, "id: %s\nevent: change\ndata: {\"type\":%q,\"conversation_id\":%q}\n\n", c.ID, c.Type, c.ConversationID)
 }
