@@ -79,18 +79,80 @@ type Message struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Status is sent, delivered, read or failed; omitted when unknown.
 	Status string `json:"status,omitempty"`
+	// StatusUpdatedAt is when Status last changed, when Parley saw it change
+	// (a delivery or read receipt, or the send itself).
+	StatusUpdatedAt *time.Time `json:"status_updated_at,omitempty"`
+	// AttachmentType and AttachmentURL repeat the first attachment, the
+	// shape hosted DM APIs answer; omitted when there is none.
+	AttachmentType string `json:"attachment_type,omitempty"`
+	AttachmentURL  string `json:"attachment_url,omitempty"`
+	// ReplyToMessageID is the platform id of the message this one answers,
+	// when the platform says so (Instagram/Messenger reply_to, WhatsApp
+	// context, X quoted reply).
+	ReplyToMessageID string `json:"reply_to_message_id,omitempty"`
+	// Choice is set when the customer tapped a quick reply, a button, a
+	// postback or a list item: what they chose and its payload.
+	Choice *Choice `json:"choice,omitempty"`
+	// QuickReplies, Buttons and Cards are what an outgoing message offered.
+	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
+	Buttons      []Button     `json:"buttons,omitempty"`
+	Cards        []Card       `json:"cards,omitempty"`
 	// Replayed is true when an Idempotency-Key answered with a stored
 	// outcome instead of sending. It is not part of the JSON body: REST
 	// reports it in the Idempotent-Replayed header.
 	Replayed bool `json:"-"`
 }
 
-// Attachment is one attachment by URL.
+// Attachment is one attachment, by URL or (on a send) by an uploaded
+// media id.
 type Attachment struct {
 	// Type is image, video, audio or file.
 	Type string `json:"type"`
-	// URL is where the media is (absolute http(s)).
+	// URL is where the media is (absolute http(s)). On a send, give URL or
+	// MediaID, not both.
 	URL string `json:"url"`
+	// MediaID names a file uploaded with POST /v1/media (sends only).
+	MediaID string `json:"media_id,omitempty"`
+}
+
+// QuickReply is one quick-reply chip offered under a message: the customer
+// taps it and Parley reports a message.received with its payload.
+type QuickReply struct {
+	// Title is what the customer sees (Messenger/Instagram: 20 characters).
+	Title string `json:"title"`
+	// Payload is what comes back when it is tapped.
+	Payload string `json:"payload"`
+}
+
+// Button is one button of a message or a card.
+type Button struct {
+	// Type is url (opens URL) or postback (sends Payload back).
+	Type string `json:"type"`
+	// Title is the button's label.
+	Title string `json:"title"`
+	// URL is opened by a url button.
+	URL string `json:"url,omitempty"`
+	// Payload comes back when a postback button is tapped.
+	Payload string `json:"payload,omitempty"`
+}
+
+// Card is one element of a carousel (Meta's generic template).
+type Card struct {
+	Title    string   `json:"title"`
+	Subtitle string   `json:"subtitle,omitempty"`
+	ImageURL string   `json:"image_url,omitempty"`
+	Buttons  []Button `json:"buttons,omitempty"`
+}
+
+// Choice is what a customer tapped.
+type Choice struct {
+	// Type is quick_reply, button (a reply or postback button) or
+	// list_item (a WhatsApp list row).
+	Type string `json:"type"`
+	// Title is the label the customer tapped, when the platform gives it.
+	Title string `json:"title,omitempty"`
+	// Payload is the payload (or id) the business attached to it.
+	Payload string `json:"payload"`
 }
 
 // Template is a WhatsApp message template to send.
@@ -129,6 +191,23 @@ type SendInput struct {
 	Template *Template `json:"template,omitempty" jsonschema:"WhatsApp template: name, language, components"`
 	// Automated is true when no human wrote this message.
 	Automated bool `json:"automated,omitempty" jsonschema:"true when no human wrote this message (HUMAN_AGENT is then refused)"`
+	// Attachments are several attachments, each by URL or media id.
+	Attachments []Attachment `json:"attachments,omitempty" jsonschema:"attachments, each {type, url} or {type, media_id} from POST /v1/media"`
+	// QuickReplies are chips offered under the message.
+	QuickReplies []QuickReply `json:"quick_replies,omitempty" jsonschema:"quick replies {title, payload}; the tap comes back as message.received with choice.payload"`
+	// Buttons are buttons under the message.
+	Buttons []Button `json:"buttons,omitempty" jsonschema:"buttons {type: url|postback, title, url|payload}"`
+	// Cards are a carousel.
+	Cards []Card `json:"cards,omitempty" jsonschema:"carousel cards {title, subtitle, image_url, buttons}"`
+	// ReplyToMessageID is the platform id of the message this one answers.
+	ReplyToMessageID string `json:"reply_to_message_id,omitempty" jsonschema:"the platform id of the message this one replies to"`
+	// AccountID, AttachmentURL, AttachmentType and MessageTag are the hosted
+	// DM API's names (account_id is checked against the conversation;
+	// attachment_url/attachment_type are one attachment; message_tag is tag).
+	AccountID      string `json:"account_id,omitempty" jsonschema:"optional; when given it must be the conversation's account"`
+	AttachmentURL  string `json:"attachment_url,omitempty" jsonschema:"shorthand for one attachment by URL"`
+	AttachmentType string `json:"attachment_type,omitempty" jsonschema:"type of attachment_url: image, video, audio or file (default file)"`
+	MessageTag     string `json:"message_tag,omitempty" jsonschema:"alias of tag"`
 	// IdempotencyKey comes from the Idempotency-Key header (REST) or the
 	// tool argument (MCP), never from the JSON body.
 	IdempotencyKey string `json:"-"`

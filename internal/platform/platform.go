@@ -99,6 +99,11 @@ type Message struct {
 	Attachments []Attachment
 	CreatedAt   time.Time
 	Status      string // sent, delivered, read, failed, or "" when unknown
+	// ReplyToID is the platform id of the message this one answers.
+	ReplyToID string
+	// Choice is what the customer tapped (quick reply, button, postback,
+	// list item), when the message is such an answer.
+	Choice *apitype.Choice
 }
 
 // Page is one page of results and the platform's own cursor for the next one
@@ -115,14 +120,43 @@ type Page[T any] struct {
 // Template is a WhatsApp message template reference (the public shape).
 type Template = apitype.Template
 
-// Outbound is a message to send.
+// Outbound is a message to send. The domain layer has already checked it
+// against the platform's Capabilities, so an adapter maps every field it is
+// given and never drops one.
 type Outbound struct {
 	Text       string
 	Attachment *Attachment
+	// Attachments are the message's media in order. An attachment sent by
+	// media id has File set (the bytes, for platforms that take uploads,
+	// e.g. WhatsApp's media API) and URL set to a signed, expiring Parley
+	// URL (for platforms that fetch by URL).
+	Attachments []OutAttachment
+	// QuickReplies, Buttons and Cards are the interactive parts.
+	QuickReplies []apitype.QuickReply
+	Buttons      []apitype.Button
+	Cards        []apitype.Card
+	// ReplyTo is the platform id of the message this one answers.
+	ReplyTo string
 	// Tag is a Meta message tag (HUMAN_AGENT, …); empty for a standard
 	// in-window reply.
 	Tag      string
 	Template *Template
+}
+
+// OutAttachment is one attachment of a send.
+type OutAttachment struct {
+	Type string
+	URL  string
+	// File is set when the caller uploaded the media (POST /v1/media).
+	File *MediaFile
+}
+
+// MediaFile is an uploaded file, decrypted, ready to hand to a platform.
+type MediaFile struct {
+	ID          string
+	Filename    string
+	ContentType string
+	Data        []byte
 }
 
 // Sent is the platform's acknowledgement of a send.
