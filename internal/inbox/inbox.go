@@ -433,8 +433,18 @@ func MessageView(convID string, m platform.Message) apitype.Message {
 	if att == nil {
 		att = []platform.Attachment{}
 	}
-	return apitype.Message{ID: m.PlatformID, ConversationID: convID, PlatformID: m.PlatformID, Direction: m.Direction, SenderID: m.SenderID,
-		SenderName: m.SenderName, Text: m.Text, Attachments: att, CreatedAt: m.CreatedAt.UTC(), Status: m.Status}
+	v := apitype.Message{ID: m.PlatformID, ConversationID: convID, PlatformID: m.PlatformID, Direction: m.Direction, SenderID: m.SenderID,
+		SenderName: m.SenderName, Text: m.Text, Attachments: att, CreatedAt: m.CreatedAt.UTC(), Status: m.Status,
+		ReplyToMessageID: m.ReplyToID, Choice: m.Choice, QuickReplies: m.QuickReplies, Buttons: m.Buttons, Cards: m.Cards}
+	if len(att) > 0 {
+		// The hosted DM APIs' flat shape: the first attachment.
+		v.AttachmentType, v.AttachmentURL = att[0].Type, att[0].URL
+	}
+	if !m.StatusAt.IsZero() {
+		t := m.StatusAt.UTC()
+		v.StatusUpdatedAt = &t
+	}
+	return v
 }
 
 // MarkRead marks a conversation as read on the platform.

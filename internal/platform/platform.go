@@ -99,6 +99,12 @@ type Message struct {
 	Attachments []Attachment
 	CreatedAt   time.Time
 	Status      string // sent, delivered, read, failed, or "" when unknown
+	// StatusAt is when Status last changed, when known (zero otherwise).
+	StatusAt time.Time
+	// QuickReplies, Buttons and Cards are what an outgoing message offered.
+	QuickReplies []apitype.QuickReply
+	Buttons      []apitype.Button
+	Cards        []apitype.Card
 	// ReplyToID is the platform id of the message this one answers.
 	ReplyToID string
 	// Choice is what the customer tapped (quick reply, button, postback,
