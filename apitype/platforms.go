@@ -65,8 +65,39 @@ type Capability struct {
 	// AutomatedPerHour is the cap on automated sends per account and hour,
 	// where DESIGN §2 sets one (Instagram: 200).
 	AutomatedPerHour int `json:"automated_per_hour,omitempty"`
+	// Rich is what the platform carries of a rich message and its limits.
+	Rich *RichCapability `json:"rich,omitempty"`
 	// Notes is a sentence for humans.
 	Notes string `json:"notes,omitempty"`
+}
+
+// RichCapability is what a platform carries of a rich message (issue 18)
+// and the platform's documented limits. A zero count means the platform
+// cannot carry the field: a send with it answers 422
+// validation.unsupported_on_platform before any platform call.
+type RichCapability struct {
+	// Attachments is the most attachments by URL per send (0: none).
+	Attachments int `json:"attachments"`
+	// QuickReplies is the most quick replies; QuickReplyTitle and
+	// QuickReplyPayload their maximum lengths in characters.
+	QuickReplies      int `json:"quick_replies"`
+	QuickReplyTitle   int `json:"quick_reply_title,omitempty"`
+	QuickReplyPayload int `json:"quick_reply_payload,omitempty"`
+	// Buttons is the most buttons under a text; ButtonTitle, ButtonPayload
+	// and ButtonText (the text above them) their maximum lengths.
+	Buttons         int  `json:"buttons"`
+	ButtonTitle     int  `json:"button_title,omitempty"`
+	ButtonPayload   int  `json:"button_payload,omitempty"`
+	ButtonText      int  `json:"button_text,omitempty"`
+	URLButtons      bool `json:"url_buttons"`
+	PostbackButtons bool `json:"postback_buttons"`
+	// Cards is the most cards in a carousel, with their limits.
+	Cards        int `json:"cards"`
+	CardTitle    int `json:"card_title,omitempty"`
+	CardSubtitle int `json:"card_subtitle,omitempty"`
+	CardButtons  int `json:"card_buttons,omitempty"`
+	// ReplyTo is true when a send may answer one earlier message.
+	ReplyTo bool `json:"reply_to"`
 }
 
 // RetiredTag is one Meta message tag that Meta stopped accepting.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -23,20 +22,14 @@ var attachmentTypes = map[string]bool{"image": true, "video": true, "audio": tru
 
 // validateSend checks the request's own shape; platform rules come after.
 func validateSend(in apitype.SendInput) error {
-	if strings.TrimSpace(in.Text) == "" && in.Attachment == nil && in.Template == nil {
-		return apierr.Required("text").With("hint", "send text, an attachment or a template")
+	if !hasContent(in) {
+		return apierr.Required("text").With("hint", "send text, an attachment, cards or a template")
 	}
 	if err := checkSendText(in); err != nil {
 		return err
 	}
-	if in.Attachment != nil {
-		if !attachmentTypes[in.Attachment.Type] {
-			return apierr.Invalid("attachment.type", "attachment.type must be image, video, audio or file")
-		}
-		u, err := url.Parse(in.Attachment.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return apierr.Invalid("attachment.url", "attachment.url must be an absolute http(s) URL")
-		}
+	if err := validateRich(in); err != nil {
+		return err
 	}
 	if in.Template != nil {
 		if in.Template.Name == "" {
@@ -143,7 +136,7 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 		return apitype.Message{}, false, s.platformErr(ctx, h, err)
 	}
 	meta := s.syncMeta(ctx, h, pc)
-	req := rules.Request{Text: in.Text, HasAttachment: in.Attachment != nil, Tag: in.Tag, Automated: in.Automated}
+	req := rules.Request{Text: in.Text, HasAttachment: len(sendAttachments(in)) > 0, Tag: in.Tag, Automated: in.Automated, Rich: richRequest(in)}
 	if in.Template != nil {
 		ref, err := s.templateRef(ctx, h, *in.Template)
 		if err != nil {
@@ -167,7 +160,7 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 		// real send up to here, so a dry run cannot drift from the rules.
 		return MessageView(id, outboundMessage(h, in, now, "", "dry_run")), false, nil
 	}
-	sent, err := h.adapter.Send(ctx, h.acct, pc, platform.Outbound{Text: in.Text, Attachment: in.Attachment, Tag: in.Tag, Template: in.Template})
+	sent, err := h.adapter.Send(ctx, h.acct, pc, outbound(in))
 	if err != nil {
 		return apitype.Message{}, true, s.platformErr(ctx, h, err)
 	}
@@ -183,12 +176,9 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 
 // outboundMessage is the message a send puts in the conversation.
 func outboundMessage(h accountHandle, in apitype.SendInput, at time.Time, platformID, status string) platform.Message {
-	var att []platform.Attachment
-	if in.Attachment != nil {
-		att = []platform.Attachment{*in.Attachment}
-	}
 	pm := platform.Message{PlatformID: platformID, Direction: "outgoing", SenderID: h.row.NativeID,
-		SenderName: h.row.DisplayName, Text: in.Text, Attachments: att, CreatedAt: at, Status: status}
+		SenderName: h.row.DisplayName, Text: in.Text, Attachments: sendAttachments(in), CreatedAt: at, Status: status,
+		QuickReplies: in.QuickReplies, Buttons: in.Buttons, Cards: in.Cards, ReplyToID: in.ReplyToMessageID}
 	if in.Template != nil && pm.Text == "" {
 		pm.Text = "[template " + in.Template.Name + "]"
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/parleyhq/parley/apitype"
 	"strconv"
 	"time"
 
@@ -44,6 +45,13 @@ type journalBody struct {
 	Text        string                `json:"t,omitempty"`
 	SenderName  string                `json:"n,omitempty"`
 	Attachments []platform.Attachment `json:"a,omitempty"`
+	// The rich parts (issue 18): what the customer tapped and the message
+	// answered, and what the business's own message offered.
+	ReplyTo      string               `json:"r,omitempty"`
+	Choice       *apitype.Choice      `json:"c,omitempty"`
+	QuickReplies []apitype.QuickReply `json:"q,omitempty"`
+	Buttons      []apitype.Button     `json:"b,omitempty"`
+	Cards        []apitype.Card       `json:"k,omitempty"`
 }
 
 // Record journals one message of an account's thread with customer waID.
@@ -60,7 +68,8 @@ func (j *Journal) RecordIn(ctx context.Context, st store.Store, accountID, waID 
 		e.CreatedAt = j.now()
 		e.ExpiresAt = e.CreatedAt.Add(j.retention)
 	}
-	body, _ := json.Marshal(journalBody{Text: m.Text, SenderName: m.SenderName, Attachments: m.Attachments})
+	body, _ := json.Marshal(journalBody{Text: m.Text, SenderName: m.SenderName, Attachments: m.Attachments,
+		ReplyTo: m.ReplyToID, Choice: m.Choice, QuickReplies: m.QuickReplies, Buttons: m.Buttons, Cards: m.Cards})
 	var err error
 	if e.Sealed, err = j.keys.Seal(body, []byte(e.ID)); err != nil {
 		return false, err
@@ -95,6 +104,7 @@ func (j *Journal) open(e store.JournalEntry) platform.Message {
 	var b journalBody
 	if json.Unmarshal(pt, &b) == nil {
 		m.Text, m.SenderName, m.Attachments = b.Text, b.SenderName, b.Attachments
+		m.ReplyToID, m.Choice, m.QuickReplies, m.Buttons, m.Cards = b.ReplyTo, b.Choice, b.QuickReplies, b.Buttons, b.Cards
 	}
 	return m
 }

@@ -130,8 +130,7 @@ type Template = apitype.Template
 // against the platform's Capabilities, so an adapter maps every field it is
 // given and never drops one.
 type Outbound struct {
-	Text       string
-	Attachment *Attachment
+	Text string
 	// Attachments are the message's media in order. An attachment sent by
 	// media id has File set (the bytes, for platforms that take uploads,
 	// e.g. WhatsApp's media API) and URL set to a signed, expiring Parley
@@ -147,6 +146,23 @@ type Outbound struct {
 	// in-window reply.
 	Tag      string
 	Template *Template
+}
+
+// RichField names the first interactive field msg carries (quick_replies,
+// buttons, cards, reply_to_message_id), or "" for none: an adapter whose
+// platform has none of them refuses rather than drop it.
+func RichField(msg Outbound) string {
+	switch {
+	case len(msg.QuickReplies) > 0:
+		return "quick_replies"
+	case len(msg.Buttons) > 0:
+		return "buttons"
+	case len(msg.Cards) > 0:
+		return "cards"
+	case msg.ReplyTo != "":
+		return "reply_to_message_id"
+	}
+	return ""
 }
 
 // OutAttachment is one attachment of a send.
@@ -167,8 +183,14 @@ type MediaFile struct {
 
 // Sent is the platform's acknowledgement of a send.
 type Sent struct {
+	// PlatformID is the id of the message the send is known by: the last
+	// platform message when one send needed several (Meta and WhatsApp
+	// take one attachment per message; see PlatformIDs).
 	PlatformID string
 	CreatedAt  time.Time
+	// PlatformIDs are every platform message of the send, in the order
+	// sent, when there were several; nil for one.
+	PlatformIDs []string
 }
 
 // Adapter is implemented once per platform. Every method is called with a

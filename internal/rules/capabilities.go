@@ -56,6 +56,8 @@ func CapabilityOf(p platform.Name) (Capability, bool) {
 	if c.DMAPI {
 		lim := Limit(p)
 		c.TextLimit = &lim
+		rich := RichOf(p)
+		c.Rich = &rich
 	}
 	switch p {
 	case platform.Instagram:

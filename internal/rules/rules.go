@@ -201,6 +201,9 @@ type Request struct {
 	// Automated is true when no person composed the message (bots, AI agents,
 	// scheduled sends). HUMAN_AGENT is refused for automated sends.
 	Automated bool
+	// Rich is the message's attachments, quick replies, buttons, cards and
+	// the message it answers (rich.go).
+	Rich Rich
 }
 
 // Pricing is how WhatsApp will bill one message. It records the category and
@@ -322,7 +325,7 @@ func invalid(field, code, format string, args ...any) *apierr.Error {
 // whatever the conversation's state.
 func checkContent(p platform.Name, r Request) *apierr.Error {
 	hasText := strings.TrimSpace(r.Text) != ""
-	if !hasText && !r.HasAttachment && r.Template == nil {
+	if !hasText && !r.HasAttachment && r.Template == nil && len(r.Rich.Attachments) == 0 && len(r.Rich.Cards) == 0 {
 		e := apierr.New(http.StatusUnprocessableEntity, CodeRequired,
 			"a message needs text, an attachment or a template")
 		return e.With("field", "text").With("one_of", []string{"text", "attachment", "template"})
@@ -342,6 +345,9 @@ func checkContent(p platform.Name, r Request) *apierr.Error {
 			return invalid("attachment", CodeInvalidField,
 				"send either an attachment or a template, not both; put media in the template header component")
 		}
+	}
+	if err := checkRich(p, r); err != nil {
+		return err
 	}
 	if r.Tag != "" {
 		if err := checkTag(p, r.Tag); err != nil {

@@ -138,7 +138,11 @@ func (a *Adapter) ListMessages(ctx context.Context, acct platform.Account, threa
 // reply window. Attachments by URL are refused (see assumptions.go): LinkedIn
 // wants an uploaded digitalMediaAsset URN.
 func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform.Conversation, msg platform.Outbound) (platform.Sent, error) {
-	if msg.Attachment != nil {
+	if f := platform.RichField(msg); f != "" {
+		// LinkedIn messages carry a body and uploaded media (rules.RichOf).
+		return platform.Sent{}, apierr.Invalid(f, "LinkedIn messages cannot carry %s", f)
+	}
+	if len(msg.Attachments) > 0 {
 		return platform.Sent{}, apierr.New(http.StatusUnprocessableEntity, "validation.attachment_not_supported",
 			"LinkedIn messages take uploaded media assets, not attachment URLs; send text only").With("field", "attachment").With("platform", string(platform.LinkedIn))
 	}

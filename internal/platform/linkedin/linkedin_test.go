@@ -205,7 +205,7 @@ func TestSend(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"attachment", conv, platform.Outbound{Text: "see", Attachment: &platform.Attachment{Type: "image", URL: "https://x/y.png"}}, 422, "validation.attachment_not_supported"},
+		{"attachment", conv, platform.Outbound{Text: "see", Attachments: []platform.OutAttachment{{Type: "image", URL: "https://x/y.png"}}}, 422, "validation.attachment_not_supported"},
 		{"empty text", conv, platform.Outbound{Text: "  "}, 422, "validation.required"},
 		{"template", conv, platform.Outbound{Text: "x", Template: &platform.Template{Name: "t"}}, 422, "validation.invalid_field"},
 		{"tag", conv, platform.Outbound{Text: "x", Tag: "HUMAN_AGENT"}, 422, "validation.invalid_field"},

@@ -231,17 +231,23 @@ func (a *Adapter) ListMessages(ctx context.Context, acct platform.Account, threa
 const HistoryTruncatedInstagram = "instagram returns only the 20 most recent messages"
 
 // Send posts to /{id}/messages: recipient, messaging_type RESPONSE (or
-// MESSAGE_TAG with tag), and message {text} or {attachment{type,payload{url}}}
+// MESSAGE_TAG with tag), and the message bodies of sendBodies (rich.go)
 // (https://developers.facebook.com/docs/messenger-platform/reference/send-api;
 // Instagram: https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/messaging-api).
-// A message with both an attachment and text goes out as two sends,
-// attachment first, because Meta takes one or the other.
+// Meta takes one attachment, or one text, or one template per message, so
+// a send may be several platform messages, posted in order; Sent names the
+// last and lists them all. A failure part-way returns the error: the
+// messages before it were delivered.
 func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform.Conversation, msg platform.Outbound) (platform.Sent, error) {
 	if msg.Template != nil {
 		return platform.Sent{}, apierr.Invalid("template", "message templates are WhatsApp-only")
 	}
-	if msg.Text == "" && msg.Attachment == nil {
+	if msg.Text == "" && len(msg.Attachments) == 0 && len(msg.Cards) == 0 {
 		return platform.Sent{}, apierr.Required("text")
+	}
+	bodies, err := sendBodies(acct.Platform, msg)
+	if err != nil {
+		return platform.Sent{}, err
 	}
 	r, err := a.route(acct)
 	if err != nil {
@@ -251,22 +257,14 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	if err != nil {
 		return platform.Sent{}, err
 	}
-	base := map[string]any{"recipient": map[string]any{"id": pid}, "messaging_type": "RESPONSE"}
-	if msg.Tag != "" {
-		base["messaging_type"] = "MESSAGE_TAG"
-		base["tag"] = msg.Tag
-	}
-	var bodies []map[string]any
-	if at := msg.Attachment; at != nil {
-		bodies = append(bodies, with(base, "message", map[string]any{
-			"attachment": map[string]any{"type": attachmentType(at.Type), "payload": map[string]any{"url": at.URL}},
-		}))
-	}
-	if msg.Text != "" {
-		bodies = append(bodies, with(base, "message", map[string]any{"text": msg.Text}))
-	}
 	var sent platform.Sent
 	for _, b := range bodies {
+		b["recipient"] = map[string]any{"id": pid}
+		b["messaging_type"] = "RESPONSE"
+		if msg.Tag != "" {
+			b["messaging_type"] = "MESSAGE_TAG"
+			b["tag"] = msg.Tag
+		}
 		var resp struct {
 			RecipientID string `json:"recipient_id"`
 			MessageID   string `json:"message_id"`
@@ -274,7 +272,11 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 		if err := r.c.Post(ctx, acct.AccessToken, r.node+"/messages", b, &resp); err != nil {
 			return platform.Sent{}, err
 		}
-		sent = platform.Sent{PlatformID: resp.MessageID, CreatedAt: a.now().UTC()}
+		sent.PlatformID, sent.CreatedAt = resp.MessageID, a.now().UTC()
+		sent.PlatformIDs = append(sent.PlatformIDs, resp.MessageID)
+	}
+	if len(sent.PlatformIDs) == 1 {
+		sent.PlatformIDs = nil
 	}
 	return sent, nil
 }
@@ -309,15 +311,6 @@ func (a *Adapter) participant(ctx context.Context, acct platform.Account, conv p
 		return "", apierr.NotFound("recipient")
 	}
 	return c.ParticipantID, nil
-}
-
-func with(base map[string]any, k string, v any) map[string]any {
-	m := make(map[string]any, len(base)+1)
-	for bk, bv := range base {
-		m[bk] = bv
-	}
-	m[k] = v
-	return m
 }
 
 // attachmentType maps our types onto the Send API's image/video/audio/file.

@@ -293,7 +293,7 @@ func TestSendMarkReadAndWindows(t *testing.T) {
 			}
 			// Without the participant id the adapter looks it up.
 			sent2, err := f.adapter.Send(ctx, f.acct, platform.Conversation{ThreadID: ids[f.name]},
-				platform.Outbound{Text: "Tracking: 123", Attachment: &platform.Attachment{Type: "image", URL: "https://cdn.example.com/label.png"}})
+				platform.Outbound{Text: "Tracking: 123", Attachments: []platform.OutAttachment{{Type: "image", URL: "https://cdn.example.com/label.png"}}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/parleyhq/parley/apitype"
 	"net/url"
 	"strconv"
 	"strings"
@@ -114,6 +115,17 @@ type hookMessage struct {
 	IsEcho      bool              `json:"is_echo"`
 	IsDeleted   bool              `json:"is_deleted"`
 	Referral    json.RawMessage   `json:"referral"`
+	// QuickReply is set when the person tapped a quick reply: the text is
+	// its title (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages,
+	// message.quick_reply.payload; Instagram the same:
+	// https://developers.facebook.com/docs/messenger-platform/instagram/features/quick-replies).
+	QuickReply *struct {
+		Payload string `json:"payload"`
+	} `json:"quick_reply"`
+	// ReplyTo names the message this one answers (message.reply_to.mid).
+	ReplyTo *struct {
+		Mid string `json:"mid"`
+	} `json:"reply_to"`
 }
 
 type hookAttachment struct {
@@ -236,6 +248,12 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 		if direction == "outgoing" {
 			ev.Message.Status = "sent"
 		}
+		if m.QuickReply != nil && m.QuickReply.Payload != "" {
+			ev.Message.Choice = &apitype.Choice{Type: "quick_reply", Title: m.Text, Payload: m.QuickReply.Payload}
+		}
+		if m.ReplyTo != nil {
+			ev.Message.ReplyToID = m.ReplyTo.Mid
+		}
 		for _, ra := range m.Attachments {
 			var a hookAttachment
 			if json.Unmarshal(ra, &a) != nil || a.Type == "" || a.Payload.URL == "" {
@@ -275,6 +293,11 @@ func parseItem(plat platform.Name, acct string, it hookItem) []platform.InboundE
 			text = p.Payload
 		}
 		ev.Message = platform.Message{PlatformID: p.Mid, Direction: "incoming", SenderID: string(it.Sender.ID), Text: text, CreatedAt: ev.At}
+		if p.Payload != "" {
+			// A postback button of a button or generic template (on the
+			// standby channel Meta leaves the payload out).
+			ev.Message.Choice = &apitype.Choice{Type: "button", Title: p.Title, Payload: p.Payload}
+		}
 		return []platform.InboundEvent{ev}
 	case webhookjson.Present(it.Delivery):
 		var d hookDelivery

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"github.com/parleyhq/parley/apitype"
 	"time"
 
 	"github.com/parleyhq/parley/internal/platform"
@@ -87,22 +88,33 @@ type hookMessage struct {
 	Text       *struct {
 		Body string `json:"body"`
 	} `json:"text"`
+	// Button is a template's quick-reply button tapped: {payload, text}.
 	Button *struct {
-		Text string `json:"text"`
+		Payload string `json:"payload"`
+		Text    string `json:"text"`
 	} `json:"button"`
+	// Interactive is a reply button or list row tapped: {id, title}
+	// (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/interactive/,
+	// checked 2026-11-30).
 	Interactive *struct {
-		ButtonReply *struct {
-			Title string `json:"title"`
-		} `json:"button_reply"`
-		ListReply *struct {
-			Title string `json:"title"`
-		} `json:"list_reply"`
+		ButtonReply *hookReply `json:"button_reply"`
+		ListReply   *hookReply `json:"list_reply"`
 	} `json:"interactive"`
+	// Context names the message this one answers (context.id) when the
+	// customer replied to one or tapped one of its buttons.
+	Context *struct {
+		ID string `json:"id"`
+	} `json:"context"`
 	Image    json.RawMessage `json:"image"`
 	Video    json.RawMessage `json:"video"`
 	Audio    json.RawMessage `json:"audio"`
 	Document json.RawMessage `json:"document"`
 	Sticker  json.RawMessage `json:"sticker"`
+}
+
+type hookReply struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 type hookStatus struct {
@@ -210,6 +222,9 @@ func appendValue(out []platform.InboundEvent, phoneID string, v hookValue) []pla
 		who := cmp.Or(uid, from)
 		c := contacts[cmp.Or(from, uid)]
 		msg.PlatformID, msg.Direction, msg.SenderID, msg.SenderName, msg.CreatedAt = m.ID, "incoming", cmp.Or(from, uid), cmp.Or(c.name, c.username), at
+		if m.Context != nil {
+			msg.ReplyToID = m.Context.ID
+		}
 		out = append(out, platform.InboundEvent{
 			Kind:                platform.EventMessage,
 			Platform:            platform.WhatsApp,
@@ -276,14 +291,19 @@ func messageOf(m hookMessage) (platform.Message, bool) {
 			return msg, false
 		}
 		msg.Text = m.Button.Text
+		msg.Choice = &apitype.Choice{Type: "button", Title: m.Button.Text, Payload: m.Button.Payload}
 	case "interactive":
 		switch {
 		case m.Interactive == nil:
 			return msg, false
 		case m.Interactive.ButtonReply != nil:
-			msg.Text = m.Interactive.ButtonReply.Title
+			r := m.Interactive.ButtonReply
+			msg.Text = r.Title
+			msg.Choice = &apitype.Choice{Type: "button", Title: r.Title, Payload: r.ID}
 		case m.Interactive.ListReply != nil:
-			msg.Text = m.Interactive.ListReply.Title
+			r := m.Interactive.ListReply
+			msg.Text = r.Title
+			msg.Choice = &apitype.Choice{Type: "list_item", Title: r.Title, Payload: r.ID}
 		default:
 			return msg, false
 		}

@@ -162,6 +162,8 @@ type sendBody struct {
 	Audio            *mediaBody    `json:"audio,omitempty"`
 	Document         *mediaBody    `json:"document,omitempty"`
 	Template         *templateBody `json:"template,omitempty"`
+	Interactive      *interactive  `json:"interactive,omitempty"`
+	Context          *contextBody  `json:"context,omitempty"`
 }
 
 type textBody struct {
@@ -207,62 +209,6 @@ func parseSendResponse(body []byte) (sendResponse, error) {
 		return r, errors.New("no message id")
 	}
 	return r, nil
-}
-
-// buildSend turns a neutral Outbound into the Cloud API body for a
-// recipient named by phone number (to) or business-scoped user id
-// (recipient).
-func buildSend(to, recipient string, msg platform.Outbound) (sendBody, error) {
-	b := sendBody{MessagingProduct: "whatsapp", RecipientType: "individual", To: to, Recipient: recipient}
-	if msg.Tag != "" {
-		// WhatsApp has no message tags: outside the window only a template goes.
-		return b, apierr.Invalid("tag", "WhatsApp has no message tags; send an approved template outside the 24-hour window")
-	}
-	switch {
-	case msg.Template != nil:
-		if msg.Text != "" || msg.Attachment != nil {
-			return b, apierr.Invalid("template", "a WhatsApp template message cannot also carry text or an attachment")
-		}
-		if msg.Template.Name == "" {
-			return b, apierr.Required("template.name")
-		}
-		if msg.Template.Language == "" {
-			return b, apierr.Required("template.language")
-		}
-		b.Type = "template"
-		b.Template = &templateBody{Name: msg.Template.Name, Language: languageBody{Code: msg.Template.Language},
-			Components: msg.Template.Components}
-	case msg.Attachment != nil:
-		if msg.Attachment.URL == "" {
-			return b, apierr.Required("attachment.url")
-		}
-		m := &mediaBody{Link: msg.Attachment.URL, Caption: msg.Text}
-		switch msg.Attachment.Type {
-		case "image":
-			b.Image = m
-		case "video":
-			b.Video = m
-		case "audio":
-			if msg.Text != "" {
-				return b, apierr.Invalid("text", "WhatsApp audio messages cannot carry a caption; send the text separately")
-			}
-			b.Audio = m
-		case "document", "file":
-			b.Document = m
-		default:
-			return b, apierr.Invalid("attachment.type", "WhatsApp supports image, video, audio and document attachments")
-		}
-		b.Type = map[string]string{"file": "document"}[msg.Attachment.Type]
-		if b.Type == "" {
-			b.Type = msg.Attachment.Type
-		}
-	case msg.Text != "":
-		b.Type = "text"
-		b.Text = &textBody{Body: msg.Text}
-	default:
-		return b, apierr.Required("text")
-	}
-	return b, nil
 }
 
 // sendTarget picks how to name the customer: by phone number when the
@@ -320,19 +266,30 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	if to == "" && recipient == "" {
 		return platform.Sent{}, apierr.Required("conversation participant")
 	}
-	body, err := buildSend(to, recipient, msg)
+	bodies, err := buildSends(to, recipient, msg)
 	if err != nil {
 		return platform.Sent{}, err
 	}
-	raw, err := a.call(ctx, acct, http.MethodPost, acct.NativeID+"/messages", nil, body, &conv)
-	if err != nil {
-		return platform.Sent{}, err
+	// One platform message per attachment, in order (rich.go); the send
+	// is known by the last. A failure part-way returns the error: the
+	// messages before it were delivered.
+	var sent platform.Sent
+	for _, body := range bodies {
+		raw, err := a.call(ctx, acct, http.MethodPost, acct.NativeID+"/messages", nil, body, &conv)
+		if err != nil {
+			return platform.Sent{}, err
+		}
+		r, err := parseSendResponse(raw)
+		if err != nil {
+			return platform.Sent{}, errResponse("send acknowledgement", err)
+		}
+		sent.PlatformID, sent.CreatedAt = r.Messages[0].ID, a.now()
+		sent.PlatformIDs = append(sent.PlatformIDs, r.Messages[0].ID)
 	}
-	r, err := parseSendResponse(raw)
-	if err != nil {
-		return platform.Sent{}, errResponse("send acknowledgement", err)
+	if len(sent.PlatformIDs) == 1 {
+		sent.PlatformIDs = nil
 	}
-	return platform.Sent{PlatformID: r.Messages[0].ID, CreatedAt: a.now()}, nil
+	return sent, nil
 }
 
 // MarkRead sends a read receipt for the customer's latest message, which

@@ -160,15 +160,15 @@ func TestSendArrivesInEmulator(t *testing.T) {
 				t.Errorf("%+v", m)
 			}
 		}},
-		{"image with caption", platform.Outbound{Text: "receipt", Attachment: &platform.Attachment{Type: "image", URL: "https://example.com/r.png"}}, "image",
+		{"image with caption", platform.Outbound{Text: "receipt", Attachments: []platform.OutAttachment{{Type: "image", URL: "https://example.com/r.png"}}}, "image",
 			func(t *testing.T, m waemu.SentMessage) {
 				if m.Media == nil || m.Media.Link != "https://example.com/r.png" || m.Text != "receipt" {
 					t.Errorf("%+v", m)
 				}
 			}},
-		{"file as document", platform.Outbound{Attachment: &platform.Attachment{Type: "file", URL: "https://example.com/a.pdf"}}, "document", nil},
-		{"audio", platform.Outbound{Attachment: &platform.Attachment{Type: "audio", URL: "https://example.com/a.ogg"}}, "audio", nil},
-		{"video", platform.Outbound{Attachment: &platform.Attachment{Type: "video", URL: "https://example.com/a.mp4"}}, "video", nil},
+		{"file as document", platform.Outbound{Attachments: []platform.OutAttachment{{Type: "file", URL: "https://example.com/a.pdf"}}}, "document", nil},
+		{"audio", platform.Outbound{Attachments: []platform.OutAttachment{{Type: "audio", URL: "https://example.com/a.ogg"}}}, "audio", nil},
+		{"video", platform.Outbound{Attachments: []platform.OutAttachment{{Type: "video", URL: "https://example.com/a.mp4"}}}, "video", nil},
 		{"template", platform.Outbound{Template: &platform.Template{Name: "order_update", Language: "en_US",
 			Components: []map[string]any{{"type": "body", "parameters": []map[string]any{{"type": "text", "text": "Ana"}, {"type": "text", "text": "#42"}}}}}},
 			"template", func(t *testing.T, m waemu.SentMessage) {
@@ -208,13 +208,13 @@ func TestBuildSendValidation(t *testing.T) {
 		{"template and text", platform.Outbound{Text: "x", Template: &platform.Template{Name: "a", Language: "en"}}, "validation.invalid_field"},
 		{"template without name", platform.Outbound{Template: &platform.Template{Language: "en"}}, "validation.required"},
 		{"template without language", platform.Outbound{Template: &platform.Template{Name: "a"}}, "validation.required"},
-		{"audio caption", platform.Outbound{Text: "x", Attachment: &platform.Attachment{Type: "audio", URL: "https://x"}}, "validation.invalid_field"},
-		{"sticker", platform.Outbound{Attachment: &platform.Attachment{Type: "sticker", URL: "https://x"}}, "validation.invalid_field"},
-		{"no url", platform.Outbound{Attachment: &platform.Attachment{Type: "image"}}, "validation.required"},
+		{"audio caption", platform.Outbound{Text: "x", Attachments: []platform.OutAttachment{{Type: "audio", URL: "https://x"}}}, "validation.invalid_field"},
+		{"sticker", platform.Outbound{Attachments: []platform.OutAttachment{{Type: "sticker", URL: "https://x"}}}, "validation.invalid_field"},
+		{"no url", platform.Outbound{Attachments: []platform.OutAttachment{{Type: "image"}}}, "validation.required"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := buildSend(ana, "", tc.msg); !apierr.HasCode(err, tc.code) {
+			if _, err := buildSends(ana, "", tc.msg); !apierr.HasCode(err, tc.code) {
 				t.Fatalf("got %v, want %s", err, tc.code)
 			}
 		})
@@ -344,7 +344,7 @@ func TestErrorMapping(t *testing.T) {
 		{name: "unknown number", setup: func(e *env) { e.acct.NativeID = "999" }, msg: platform.Outbound{Text: "x"},
 			status: 404, code: "resource.not_found", nativeCode: 100},
 		{name: "invalid parameter", setup: func(e *env) { e.inbound(ana, "Ana", "hi") },
-			msg:    platform.Outbound{Attachment: &platform.Attachment{Type: "image", URL: "ftp://x"}},
+			msg:    platform.Outbound{Attachments: []platform.OutAttachment{{Type: "image", URL: "ftp://x"}}},
 			status: 502, code: "platform.whatsapp.invalid_parameter", nativeCode: 131009},
 		{name: "transient", opts: func(o *waemu.Options) { o.FailureRate = 1 }, msg: platform.Outbound{Text: "x"},
 			status: 502, code: "platform.whatsapp.unavailable", nativeCode: 2},

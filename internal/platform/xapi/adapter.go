@@ -304,8 +304,12 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	if msg.Template != nil {
 		return platform.Sent{}, apierr.Invalid("template", "templates are a WhatsApp feature; X sends plain text")
 	}
-	if msg.Attachment != nil {
+	if len(msg.Attachments) > 0 {
 		return platform.Sent{}, apierr.Invalid("attachment", "X attachments must be uploaded to X first; sending media by URL is not supported for X")
+	}
+	if f := platform.RichField(msg); f != "" {
+		// X API v2 DMs carry text and one media id only (rules.RichOf).
+		return platform.Sent{}, apierr.Invalid(f, "X Direct Messages cannot carry %s", f)
 	}
 	if msg.Text == "" {
 		return platform.Sent{}, apierr.Required("text")

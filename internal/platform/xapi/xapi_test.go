@@ -258,7 +258,7 @@ func TestSend(t *testing.T) {
 		code string
 	}{
 		{"empty", platform.Outbound{}, tests[0].conv, "validation.required"},
-		{"attachment by url", platform.Outbound{Text: "x", Attachment: &platform.Attachment{Type: "image", URL: "https://e.com/a.png"}}, tests[0].conv, "validation.invalid_field"},
+		{"attachment by url", platform.Outbound{Text: "x", Attachments: []platform.OutAttachment{{Type: "image", URL: "https://e.com/a.png"}}}, tests[0].conv, "validation.invalid_field"},
 		{"template", platform.Outbound{Text: "x", Template: &platform.Template{Name: "t"}}, tests[0].conv, "validation.invalid_field"},
 		{"no thread", platform.Outbound{Text: "x"}, platform.Conversation{}, "resource.not_found"},
 		{"text over 10,000 characters", platform.Outbound{Text: strings.Repeat("é", MaxTextChars+1)}, tests[0].conv, "validation.invalid_field"},
