@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/parleyhq/parley/apitype"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/webhookjson"

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"github.com/parleyhq/parley/apitype"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/platform/webhookjson"
 )
