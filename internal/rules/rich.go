@@ -263,7 +263,7 @@ func checkQuickReplies(p platform.Name, l RichLimits, qs []apitype.QuickReply) *
 			return apierr.Required(f + ".title")
 		}
 		if strings.TrimSpace(q.Payload) == "" {
-			return apierr.Required(f + ".payload").With("hint", "the payload is what comes back when the customer taps it")
+			return apierr.Required(f+".payload").With("hint", "the payload is what comes back when the customer taps it")
 		}
 		if err := tooLong(p, f+".title", q.Title, titleMax); err != nil {
 			return err
