@@ -129,6 +129,14 @@ type Message struct {
 	Delivered, Read bool
 	Reaction        string
 	Edits           int
+	// Rich parts (rich.go): what a business message offered (quick
+	// replies, a button or generic template) and the message it answers;
+	// for the person's message, the quick reply they tapped and the
+	// message they replied to.
+	QuickReplies      []QuickReply
+	Template          *Template
+	ReplyTo           string
+	QuickReplyPayload string
 }
 
 // Thread is a snapshot of one conversation.
@@ -411,7 +419,7 @@ func (e *Emulator) InboundFrom(accountID string, p Participant, text string, att
 	return m, e.notify(m)
 }
 
-func (e *Emulator) recordInbound(accountID string, p Participant, text string, atts []Attachment) (Message, error) {
+func (e *Emulator) recordInbound(accountID string, p Participant, text string, atts []Attachment, opts ...func(*Message)) (Message, error) {
 	if p.ID == "" {
 		return Message{}, errors.New("graphemu: participant needs an ID")
 	}
@@ -429,6 +437,9 @@ func (e *Emulator) recordInbound(accountID string, p Participant, text string, a
 		t = e.newThread(acc, p)
 	}
 	m := &Message{Inbound: true, Text: text, Attachments: slices.Clone(atts), At: e.opts.Now()}
+	for _, o := range opts {
+		o(m)
+	}
 	e.appendMessage(t, m)
 	t.unread++
 	c := *m

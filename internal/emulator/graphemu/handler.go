@@ -659,15 +659,20 @@ type sendParams struct {
 	Message *struct {
 		Text       string `json:"text"`
 		Attachment *struct {
-			Type    string `json:"type"`
-			Payload struct {
-				URL string `json:"url"`
-			} `json:"payload"`
+			Type string `json:"type"`
+			// Payload is {url} for media, a template payload (rich.go)
+			// for type template.
+			Payload json.RawMessage `json:"payload"`
 		} `json:"attachment"`
+		QuickReplies []wireQuickReply `json:"quick_replies"`
 	}
 	MessagingType string
 	Tag           string
 	SenderAction  string
+	// ReplyTo is the top-level reply_to {mid} (Instagram).
+	ReplyTo *struct {
+		Mid string `json:"mid"`
+	}
 }
 
 func decodeSend(raw map[string]json.RawMessage) (sendParams, *Error) {
@@ -697,6 +702,12 @@ func decodeSend(raw map[string]json.RawMessage) (sendParams, *Error) {
 	if v, has := raw["recipient"]; has {
 		if err := json.Unmarshal(v, &p.Recipient); err != nil {
 			e := invalidParam("param recipient must be a JSON object")
+			return p, &e
+		}
+	}
+	if v, has := raw["reply_to"]; has {
+		if err := json.Unmarshal(v, &p.ReplyTo); err != nil {
+			e := invalidParam("param reply_to must be a JSON object")
 			return p, &e
 		}
 	}
@@ -800,17 +811,32 @@ func (e *Emulator) send(req *request, a *account) answer {
 		return e.fail(req, invalidParam("Length of param message[text] must be less than or equal to %d", messengerTextMax))
 	}
 	var atts []Attachment
+	var tpl *Template
 	if att != nil {
 		switch att.Type {
 		case "image", "video", "audio", "file":
+		case "template":
+			if tpl, g = template(att.Payload); g != nil {
+				return e.fail(req, *g)
+			}
 		default:
-			return e.fail(req, invalidParam("Param message[attachment][type] must be one of {image, video, audio, file}"))
+			return e.fail(req, invalidParam("Param message[attachment][type] must be one of {image, video, audio, file, template}"))
 		}
-		u, err := url.Parse(att.Payload.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return e.fail(req, invalidParam("Param message[attachment][payload][url] must be a valid URL"))
+		if tpl == nil {
+			var media struct {
+				URL string `json:"url"`
+			}
+			_ = json.Unmarshal(att.Payload, &media)
+			u, err := url.Parse(media.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return e.fail(req, invalidParam("Param message[attachment][payload][url] must be a valid URL"))
+			}
+			atts = []Attachment{{Type: att.Type, URL: media.URL}}
 		}
-		atts = []Attachment{{Type: att.Type, URL: att.Payload.URL}}
+	}
+	qrs, g := quickReplies(p.Message.QuickReplies)
+	if g != nil {
+		return e.fail(req, *g)
 	}
 
 	// messaging_type: https://developers.facebook.com/docs/messenger-platform/send-messages#messaging_types
@@ -847,7 +873,18 @@ func (e *Emulator) send(req *request, a *account) answer {
 	if g := e.windowRefusal(a, t, mtype, p.Tag); g != nil {
 		return e.fail(req, *g)
 	}
-	m := &Message{Text: text, Attachments: atts, At: e.opts.Now(), MessagingType: mtype}
+	var replyTo string
+	if p.ReplyTo != nil {
+		if g := e.replyTarget(a, t, p.ReplyTo.Mid); g != nil {
+			return e.fail(req, *g)
+		}
+		replyTo = p.ReplyTo.Mid
+	}
+	m := &Message{Text: text, Attachments: atts, At: e.opts.Now(), MessagingType: mtype,
+		QuickReplies: qrs, Template: tpl, ReplyTo: replyTo}
+	if tpl != nil && tpl.Type == "button" {
+		m.Text = tpl.Text // what the person reads above the buttons
+	}
 	if mtype == "MESSAGE_TAG" {
 		m.Tag = p.Tag
 	}

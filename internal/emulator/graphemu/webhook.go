@@ -44,6 +44,12 @@ func (e *Emulator) WebhookBody(m Message) ([]byte, error) {
 	if !m.Inbound {
 		msg["is_echo"] = true
 	}
+	if m.QuickReplyPayload != "" {
+		msg["quick_reply"] = map[string]any{"payload": m.QuickReplyPayload}
+	}
+	if m.ReplyTo != "" {
+		msg["reply_to"] = map[string]any{"mid": m.ReplyTo}
+	}
 	ms := m.At.UnixMilli()
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -164,6 +164,11 @@ type InboundMessage struct {
 	Text          string
 	Timestamp     time.Time
 	Referral      *Referral
+	// Reply is the reply button, list row or template button the customer
+	// tapped, if any (Text is then its title); Context the wamid of the
+	// message they answered (rich.go).
+	Reply   *InboundReply
+	Context string
 	// Read is set once the business marked this message (or a later one) read.
 	Read bool
 }
@@ -211,8 +216,11 @@ type SentMessage struct {
 	Media    *Media
 	Template *SentTemplate
 	ReplyTo  string // context.message_id, if any
-	SentAt   time.Time
-	Pricing  Pricing
+	// Interactive is the reply buttons, list or cta_url of a type
+	// "interactive" message (rich.go); Text is then its body.
+	Interactive *Interactive
+	SentAt      time.Time
+	Pricing     Pricing
 	// Failure is set when the send was accepted but fails at delivery: its
 	// status webhook is "failed" with this error instead of sent/delivered.
 	Failure *Failure

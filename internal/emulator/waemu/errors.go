@@ -1,6 +1,7 @@
 package waemu
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -226,3 +227,7 @@ func errTransient() *Error {
 		IsTransient: true,
 	}}
 }
+
+// ErrNotOffered is returned by Tap when the business's latest interactive
+// message to the customer has no such choice.
+var ErrNotOffered = errors.New("waemu: no such reply button or list row was offered")

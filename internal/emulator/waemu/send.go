@@ -30,6 +30,8 @@ type SendRequest struct {
 	Audio     *Media           `json:"audio,omitempty"`
 	Document  *Media           `json:"document,omitempty"`
 	Template  *TemplateMessage `json:"template,omitempty"`
+	// Interactive is a type "interactive" message (rich.go).
+	Interactive *Interactive `json:"interactive,omitempty"`
 	// Mark as read.
 	Status    string `json:"status,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
@@ -237,6 +239,13 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 		mc := *m
 		msg.Media = &mc
 		msg.Text = m.Caption
+	case "interactive":
+		text, ae := checkInteractive(req.Interactive)
+		if ae != nil {
+			return SendResponse{}, ae
+		}
+		in := *req.Interactive
+		msg.Text, msg.Interactive = text, &in
 	case "template":
 		if req.Template == nil || req.Template.Name == "" {
 			return SendResponse{}, errRequiredParam("The parameter template['name'] is required.")

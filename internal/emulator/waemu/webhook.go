@@ -57,6 +57,29 @@ type webhookMessage struct {
 	Type       string      `json:"type"`
 	Text       *TextObject `json:"text,omitempty"`
 	Referral   *Referral   `json:"referral,omitempty"`
+	// Context, Interactive and Button: a reply to a message, a reply
+	// button or list row tapped, a template button tapped
+	// (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/interactive/,
+	// .../messages/button/; checked 2026-11-30).
+	Context     *webhookContext     `json:"context,omitempty"`
+	Interactive *webhookInteractive `json:"interactive,omitempty"`
+	Button      *webhookButton      `json:"button,omitempty"`
+}
+
+type webhookContext struct {
+	From string `json:"from"`
+	ID   string `json:"id"`
+}
+
+type webhookInteractive struct {
+	Type        string  `json:"type"`
+	ButtonReply *Choice `json:"button_reply,omitempty"`
+	ListReply   *Choice `json:"list_reply,omitempty"`
+}
+
+type webhookButton struct {
+	Payload string `json:"payload"`
+	Text    string `json:"text"`
 }
 
 type webhookStatus struct {
@@ -97,6 +120,21 @@ func (e *Emulator) WebhookPayload(m InboundMessage) []byte {
 			Text:       &TextObject{Body: m.Text},
 			Referral:   m.Referral,
 		}},
+	}
+	wm := &value.Messages[0]
+	if m.Context != "" {
+		wm.Context = &webhookContext{From: digits(value.Metadata.DisplayPhoneNumber), ID: m.Context}
+	}
+	if r := m.Reply; r != nil {
+		wm.Text = nil
+		switch r.Kind {
+		case "button":
+			wm.Type, wm.Button = "button", &webhookButton{Payload: r.ID, Text: r.Title}
+		case "list_reply":
+			wm.Type, wm.Interactive = "interactive", &webhookInteractive{Type: r.Kind, ListReply: &Choice{ID: r.ID, Title: r.Title, Description: r.Description}}
+		default:
+			wm.Type, wm.Interactive = "interactive", &webhookInteractive{Type: r.Kind, ButtonReply: &Choice{ID: r.ID, Title: r.Title}}
+		}
 	}
 	c := webhookContact{WaID: m.From, UserID: m.UserID}
 	c.Profile.Name, c.Profile.Username = m.Name, m.Username
@@ -179,4 +217,15 @@ func (e *Emulator) wrap(phoneID string, v webhookValue) []byte {
 // the signature is over exactly the bytes they return.
 func SignWebhook(appSecret string, body []byte) string {
 	return hooksig.SignMeta(appSecret, hooksig.MetaEscapeUnicode(body))
+}
+
+// digits is a display phone number as webhooks write it in context.from.
+func digits(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
 }
