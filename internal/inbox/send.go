@@ -23,13 +23,13 @@ var attachmentTypes = map[string]bool{"image": true, "video": true, "audio": tru
 
 // validateSend checks the request's own shape; platform rules come after.
 func validateSend(in apitype.SendInput) error {
-	if strings.TrimSpace(in.Text) == "" && in.Attachment == nil && in.Template == nil {
+	if strings.TrimSpace(in.Text) == "" && in.Attachment == nil && len(in.Attachments) == 0 && in.Template == nil {
 		return apierr.Required("text").With("hint", "send text, an attachment or a template")
 	}
 	if err := checkSendText(in); err != nil {
 		return err
 	}
-	if in.Attachment != nil {
+	if in.Attachment != nil && in.Attachment.MediaID == "" {
 		if !attachmentTypes[in.Attachment.Type] {
 			return apierr.Invalid("attachment.type", "attachment.type must be image, video, audio or file")
 		}
@@ -122,6 +122,10 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 	if err != nil {
 		return apitype.Message{}, false, err
 	}
+	atts, mediaIDs, err := s.sendAttachments(ctx, c, h, in)
+	if err != nil {
+		return apitype.Message{}, false, err
+	}
 	// The plan's interaction, before any platform call and any of the
 	// account's rate budget; given back if the message does not go out.
 	done, err := s.hold(ctx, c.OrgID)
@@ -143,7 +147,7 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 		return apitype.Message{}, false, s.platformErr(ctx, h, err)
 	}
 	meta := s.syncMeta(ctx, h, pc)
-	req := rules.Request{Text: in.Text, HasAttachment: in.Attachment != nil, Tag: in.Tag, Automated: in.Automated}
+	req := rules.Request{Text: in.Text, HasAttachment: in.Attachment != nil || len(atts) > 0, Tag: in.Tag, Automated: in.Automated}
 	if in.Template != nil {
 		ref, err := s.templateRef(ctx, h, *in.Template)
 		if err != nil {
@@ -167,10 +171,11 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 		// real send up to here, so a dry run cannot drift from the rules.
 		return MessageView(id, outboundMessage(h, in, now, "", "dry_run")), false, nil
 	}
-	sent, err := h.adapter.Send(ctx, h.acct, pc, platform.Outbound{Text: in.Text, Attachment: in.Attachment, Tag: in.Tag, Template: in.Template})
+	sent, err := h.adapter.Send(ctx, h.acct, pc, platform.Outbound{Text: in.Text, Attachment: byURL(in.Attachment), Attachments: atts, Tag: in.Tag, Template: in.Template})
 	if err != nil {
 		return apitype.Message{}, true, s.platformErr(ctx, h, err)
 	}
+	s.mediaUsed(ctx, c, mediaIDs)
 	at := sent.CreatedAt
 	if at.IsZero() {
 		at = now
