@@ -240,7 +240,7 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	if msg.Template != nil {
 		return platform.Sent{}, apierr.Invalid("template", "message templates are WhatsApp-only")
 	}
-	if msg.Text == "" && msg.Attachment == nil {
+	if msg.Text == "" && msg.Attachment == nil && len(msg.Attachments) == 0 {
 		return platform.Sent{}, apierr.Required("text")
 	}
 	r, err := a.route(acct)
@@ -258,6 +258,13 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	}
 	var bodies []map[string]any
 	if at := msg.Attachment; at != nil {
+		bodies = append(bodies, with(base, "message", map[string]any{
+			"attachment": map[string]any{"type": attachmentType(at.Type), "payload": map[string]any{"url": at.URL}},
+		}))
+	}
+	for _, at := range msg.Attachments {
+		// Meta fetches the file from its URL (for an upload, Parley's
+		// signed, expiring one); one attachment per send.
 		bodies = append(bodies, with(base, "message", map[string]any{
 			"attachment": map[string]any{"type": attachmentType(at.Type), "payload": map[string]any{"url": at.URL}},
 		}))

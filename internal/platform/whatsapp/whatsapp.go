@@ -169,8 +169,12 @@ type textBody struct {
 }
 
 type mediaBody struct {
-	Link    string `json:"link"`
+	// ID is a media id from POST /{phone-number-id}/media; Link a URL.
+	ID      string `json:"id,omitempty"`
+	Link    string `json:"link,omitempty"`
 	Caption string `json:"caption,omitempty"`
+	// Filename names a document for the customer.
+	Filename string `json:"filename,omitempty"`
 }
 
 type templateBody struct {
@@ -220,7 +224,7 @@ func buildSend(to, recipient string, msg platform.Outbound) (sendBody, error) {
 	}
 	switch {
 	case msg.Template != nil:
-		if msg.Text != "" || msg.Attachment != nil {
+		if msg.Text != "" || msg.Attachment != nil || len(msg.Attachments) > 0 {
 			return b, apierr.Invalid("template", "a WhatsApp template message cannot also carry text or an attachment")
 		}
 		if msg.Template.Name == "" {
@@ -232,12 +236,12 @@ func buildSend(to, recipient string, msg platform.Outbound) (sendBody, error) {
 		b.Type = "template"
 		b.Template = &templateBody{Name: msg.Template.Name, Language: languageBody{Code: msg.Template.Language},
 			Components: msg.Template.Components}
-	case msg.Attachment != nil:
-		if msg.Attachment.URL == "" {
-			return b, apierr.Required("attachment.url")
+	case msg.Attachment != nil || len(msg.Attachments) > 0:
+		at, m, err := mediaOf(msg)
+		if err != nil {
+			return b, err
 		}
-		m := &mediaBody{Link: msg.Attachment.URL, Caption: msg.Text}
-		switch msg.Attachment.Type {
+		switch at.Type {
 		case "image":
 			b.Image = m
 		case "video":
@@ -252,9 +256,9 @@ func buildSend(to, recipient string, msg platform.Outbound) (sendBody, error) {
 		default:
 			return b, apierr.Invalid("attachment.type", "WhatsApp supports image, video, audio and document attachments")
 		}
-		b.Type = map[string]string{"file": "document"}[msg.Attachment.Type]
+		b.Type = map[string]string{"file": "document"}[at.Type]
 		if b.Type == "" {
-			b.Type = msg.Attachment.Type
+			b.Type = at.Type
 		}
 	case msg.Text != "":
 		b.Type = "text"
@@ -319,6 +323,10 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	to, recipient := sendTarget(conv)
 	if to == "" && recipient == "" {
 		return platform.Sent{}, apierr.Required("conversation participant")
+	}
+	msg, err := a.uploadFiles(ctx, acct, msg)
+	if err != nil {
+		return platform.Sent{}, err
 	}
 	body, err := buildSend(to, recipient, msg)
 	if err != nil {
@@ -478,17 +486,24 @@ const maxResponse = 1 << 20
 // call performs one Graph request and returns the 2xx body, or the mapped
 // error.
 func (a *Adapter) call(ctx context.Context, acct platform.Account, method, path string, q url.Values, body any, conv *platform.Conversation) ([]byte, error) {
-	u := a.base + "/" + a.version + "/" + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
 	var rd io.Reader
+	ct := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, apierr.Internal()
 		}
-		rd = bytes.NewReader(b)
+		rd, ct = bytes.NewReader(b), "application/json"
+	}
+	return a.do(ctx, acct, method, path, q, ct, rd, conv)
+}
+
+// do sends one request with a body already encoded as contentType (a
+// JSON call, or a media upload's multipart form).
+func (a *Adapter) do(ctx context.Context, acct platform.Account, method, path string, q url.Values, contentType string, rd io.Reader, conv *platform.Conversation) ([]byte, error) {
+	u := a.base + "/" + a.version + "/" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
@@ -496,8 +511,8 @@ func (a *Adapter) call(ctx context.Context, acct platform.Account, method, path 
 	}
 	req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
