@@ -98,6 +98,9 @@ type Route struct {
 	// Body is the request body type, nil for none; op and list set it
 	// from the handler's In.
 	Body reflect.Type
+	// Form documents a multipart/form-data body (an upload) instead of
+	// JSON; the handler reads it with params.upload.
+	Form []FormField
 	// Data is the type inside the `data` envelope; nil means no body (204)
 	// or a non-JSON body (Raw). op and list set it from the handler's Out.
 	Data reflect.Type
@@ -277,6 +280,7 @@ func (a *API) routeTable() []Route {
 	if a.plans != nil {
 		routes = append(routes, a.planRoutes(std)...)
 	}
+	routes = append(routes, a.mediaRoutes(std)...)
 	if a.inbound != nil {
 		// The platforms' side: documented so operators see what to register
 		// in each platform app; verified by signature, not by API key.

@@ -84,6 +84,9 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": r}}}
 		}
+		if rt.Form != nil {
+			op["requestBody"] = formBody(rt.Form)
+		}
 		responses := map[string]any{}
 		ok := map[string]any{"description": http.StatusText(rt.Status)}
 		switch {

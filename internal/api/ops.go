@@ -252,8 +252,8 @@ func (rt *Route) statuses() []int {
 		// A boolean parameter that is not true or false.
 		set[http.StatusUnprocessableEntity] = true
 	}
-	if rt.Body != nil {
-		// decode: malformed JSON (400), too large, wrong media type,
+	if rt.Body != nil || rt.Form != nil {
+		// decode (or an upload's parser): malformed JSON (400), too large, wrong media type,
 		// unknown field or invalid text (422).
 		set[http.StatusRequestEntityTooLarge] = true
 		set[http.StatusUnsupportedMediaType] = true

@@ -69,6 +69,11 @@ type Config struct {
 	// WhatsAppRetention is how long journalled WhatsApp messages are kept
 	// (PARLEY_WHATSAPP_RETENTION, a Go duration).
 	WhatsAppRetention time.Duration
+	// MediaMaxBytes bounds every upload (PARLEY_MEDIA_MAX_BYTES); the
+	// platforms' own, smaller limits apply on top.
+	MediaMaxBytes int
+	// MediaTTL is how long an upload waits for its send (PARLEY_MEDIA_TTL).
+	MediaTTL time.Duration
 	// AllowPrivateWebhooks lets webhook endpoints use loopback and private
 	// addresses (PARLEY_WEBHOOK_ALLOW_PRIVATE; the sandbox sets it); never
 	// link-local or other special-purpose ones (delivery.Policy).

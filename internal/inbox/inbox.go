@@ -40,6 +40,8 @@ type Config struct {
 	// account's token: it marks the account reauth_required and emits
 	// account.reauth_required with a reason (package connect).
 	AuthFailed func(ctx context.Context, orgID, accountID string, err error)
+	// Media resolves attachments sent by media id; nil answers them 404.
+	Media MediaFiles
 }
 
 // Hold reserves one interaction of an organisation's plan, or refuses
@@ -60,6 +62,7 @@ type Inbox struct {
 	publish        func(ctx context.Context, orgID, typ, dedupeKey string, data any) error
 	hold           Hold
 	authFailed     func(ctx context.Context, orgID, accountID string, err error)
+	media          MediaFiles
 
 	accountCache domain.TTLCache[string, accountHandle] // by org id + "/" + account id
 
@@ -71,7 +74,7 @@ type Inbox struct {
 func New(d domain.Deps, cfg Config) *Inbox {
 	d = d.WithDefaults()
 	s := &Inbox{store: d.Store, keys: d.Keys, adapters: cfg.Adapters, log: d.Log, now: d.Now, accountTimeout: cfg.AccountTimeout,
-		journal: cfg.Journal, publish: cfg.Publish, authFailed: cfg.AuthFailed, hold: cfg.Hold, tmplCache: map[string]templateEntry{}}
+		journal: cfg.Journal, publish: cfg.Publish, authFailed: cfg.AuthFailed, hold: cfg.Hold, media: cfg.Media, tmplCache: map[string]templateEntry{}}
 	if s.accountTimeout == 0 {
 		s.accountTimeout = domain.DefaultAccountTimeout
 	}

@@ -28,6 +28,18 @@ func sendAttachments(in apitype.SendInput) []apitype.Attachment {
 	return append(out, in.Attachments...)
 }
 
+// attachmentField names the i-th of sendAttachments(in) as the caller
+// wrote it: the single attachment, or an index into attachments[].
+func attachmentField(in apitype.SendInput, i int) string {
+	if in.Attachment != nil {
+		if i == 0 {
+			return "attachment"
+		}
+		i--
+	}
+	return fmt.Sprintf("attachments[%d]", i)
+}
+
 // hasContent reports whether the send has anything to deliver.
 func hasContent(in apitype.SendInput) bool {
 	return strings.TrimSpace(in.Text) != "" || in.Template != nil || len(sendAttachments(in)) > 0 || len(in.Cards) > 0
@@ -36,12 +48,7 @@ func hasContent(in apitype.SendInput) bool {
 // validateRich checks the shape of the rich fields, whatever the platform.
 func validateRich(in apitype.SendInput) error {
 	for i, a := range sendAttachments(in) {
-		f := fmt.Sprintf("attachments[%d]", i)
-		if in.Attachment != nil && i == 0 {
-			f = "attachment"
-		} else if in.Attachment != nil {
-			f = fmt.Sprintf("attachments[%d]", i-1)
-		}
+		f := attachmentField(in, i)
 		if !attachmentTypes[a.Type] {
 			return apierr.Invalid(f+".type", "%s.type must be image, video, audio or file", f)
 		}

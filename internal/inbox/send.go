@@ -115,6 +115,10 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 	if err != nil {
 		return apitype.Message{}, false, err
 	}
+	atts, mediaIDs, err := s.resolveAttachments(ctx, c, h, in)
+	if err != nil {
+		return apitype.Message{}, false, err
+	}
 	// The plan's interaction, before any platform call and any of the
 	// account's rate budget; given back if the message does not go out.
 	done, err := s.hold(ctx, c.OrgID)
@@ -160,10 +164,13 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 		// real send up to here, so a dry run cannot drift from the rules.
 		return MessageView(id, outboundMessage(h, in, now, "", "dry_run")), false, nil
 	}
-	sent, err := h.adapter.Send(ctx, h.acct, pc, outbound(in))
+	o := outbound(in)
+	o.Attachments = atts
+	sent, err := h.adapter.Send(ctx, h.acct, pc, o)
 	if err != nil {
 		return apitype.Message{}, true, s.platformErr(ctx, h, err)
 	}
+	s.mediaUsed(ctx, c, mediaIDs)
 	at := sent.CreatedAt
 	if at.IsZero() {
 		at = now

@@ -9,7 +9,9 @@ package secrets
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,6 +33,7 @@ var ErrOpen = errors.New("secrets: cannot open sealed value")
 // KeyRing holds every key that may open existing values; the newest one seals.
 type KeyRing struct {
 	keys    map[string]cipher.AEAD
+	raw     map[string][]byte
 	order   []string
 	current string
 }
@@ -42,7 +45,7 @@ func ParseKeyRing(spec string) (*KeyRing, error) {
 	if spec == "" {
 		return nil, errors.New("secrets: no keys given (set PARLEY_SECRET_KEYS; `parley secrets generate` makes one)")
 	}
-	r := &KeyRing{keys: map[string]cipher.AEAD{}}
+	r := &KeyRing{keys: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
 	for _, entry := range strings.Split(spec, ",") {
 		entry = strings.TrimSpace(entry)
 		id, b64, ok := strings.Cut(entry, ":")
@@ -64,6 +67,7 @@ func ParseKeyRing(spec string) (*KeyRing, error) {
 			return nil, err
 		}
 		r.keys[id] = aead
+		r.raw[id] = raw
 		r.order = append(r.order, id)
 		r.current = id
 	}
@@ -139,6 +143,26 @@ func (r *KeyRing) Open(sealed, aad []byte) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return pt, nil
+}
+
+// MACKeys derives one 32-byte MAC key per key of the ring for a purpose
+// (HKDF-SHA256, the purpose as info), the current key's first: a caller
+// signs with the first and accepts any, so a signature made just before a
+// rotation still verifies. A different purpose gives unrelated keys, so a
+// MAC never doubles as another purpose's, nor reveals the sealing key.
+func (r *KeyRing) MACKeys(purpose string) [][]byte {
+	out := make([][]byte, 0, len(r.order))
+	for _, id := range append([]string{r.current}, r.order...) {
+		if id == r.current && len(out) > 0 {
+			continue
+		}
+		k, err := hkdf.Key(sha256.New, r.raw[id], nil, "parley mac\x00"+purpose, 32)
+		if err != nil {
+			panic(err) // only for a length beyond HKDF's limit, which 32 is not
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // NeedsRotation reports whether sealed was made under an older key.

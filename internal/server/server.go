@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/mcpauth"
 	"github.com/parleyhq/parley/internal/mcpserver"
+	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/people"
 	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/plantable"
@@ -200,6 +201,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			// run picks those whose day has come.
 			{Name: "check_tokens", Interval: time.Hour, Run: cn.CheckTokens},
 			{Name: "prune_signins", Interval: time.Hour, Run: func(ctx context.Context) error { return ppl.Prune(ctx) }},
+			// Uploads are deleted within a few minutes of their TTL or of
+			// their send's signed URL expiring.
+			{Name: "prune_media", Interval: 5 * time.Minute, Run: func(ctx context.Context) error { return svc.PruneMedia(ctx) }},
 		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
@@ -207,7 +211,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
-		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead, Plans: pl})
+		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead, Plans: pl,
+		Media: media.Config{BaseURL: BrowserURL(cfg), MaxBytes: int64(cfg.MediaMaxBytes), TTL: cfg.MediaTTL}})
 	// Committed events reach this replica's MCP subscribers through the hub.
 	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
 	// Hosted agent clients sign in to /mcp with OAuth: the person signs in

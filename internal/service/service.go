@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/manage"
+	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/secrets"
@@ -66,6 +67,8 @@ type Config struct {
 	// Plans holds sends, brands and accounts to each organisation's plan
 	// and gives it its request quota; nil applies no plan.
 	Plans *plans.Plans
+	// Media configures uploads for later sends (POST /v1/media).
+	Media media.Config
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -76,6 +79,7 @@ type Service struct {
 	manage *manage.Manage
 	inbox  *inbox.Inbox
 	ingest *ingest.Ingest
+	media  *media.Media
 }
 
 // New returns a Service.
@@ -91,8 +95,9 @@ func New(cfg Config) *Service {
 	if cfg.Plans != nil {
 		hold, limits = cfg.Plans.Hold, cfg.Plans
 	}
+	s.media = media.New(deps, cfg.Media)
 	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
-		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed, Hold: hold})
+		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed, Hold: hold, Media: s.media})
 	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread})
 	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
 		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})

@@ -178,6 +178,7 @@ type Store interface {
 	PollStore
 	PlanStore
 	OAuthStore
+	MediaStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.

@@ -84,6 +84,7 @@ type Emulator struct {
 	pairs     map[string]*pairState        // by phone-number id + "|" + wa_id
 	sends     map[string][]time.Time       // by phone-number id: recent send times
 	sent      map[string][]SentMessage     // by phone-number id, in send order
+	media     map[string]*UploadedMedia    // by media id (POST /{phone-number-id}/media)
 	inbound   map[string][]*InboundMessage // by phone-number id, in arrival order
 	undeliver map[string]bool              // wa_ids that are not on WhatsApp
 	users     map[string]*waUser           // by wa_id: BSUID, username, delivery traits
@@ -263,6 +264,7 @@ func New(opts Options) *Emulator {
 		pairs:     map[string]*pairState{},
 		sends:     map[string][]time.Time{},
 		sent:      map[string][]SentMessage{},
+		media:     map[string]*UploadedMedia{},
 		inbound:   map[string][]*InboundMessage{},
 		undeliver: map[string]bool{},
 		users:     map[string]*waUser{},
@@ -301,13 +303,17 @@ func New(opts Options) *Emulator {
 //	GET  /{version}/{waba-id}/message_templates  list templates
 //	GET  /{version}/{phone-number-id}            the number's details
 //	GET  /{version}/{waba-id}/phone_numbers      the WABA's numbers
+//	POST /{version}/{phone-number-id}/media      upload media
+//	GET, DELETE /{version}/{media-id}            retrieve or delete it
 //
 // The version segment is optional, as on graph.facebook.com (routePath).
 func (e *Emulator) routes() {
 	e.kit.Handle("POST /{id}/messages", e.onNumber(e.handleMessages))
 	e.kit.Handle("GET /{id}/message_templates", e.onWABA(e.handleTemplates))
 	e.kit.Handle("GET /{id}/phone_numbers", e.onWABA(e.handlePhoneNumbers))
-	e.kit.Handle("GET /{id}", e.onNumber(e.handleNumber))
+	e.kit.Handle("POST /{id}/media", e.onNumber(e.handleMediaUpload))
+	e.kit.Handle("GET /{id}", e.onMedia(e.handleMediaGet, e.onNumber(e.handleNumber)))
+	e.kit.Handle("DELETE /{id}", e.onMedia(e.handleMediaDelete, e.onNumber(e.handleNumber)))
 }
 
 // ServeHTTP answers the Cloud API paths (see routes).

@@ -233,6 +233,10 @@ func (e *Emulator) send(phoneID string, req SendRequest) (SendResponse, *Error) 
 		if m.Link != "" && !strings.HasPrefix(m.Link, "http://") && !strings.HasPrefix(m.Link, "https://") {
 			return SendResponse{}, errParamValue(fmt.Sprintf("Param %s['link'] must be a valid URL", req.Type))
 		}
+		if m.ID != "" && !e.knownMedia(phoneID, m.ID) {
+			// A media id this number never uploaded (or deleted).
+			return SendResponse{}, errParamValue(fmt.Sprintf("Param %s['id'] is not a valid media id.", req.Type))
+		}
 		if req.Type == "audio" && m.Caption != "" {
 			return SendResponse{}, errInvalidParam("Unexpected key \"caption\" on param \"audio\".")
 		}

@@ -107,11 +107,15 @@ func buildSends(to, recipient string, msg platform.Outbound) ([]sendBody, error)
 		out = append(out, b)
 	case len(msg.Attachments) > 0:
 		for i, at := range msg.Attachments {
-			if at.URL == "" {
+			b := base
+			// An uploaded file goes by the Cloud API media id uploadFiles
+			// got for it; anything else by link.
+			m := &mediaBody{Link: at.URL}
+			if at.File != nil && at.File.ID != "" {
+				m = &mediaBody{ID: at.File.ID}
+			} else if at.URL == "" {
 				return nil, apierr.Required("attachments.url")
 			}
-			b := base
-			m := &mediaBody{Link: at.URL}
 			if i == 0 {
 				m.Caption = msg.Text
 			}

@@ -171,8 +171,12 @@ type textBody struct {
 }
 
 type mediaBody struct {
-	Link    string `json:"link"`
+	// ID is a media id from POST /{phone-number-id}/media; Link a URL.
+	ID      string `json:"id,omitempty"`
+	Link    string `json:"link,omitempty"`
 	Caption string `json:"caption,omitempty"`
+	// Filename names a document for the customer.
+	Filename string `json:"filename,omitempty"`
 }
 
 type templateBody struct {
@@ -265,6 +269,10 @@ func (a *Adapter) Send(ctx context.Context, acct platform.Account, conv platform
 	to, recipient := sendTarget(conv)
 	if to == "" && recipient == "" {
 		return platform.Sent{}, apierr.Required("conversation participant")
+	}
+	msg, err := a.uploadFiles(ctx, acct, msg)
+	if err != nil {
+		return platform.Sent{}, err
 	}
 	bodies, err := buildSends(to, recipient, msg)
 	if err != nil {
@@ -435,17 +443,24 @@ const maxResponse = 1 << 20
 // call performs one Graph request and returns the 2xx body, or the mapped
 // error.
 func (a *Adapter) call(ctx context.Context, acct platform.Account, method, path string, q url.Values, body any, conv *platform.Conversation) ([]byte, error) {
-	u := a.base + "/" + a.version + "/" + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
 	var rd io.Reader
+	ct := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, apierr.Internal()
 		}
-		rd = bytes.NewReader(b)
+		rd, ct = bytes.NewReader(b), "application/json"
+	}
+	return a.do(ctx, acct, method, path, q, ct, rd, conv)
+}
+
+// do sends one request with a body already encoded as contentType (a
+// JSON call, or a media upload's multipart form).
+func (a *Adapter) do(ctx context.Context, acct platform.Account, method, path string, q url.Values, contentType string, rd io.Reader, conv *platform.Conversation) ([]byte, error) {
+	u := a.base + "/" + a.version + "/" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
@@ -453,8 +468,8 @@ func (a *Adapter) call(ctx context.Context, acct platform.Account, method, path 
 	}
 	req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
