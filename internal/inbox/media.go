@@ -56,4 +56,3 @@ func (s *Inbox) mediaUsed(ctx context.Context, c domain.Caller, ids []string) {
 		s.log.ErrorContext(ctx, "mark media used", "err", err)
 	}
 }
-

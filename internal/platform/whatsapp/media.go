@@ -68,4 +68,3 @@ func (a *Adapter) upload(ctx context.Context, acct platform.Account, f *platform
 	}
 	return r.ID, nil
 }
-
