@@ -26,8 +26,11 @@ type Conversation struct {
 	LastMessageAt *time.Time `json:"last_message_at"`
 	// UnreadCount counts the customer's messages not yet marked read.
 	UnreadCount int `json:"unread_count"`
-	// Status is always "open": platforms expose no archive state.
-	Status string `json:"status"`
+	// Status is "active" or "archived". The platforms expose no archive
+	// state: archiving is Parley's own (PATCH /v1/inbox/conversations/{id}),
+	// and a new message from the customer makes the conversation active
+	// again.
+	Status string `json:"status" jsonschema:"active or archived (archived in Parley with PATCH /v1/inbox/conversations/{id}; a new message from the customer makes it active again)"`
 	// CreatedAt is when the conversation started; null when unknown.
 	CreatedAt *time.Time `json:"created_at"`
 	// UpdatedAt is when the conversation last changed; null when unknown.
@@ -233,6 +236,9 @@ type MessageEvent struct {
 	MessageID string `json:"message_id,omitempty" jsonschema:"the message a status, reaction, edit or deletion refers to"`
 	// Status is delivered, read or failed (status events).
 	Status string `json:"status,omitempty"`
+	// StatusUpdatedAt is when the platform says the status changed (status
+	// events), the time a message's status_updated_at then shows.
+	StatusUpdatedAt *time.Time `json:"status_updated_at,omitempty" jsonschema:"when the status changed, by the platform's receipt (status events)"`
 	// Reaction is the customer's reaction (message.reaction).
 	Reaction *Reaction `json:"reaction,omitempty" jsonschema:"the customer's reaction (message.reaction)"`
 	// Text is the message's new text (message.edited).
@@ -265,4 +271,48 @@ type Reaction struct {
 	Emoji string `json:"emoji,omitempty" jsonschema:"the emoji; may be absent on unreact"`
 	// Name is Meta's category of the emoji.
 	Name string `json:"name,omitempty" jsonschema:"Meta's category of the emoji: like, love, smile, wow, sad, angry, dislike or other"`
+}
+
+// Conversation statuses: Parley-side, since the platforms expose no archive
+// state through their APIs.
+const (
+	ConversationActive   = "active"
+	ConversationArchived = "archived"
+)
+
+// ConversationUpdate is the body of PATCH /v1/inbox/conversations/{id}.
+type ConversationUpdate struct {
+	// Status is "archived" to archive the conversation, "active" to bring
+	// it back.
+	Status string `json:"status" jsonschema:"archived to archive the conversation (kept in Parley: the platforms expose no archive state); active to unarchive it. A new message from the customer makes it active again"`
+}
+
+// ConversationUpdated answers PATCH /v1/inbox/conversations/{id}: the
+// conversation in data and, beside it, the hosted DM API's {"ok": true}.
+type ConversationUpdated struct {
+	// Data is the conversation as it is now.
+	Data Conversation `json:"data"`
+	// OK is always true on success, for clients written against the hosted
+	// DM API's documented answer.
+	OK bool `json:"ok" jsonschema:"always true: the hosted DM API's success flag"`
+}
+
+// Sent answers POST /v1/inbox/conversations/{id}/messages: the message in
+// data and, beside it, the names a client written against the hosted DM
+// API's documented examples reads.
+type Sent struct {
+	// Data is the message as sent.
+	Data Message `json:"data"`
+	// Success is always true on success.
+	Success bool `json:"success" jsonschema:"always true: the hosted DM API's success flag"`
+	// MessageID is the sent message's id (data.id).
+	MessageID string `json:"message_id" jsonschema:"the sent message's id, the same as data.id"`
+	// MessageIDs are the ids of every platform message the send made
+	// (one, unless a platform splits it).
+	MessageIDs []string `json:"message_ids" jsonschema:"the ids of every platform message the send made; [message_id] unless the platform split the send"`
+}
+
+// NewSent is the answer to a send of m.
+func NewSent(m Message) Sent {
+	return Sent{Data: m, Success: true, MessageID: m.ID, MessageIDs: []string{m.ID}}
 }

@@ -229,6 +229,16 @@ func TestEveryOperation(t *testing.T) {
 				again, aerr := c.SendMessage(ctx, conv, apitype.SendInput{Text: "Yes, medium is in stock!", IdempotencyKey: "k-1"})
 				return want(errors.Join(err, aerr), m.Direction == "outgoing" && !m.Replayed && again.Replayed && again.ID == m.ID, "sent %+v then %+v", m, again)
 			}},
+			{"updateConversation", func() error {
+				archived, err := c.UpdateConversation(ctx, conv, apitype.ConversationUpdate{Status: "archived"})
+				if err != nil {
+					return err
+				}
+				n, lerr := count(c.Conversations(ctx, client.ConversationQuery{Status: "archived"}))
+				active, aerr := c.UpdateConversation(ctx, conv, apitype.ConversationUpdate{Status: "active"})
+				return want(errors.Join(lerr, aerr), archived.Status == "archived" && n == 1 && active.Status == "active",
+					"archived %q (%d listed as archived), then %q", archived.Status, n, active.Status)
+			}},
 			{"markConversationRead", func() error {
 				if err := c.MarkRead(ctx, conv); err != nil {
 					return err

@@ -355,6 +355,16 @@ func (c *Client) GetConversation(ctx context.Context, id string) (apitype.Conver
 	return out.Data, err
 }
 
+// UpdateConversation archives a conversation (in.Status "archived") or
+// makes it active again ("active"), and answers it as it is now. Archiving
+// is Parley's own: a new message from the customer makes the conversation
+// active again.
+func (c *Client) UpdateConversation(ctx context.Context, id string, in apitype.ConversationUpdate) (apitype.Conversation, error) {
+	var out apitype.ConversationUpdated
+	_, err := c.do(ctx, call{method: http.MethodPatch, path: path("/v1/inbox/conversations/", id), body: in, idempotent: true}, &out)
+	return out.Data, err
+}
+
 // ListMessages reads one page of a conversation's history, newest first,
 // live from the platform: limit messages (0: the server's default) from
 // cursor ("" for the newest).
@@ -379,7 +389,9 @@ func (c *Client) SendMessage(ctx context.Context, conversationID string, in apit
 	if key == "" {
 		key = NewIdempotencyKey()
 	}
-	var out Single[apitype.Message]
+	// The answer is apitype.Sent: the message in data, and success,
+	// message_id and message_ids beside it for clients of the hosted DM API.
+	var out apitype.Sent
 	res, err := c.do(ctx, call{method: http.MethodPost, path: path("/v1/inbox/conversations/", conversationID, "/messages"),
 		header: http.Header{"Idempotency-Key": {key}}, body: in, idempotent: true}, &out)
 	if err != nil {

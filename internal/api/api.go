@@ -106,6 +106,9 @@ type Route struct {
 	Data reflect.Type
 	// List wraps Data in the list envelope (set by list).
 	List bool
+	// Whole says Data is the whole body, an envelope of its own with data
+	// and more beside it (set by whole).
+	Whole bool
 	// Raw is the content type of a non-envelope response (metrics, openapi).
 	Raw string
 	// Status is the success status, the only one the wrapper answers
@@ -269,7 +272,9 @@ func (a *API) routeTable() []Route {
 		list(a, Route{Method: "GET", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "listMessages", Summary: "Message history, newest first, read live from the platform", Tag: "inbox",
 			Query:  pageOf(maxHistoryPage),
 			Status: 200, Errors: inbox}, a.listMessages),
-		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key; dry_run checks every rule and answers what would be sent (status dry_run) without sending", Tag: "inbox",
+		whole(a, Route{Method: "PATCH", Path: "/v1/inbox/conversations/{id}", OperationID: "updateConversation", Summary: "Archive a conversation (status archived) or make it active again; a new message from the customer also makes it active", Tag: "inbox",
+			Status: 200, Errors: inbox}, a.updateConversation),
+		whole(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/messages", OperationID: "sendMessage", Summary: "Send a message; honours Idempotency-Key; dry_run checks every rule and answers what would be sent (status dry_run) without sending", Tag: "inbox",
 			Headers: []Header{{Name: "Idempotency-Key", MaxLength: 255}}, Status: 201, Errors: send}, a.sendMessage),
 		op(a, Route{Method: "POST", Path: "/v1/inbox/conversations/{id}/read", OperationID: "markConversationRead", Summary: "Mark a conversation read", Tag: "inbox",
 			Status: 204, Errors: inbox}, a.markRead),

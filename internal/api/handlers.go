@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -138,13 +139,23 @@ func (a *API) listMessages(ctx context.Context, c service.Caller, p *params, _ n
 	return a.svc.ListMessages(ctx, c, p.id(), p.pageRequest())
 }
 
-func (a *API) sendMessage(ctx context.Context, c service.Caller, p *params, in service.SendInput) (service.Message, error) {
+// sendMessage answers the message in data and, beside it, success,
+// message_id and message_ids, the hosted DM API's documented answer. They
+// are derived from the message, so a replayed key answers the same body.
+func (a *API) sendMessage(ctx context.Context, c service.Caller, p *params, in service.SendInput) (apitype.Sent, error) {
 	in.IdempotencyKey = p.header("Idempotency-Key")
 	m, err := a.svc.SendMessage(ctx, c, p.id(), in)
 	if m.Replayed {
 		p.out.Set("Idempotent-Replayed", "true")
 	}
-	return m, err
+	return apitype.NewSent(m), err
+}
+
+// updateConversation answers the conversation in data and the hosted DM
+// API's {"ok": true} beside it.
+func (a *API) updateConversation(ctx context.Context, c service.Caller, p *params, in apitype.ConversationUpdate) (apitype.ConversationUpdated, error) {
+	conv, err := a.svc.UpdateConversation(ctx, c, p.id(), in)
+	return apitype.ConversationUpdated{Data: conv, OK: err == nil}, err
 }
 
 func (a *API) markRead(ctx context.Context, c service.Caller, p *params, _ none) (none, error) {

@@ -98,10 +98,13 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 				return nil, err
 			}
 			var body map[string]any
-			if rt.List {
+			switch {
+			case rt.Whole:
+				body = d
+			case rt.List:
 				body = map[string]any{"type": "object", "required": []string{"data", "pagination"}, "additionalProperties": false,
 					"properties": map[string]any{"data": map[string]any{"type": "array", "items": d}, "pagination": pageRef, "meta": metaRef}}
-			} else {
+			default:
 				body = map[string]any{"type": "object", "required": []string{"data"}, "additionalProperties": false, "properties": map[string]any{"data": d}}
 			}
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": body}}

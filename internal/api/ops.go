@@ -143,6 +143,15 @@ func list[In, T any](a *API, rt Route, h handler[In, service.List[T]]) Route {
 	return rt
 }
 
+// whole declares an operation whose answer is its own envelope: data and,
+// beside it, the names a client of the hosted DM API reads (apitype.Sent,
+// apitype.ConversationUpdated). The document describes Out itself.
+func whole[In, Out any](a *API, rt Route, h handler[In, Out]) Route {
+	rt.Body, rt.Data, rt.Whole = bodyType[In](), bodyType[Out](), true
+	rt.Handler = serve(a, &rt, h, func(w http.ResponseWriter, v Out) { writeJSON(w, rt.Status, v) })
+	return rt
+}
+
 // raw declares an operation whose handler writes its own non-envelope
 // answer (metrics, this document, the platforms' webhooks).
 func raw(rt Route, h http.HandlerFunc) Route {

@@ -97,7 +97,8 @@ type Page[T any] struct {
 
 // Merge is a k-way merge over paged sources: it walks every fetched item
 // newest first (by at; ties keep the sources' order, then each page's) and
-// picks those keep accepts, up to limit. Items keep drops still count as
+// picks those keep accepts (given the item and its source's index), up to
+// limit. Items keep drops still count as
 // consumed, so the cursor moves past them. The walk stops at the limit, or
 // right after a source's fetched page runs out while it has more: its next
 // item, not yet fetched, may be newer than anything after this point.
@@ -109,7 +110,7 @@ type Page[T any] struct {
 // false when no source has anything left, and when the page is empty and
 // every source left is one that failed: paging on would only repeat the
 // failures.
-func Merge[T any](sources []Source[T], limit int, at func(T) time.Time, keep func(T) bool) Page[T] {
+func Merge[T any](sources []Source[T], limit int, at func(T) time.Time, keep func(item T, source int) bool) Page[T] {
 	fresh := make([][]T, len(sources))
 	var merged []Pick[T]
 	failed := 0
@@ -133,7 +134,7 @@ func Merge[T any](sources []Source[T], limit int, at func(T) time.Time, keep fun
 			break
 		}
 		consumed[m.Source]++
-		if keep(m.Item) {
+		if keep(m.Item, m.Source) {
 			out.Items = append(out.Items, m)
 		}
 		if s := sources[m.Source]; consumed[m.Source] == len(fresh[m.Source]) && s.Next != "" {

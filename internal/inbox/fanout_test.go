@@ -133,7 +133,7 @@ func TestMerge(t *testing.T) {
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got := Merge(c.sources, c.limit, at, c.keep)
+			got := Merge(c.sources, c.limit, at, func(it item, _ int) bool { return c.keep(it) })
 			if g := names(got.Items); g != c.want {
 				t.Errorf("items = %q, want %q", g, c.want)
 			}
@@ -197,7 +197,7 @@ func TestMergePagesThrough(t *testing.T) {
 				srcs = append(srcs, fetch(acct, s, 3+s.Skip))
 			}
 		}
-		page := Merge(srcs, 3, at, unread)
+		page := Merge(srcs, 3, at, func(it item, _ int) bool { return unread(it) })
 		for _, p := range page.Items {
 			got = append(got, p.Item.name)
 		}

@@ -252,7 +252,7 @@ func (s *Inbox) conversationView(ctx context.Context, h accountHandle, pc platfo
 	v := apitype.Conversation{
 		ID: convid.Encode(h.row.ID, pc.ThreadID), AccountID: h.row.ID, BrandID: h.row.BrandID, Platform: h.row.Platform,
 		PlatformID: pc.ThreadID, ParticipantID: pc.ParticipantID, ParticipantName: pc.ParticipantName,
-		ParticipantPicture: pc.ParticipantPicture, LastMessage: pc.LastMessage, UnreadCount: pc.UnreadCount, Status: "open",
+		ParticipantPicture: pc.ParticipantPicture, LastMessage: pc.LastMessage, UnreadCount: pc.UnreadCount,
 	}
 	if !pc.LastMessageAt.IsZero() {
 		t := pc.LastMessageAt.UTC()
@@ -263,6 +263,7 @@ func (s *Inbox) conversationView(ctx context.Context, h accountHandle, pc platfo
 		v.UnreadCount = meta.UnreadCount // journalled platforms count unread from webhooks
 	}
 	v.ReplyWindow = rules.Window(platform.Name(h.row.Platform), ruleConv(meta), s.now())
+	v.Status = statusOf(meta.ArchivedAt, meta.LastInboundAt)
 	return v
 }
 
@@ -271,11 +272,11 @@ func (s *Inbox) conversationView(ctx context.Context, h accountHandle, pc platfo
 // last_message_at, newest first. An account that fails is reported in
 // List.Partial while the others still answer.
 func (s *Inbox) ListConversations(ctx context.Context, c domain.Caller, f ConversationFilter) (domain.List[apitype.Conversation], error) {
-	// The platforms expose no archive state through their APIs, so every
-	// conversation is "open"; say so rather than answer an empty list.
-	if f.Status != "" && f.Status != "open" {
-		return domain.List[apitype.Conversation]{}, apierr.Invalid("status", "status must be open: platforms do not expose archived conversations").With("allowed", []string{"open"})
+	status, err := conversationStatus(f.Status, apitype.ConversationActive)
+	if err != nil {
+		return domain.List[apitype.Conversation]{}, err
 	}
+	f.Platform = string(platform.Canonical(f.Platform))
 	var cur Cursor
 	if f.Cursor != "" {
 		var err error
@@ -350,9 +351,16 @@ func (s *Inbox) ListConversations(ctx context.Context, c domain.Caller, f Conver
 		row := handles[i].row
 		out.Partial = append(out.Partial, apitype.AccountFailure{AccountID: row.ID, Platform: row.Platform, Code: e.Code, Message: e.Message, Meta: e.Meta})
 	}
+	archivedAt, err := s.archivedAmong(ctx, c.OrgID, sources)
+	if err != nil {
+		return domain.List[apitype.Conversation]{}, err
+	}
 	page := Merge(sources, f.Limit,
 		func(c platform.Conversation) time.Time { return c.LastMessageAt },
-		func(c platform.Conversation) bool { return f.Unread == nil || (c.UnreadCount > 0) == *f.Unread })
+		func(pc platform.Conversation, src int) bool {
+			return (f.Unread == nil || (pc.UnreadCount > 0) == *f.Unread) &&
+				statusOf(archivedAt[[2]string{sources[src].AccountID, pc.ThreadID}], pc.LastInboundAt) == status
+		})
 	for _, p := range page.Items {
 		out.Data = append(out.Data, s.conversationView(ctx, handles[p.Source], p.Item))
 	}
@@ -443,9 +451,13 @@ func MessageView(convID string, m platform.Message) apitype.Message {
 		// The hosted DM APIs' flat shape: the first attachment.
 		v.AttachmentType, v.AttachmentURL = att[0].Type, att[0].URL
 	}
-	if !m.StatusAt.IsZero() {
+	switch {
+	case !m.StatusAt.IsZero():
 		t := m.StatusAt.UTC()
 		v.StatusUpdatedAt = &t
+	case m.Status == "sent" && !m.CreatedAt.IsZero():
+		// A message no receipt has moved yet: its status dates from the send.
+		v.StatusUpdatedAt = &v.CreatedAt
 	}
 	return v
 }

@@ -15,7 +15,8 @@ import (
 // timestamp", Messenger message-deliveries and message-reads references)
 // and its history carries no status, so Parley keeps them per conversation
 // (store.NoteReceipt). A status the platform gave (failed, read) stays
-// unless a watermark says more.
+// unless a watermark says more. StatusAt becomes the time of the receipt
+// that set the status (status_updated_at).
 func ApplyReceipts(msgs []platform.Message, delivered, read time.Time) {
 	rank := map[string]int{"": 0, "sent": 1, "delivered": 2, "read": 3}
 	for i := range msgs {
@@ -26,9 +27,9 @@ func ApplyReceipts(msgs []platform.Message, delivered, read time.Time) {
 		}
 		switch {
 		case !read.IsZero() && !m.CreatedAt.After(read) && r < 3:
-			m.Status = "read"
+			m.Status, m.StatusAt = "read", read
 		case !delivered.IsZero() && !m.CreatedAt.After(delivered) && r < 2:
-			m.Status = "delivered"
+			m.Status, m.StatusAt = "delivered", delivered
 		}
 	}
 }

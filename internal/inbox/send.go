@@ -97,6 +97,9 @@ func checkTextIn(path string, v any) error {
 // SendMessage sends a message into a conversation, after the messaging rules
 // allow it. With an idempotency key, the first outcome is replayed.
 func (s *Inbox) SendMessage(ctx context.Context, c domain.Caller, id string, in apitype.SendInput) (apitype.Message, error) {
+	if err := normalizeSend(id, &in); err != nil {
+		return apitype.Message{}, err
+	}
 	if err := validateSend(in); err != nil {
 		return apitype.Message{}, err
 	}

@@ -167,6 +167,8 @@ func (s *Ingest) prepareIngest(ctx context.Context, a store.Account, ev platform
 			typ := map[string]string{platform.EventDelivered: events.EventMessageDelivered, platform.EventRead: events.EventMessageRead,
 				platform.EventFailed: events.EventMessageFailed}[ev.Kind]
 			data.Status = ev.Kind
+			statusAt := at.UTC()
+			data.StatusUpdatedAt = &statusAt
 			if platform.Name(a.Platform) == platform.WhatsApp && ev.MessageID != "" && s.journal != nil {
 				if err := s.journal.StatusIn(ctx, st, a.ID, thread, ev.MessageID, ev.Kind, at); err != nil {
 					return err

@@ -88,11 +88,11 @@ func journalID(accountID, wamid string) string {
 // transaction), even before the message.
 func (j *Journal) StatusIn(ctx context.Context, st store.Store, accountID, waID, wamid, status string, at time.Time) error {
 	return st.SetJournalStatus(ctx, store.JournalEntry{ID: journalID(accountID, wamid), AccountID: accountID, WaID: waID,
-		WamID: wamid, Direction: "outgoing", Status: status, CreatedAt: at, ExpiresAt: at.Add(j.retention)})
+		WamID: wamid, Direction: "outgoing", Status: status, CreatedAt: at, ExpiresAt: at.Add(j.retention), StatusAt: at})
 }
 
 func (j *Journal) open(e store.JournalEntry) platform.Message {
-	m := platform.Message{PlatformID: e.WamID, Direction: e.Direction, CreatedAt: e.CreatedAt, Status: e.Status}
+	m := platform.Message{PlatformID: e.WamID, Direction: e.Direction, CreatedAt: e.CreatedAt, Status: e.Status, StatusAt: e.StatusAt}
 	if e.Direction == "incoming" {
 		m.SenderID = e.WaID
 	}

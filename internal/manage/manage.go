@@ -261,7 +261,7 @@ func (s *Manage) ListAccounts(ctx context.Context, c domain.Caller, f AccountFil
 		return domain.List[apitype.Account]{}, err
 	}
 	rows, err := s.store.ListAccounts(ctx, c.OrgID, store.AccountFilter{Page: store.Page{After: f.Cursor, Limit: f.Limit},
-		BrandID: f.BrandID, Platform: f.Platform, Status: f.Status})
+		BrandID: f.BrandID, Platform: string(platform.Canonical(f.Platform)), Status: f.Status})
 	if err != nil {
 		return domain.List[apitype.Account]{}, err
 	}

@@ -201,14 +201,16 @@ const (
 	defaultTranscript = 20
 )
 
-var platforms = []any{"instagram", "messenger", "whatsapp", "linkedin", "x"}
+// platforms are the platform filter's values; facebook is Messenger, by the
+// name hosted DM APIs use.
+var platforms = []any{"instagram", "messenger", "facebook", "whatsapp", "linkedin", "x"}
 
 // ListConversationsArgs are list_conversations' arguments.
 type ListConversationsArgs struct {
 	AccountID string `json:"account_id,omitempty" jsonschema:"only conversations of this connected account (an acct_… id from list_accounts)"`
 	Platform  string `json:"platform,omitempty" jsonschema:"only conversations on this platform"`
 	BrandID   string `json:"brand_id,omitempty" jsonschema:"only conversations of accounts in this brand (a brand_… id)"`
-	Status    string `json:"status,omitempty" jsonschema:"only conversations with this status (open)"`
+	Status    string `json:"status,omitempty" jsonschema:"active (the default) or archived: archived conversations are listed only when asked for"`
 	Unread    *bool  `json:"unread,omitempty" jsonschema:"true: only conversations with unread messages; false: only fully read ones; omit for both"`
 	Limit     int    `json:"limit,omitempty" jsonschema:"page size, 1-100 (default 25)"`
 	Cursor    string `json:"cursor,omitempty" jsonschema:"pagination.next_cursor of the previous page, unchanged, to get the next page"`
@@ -321,6 +323,7 @@ var schemas = struct {
 }{
 	listConversations: inputSchema[ListConversationsArgs](func(p map[string]*jsonschema.Schema) {
 		p["platform"].Enum = platforms
+		p["status"].Enum = []any{"active", "archived"}
 		pageBounds(p)
 	}),
 	getConversation: inputSchema[GetConversationArgs](func(p map[string]*jsonschema.Schema) {

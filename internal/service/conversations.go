@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
@@ -33,6 +34,11 @@ func (s *Service) GetConversation(ctx context.Context, c Caller, id string) (Con
 // ListMessages reads a conversation's history live from the platform, newest first.
 func (s *Service) ListMessages(ctx context.Context, c Caller, id string, p PageRequest) (List[Message], error) {
 	return s.inbox.ListMessages(ctx, c, id, p)
+}
+
+// UpdateConversation archives a conversation or makes it active again.
+func (s *Service) UpdateConversation(ctx context.Context, c Caller, id string, in apitype.ConversationUpdate) (Conversation, error) {
+	return s.inbox.UpdateConversation(ctx, c, id, in)
 }
 
 // MarkRead marks a conversation as read on the platform.

@@ -277,6 +277,9 @@ type ConversationMeta struct {
 	// business message sent at or before them is delivered (read).
 	DeliveredAt time.Time
 	ReadAt      time.Time
+	// ArchivedAt is when the conversation was archived in Parley; zero
+	// when it is active. A customer message newer than it unarchives it.
+	ArchivedAt  time.Time
 	UnreadCount int
 	UpdatedAt   time.Time
 }
@@ -330,6 +333,15 @@ type MessagingStore interface {
 	// read watermark) forward to at, never back. Unknown threads are
 	// created, as NoteInbound does, only for an account of the organisation.
 	NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error
+	// SetArchived archives a thread as of at, or unarchives it when at is
+	// zero. Unknown threads are created only for an account of the
+	// organisation. NoteInbound(s) unarchive a thread when the inbound
+	// message is newer than its archiving.
+	SetArchived(ctx context.Context, orgID, accountID, threadID string, at time.Time) error
+	// ArchivedThreads reports, among an organisation's threads with these
+	// native ids, those archived, keyed by {account id, thread id}, with
+	// when they were archived.
+	ArchivedThreads(ctx context.Context, orgID string, threadIDs []string) (map[[2]string]time.Time, error)
 
 	// ClaimIdempotencyKey inserts a pending record. It returns (rec, true) when
 	// this call claimed the key, or the existing record and false. A record
@@ -370,6 +382,9 @@ type JournalEntry struct {
 	Status    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// StatusAt is when Status last moved (SetJournalStatus); zero when
+	// unknown.
+	StatusAt time.Time
 }
 
 // JournalThread is one customer's thread in the journal.

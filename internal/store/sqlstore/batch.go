@@ -173,7 +173,7 @@ func (s *DB) NoteInbounds(ctx context.Context, ms []store.ConversationMeta) erro
 		ORDER BY u.n
 		ON CONFLICT (account_id, thread_id) DO UPDATE SET
 			participant_id = CASE WHEN excluded.participant_id = '' THEN conversations.participant_id ELSE excluded.participant_id END,
-			`+later("last_inbound_at")+`, `+later("referral_at")+`,
+			`+later("last_inbound_at")+`, `+later("referral_at")+`, `+unarchive+`,
 			unread_count = conversations.unread_count + excluded.unread_count,
 			updated_at = excluded.updated_at`,
 		accts, threads, orgs, parts, inbound, referral, unread, ts(time.Now()))

@@ -64,12 +64,13 @@ func anyTime(v any) (time.Time, error) {
 
 // JournalMessages implements store.JournalStore.
 func (s *DB) JournalMessages(ctx context.Context, accountID, waID string, offset, limit int) ([]store.JournalEntry, error) {
-	return list(ctx, s, `SELECT `+journalCols+` FROM whatsapp_messages WHERE account_id = ? AND wa_id = ?
+	return list(ctx, s, `SELECT `+journalCols+`, status_at FROM whatsapp_messages WHERE account_id = ? AND wa_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, []any{accountID, waID, limit, offset},
 		func(r *sql.Rows) (store.JournalEntry, error) {
 			var e store.JournalEntry
-			err := r.Scan(&e.ID, &e.AccountID, &e.WaID, &e.WamID, &e.Direction, &e.Sealed, &e.Status, &e.CreatedAt, &e.ExpiresAt)
-			e.CreatedAt, e.ExpiresAt = e.CreatedAt.UTC(), e.ExpiresAt.UTC()
+			var statusAt sql.NullTime
+			err := r.Scan(&e.ID, &e.AccountID, &e.WaID, &e.WamID, &e.Direction, &e.Sealed, &e.Status, &e.CreatedAt, &e.ExpiresAt, &statusAt)
+			e.CreatedAt, e.ExpiresAt, e.StatusAt = e.CreatedAt.UTC(), e.ExpiresAt.UTC(), fromNull(statusAt)
 			return e, err
 		})
 }
@@ -80,10 +81,12 @@ const statusRank = `CASE %s WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'rea
 
 // SetJournalStatus implements store.JournalStore.
 func (s *DB) SetJournalStatus(ctx context.Context, p store.JournalEntry) error {
-	_, err := s.exec(ctx, `INSERT INTO whatsapp_messages (`+journalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, wamid) DO UPDATE SET status = excluded.status
+	// status_at is when the status moved: the receipt's own time, kept
+	// with the status it came with.
+	_, err := s.exec(ctx, `INSERT INTO whatsapp_messages (`+journalCols+`, status_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, wamid) DO UPDATE SET status = excluded.status, status_at = excluded.status_at
 		WHERE `+fmt.Sprintf(statusRank, "excluded.status")+` > `+fmt.Sprintf(statusRank, "whatsapp_messages.status"),
-		p.ID, p.AccountID, p.WaID, p.WamID, p.Direction, []byte{}, p.Status, ts(p.CreatedAt), ts(p.ExpiresAt))
+		p.ID, p.AccountID, p.WaID, p.WamID, p.Direction, []byte{}, p.Status, ts(p.CreatedAt), ts(p.ExpiresAt), timeOrNil(p.StatusAt))
 	return err
 }
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -26,15 +27,15 @@ func fromNull(n sql.NullTime) time.Time {
 // ConversationMeta implements store.MessagingStore.
 func (s *DB) ConversationMeta(ctx context.Context, orgID, accountID, threadID string) (store.ConversationMeta, error) {
 	m := store.ConversationMeta{OrgID: orgID, AccountID: accountID, ThreadID: threadID}
-	var in, out, ref, ep, dl, rd, upd sql.NullTime
-	err := s.queryRow(ctx, `SELECT participant_id, last_inbound_at, last_outbound_at, referral_at, entry_point_reply_at, delivered_at, read_at, unread_count, updated_at
+	var in, out, ref, ep, dl, rd, arch, upd sql.NullTime
+	err := s.queryRow(ctx, `SELECT participant_id, last_inbound_at, last_outbound_at, referral_at, entry_point_reply_at, delivered_at, read_at, archived_at, unread_count, updated_at
 		FROM conversations WHERE org_id = ? AND account_id = ? AND thread_id = ?`, orgID, accountID, threadID).
-		Scan(&m.ParticipantID, &in, &out, &ref, &ep, &dl, &rd, &m.UnreadCount, &upd)
+		Scan(&m.ParticipantID, &in, &out, &ref, &ep, &dl, &rd, &arch, &m.UnreadCount, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, nil
 	}
 	m.LastInboundAt, m.LastOutboundAt, m.ReferralAt, m.EntryPointReplyAt, m.UpdatedAt = fromNull(in), fromNull(out), fromNull(ref), fromNull(ep), fromNull(upd)
-	m.DeliveredAt, m.ReadAt = fromNull(dl), fromNull(rd)
+	m.DeliveredAt, m.ReadAt, m.ArchivedAt = fromNull(dl), fromNull(rd), fromNull(arch)
 	return m, err
 }
 
@@ -60,13 +61,20 @@ func later(col string) string {
 		` > conversations.` + col + `) THEN excluded.` + col + ` ELSE conversations.` + col + ` END`
 }
 
+// unarchive clears archived_at when the inbound message being noted is
+// newer than the archiving: a customer writing again brings an archived
+// conversation back (the hosted DM APIs' behaviour). Part of the upsert
+// itself, so ingestion spends no extra statement on it. An older message
+// (a webhook delivered late) leaves the archive as the user set it.
+const unarchive = `archived_at = CASE WHEN excluded.last_inbound_at > conversations.archived_at THEN NULL ELSE conversations.archived_at END`
+
 // NoteInbound implements store.MessagingStore.
 func (s *DB) NoteInbound(ctx context.Context, m store.ConversationMeta, unreadDelta int) error {
 	_, err := s.exec(ctx, `INSERT INTO conversations (account_id, thread_id, org_id, participant_id, last_inbound_at, referral_at, unread_count, updated_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ?)
 		ON CONFLICT (account_id, thread_id) DO UPDATE SET
 			participant_id = CASE WHEN excluded.participant_id = '' THEN conversations.participant_id ELSE excluded.participant_id END,
-			`+later("last_inbound_at")+`, `+later("referral_at")+`,
+			`+later("last_inbound_at")+`, `+later("referral_at")+`, `+unarchive+`,
 			unread_count = conversations.unread_count + excluded.unread_count,
 			updated_at = excluded.updated_at`,
 		m.AccountID, m.ThreadID, m.OrgID, m.ParticipantID, timeOrNil(m.LastInboundAt), timeOrNil(m.ReferralAt), unreadDelta, ts(time.Now()),
@@ -87,6 +95,51 @@ func (s *DB) NoteOutbound(ctx context.Context, orgID, accountID, threadID string
 			updated_at = excluded.updated_at`,
 		accountID, threadID, orgID, ts(at), ep, ts(time.Now()), orgID, accountID)
 	return err
+}
+
+// SetArchived implements store.MessagingStore.
+func (s *DB) SetArchived(ctx context.Context, orgID, accountID, threadID string, at time.Time) error {
+	_, err := s.exec(ctx, `INSERT INTO conversations (account_id, thread_id, org_id, archived_at, updated_at)
+		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE org_id = ? AND id = ?)
+		ON CONFLICT (account_id, thread_id) DO UPDATE SET archived_at = excluded.archived_at, updated_at = excluded.updated_at
+		WHERE conversations.org_id = excluded.org_id`,
+		accountID, threadID, orgID, timeOrNil(at), ts(time.Now()), orgID, accountID)
+	return err
+}
+
+// ArchivedThreads implements store.MessagingStore. The ids travel as one
+// array parameter (PostgreSQL) or one JSON array (SQLite's json_each), so
+// the statement text is the same whatever their number.
+func (s *DB) ArchivedThreads(ctx context.Context, orgID string, threadIDs []string) (map[[2]string]time.Time, error) {
+	out := map[[2]string]time.Time{}
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	q, ids := `SELECT account_id, thread_id, archived_at FROM conversations
+		WHERE org_id = ? AND archived_at IS NOT NULL AND thread_id IN (SELECT value FROM json_each(?))`, any(nil)
+	if s.d.Arrays {
+		q, ids = `SELECT account_id, thread_id, archived_at FROM conversations
+		WHERE org_id = ? AND archived_at IS NOT NULL AND thread_id = ANY(?::text[])`, threadIDs
+	} else {
+		b, err := json.Marshal(threadIDs)
+		if err != nil {
+			return nil, err
+		}
+		ids = string(b)
+	}
+	type row struct {
+		acct, thread string
+		at           time.Time
+	}
+	rows, err := list(ctx, s, q, []any{orgID, ids}, func(r *sql.Rows) (row, error) {
+		var x row
+		err := r.Scan(&x.acct, &x.thread, &x.at)
+		return x, err
+	})
+	for _, x := range rows {
+		out[[2]string{x.acct, x.thread}] = x.at.UTC()
+	}
+	return out, err
 }
 
 // ClearUnread implements store.MessagingStore.

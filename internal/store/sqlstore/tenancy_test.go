@@ -289,6 +289,24 @@ var crossCases = []crossCase{
 			t.Fatalf("B created a conversation under A's account: %+v", m)
 		}
 	}},
+	{"SetArchived", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		// Neither A's thread (the snapshot would show it) nor a new one
+		// under A's account can be archived by B.
+		for _, thread := range []string{a.thread, "15559999996"} {
+			if err := db.SetArchived(ctx, b.org.ID, a.acct.ID, thread, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "15559999996"); !m.ArchivedAt.IsZero() || !m.UpdatedAt.IsZero() {
+			t.Fatalf("B created a conversation under A's account: %+v", m)
+		}
+	}},
+	{"ArchivedThreads", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
+		// With an archived thread of A's (TestArchive), as here without.
+		if got, err := db.ArchivedThreads(ctx, b.org.ID, []string{a.thread}); err != nil || len(got) != 0 {
+			t.Fatalf("B lists A's archived threads: %v %v", got, err)
+		}
+	}},
 	{"ClearUnread", func(t *testing.T, ctx context.Context, db *sqlstore.DB, a, b tenant) {
 		if err := db.ClearUnread(ctx, b.org.ID, a.acct.ID, a.thread); err != nil {
 			t.Fatal(err)
