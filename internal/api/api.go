@@ -61,16 +61,16 @@ type Config struct {
 
 // API holds the handler's dependencies.
 type API struct {
-	svc     *service.Service
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	version string
-	routes  []Route
-	inbound http.Handler
-	connect *connect.Connect
-	plans   *plans.Plans
-	mux     *http.ServeMux
-	metrics *metrics
+	svc      *service.Service
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	version  string
+	routes   []Route
+	inbound  http.Handler
+	connect  *connect.Connect
+	plans    *plans.Plans
+	mux      *http.ServeMux
+	metrics  *metrics
 	openapi  []byte
 	trusted  []netip.Prefix
 	draining func() bool

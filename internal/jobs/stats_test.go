@@ -24,7 +24,9 @@ type failWorker struct {
 	river.WorkerDefaults[failArgs]
 }
 
-func (failWorker) Work(context.Context, *river.Job[failArgs]) error { return errors.New("endpoint down") }
+func (failWorker) Work(context.Context, *river.Job[failArgs]) error {
+	return errors.New("endpoint down")
+}
 
 // gather scrapes c as /metrics would and returns each sample by its name
 // and label values ("parley_jobs always_fails available").
