@@ -660,7 +660,7 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 		at := countAcked()
 		restart(i)
 		testsupport.Eventually(t, func() bool { return countAcked() >= at+30 }, "inbound acknowledged after replica %d restarted", i)
-		t.Logf("soak: %s in, replica %d killed and restarted; %d inbound acknowledged", time.Until(end).Round(time.Second), i, countAcked())
+		t.Logf("soak: %s left; replica %d killed and restarted; %d inbound acknowledged", time.Until(end).Round(time.Second), i, countAcked())
 	}
 	testsupport.Eventually(t, func() bool { return next.Load() >= first+customers+4 }, "every customer has written")
 	close(stop)
@@ -708,26 +708,9 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 			t.Fatalf("%d customers to burst to; want more than %d", len(recipients), waThroughput)
 		}
 		beforeBurst := len(emu.Messages(phoneID))
-		var burstOK, burstLimited atomic.Int64
-		var burstWG sync.WaitGroup
-		for i, conv := range recipients {
-			burstWG.Add(1)
-			go func() {
-				defer burstWG.Done()
-				status, raw, err := apiCall(ctx, "POST", lb.URL+"/v1/inbox/conversations/"+conv+"/messages", keys[i%len(keys)], "", map[string]any{"text": "burst"})
-				switch {
-				case err != nil:
-					t.Errorf("burst send: %v", err)
-				case status == 201:
-					burstOK.Add(1)
-				case status == 429 && errorCode(raw) == "platform.whatsapp.rate_limit":
-					burstLimited.Add(1)
-				default:
-					t.Errorf("burst send: %d %s; want 201, or Parley's own 429 platform.whatsapp.rate_limit", status, raw)
-				}
-			}()
-		}
-		burstWG.Wait()
+		burstOK, burstLimited := atOnce(t, "burst send", len(recipients), func(i int) (int, []byte, error) {
+			return apiCall(ctx, "POST", lb.URL+"/v1/inbox/conversations/"+recipients[i]+"/messages", keys[i%len(keys)], "", map[string]any{"text": "burst"})
+		}, 201, "platform.whatsapp.rate_limit")
 		perSecond, slidingMax := map[int64]int{}, 0
 		all := emu.Messages(phoneID)
 		for i, m := range all {
@@ -746,38 +729,21 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 			}
 		}
 		t.Logf("throughput burst: %d sends, %d accepted, %d refused by Parley; at most %d in one clock second, %d in a sliding second",
-			len(recipients), burstOK.Load(), burstLimited.Load(), slices.Max(slices.Collect(maps.Values(perSecond))), slidingMax)
-		if got := len(emu.Messages(phoneID)) - beforeBurst; int64(got) != burstOK.Load() {
-			t.Errorf("%d burst messages at the platform for %d answered 201", got, burstOK.Load())
+			len(recipients), burstOK, burstLimited, slices.Max(slices.Collect(maps.Values(perSecond))), slidingMax)
+		if got := len(emu.Messages(phoneID)) - beforeBurst; got != burstOK {
+			t.Errorf("%d burst messages at the platform for %d answered 201", got, burstOK)
 		}
 	}
 
 	// The quota of one API key, hammered through all replicas at once:
 	// three times what it allows, so per-replica counting would let it
 	// through three times over.
-	var quotaOK, quota429 atomic.Int64
 	qFrom := time.Now()
-	var qWG sync.WaitGroup
-	for range 3 * keyQuota {
-		qWG.Add(1)
-		go func() {
-			defer qWG.Done()
-			status, raw, err := apiCall(ctx, "GET", lb.URL+"/v1/brands", quotaKey, "", nil)
-			switch {
-			case err != nil:
-				t.Error(err)
-			case status == 200:
-				quotaOK.Add(1)
-			case status == 429 && errorCode(raw) == "rate_limit.exceeded":
-				quota429.Add(1)
-			default:
-				t.Errorf("quota probe: %d %s", status, raw)
-			}
-		}()
-	}
-	qWG.Wait()
-	if w := windows(qFrom, time.Now(), time.Minute); quotaOK.Load() > int64(keyQuota*w) || quota429.Load() == 0 {
-		t.Errorf("key quota %d/min over %d window(s): %d answered 200, %d refused 429", keyQuota, w, quotaOK.Load(), quota429.Load())
+	quotaOK, quota429 := atOnce(t, "quota probe", 3*keyQuota, func(int) (int, []byte, error) {
+		return apiCall(ctx, "GET", lb.URL+"/v1/brands", quotaKey, "", nil)
+	}, 200, "rate_limit.exceeded")
+	if w := windows(qFrom, time.Now(), time.Minute); quotaOK > keyQuota*w || quota429 == 0 {
+		t.Errorf("key quota %d/min over %d window(s): %d answered 200, %d refused 429", keyQuota, w, quotaOK, quota429)
 	}
 
 	// Every acknowledged inbound message reaches the endpoint, the killed
@@ -903,7 +869,35 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 		}
 	}
 	t.Logf("%d deliveries for %d messages; quota key: %d ok, %d refused; %d platform messages",
-		deliveries, len(ids), quotaOK.Load(), quota429.Load(), len(emu.Messages(phoneID)))
+		deliveries, len(ids), quotaOK, quota429, len(emu.Messages(phoneID)))
+}
+
+// atOnce makes n calls at the same time and counts their answers: ok
+// answered okStatus, limited refused 429 with limitCode; any other answer
+// fails the test.
+func atOnce(t *testing.T, what string, n int, call func(i int) (int, []byte, error), okStatus int, limitCode string) (ok, limited int) {
+	t.Helper()
+	var okN, limitedN atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, raw, err := call(i)
+			switch {
+			case err != nil:
+				t.Errorf("%s: %v", what, err)
+			case status == okStatus:
+				okN.Add(1)
+			case status == http.StatusTooManyRequests && errorCode(raw) == limitCode:
+				limitedN.Add(1)
+			default:
+				t.Errorf("%s: %d %s; want %d, or 429 %s", what, status, raw, okStatus, limitCode)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(okN.Load()), int(limitedN.Load())
 }
 
 func minTime(a, b time.Time) time.Time {
