@@ -108,6 +108,11 @@ func sandboxCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// One process, no load balancer to drain it from: Ctrl-C stops
+			// at once unless a drain is asked for.
+			if os.Getenv("PARLEY_SHUTDOWN_DRAIN") == "" {
+				cfg.ShutdownDrain = 0
+			}
 			ctx, cancel := signalContext()
 			defer cancel()
 			sb, err := sandbox.Prepare(ctx, cfg, server.Options{Logger: log})

@@ -52,22 +52,28 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when keying limits on the client's address (see clientAddr).
 	TrustedProxies []netip.Prefix
+	// Draining, when set and true, makes /readyz answer 503: the process
+	// is shutting down and a load balancer should send nothing more.
+	Draining func() bool
+	// Collectors are more metrics for /metrics (the job queue's health).
+	Collectors []prometheus.Collector
 }
 
 // API holds the handler's dependencies.
 type API struct {
-	svc     *service.Service
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	version string
-	routes  []Route
-	inbound http.Handler
-	connect *connect.Connect
-	plans   *plans.Plans
-	mux     *http.ServeMux
-	metrics *metrics
-	openapi []byte
-	trusted []netip.Prefix
+	svc      *service.Service
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	version  string
+	routes   []Route
+	inbound  http.Handler
+	connect  *connect.Connect
+	plans    *plans.Plans
+	mux      *http.ServeMux
+	metrics  *metrics
+	openapi  []byte
+	trusted  []netip.Prefix
+	draining func() bool
 }
 
 // Param documents a query parameter.
@@ -124,7 +130,7 @@ type Route struct {
 // New returns the HTTP handler serving the whole API.
 func New(cfg Config) (http.Handler, *API, error) {
 	a := &API{svc: cfg.Service, log: cfg.Logger, reg: cfg.Registry, version: cfg.Version, mux: http.NewServeMux(), inbound: cfg.Inbound, connect: cfg.Connect,
-		plans: cfg.Plans, trusted: cfg.TrustedProxies}
+		plans: cfg.Plans, trusted: cfg.TrustedProxies, draining: cfg.Draining}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -133,6 +139,11 @@ func New(cfg Config) (http.Handler, *API, error) {
 		a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	a.metrics = newMetrics(a.reg)
+	for _, c := range cfg.Collectors {
+		if err := a.reg.Register(c); err != nil {
+			return nil, nil, err
+		}
+	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		h := rt.Handler
@@ -319,6 +330,9 @@ func (a *API) healthz(context.Context, service.Caller, *params, none) (health, e
 }
 
 func (a *API) readyz(ctx context.Context, _ service.Caller, _ *params, _ none) (health, error) {
+	if a.draining != nil && a.draining() {
+		return health{}, errDraining
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := a.svc.Ready(ctx); err != nil {

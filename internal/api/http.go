@@ -35,6 +35,9 @@ const (
 var (
 	requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	errNotReady      = apierr.New(http.StatusServiceUnavailable, "system.not_ready", "the database is not reachable")
+	// The same code as errNotReady, so a client that handles one handles
+	// both; the message tells an operator which it is.
+	errDraining = apierr.New(http.StatusServiceUnavailable, "system.not_ready", "this replica is shutting down; send requests to another")
 )
 
 // RequestID returns the request's id (the caller's X-Request-ID when it was

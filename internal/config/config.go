@@ -84,6 +84,15 @@ type Config struct {
 	// JobRescueAfter is how long a background job may run before it is
 	// retried as lost (PARLEY_JOB_RESCUE_AFTER).
 	JobRescueAfter time.Duration
+	// ShutdownDrain is how long a replica told to stop (SIGTERM) keeps
+	// serving with /readyz answering 503, so a load balancer takes it out
+	// of rotation before it stops accepting (PARLEY_SHUTDOWN_DRAIN; 0 is a
+	// setting: no drain).
+	ShutdownDrain time.Duration
+	// ShutdownTimeout bounds, after the drain, the wait for in-flight
+	// requests and running jobs; jobs still running then are handed back
+	// to the queue (PARLEY_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
 	// Inbound webhook secrets, per platform app.
 	MetaAppSecret        string // PARLEY_META_APP_SECRET: X-Hub-Signature-256 key
 	MetaVerifyToken      string // PARLEY_META_VERIFY_TOKEN: hub.verify_token

@@ -23,6 +23,7 @@ func TestDefaultsParse(t *testing.T) {
 		DBMaxConns: 20, DBMinConns: 2, DBConnLifetime: time.Hour, DBConnIdleTime: 30 * time.Minute,
 		AccountTimeout: 10 * time.Second, KeyQuota: 600, OrgQuota: 3000, AuthFailureLimit: 20, DefaultPlan: "unlimited",
 		WhatsAppRetention: 90 * 24 * time.Hour, MediaMaxBytes: 100 << 20, MediaTTL: 24 * time.Hour, WindowLead: 2 * time.Hour, JobRescueAfter: 2 * time.Minute, XDMPoll: "auto",
+		ShutdownDrain: 5 * time.Second, ShutdownTimeout: 30 * time.Second,
 		XAuthorizeURL:    "https://x.com/i/oauth2/authorize",
 		MetaAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth", WhatsAppAuthorizeURL: "https://www.facebook.com/v25.0/dialog/oauth",
 		InstagramAuthorizeURL: "https://www.instagram.com/oauth/authorize", InstagramTokenURL: "https://api.instagram.com/oauth/access_token",
@@ -65,6 +66,9 @@ func TestWithDefaultsKeepsSettings(t *testing.T) {
 	}
 	if c.AccountTimeout != time.Second || c.Listen != "127.0.0.1:0" {
 		t.Fatalf("set fields overwritten: %+v", c)
+	}
+	if c.ShutdownDrain != 0 {
+		t.Fatalf("zero drain is a setting (none), WithDefaults changed it: %+v", c)
 	}
 	if c.WindowLead != 2*time.Hour || c.LogLevel != "info" || c.XURL != "https://api.x.com" || c.DataDir != "parley-data" {
 		t.Fatalf("unset fields not defaulted: %+v", c)
@@ -180,6 +184,10 @@ func TestEveryVariable(t *testing.T) {
 			malformed: "http//li.test", wantInErrors: "URL"},
 		"PARLEY_JOB_RESCUE_AFTER": {valid: "3s", check: func(c Config) bool { return c.JobRescueAfter == 3*time.Second },
 			malformed: "3 s", outOfRange: "500ms", wantInErrors: "at least 1s"},
+		"PARLEY_SHUTDOWN_DRAIN": {valid: "0s", check: func(c Config) bool { return c.ShutdownDrain == 0 },
+			malformed: "5", outOfRange: "-1s", wantInErrors: "less than 1h0m0s"},
+		"PARLEY_SHUTDOWN_TIMEOUT": {valid: "45s", check: func(c Config) bool { return c.ShutdownTimeout == 45*time.Second },
+			malformed: "forever", outOfRange: "2h", wantInErrors: "at least 1s and less than 1h0m0s"},
 		"PARLEY_LOG_LEVEL": {valid: "DEBUG", check: func(c Config) bool { return c.LogLevel == "DEBUG" },
 			outOfRange: "verbose", wantInErrors: "debug, info, warn, error"},
 		"PARLEY_LOG_FORMAT": {valid: "json", check: func(c Config) bool { return c.LogFormat == "json" },

@@ -73,6 +73,10 @@ const (
 	// minConnTime: pgxpool checks lifetimes on its health-check tick;
 	// below a second a connection would be replaced almost per query.
 	minConnTime = time.Second
+	// maxShutdown: orchestrators kill a container that has not stopped
+	// after their own grace period (Kubernetes 30 s, Docker 10 s by
+	// default); a drain or a timeout of an hour is a typo.
+	maxShutdown = time.Hour
 )
 
 // table is the variables, in the README's order. A function, not a
@@ -173,6 +177,10 @@ func table() []variable {
 		urlVar("PARLEY_LINKEDIN_URL", "https://api.linkedin.com", "LinkedIn API root", func(c *Config) *string { return &c.LinkedInURL }),
 		durationVar("PARLEY_JOB_RESCUE_AFTER", "2m", "when a job left running by a killed process is retried",
 			func(c *Config) *time.Duration { return &c.JobRescueAfter }, minRescue, 0),
+		delayVar("PARLEY_SHUTDOWN_DRAIN", "5s", "on SIGTERM, how long /readyz answers 503 before the listener closes (0s: none)",
+			func(c *Config) *time.Duration { return &c.ShutdownDrain }, maxShutdown),
+		durationVar("PARLEY_SHUTDOWN_TIMEOUT", "30s", "then, how long in-flight requests and running jobs may take before jobs are handed back",
+			func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, maxShutdown),
 		stringVar("PARLEY_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
 			func(c *Config) *string { return &c.LogLevel }, true, oneOf("debug", "info", "warn", "error")),
 		stringVar("PARLEY_LOG_FORMAT", "log-format", "text", "text or json",
@@ -304,6 +312,8 @@ func durationVar(name, def, usage string, f func(*Config) *time.Duration, lo, hi
 	// fixes one should not then trip over the other.
 	want := "want a Go duration such as 30s, 10m or 2h"
 	switch {
+	case lo > 1 && hi > 0:
+		want += ", at least " + lo.String() + " and less than " + hi.String()
 	case lo > 1:
 		want += ", at least " + lo.String()
 	case hi > 0:
@@ -330,6 +340,28 @@ func durationVar(name, def, usage string, f func(*Config) *time.Duration, lo, hi
 		isZero: func(c *Config) bool { return *f(c) == 0 },
 		copy:   func(dst, src *Config) { *f(dst) = *f(src) },
 	}
+}
+
+// delayVar is a Go duration where 0 is a setting (no delay), below hi.
+func delayVar(name, def, usage string, f func(*Config) *time.Duration, hi time.Duration) variable {
+	v := durationVar(name, def, usage, f, 0, hi)
+	want := "want a Go duration such as 0s, 5s or 1m, less than " + hi.String()
+	v.zeroIsUnset = false
+	v.parse = func(c *Config, s string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return errors.New(want + " (number and unit)")
+		}
+		*f(c) = d
+		return nil
+	}
+	v.check = func(c *Config) error {
+		if d := *f(c); d < 0 || d >= hi {
+			return errors.New(want)
+		}
+		return nil
+	}
+	return v
 }
 
 func boolVar(name, def, usage string, f func(*Config) *bool) variable {

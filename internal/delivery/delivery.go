@@ -186,6 +186,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	now := w.cfg.Now()
 	start := time.Now()
 	status, derr := w.post(ctx, ep.URL, stdwebhook.Headers(keys, ev.ID, now, ev.Payload), ev.Payload)
+	if derr != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// The replica is stopping and cancelled the attempt (a deadline
+		// would be context.DeadlineExceeded): not the endpoint's failure,
+		// so nothing is recorded against it. River, seeing the context's
+		// error, makes the job available again without counting the
+		// attempt, for another replica to deliver under the same webhook-id.
+		return ctx.Err()
+	}
 	att := store.Attempt{ID: store.NewID("att"), OrgID: a.OrgID, EventID: ev.ID, EndpointID: ep.ID, Attempt: job.Attempt,
 		StatusCode: status, DurationMS: int(time.Since(start).Milliseconds()), Success: derr == nil, CreatedAt: now}
 	if derr != nil {

@@ -32,8 +32,12 @@ type Config struct {
 	// Register adds the workers of other packages.
 	Register func(w *river.Workers)
 	// RescueAfter is how long a job may stay running before it is deemed
-	// lost with a killed process and retried; 0 means two minutes.
+	// lost with a killed process and retried; 0 means two minutes. A job
+	// whose worker sets a longer Timeout is given that long (Timeouts).
 	RescueAfter time.Duration
+	// Timeouts are the workers' own Timeout by job kind, for the rescue
+	// pass Parley runs when RescueAfter is short (see rescuer).
+	Timeouts map[string]time.Duration
 	// Queues adds queues (name → workers) beside the default one.
 	Queues map[string]int
 	// Tasks run periodically, each on one replica at a time (River's
@@ -164,6 +168,18 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	rescue := cfg.RescueAfter
+	if rescue <= 0 {
+		rescue = 2 * time.Minute
+	}
+	var client *Client
+	if rescue/4 < riverRescueInterval {
+		// River's rescuer looks every 30 s: a short RescueAfter (a test's,
+		// or an operator's who wants lost jobs back fast) gets a pass of
+		// Parley's own every quarter of it, on the leader like any task.
+		r := rescuer{client: func() *Client { return client }, after: rescue, timeout: rescue / 2, timeouts: cfg.Timeouts, now: time.Now}
+		cfg.Tasks = append(cfg.Tasks[:len(cfg.Tasks):len(cfg.Tasks)], Task{Name: rescueTaskName, Interval: rescue / 4, Run: r.run})
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, heartbeatWorker{})
 	tasks := map[string]Task{}
@@ -192,11 +208,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if poll == 0 {
 		poll = DefaultPollInterval
 	}
-	rescue := cfg.RescueAfter
-	if rescue <= 0 {
-		rescue = 2 * time.Minute
-	}
-	return river.NewClient(d, &river.Config{
+	client, err = river.NewClient(d, &river.Config{
 		// A process killed mid-job leaves it "running": rescue it soon, so an
 		// accepted webhook is delivered after a crash without an hour's wait.
 		JobTimeout:           rescue / 2,
@@ -210,6 +222,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		Workers:       workers,
 		PeriodicJobs:  periodic,
 	})
+	return client, err
 }
 
 // quiet keeps River's chatty info logs out of Parley's own.

@@ -13,9 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/parleyhq/parley/internal/api"
@@ -93,6 +96,8 @@ type Server struct {
 	People  *people.People
 	Handler http.Handler
 	app     *webapp.App
+	// draining is set once Run is told to stop (see Run).
+	draining *atomic.Bool
 }
 
 // ErrNoSecretKeys explains how to provide a key ring.
@@ -191,6 +196,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval, RescueAfter: cfg.JobRescueAfter,
 		ListenPool: listen,
+		Timeouts:   map[string]time.Duration{delivery.Args{}.Kind(): worker.Timeout(nil)},
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:     map[string]int{delivery.Queue: 50},
 		Tasks: append([]jobs.Task{
@@ -223,7 +229,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		signIn = opts.People
 	}
 	oauth := mcpauth.New(mcpauth.Config{Store: db, Keys: keys, PublicURL: BrowserURL(cfg), People: signIn, Now: opts.Now, Logger: log})
+	// Set when the process is told to stop: /readyz then answers 503 so the
+	// load balancer drains this replica while it still serves.
+	draining := new(atomic.Bool)
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl, MCPAuth: oauth,
+		Draining: draining.Load, Collectors: []prometheus.Collector{jobs.NewStats(db.SQL(), db.Dialect().Name, log, delivery.Args{}.Kind())},
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub, OAuth: oauth}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
@@ -246,7 +256,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	app.Register(top)
 	top.Handle("/", h)
 	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
-		People: ppl, app: app, Handler: top, stopLive: stopLive}, nil
+		People: ppl, app: app, Handler: top, stopLive: stopLive, draining: draining}, nil
 }
 
 // BrowserURL is where a browser on this machine reaches Parley: the public
@@ -267,7 +277,21 @@ func BrowserURL(cfg config.Config) string {
 }
 
 // Run serves HTTP on ln (or cfg.Listen when ln is nil) and runs jobs until ctx
-// ends, then shuts down gracefully.
+// ends, then shuts down gracefully, in the order a load balancer needs:
+//
+//  1. /readyz answers 503 at once while everything else is still served,
+//     and this replica's workers stop taking new jobs (other replicas take
+//     them); this lasts PARLEY_SHUTDOWN_DRAIN, long enough for the
+//     balancer's health check to notice;
+//  2. the listener closes; in-flight requests and running jobs get
+//     PARLEY_SHUTDOWN_TIMEOUT to finish;
+//  3. jobs still running then are cancelled, and River hands each back to
+//     the queue as available, its attempt not counted, for another replica
+//     (or this one's successor) to run; open connections are closed;
+//  4. the job notification (LISTEN) connection, the live hub and the
+//     database pool are closed.
+//
+// It returns nil after a clean stop, even if jobs had to be handed back.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if ln == nil {
 		var err error
@@ -275,7 +299,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
-	if err := s.Jobs.Start(ctx); err != nil {
+	// River stops when told to (below), not when ctx ends: its own
+	// reaction to a cancelled start context would cancel running jobs
+	// before the drain.
+	if err := s.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -288,16 +315,54 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	s.draining.Store(true)
+	drain, timeout := s.cfg.ShutdownDrain, s.cfg.ShutdownTimeout
+	s.log.Info("shutting down: /readyz answers 503", "drain", drain, "timeout", timeout)
+	deadline, cancel := context.WithTimeout(context.Background(), drain+timeout)
 	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	_ = s.Jobs.Stop(shutdown)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.stopJobs(deadline)
+	}()
+	if serveErr == nil {
+		// The listener stays open through the drain: a request the balancer
+		// still sends here is served, not refused.
+		select {
+		case <-time.After(drain):
+		case serveErr = <-errc:
+		}
+	}
+	if err := srv.Shutdown(deadline); err != nil {
+		s.log.Warn("shutting down: requests still in flight at the deadline were cut off", "err", err)
+		_ = srv.Close()
+	}
+	wg.Wait()
 	s.stopLive()
 	closeAll(s.Store, s.listen)
+	s.log.Info("stopped")
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
 	return serveErr
+}
+
+// stopJobs lets running jobs finish until deadline, then cancels those
+// left; River makes each cancelled job available again without counting
+// the attempt (workers return the context's error for it to see).
+func (s *Server) stopJobs(deadline context.Context) {
+	if err := s.Jobs.Stop(deadline); err == nil {
+		return
+	}
+	s.log.Warn("shutting down: jobs still running at the deadline are handed back to the queue")
+	// The cancelled jobs return at once; the bound only guards a worker
+	// that ignores its context.
+	hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Jobs.StopAndCancel(hard); err != nil {
+		s.log.Error("shutting down: jobs did not stop; the rescuer will retry them", "err", err, "after", s.cfg.JobRescueAfter)
+	}
 }
 
 // Close releases resources of a server that was never Run.
