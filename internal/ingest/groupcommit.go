@@ -13,10 +13,18 @@ const maxBatch = 256
 // keeps going while more arrives; the others wait for their batch. With one
 // SQLite writer or a PostgreSQL fsync per commit, this turns N commits into
 // a few without delaying anyone by a timer.
+//
+// Up to limit batches run at once (one when limit is 0). SQLite has one
+// writer, so one committer is all it can use. PostgreSQL flushes the WAL of
+// concurrent commits together and spends most of a batch's time on round
+// trips and that flush, not on the CPU: with a single committer a replica
+// leaves the database idle between its commits, and its throughput is one
+// batch per transaction latency; a few committers overlap them.
 type groupCommit[T any] struct {
+	limit   int
 	mu      sync.Mutex
 	pending []*gcReq[T]
-	running bool
+	running int
 }
 
 type gcReq[T any] struct {
@@ -31,7 +39,7 @@ func (g *groupCommit[T]) commit(ctx context.Context, item T, run func([]T) error
 	req := &gcReq[T]{item: item, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, req)
-	if g.running {
+	if g.running >= max(g.limit, 1) {
 		g.mu.Unlock()
 		select {
 		case err := <-req.done:
@@ -42,7 +50,7 @@ func (g *groupCommit[T]) commit(ctx context.Context, item T, run func([]T) error
 			return ctx.Err()
 		}
 	}
-	g.running = true
+	g.running++
 	for {
 		batch := g.pending
 		if len(batch) > maxBatch {
@@ -53,11 +61,12 @@ func (g *groupCommit[T]) commit(ctx context.Context, item T, run func([]T) error
 		g.run(batch, run)
 		g.mu.Lock()
 		if len(g.pending) == 0 {
-			g.running = false
+			g.running--
 			g.mu.Unlock()
 			break
 		}
 	}
+	// Another committer may have taken our request.
 	return <-req.done
 }
 

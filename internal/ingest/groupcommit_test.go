@@ -51,7 +51,7 @@ func block(t *testing.T, g *groupCommit[string], r *recorder) <-chan error {
 func (g *groupCommit[T]) isRunning() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.running
+	return g.running > 0
 }
 
 // Requests that arrive while a batch commits share the next one: N

@@ -66,6 +66,9 @@ type Config struct {
 	// Plans holds sends, brands and accounts to each organisation's plan
 	// and gives it its request quota; nil applies no plan.
 	Plans *plans.Plans
+	// IngestCommitters is how many group-committed ingest transactions
+	// may run at once (ingest.Config.Committers); 0 means one.
+	IngestCommitters int
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -93,10 +96,20 @@ func New(cfg Config) *Service {
 	}
 	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
 		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed, Hold: hold})
-	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread})
+	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread,
+		Committers: cfg.IngestCommitters})
 	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
-		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})
+		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.AccountChanged})
 	return s
+}
+
+// AccountChanged drops what this replica cached about an account that was
+// created, changed or deleted (the inbox's prepared handle, ingestion's
+// lookup by native id); other replicas see the change within
+// domain.HotCacheTTL.
+func (s *Service) AccountChanged(orgID, accountID string) {
+	s.inbox.AccountChanged(orgID, accountID)
+	s.ingest.AccountChanged(orgID, accountID)
 }
 
 // Ready checks the database answers, for /readyz.
