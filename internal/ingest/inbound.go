@@ -51,7 +51,7 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 	if len(writes) == 0 {
 		return nil
 	}
-	return s.group.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
+	return s.group.Commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
 		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
 			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {

@@ -37,7 +37,7 @@ type Config struct {
 	// for the thread.
 	ResolveThread func(ctx context.Context, a store.Account, participantID string) (string, error)
 	// Committers is how many group-committed transactions may run at once
-	// (see groupCommit); 0 means one, which is all SQLite's single writer
+	// (see domain.GroupCommit); 0 means one, which is all SQLite's single writer
 	// can use.
 	Committers int
 }
@@ -52,7 +52,7 @@ type Ingest struct {
 	journal       *journal.Journal
 	resolveThread func(ctx context.Context, a store.Account, participantID string) (string, error)
 
-	group groupCommit[[]func(store.Store, *sql.Tx) error]
+	group domain.GroupCommit[[]func(store.Store, *sql.Tx) error]
 	// byNative caches AccountsByNative, which every webhook would otherwise
 	// read: a burst for one account reads it once a HotCacheTTL.
 	byNative domain.TTLCache[string, []store.Account]
@@ -92,5 +92,5 @@ func (s *Ingest) AccountChanged(orgID, accountID string) {
 func New(d domain.Deps, cfg Config) *Ingest {
 	d = d.WithDefaults()
 	return &Ingest{store: d.Store, log: d.Log, now: d.Now, events: cfg.Events, jobs: cfg.Jobs, journal: cfg.Journal,
-		resolveThread: cfg.ResolveThread, group: groupCommit[[]func(store.Store, *sql.Tx) error]{limit: cfg.Committers}}
+		resolveThread: cfg.ResolveThread, group: domain.GroupCommit[[]func(store.Store, *sql.Tx) error]{Limit: cfg.Committers}}
 }

@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval, RescueAfter: cfg.JobRescueAfter,
 		ListenPool: listen,
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
-		Queues:     map[string]int{delivery.Queue: 50},
+		Queues:     map[string]int{delivery.Queue: delivery.Workers},
 		Tasks: append([]jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},

@@ -486,6 +486,8 @@ type WebhookStore interface {
 	SetEndpointHealth(ctx context.Context, orgID, id string, failingSince *time.Time, disableReason string) error
 
 	InsertAttempt(ctx context.Context, a Attempt) error
+	// InsertAttempts records several attempts in one commit.
+	InsertAttempts(ctx context.Context, as []Attempt) error
 	ListAttempts(ctx context.Context, orgID, eventID, endpointID string, p Page) ([]Attempt, error)
 
 	// AccountsByNative finds the accounts of every organisation connected to
