@@ -140,6 +140,17 @@ type Config struct {
 	// Now is the clock; nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AccountChanged is told after this package created, changed or deleted
+	// an account, so what the replica cached about it is dropped
+	// (service.AccountChanged); nil tells no one.
+	AccountChanged func(orgID, accountID string)
+}
+
+// changed tells the replica's caches an account changed.
+func (c *Connect) changed(orgID, accountID string) {
+	if c.cfg.AccountChanged != nil {
+		c.cfg.AccountChanged(orgID, accountID)
+	}
 }
 
 // Connect serves the connect flow.

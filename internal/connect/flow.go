@@ -264,6 +264,9 @@ func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.Conne
 		c.internal(w, r, err)
 		return
 	}
+	if code == "" {
+		c.changed(s.OrgID, acct.ID)
+	}
 	if code != "" {
 		c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"error"}, "error": {code}}, "Not connected",
 			"That account is not the one this link reconnects. ("+code+")")

@@ -206,6 +206,7 @@ func (c *Connect) MetaDataDeletion(ctx context.Context, signed string) (Deletion
 		if err := c.cfg.Store.DeleteAccount(ctx, a.OrgID, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return DeletionReceipt{}, err
 		}
+		c.changed(a.OrgID, a.ID)
 		if err := c.cfg.Publish(ctx, a.OrgID, EventAccountDisconnected, "deleted:"+a.ID, map[string]any{
 			"account_id": a.ID, "platform": a.Platform, "reason": "data_deletion_request"}); err != nil {
 			c.cfg.Logger.ErrorContext(ctx, "connect: publishing account.disconnected", "account", a.ID, "err", err)

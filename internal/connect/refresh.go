@@ -75,6 +75,7 @@ func (c *Connect) refreshOne(ctx context.Context, rf refresher, a store.Account)
 	if err := c.cfg.Store.ReplaceRefreshedCredentials(ctx, next); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	c.changed(next.OrgID, next.ID)
 	return nil
 }
 
@@ -125,6 +126,7 @@ func (c *Connect) reauth(ctx context.Context, a store.Account, reason string, ca
 	if err := c.cfg.Store.SetAccountStatus(ctx, a.OrgID, a.ID, store.AccountReauthRequired); err != nil {
 		return err
 	}
+	c.changed(a.OrgID, a.ID)
 	return c.cfg.Publish(ctx, a.OrgID, EventAccountReauthRequired, fmt.Sprintf("reauth:%s:%d", a.ID, a.CredentialsVersion),
 		apitype.AccountStatusEvent{AccountID: a.ID, Platform: a.Platform, Reason: reason})
 }

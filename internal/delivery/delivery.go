@@ -25,6 +25,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/webhook/stdwebhook"
@@ -60,6 +61,13 @@ const Timeout = 15 * time.Second
 // disabled and an endpoint.disabled notice recorded.
 const DisableAfter = 5 * 24 * time.Hour
 
+// attemptCommitters is how many commits of attempts may run at once.
+const attemptCommitters = 4
+
+// Workers is how many deliveries a replica makes at once (its River queue's
+// concurrency).
+const Workers = 50
+
 // Config builds a Worker.
 type Config struct {
 	Store  store.Store
@@ -90,6 +98,10 @@ type Worker struct {
 	river.WorkerDefaults[Args]
 	cfg    Config
 	client *http.Client
+	// attempts records the attempts of concurrent deliveries together: one
+	// commit for many (each was one commit, a WAL flush on PostgreSQL,
+	// per delivery), a few at once.
+	attempts domain.GroupCommit[store.Attempt]
 }
 
 // NewWorker returns a delivery worker.
@@ -106,7 +118,7 @@ func NewWorker(cfg Config) *Worker {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = Timeout
 	}
-	return &Worker{cfg: cfg, client: NewClient(cfg)}
+	return &Worker{cfg: cfg, client: NewClient(cfg), attempts: domain.GroupCommit[store.Attempt]{Limit: attemptCommitters}}
 }
 
 // NewClient is the HTTP client deliveries use: bounded by cfg.Timeout, no
@@ -134,7 +146,10 @@ func NewClient(cfg Config) *http.Client {
 		}}
 	// Proxy stays nil: through a proxy the dialled address would be the
 	// proxy's, and the check above would guard nothing.
-	tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
+	// As many idle connections per host as workers: with fewer, a burst to
+	// one endpoint (the common case: one receiver per organisation) closes
+	// and reopens connections on every delivery past the limit.
+	tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: Workers, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: min(5*time.Second, timeout), ResponseHeaderTimeout: timeout}
 	return &http.Client{Transport: tr, Timeout: timeout,
 		// Redirects are not followed (DESIGN §4): a 3xx is a failed attempt.
@@ -204,7 +219,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		w.cfg.Logger.WarnContext(ctx, "webhook delivery failed", "endpoint_id", ep.ID, "event_id", ev.ID,
 			"attempt", job.Attempt, "reason", att.Error, "err", derr)
 	}
-	if err := w.cfg.Store.InsertAttempt(ctx, att); err != nil {
+	if err := w.attempts.Commit(ctx, att, func(as []store.Attempt) error {
+		return w.cfg.Store.InsertAttempts(context.WithoutCancel(ctx), as)
+	}); err != nil {
 		w.cfg.Logger.ErrorContext(ctx, "record delivery attempt", "err", err)
 	}
 	if derr == nil {

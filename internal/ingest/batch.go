@@ -36,6 +36,7 @@ type batchStore struct {
 	journal    []held[store.JournalEntry]
 	notes      []held[store.ConversationMeta]
 	deliveries []held[river.InsertManyParams]
+	inbound    []held[store.InboundCount]
 }
 
 // held is a write waiting for flush, with the id of the event it follows
@@ -84,6 +85,19 @@ func (b *batchStore) NoteInbound(ctx context.Context, m store.ConversationMeta, 
 	return nil
 }
 
+// CountInbound holds the count back: flush adds the batch's counts of new
+// events up per organisation and month, one row each, so a batch holds an
+// organisation's usage row (a row every ingest transaction of that
+// organisation updates) only while it commits, and a repeated event is not
+// counted.
+func (b *batchStore) CountInbound(ctx context.Context, orgID, month string) error {
+	if b.current() == "" {
+		return b.Store.CountInbound(ctx, orgID, month)
+	}
+	b.inbound = append(b.inbound, held[store.InboundCount]{b.current(), store.InboundCount{OrgID: orgID, Month: month, N: 1}})
+	return nil
+}
+
 // AddDeliveries implements events.Batch.
 func (b *batchStore) AddDeliveries(params []river.InsertManyParams) {
 	for _, p := range params {
@@ -102,20 +116,28 @@ func (b *batchStore) EnabledEndpoints(ctx context.Context, orgID string) ([]stor
 	return eps, err
 }
 
-// flush makes the held-back writes of the events that were new and returns
-// their deliveries, for the caller to enqueue in the same transaction.
-func (b *batchStore) flush(ctx context.Context) ([]river.InsertManyParams, error) {
+// flush makes the held-back writes of the events that were new, in the
+// order that keeps contended row locks short: events and journal entries
+// (new rows), the conversations (in key order), the deliveries (enqueue,
+// River's rows, in this transaction), and last the organisations' usage
+// rows (in key order), which every batch of an organisation updates.
+func (b *batchStore) flush(ctx context.Context, enqueue func([]river.InsertManyParams) error) error {
 	fresh, err := b.Store.InsertEvents(ctx, b.events)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.Store.AppendJournals(ctx, keep(b.journal, fresh)); err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.Store.NoteInbounds(ctx, keep(b.notes, fresh)); err != nil {
-		return nil, err
+		return err
 	}
-	return keep(b.deliveries, fresh), nil
+	if d := keep(b.deliveries, fresh); len(d) > 0 && enqueue != nil {
+		if err := enqueue(d); err != nil {
+			return err
+		}
+	}
+	return b.Store.CountInbounds(ctx, keep(b.inbound, fresh))
 }
 
 // keep returns the held writes whose event was new.

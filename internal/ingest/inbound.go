@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
@@ -27,7 +29,7 @@ import (
 func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) error {
 	var writes []func(store.Store, *sql.Tx) error
 	for _, ev := range events {
-		accounts, err := s.store.AccountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
+		accounts, err := s.accountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
 		if err != nil {
 			return err
 		}
@@ -49,7 +51,7 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 	if len(writes) == 0 {
 		return nil
 	}
-	return s.group.commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
+	return s.group.Commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
 		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
 			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {
@@ -59,12 +61,14 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 					}
 				}
 			}
-			deliveries, err := b.flush(ctx)
-			if err != nil || len(deliveries) == 0 || s.jobs == nil {
-				return err
+			var enqueue func([]river.InsertManyParams) error
+			if s.jobs != nil {
+				enqueue = func(d []river.InsertManyParams) error {
+					_, err := s.jobs.InsertManyTx(ctx, tx, d)
+					return err
+				}
 			}
-			_, err = s.jobs.InsertManyTx(ctx, tx, deliveries)
-			return err
+			return b.flush(ctx, enqueue)
 		})
 	})
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// participant (inbox.Inbox.ResolveThread); nil takes the participant
 	// for the thread.
 	ResolveThread func(ctx context.Context, a store.Account, participantID string) (string, error)
+	// Committers is how many group-committed transactions may run at once
+	// (see domain.GroupCommit); 0 means one, which is all SQLite's single writer
+	// can use.
+	Committers int
 }
 
 // Ingest is the capability. It is safe for concurrent use.
@@ -48,12 +52,45 @@ type Ingest struct {
 	journal       *journal.Journal
 	resolveThread func(ctx context.Context, a store.Account, participantID string) (string, error)
 
-	group groupCommit[[]func(store.Store, *sql.Tx) error]
+	group domain.GroupCommit[[]func(store.Store, *sql.Tx) error]
+	// byNative caches AccountsByNative, which every webhook would otherwise
+	// read: a burst for one account reads it once a HotCacheTTL.
+	byNative domain.TTLCache[string, []store.Account]
+}
+
+// accountsByNative is store.AccountsByNative through the cache. Only
+// non-empty answers are cached, so an account connected on this or
+// another replica receives its first webhook at once; one that is
+// changed, disconnected or deleted stops receiving within
+// domain.HotCacheTTL on every replica, and on the one that changed it at
+// once (AccountChanged), bar a lookup already under way — as a webhook
+// already being processed when it changed would.
+// The TTL is measured on the wall clock, not the injected one: it bounds
+// staleness in real time, which a test's frozen clock must not stretch.
+func (s *Ingest) accountsByNative(ctx context.Context, platform, nativeID string) ([]store.Account, error) {
+	key := platform + "\x00" + nativeID
+	now := time.Now()
+	if as, ok := s.byNative.Get(key, now); ok {
+		return as, nil
+	}
+	as, err := s.store.AccountsByNative(ctx, platform, nativeID)
+	if err == nil && len(as) > 0 {
+		s.byNative.Put(key, as, now)
+	}
+	return as, err
+}
+
+// AccountChanged drops this replica's cached account lookups after an
+// account was created, changed or deleted here. Changes are rare, so all
+// are dropped: a new account can join a native id another organisation
+// already connected, and its lookup must then include it.
+func (s *Ingest) AccountChanged(orgID, accountID string) {
+	s.byNative.Forget(func(string, []store.Account) bool { return true })
 }
 
 // New returns Ingest over the shared dependencies.
 func New(d domain.Deps, cfg Config) *Ingest {
 	d = d.WithDefaults()
 	return &Ingest{store: d.Store, log: d.Log, now: d.Now, events: cfg.Events, jobs: cfg.Jobs, journal: cfg.Journal,
-		resolveThread: cfg.ResolveThread}
+		resolveThread: cfg.ResolveThread, group: domain.GroupCommit[[]func(store.Store, *sql.Tx) error]{Limit: cfg.Committers}}
 }

@@ -47,9 +47,10 @@ type Config struct {
 	// gives each organisation its request quota (package plans); nil
 	// means no plan: OrgQuota for every organisation.
 	Limits Limits
-	// AccountChanged is told, after an account is changed or deleted, so
-	// other capabilities drop what they cached about it on this replica
-	// (prepared handles, template lists). nil means nothing is cached.
+	// AccountChanged is told, after an account is created, changed or
+	// deleted, so other capabilities drop what they cached about it on this
+	// replica (prepared handles, template lists, lookups by native id). nil
+	// means nothing is cached.
 	AccountChanged func(orgID, accountID string)
 }
 

@@ -178,6 +178,8 @@ func (s *Manage) CreateAccount(ctx context.Context, c domain.Caller, in apitype.
 		}
 		return apitype.Account{}, domain.StoreErr(err, "account")
 	}
+	// A second organisation may connect a native id ingestion has cached.
+	s.changed(c.OrgID, a.ID)
 	return s.GetAccount(ctx, c, a.ID)
 }
 

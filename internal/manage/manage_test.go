@@ -195,9 +195,10 @@ func TestRevokedKeyRefused(t *testing.T) {
 	})
 }
 
-// TestAccountChangesAreAnnounced: updating or deleting an account tells
-// AccountChanged (which drops the inbox's cached handle and templates),
-// naming the organisation and the account; a refused update tells nothing.
+// TestAccountChangesAreAnnounced: creating, updating or deleting an account
+// tells AccountChanged (which drops the inbox's cached handle and templates
+// and ingestion's lookups by native id), naming the organisation and the
+// account; a refused update tells nothing.
 func TestAccountChangesAreAnnounced(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
@@ -225,8 +226,8 @@ func TestAccountChangesAreAnnounced(t *testing.T) {
 		want := e.caller.OrgID + "/" + a.ID
 		mu.Lock()
 		defer mu.Unlock()
-		if !slices.Equal(told, []string{want, want}) {
-			t.Fatalf("AccountChanged was told %q, want %q twice (update, delete)", told, want)
+		if !slices.Equal(told, []string{want, want, want}) {
+			t.Fatalf("AccountChanged was told %q, want %q three times (create, update, delete)", told, want)
 		}
 	})
 }

@@ -172,7 +172,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			APIURL: cfg.LinkedInURL},
 		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
 			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
-		}})
+		},
+		AccountChanged: func(orgID, accountID string) { svc.AccountChanged(orgID, accountID) }})
 	table, err := plantable.Load(cfg.PlansFile)
 	if err != nil {
 		db.Close()
@@ -198,7 +199,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		ListenPool: listen,
 		Timeouts:   map[string]time.Duration{delivery.Args{}.Kind(): worker.Timeout(nil)},
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
-		Queues:     map[string]int{delivery.Queue: 50},
+		Queues:     map[string]int{delivery.Queue: delivery.Workers},
 		Tasks: append([]jobs.Task{
 			{Name: "window_closing", Interval: time.Minute, Run: func(ctx context.Context) error { return svc.NotifyClosingWindows(ctx) }},
 			{Name: "prune", Interval: time.Hour, Run: func(ctx context.Context) error { return svc.Prune(ctx) }},
@@ -218,7 +219,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead, Plans: pl,
-		Media: media.Config{BaseURL: BrowserURL(cfg), MaxBytes: int64(cfg.MediaMaxBytes), TTL: cfg.MediaTTL}})
+		Media:            media.Config{BaseURL: BrowserURL(cfg), MaxBytes: int64(cfg.MediaMaxBytes), TTL: cfg.MediaTTL},
+		IngestCommitters: ingestCommitters(db.Dialect())})
 	// Committed events reach this replica's MCP subscribers through the hub.
 	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
 	// Hosted agent clients sign in to /mcp with OAuth: the person signs in
@@ -449,3 +451,16 @@ func xPollTask(cfg config.Config, opts Options, db *sqlstore.DB, keys *secrets.K
 	}
 	return []jobs.Task{{Name: "x_dm_poll", Interval: tick, Run: job.Run}}
 }
+
+// ingestCommitters is how many ingest transactions a replica runs at once:
+// one on SQLite (one writer); on PostgreSQL a few, so the database commits
+// one batch while the next is being written (see ingest.Config.Committers).
+func ingestCommitters(d sqlstore.Dialect) int {
+	if d.Name == "postgres" {
+		return postgresCommitters
+	}
+	return 1
+}
+
+// postgresCommitters: measured with BenchmarkInboundAck (see BENCHMARKS.md).
+const postgresCommitters = 4

@@ -69,6 +69,9 @@ type Config struct {
 	Plans *plans.Plans
 	// Media configures uploads for later sends (POST /v1/media).
 	Media media.Config
+	// IngestCommitters is how many group-committed ingest transactions
+	// may run at once (ingest.Config.Committers); 0 means one.
+	IngestCommitters int
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -98,10 +101,20 @@ func New(cfg Config) *Service {
 	s.media = media.New(deps, cfg.Media)
 	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
 		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed, Hold: hold, Media: s.media})
-	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread})
+	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread,
+		Committers: cfg.IngestCommitters})
 	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
-		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.inbox.AccountChanged})
+		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.AccountChanged})
 	return s
+}
+
+// AccountChanged drops what this replica cached about an account that was
+// created, changed or deleted (the inbox's prepared handle, ingestion's
+// lookup by native id); other replicas see the change within
+// domain.HotCacheTTL.
+func (s *Service) AccountChanged(orgID, accountID string) {
+	s.inbox.AccountChanged(orgID, accountID)
+	s.ingest.AccountChanged(orgID, accountID)
 }
 
 // Ready checks the database answers, for /readyz.

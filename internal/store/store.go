@@ -230,6 +230,14 @@ type PlanUsage struct {
 	Inbound int
 }
 
+// InboundCount is a number of messages an organisation received in a
+// month (store.CountInbounds).
+type InboundCount struct {
+	OrgID string
+	Month string
+	N     int
+}
+
 // PlanStore keeps organisations' plans and what they use. It is part of
 // Store. Limits are checked in the same statement (or under the same row
 // lock) as the write they guard, so they hold under concurrency and across
@@ -257,6 +265,9 @@ type PlanStore interface {
 	ReleaseInteraction(ctx context.Context, orgID, month string) error
 	// CountInbound counts one inbound message in an organisation's month.
 	CountInbound(ctx context.Context, orgID, month string) error
+	// CountInbounds adds each count to its organisation's month, taking
+	// the rows in (organisation, month) order; counts for one row add up.
+	CountInbounds(ctx context.Context, cs []InboundCount) error
 	// PlanUsage reads an organisation's counts for a month (zero when none).
 	PlanUsage(ctx context.Context, orgID, month string) (PlanUsage, error)
 }
@@ -491,6 +502,8 @@ type WebhookStore interface {
 	SetEndpointHealth(ctx context.Context, orgID, id string, failingSince *time.Time, disableReason string) error
 
 	InsertAttempt(ctx context.Context, a Attempt) error
+	// InsertAttempts records several attempts in one commit.
+	InsertAttempts(ctx context.Context, as []Attempt) error
 	ListAttempts(ctx context.Context, orgID, eventID, endpointID string, p Page) ([]Attempt, error)
 
 	// AccountsByNative finds the accounts of every organisation connected to

@@ -105,3 +105,59 @@ func TestBatchWritesMatchSingleWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchCountsAndAttempts: CountInbounds adds every count to its
+// organisation's month (several for one row add up), as that many
+// CountInbound calls would; InsertAttempts stores each attempt as
+// InsertAttempt does, on both backends.
+func TestBatchCountsAndAttempts(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a, b := seed(t, db, "A"), seed(t, db, "B")
+		if err := db.CountInbound(ctx, a.org.ID, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CountInbounds(ctx, []store.InboundCount{{OrgID: b.org.ID, Month: "2026-11", N: 2}, {OrgID: a.org.ID, Month: "2026-11", N: 3},
+			{OrgID: a.org.ID, Month: "2026-12", N: 1}, {OrgID: a.org.ID, Month: "2026-11", N: 4}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CountInbounds(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			org, month string
+			want       int
+		}{{a.org.ID, "2026-11", 8}, {a.org.ID, "2026-12", 1}, {b.org.ID, "2026-11", 2}, {b.org.ID, "2026-12", 0}} {
+			if u, err := db.PlanUsage(ctx, c.org, c.month); err != nil || u.Inbound != c.want || u.Interactions != 0 {
+				t.Errorf("%s %s: %+v %v, want %d inbound", c.org, c.month, u, err, c.want)
+			}
+		}
+
+		ep := store.Endpoint{ID: store.NewID("ep"), OrgID: a.org.ID, URL: "https://example.com/h", Secret: []byte{1}, Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+		if err := db.CreateEndpoint(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		ev := store.Event{ID: store.NewID("evt"), OrgID: a.org.ID, Type: "message.received", DedupeKey: "k", Payload: []byte(`{}`), CreatedAt: t0}
+		if _, err := db.InsertEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		want := []store.Attempt{
+			{ID: "att_1", OrgID: a.org.ID, EventID: ev.ID, EndpointID: ep.ID, Attempt: 1, StatusCode: 500, Error: "http_500", DurationMS: 12, CreatedAt: t0},
+			{ID: "att_2", OrgID: a.org.ID, EventID: ev.ID, EndpointID: ep.ID, Attempt: 2, StatusCode: 200, DurationMS: 3, Success: true, CreatedAt: t0.Add(time.Second)},
+		}
+		if err := db.InsertAttempts(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ListAttempts(ctx, a.org.ID, ev.ID, "", store.Page{Limit: 10})
+		if err != nil || len(got) != 2 {
+			t.Fatalf("attempts %+v %v", got, err)
+		}
+		for i := range want {
+			if g := got[i]; g.ID != want[i].ID || g.Attempt != want[i].Attempt || g.StatusCode != want[i].StatusCode || g.Error != want[i].Error ||
+				g.DurationMS != want[i].DurationMS || g.Success != want[i].Success || !g.CreatedAt.Equal(want[i].CreatedAt.Truncate(time.Microsecond)) {
+				t.Errorf("attempt %d: %+v, want %+v", i, g, want[i])
+			}
+		}
+	})
+}

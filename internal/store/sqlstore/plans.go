@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -125,10 +127,55 @@ func (s *DB) ReleaseInteraction(ctx context.Context, orgID, month string) error 
 
 // CountInbound implements store.Store.
 func (s *DB) CountInbound(ctx context.Context, orgID, month string) error {
-	_, err := s.exec(ctx, `INSERT INTO plan_usage (org_id, month, interactions, inbound) VALUES (?, ?, 0, 1)
-		ON CONFLICT (org_id, month) DO UPDATE SET inbound = plan_usage.inbound + 1`, orgID, month)
+	_, err := s.exec(ctx, countInbound, orgID, month, 1)
 	return err
 }
+
+// CountInbounds implements store.Store: one upsert per organisation and
+// month, in key order, so two transactions counting for the same
+// organisations lock their rows in the same order; on PostgreSQL one
+// statement for all of them.
+func (s *DB) CountInbounds(ctx context.Context, cs []store.InboundCount) error {
+	sum := map[[2]string]int{}
+	var keys [][2]string
+	for _, c := range cs {
+		k := [2]string{c.OrgID, c.Month}
+		if _, ok := sum[k]; !ok {
+			keys = append(keys, k)
+		}
+		sum[k] += c.N
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	if len(keys) == 0 {
+		return nil
+	}
+	if !s.d.Arrays {
+		for _, k := range keys {
+			if _, err := s.exec(ctx, countInbound, k[0], k[1], sum[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	orgs, months, ns := make([]string, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		orgs[i], months[i], ns[i] = k[0], k[1], int64(sum[k])
+	}
+	// WITH ORDINALITY … ORDER BY keeps the key order for the row locks.
+	_, err := s.q.ExecContext(ctx, `INSERT INTO plan_usage (org_id, month, interactions, inbound)
+		SELECT u.org_id, u.month, 0, u.n FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS u(org_id, month, n, i)
+		ORDER BY u.i
+		ON CONFLICT (org_id, month) DO UPDATE SET inbound = plan_usage.inbound + excluded.inbound`, orgs, months, ns)
+	return err
+}
+
+const countInbound = `INSERT INTO plan_usage (org_id, month, interactions, inbound) VALUES (?, ?, 0, ?)
+		ON CONFLICT (org_id, month) DO UPDATE SET inbound = plan_usage.inbound + excluded.inbound`
 
 // PlanUsage implements store.Store.
 func (s *DB) PlanUsage(ctx context.Context, orgID, month string) (store.PlanUsage, error) {

@@ -453,6 +453,8 @@ var notCrossable = map[string]string{
 	"CreateAPIKey":      "creates a key in the caller's organisation; it references no other record",
 	"CreateEndpoint":    "creates an endpoint in the caller's organisation; it references no other record",
 	"InsertAttempt":     "written by the delivery worker for its own job's organisation; ListAttempts scopes reading",
+	"InsertAttempts":    "InsertAttempt for several jobs' attempts, each for its own job's organisation",
+	"CountInbounds":     "counts messages ingestion recorded for each organisation; TestBatchCountsAndAttempts checks the counts stay per organisation",
 }
 
 // TestStoreTenancy: as organisation B, every Store method that takes an

@@ -120,6 +120,36 @@ func (s *DB) InsertAttempt(ctx context.Context, a store.Attempt) error {
 	return err
 }
 
+// InsertAttempts implements store.WebhookStore: one statement on
+// PostgreSQL (rows unnested from arrays), one commit either way.
+func (s *DB) InsertAttempts(ctx context.Context, as []store.Attempt) error {
+	if !s.d.Arrays {
+		if _, inTx := s.q.(*sql.Tx); inTx || len(as) == 1 {
+			for _, a := range as {
+				if err := s.InsertAttempt(ctx, a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return s.InTx(ctx, func(st store.Store, _ *sql.Tx) error { return st.InsertAttempts(ctx, as) })
+	}
+	if len(as) == 0 {
+		return nil
+	}
+	n := len(as)
+	ids, orgs, evs, eps, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	attempts, statuses, durations, oks, created := make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n), make([]time.Time, n)
+	for i, a := range as {
+		ids[i], orgs[i], evs[i], eps[i], errs[i] = a.ID, a.OrgID, a.EventID, a.EndpointID, a.Error
+		attempts[i], statuses[i], durations[i], oks[i], created[i] = int64(a.Attempt), int64(a.StatusCode), int64(a.DurationMS), a.Success, ts(a.CreatedAt)
+	}
+	_, err := s.q.ExecContext(ctx, `INSERT INTO webhook_attempts (`+attemptCols+`)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::int4[], $7::text[], $8::int4[], $9::bool[], $10::timestamptz[])`,
+		ids, orgs, evs, eps, attempts, statuses, errs, durations, oks, created)
+	return err
+}
+
 // ListAttempts implements store.WebhookStore; eventID or endpointID narrow it.
 func (s *DB) ListAttempts(ctx context.Context, orgID, eventID, endpointID string, p store.Page) ([]store.Attempt, error) {
 	q, args := `SELECT `+attemptCols+` FROM webhook_attempts WHERE org_id = ?`, []any{orgID}

@@ -1,4 +1,4 @@
-package ingest
+package domain
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func (r *recorder) run(items []string) error {
 }
 
 // queued reports how many requests wait behind the running batch.
-func queued(g *groupCommit[string]) int {
+func queued(g *GroupCommit[string]) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.pending)
@@ -40,31 +40,31 @@ func queued(g *groupCommit[string]) int {
 
 // block starts a first request whose batch holds the committer until
 // r.release is closed, and waits until it is running.
-func block(t *testing.T, g *groupCommit[string], r *recorder) <-chan error {
+func block(t *testing.T, g *GroupCommit[string], r *recorder) <-chan error {
 	t.Helper()
 	first := make(chan error, 1)
-	go func() { first <- g.commit(context.Background(), "first", r.run) }()
+	go func() { first <- g.Commit(context.Background(), "first", r.run) }()
 	testsupport.Eventually(t, func() bool { return queued(g) == 0 && g.isRunning() }, "the first batch starts")
 	return first
 }
 
-func (g *groupCommit[T]) isRunning() bool {
+func (g *GroupCommit[T]) isRunning() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.running
+	return g.running > 0
 }
 
 // Requests that arrive while a batch commits share the next one: N
 // waiting requests cost one more transaction, not N.
 func TestGroupCommitSharesOneBatch(t *testing.T) {
 	t.Parallel()
-	var g groupCommit[string]
+	var g GroupCommit[string]
 	r := &recorder{release: make(chan struct{})}
 	first := block(t, &g, r)
 	const n = 20
 	errs := make(chan error, n)
 	for i := range n {
-		go func() { errs <- g.commit(context.Background(), string(rune('a'+i)), r.run) }()
+		go func() { errs <- g.Commit(context.Background(), string(rune('a'+i)), r.run) }()
 	}
 	testsupport.Eventually(t, func() bool { return queued(&g) == n }, "every request queues behind the first")
 	close(r.release)
@@ -85,7 +85,7 @@ func TestGroupCommitSharesOneBatch(t *testing.T) {
 // at a time, and its neighbours commit.
 func TestGroupCommitIsolatesAFailingRequest(t *testing.T) {
 	t.Parallel()
-	var g groupCommit[string]
+	var g GroupCommit[string]
 	r := &recorder{release: make(chan struct{})}
 	first := block(t, &g, r)
 	items := []string{"a", "bad", "b"}
@@ -93,7 +93,7 @@ func TestGroupCommitIsolatesAFailingRequest(t *testing.T) {
 	for _, it := range items {
 		ch := make(chan error, 1)
 		errs[it] = ch
-		go func() { ch <- g.commit(context.Background(), it, r.run) }()
+		go func() { ch <- g.Commit(context.Background(), it, r.run) }()
 	}
 	testsupport.Eventually(t, func() bool { return queued(&g) == len(items) }, "the requests queue")
 	close(r.release)
@@ -113,13 +113,13 @@ func TestGroupCommitIsolatesAFailingRequest(t *testing.T) {
 // A batch never exceeds maxBatch requests, however many wait.
 func TestGroupCommitBoundsTheBatch(t *testing.T) {
 	t.Parallel()
-	var g groupCommit[string]
+	var g GroupCommit[string]
 	r := &recorder{release: make(chan struct{})}
 	first := block(t, &g, r)
 	n := maxBatch + 10
 	errs := make(chan error, n)
 	for range n {
-		go func() { errs <- g.commit(context.Background(), "x", r.run) }()
+		go func() { errs <- g.Commit(context.Background(), "x", r.run) }()
 	}
 	testsupport.Eventually(t, func() bool { return queued(&g) == n }, "every request queues")
 	close(r.release)
@@ -142,12 +142,12 @@ func TestGroupCommitBoundsTheBatch(t *testing.T) {
 // context's error (the platform retries; de-duplication absorbs it).
 func TestGroupCommitWaiterHonoursItsContext(t *testing.T) {
 	t.Parallel()
-	var g groupCommit[string]
+	var g GroupCommit[string]
 	r := &recorder{release: make(chan struct{})}
 	first := block(t, &g, r)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- g.commit(ctx, "late", r.run) }()
+	go func() { done <- g.Commit(ctx, "late", r.run) }()
 	testsupport.Eventually(t, func() bool { return queued(&g) == 1 }, "the request queues")
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {

@@ -1,4 +1,4 @@
-package ingest
+package domain
 
 import (
 	"context"
@@ -8,15 +8,25 @@ import (
 // maxBatch bounds how many requests share one transaction.
 const maxBatch = 256
 
-// groupCommit makes concurrent requests share transactions: the first
+// GroupCommit makes concurrent requests share transactions: the first
 // request to arrive commits its own work and whatever queued meanwhile, and
 // keeps going while more arrives; the others wait for their batch. With one
 // SQLite writer or a PostgreSQL fsync per commit, this turns N commits into
 // a few without delaying anyone by a timer.
-type groupCommit[T any] struct {
+//
+// Up to Limit batches run at once (one when Limit is 0). SQLite has one
+// writer, so one committer is all it can use. PostgreSQL flushes the WAL of
+// concurrent commits together and spends most of a batch's time on round
+// trips and that flush, not on the CPU: with a single committer a replica
+// leaves the database idle between its commits, and its throughput is one
+// batch per transaction latency; a few committers overlap them.
+//
+// The zero value is ready to use.
+type GroupCommit[T any] struct {
+	Limit   int
 	mu      sync.Mutex
 	pending []*gcReq[T]
-	running bool
+	running int
 }
 
 type gcReq[T any] struct {
@@ -24,14 +34,14 @@ type gcReq[T any] struct {
 	done chan error
 }
 
-// commit runs item in some call of run (one transaction over a batch) and
+// Commit runs item in some call of run (one transaction over a batch) and
 // returns that transaction's result. If a batch fails, each request of it
 // is retried alone, so one bad request cannot fail its neighbours.
-func (g *groupCommit[T]) commit(ctx context.Context, item T, run func([]T) error) error {
+func (g *GroupCommit[T]) Commit(ctx context.Context, item T, run func([]T) error) error {
 	req := &gcReq[T]{item: item, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, req)
-	if g.running {
+	if g.running >= max(g.Limit, 1) {
 		g.mu.Unlock()
 		select {
 		case err := <-req.done:
@@ -42,7 +52,7 @@ func (g *groupCommit[T]) commit(ctx context.Context, item T, run func([]T) error
 			return ctx.Err()
 		}
 	}
-	g.running = true
+	g.running++
 	for {
 		batch := g.pending
 		if len(batch) > maxBatch {
@@ -53,15 +63,16 @@ func (g *groupCommit[T]) commit(ctx context.Context, item T, run func([]T) error
 		g.run(batch, run)
 		g.mu.Lock()
 		if len(g.pending) == 0 {
-			g.running = false
+			g.running--
 			g.mu.Unlock()
 			break
 		}
 	}
+	// Another committer may have taken our request.
 	return <-req.done
 }
 
-func (g *groupCommit[T]) run(batch []*gcReq[T], run func([]T) error) {
+func (g *GroupCommit[T]) run(batch []*gcReq[T], run func([]T) error) {
 	items := make([]T, len(batch))
 	for i, r := range batch {
 		items[i] = r.item
