@@ -140,6 +140,13 @@ type Config struct {
 	// Now is the clock; nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// CreateAccount stores a newly connected account through st, the
+	// transaction that also ends the session, if the organisation's plan
+	// allows its brand one more (plans.Plans.CreateAccountIn); a refusal
+	// is an *apierr.Error (402 billing.account_limit) whose code the end
+	// customer is sent back with. nil stores it with no limit. A
+	// reconnected account is not new and is not counted.
+	CreateAccount func(ctx context.Context, st store.Store, a store.Account) error
 }
 
 // Connect serves the connect flow.
@@ -158,6 +165,9 @@ func New(cfg Config) *Connect {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.CreateAccount == nil {
+		cfg.CreateAccount = func(ctx context.Context, st store.Store, a store.Account) error { return st.CreateAccount(ctx, a) }
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	c := &Connect{cfg: cfg}
