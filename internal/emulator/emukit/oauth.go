@@ -32,3 +32,47 @@ func RandomToken() string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// ConsentForm is what differs between platforms in the answer to their
+// consent page's form; Consent does the rest.
+type ConsentForm struct {
+	// Known says whether the form's client_id, its registered redirect_uri
+	// and the signed-in user (in the platform's own field) are known.
+	Known func(f url.Values) bool
+	// Refused is the page text, in the platform's wording, when they are
+	// not: an authorization server never redirects to an unchecked URI
+	// (RFC 6749 §4.1.2.1).
+	Refused string
+	// Denied are the error fields sent back when the user refuses.
+	Denied url.Values
+	// Save stores a new authorization code for the form's request.
+	Save func(f url.Values, code string)
+}
+
+// Consent answers a consent form posted to an emulator's authorization
+// page: an unknown client, redirect URI or user gets Refused; a decision
+// other than "allow" goes back to the redirect URI with Denied and the
+// state; "allow" saves a new code and sends it back with the state.
+func Consent(w http.ResponseWriter, r *http.Request, c ConsentForm) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	if !c.Known(f) {
+		http.Error(w, c.Refused, http.StatusBadRequest)
+		return
+	}
+	back := url.Values{"state": {f.Get("state")}}
+	if f.Get("decision") != "allow" {
+		for k, vs := range c.Denied {
+			back[k] = vs
+		}
+		RedirectWith(w, r, f.Get("redirect_uri"), back)
+		return
+	}
+	code := RandomToken()
+	c.Save(f, code)
+	back.Set("code", code)
+	RedirectWith(w, r, f.Get("redirect_uri"), back)
+}

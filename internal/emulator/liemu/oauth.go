@@ -154,30 +154,23 @@ func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ token) {
 // error=user_cancelled_authorize ("The user cancelled the authorization",
 // authorization-code-flow page, "Failed Requests").
 func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ token) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := r.PostForm
-	e.mu.Lock()
-	c, ok := e.clients[f.Get("client_id")]
-	_, known := e.members[f.Get("member")]
-	e.mu.Unlock()
-	if !ok || !slices.Contains(c.RedirectURIs, f.Get("redirect_uri")) || !known {
-		http.Error(w, "The redirect_uri does not match the registered value", http.StatusBadRequest)
-		return
-	}
-	if f.Get("decision") != "allow" {
-		emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"user_cancelled_authorize"},
-			"error_description": {"The user cancelled the authorization"}, "state": {f.Get("state")}})
-		return
-	}
-	code := emukit.RandomToken()
-	e.mu.Lock()
-	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), member: f.Get("member"), scope: f.Get("scope"),
-		expires: e.kit.Now().Add(codeTTL)}
-	e.mu.Unlock()
-	emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
+	emukit.Consent(w, r, emukit.ConsentForm{
+		Known: func(f url.Values) bool {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			c, ok := e.clients[f.Get("client_id")]
+			_, known := e.members[f.Get("member")]
+			return ok && known && slices.Contains(c.RedirectURIs, f.Get("redirect_uri"))
+		},
+		Refused: "The redirect_uri does not match the registered value",
+		Denied:  url.Values{"error": {"user_cancelled_authorize"}, "error_description": {"The user cancelled the authorization"}},
+		Save: func(f url.Values, code string) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.codes[code] = authCode{client: f.Get("client_id"), redirect: f.Get("redirect_uri"), member: f.Get("member"), scope: f.Get("scope"),
+				expires: e.kit.Now().Add(codeTTL)}
+		},
+	})
 }
 
 // badCode answers a code that is unknown, used, expired or issued to

@@ -159,29 +159,23 @@ func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ string) {
 
 // consent is the form's answer: Deny returns access_denied, Allow a code.
 func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ string) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := r.PostForm
-	e.mu.Lock()
-	c, ok := e.clients[f.Get("client_id")]
-	_, known := e.users[f.Get("user_id")]
-	e.mu.Unlock()
-	if !ok || !slices.Contains(c.RedirectURIs, f.Get("redirect_uri")) || !known {
-		http.Error(w, "Something went wrong: you weren't able to give access to the App.", http.StatusBadRequest)
-		return
-	}
-	if f.Get("decision") != "allow" {
-		emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"access_denied"}, "state": {f.Get("state")}})
-		return
-	}
-	code := emukit.RandomToken()
-	e.mu.Lock()
-	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), challenge: f.Get("code_challenge"),
-		method: f.Get("code_challenge_method"), user: f.Get("user_id"), scope: f.Get("scope"), expires: e.kit.Now().Add(codeTTL)}
-	e.mu.Unlock()
-	emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
+	emukit.Consent(w, r, emukit.ConsentForm{
+		Known: func(f url.Values) bool {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			c, ok := e.clients[f.Get("client_id")]
+			_, known := e.users[f.Get("user_id")]
+			return ok && known && slices.Contains(c.RedirectURIs, f.Get("redirect_uri"))
+		},
+		Refused: "Something went wrong: you weren't able to give access to the App.",
+		Denied:  url.Values{"error": {"access_denied"}},
+		Save: func(f url.Values, code string) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.codes[code] = authCode{client: f.Get("client_id"), redirect: f.Get("redirect_uri"), challenge: f.Get("code_challenge"),
+				method: f.Get("code_challenge_method"), user: f.Get("user_id"), scope: f.Get("scope"), expires: e.kit.Now().Add(codeTTL)}
+		},
+	})
 }
 
 // X's token errors are emukit.OAuthError bodies (RFC 6749 §5.2), e.g.
