@@ -144,6 +144,13 @@ type Config struct {
 	// an account, so what the replica cached about it is dropped
 	// (service.AccountChanged); nil tells no one.
 	AccountChanged func(orgID, accountID string)
+	// CreateAccount stores a newly connected account through st, the
+	// transaction that also ends the session, if the organisation's plan
+	// allows its brand one more (plans.Plans.CreateAccountIn); a refusal
+	// is an *apierr.Error (402 billing.account_limit) whose code the end
+	// customer is sent back with. nil stores it with no limit. A
+	// reconnected account is not new and is not counted.
+	CreateAccount func(ctx context.Context, st store.Store, a store.Account) error
 }
 
 // changed tells the replica's caches an account changed.
@@ -169,6 +176,9 @@ func New(cfg Config) *Connect {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.CreateAccount == nil {
+		cfg.CreateAccount = func(ctx context.Context, st store.Store, a store.Account) error { return st.CreateAccount(ctx, a) }
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	c := &Connect{cfg: cfg}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/parleyhq/parley/apitype"
+	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -259,17 +261,16 @@ func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.Conne
 		c.finish(w, r, s, ErrPlatform, "The platform refused to send this account's messages.")
 		return
 	}
-	acct, reconnected, code, err := c.save(ctx, s, a)
+	acct, reconnected, refused, err := c.save(ctx, s, a)
 	if err != nil {
 		c.internal(w, r, err)
 		return
 	}
-	if code == "" {
+	if refused == nil {
 		c.changed(s.OrgID, acct.ID)
 	}
-	if code != "" {
-		c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"error"}, "error": {code}}, "Not connected",
-			"That account is not the one this link reconnects. ("+code+")")
+	if refused != nil {
+		c.redirect(w, r, s, refused.query(s.ID), "Not connected", refused.msg+" ("+refused.code+")")
 		return
 	}
 	if err := c.cfg.Publish(ctx, s.OrgID, EventAccountConnected, "connected:"+s.ID, apitype.AccountConnectedEvent{
@@ -285,11 +286,46 @@ func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.Conne
 		"Connected", label+" is connected. You can close this page.")
 }
 
+// refusal is why save did not connect the account, for the end customer
+// and the caller's redirect_url: a token of another account than the one
+// to reconnect, or the plan's limit on accounts per brand.
+type refusal struct {
+	code, msg string
+	// meta is the plan refusal's plan, limit and used, added to the
+	// redirect so the caller's page can say what to upgrade.
+	meta url.Values
+}
+
+func (f *refusal) query(sessionID string) url.Values {
+	v := url.Values{"session_id": {sessionID}, "status": {"error"}, "error": {f.code}}
+	for k, vs := range f.meta {
+		v[k] = vs
+	}
+	return v
+}
+
+// planRefusal reads a refusal of the plan's (a 402 billing.* from
+// Config.CreateAccount); any other error is not one.
+func planRefusal(err error) (*refusal, bool) {
+	e, ok := apierr.As(err)
+	if !ok || e.Status != http.StatusPaymentRequired {
+		return nil, false
+	}
+	f := &refusal{code: e.Code, meta: url.Values{},
+		msg: "This brand already has as many connected accounts as its plan allows. Disconnect one, or ask the service you came from to upgrade the plan."}
+	for _, k := range []string{"plan", "limit", "used"} {
+		if v, ok := e.Meta[k]; ok {
+			f.meta.Set(k, fmt.Sprint(v))
+		}
+	}
+	return f, true
+}
+
 // save ends the session and creates or reconnects the account in one
 // transaction: a replayed state (the CAS fails) or any error leaves neither
-// a finished session nor an account behind. code is an end-customer error
-// (with no error), for a token of another account than the one to reconnect.
-func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (acct store.Account, reconnected bool, code string, err error) {
+// a finished session nor an account behind. refused is an end-customer
+// error (with no error): the session ends failed and no account is made.
+func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (acct store.Account, reconnected bool, refused *refusal, err error) {
 	now := c.cfg.Now().UTC()
 	err = c.cfg.Store.InTx(ctx, func(st store.Store, _ *sql.Tx) error {
 		id := s.AccountID
@@ -309,8 +345,8 @@ func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (ac
 				return err
 			}
 			if cur.NativeID != a.NativeID {
-				code = ErrWrongAccount
-				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", code, now)
+				refused = &refusal{code: ErrWrongAccount, msg: "That account is not the one this link reconnects."}
+				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", refused.code, now)
 			}
 			acct, reconnected = cur, true
 		} else {
@@ -322,20 +358,29 @@ func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (ac
 		if err := c.sealToken(&acct, a.Token); err != nil {
 			return err
 		}
-		if err := st.FinishConnectSession(ctx, s.ID, store.ConnectConnected, acct.ID, "", now); err != nil {
-			return err
-		}
 		if reconnected {
 			err = st.UpdateAccount(ctx, acct)
-		} else {
-			err = st.CreateAccount(ctx, acct)
+		} else if err = c.cfg.CreateAccount(ctx, st, acct); err != nil {
+			// The plan's limit, counted under the brand's lock in this
+			// transaction: of concurrent connects at the boundary exactly
+			// the allowed number get here with no error.
+			if f, ok := planRefusal(err); ok {
+				refused = f
+				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", f.code, now)
+			}
 		}
 		if err != nil {
 			return err
 		}
+		if err := st.FinishConnectSession(ctx, s.ID, store.ConnectConnected, acct.ID, "", now); err != nil {
+			return err
+		}
 		return st.SetAccountGrantor(ctx, s.OrgID, acct.ID, a.Grantor, now)
 	})
-	return acct, reconnected, code, err
+	if err != nil {
+		refused = nil
+	}
+	return acct, reconnected, refused, err
 }
 
 // sealToken puts a token set into an account's credentials.

@@ -57,6 +57,12 @@ const (
 
 func newRig(t *testing.T, b storetest.Backend) *rig {
 	t.Helper()
+	return newRigWith(t, b, config.Config{})
+}
+
+// newRigWith is newRig with cfg's settings (plans) added to the platform's.
+func newRigWith(t *testing.T, b storetest.Backend, cfg config.Config) *rig {
+	t.Helper()
 	r := &rig{clk: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	r.emu = xemu.New(xemu.Options{Now: r.clk.Now})
 	r.emu.AddAccount(xUser, "acme_support", "Acme Support", "seeded-token-unused")
@@ -69,7 +75,7 @@ func newRig(t *testing.T, b storetest.Backend) *rig {
 		_, _ = io.WriteString(w, "welcome back")
 	}))
 	t.Cleanup(r.app.Close)
-	cfg := config.Config{XURL: emuSrv.URL, XAuthorizeURL: emuSrv.URL + "/i/oauth2/authorize", XClientID: xClientID, XClientSecret: xSecret}
+	cfg.XURL, cfg.XAuthorizeURL, cfg.XClientID, cfg.XClientSecret = emuSrv.URL, emuSrv.URL+"/i/oauth2/authorize", xClientID, xSecret
 	r.srv = parleytest.Start(t, b, cfg, "", server.Options{Now: r.clk.Now, PollInterval: 50 * time.Millisecond})
 	r.emu.RegisterClient(xemu.OAuthClient{ID: xClientID, Secret: xSecret, RedirectURIs: []string{r.srv.URL + "/oauth/callback/x"}})
 	r.key = r.srv.Org(t, "Acme")
@@ -90,7 +96,12 @@ func browser(t *testing.T) *http.Client {
 
 func (r *rig) session(t *testing.T, accountID string) (id, link string) {
 	t.Helper()
-	body := map[string]any{"platform": "x", "brand_id": r.brand, "redirect_url": r.app.URL + "/connected?from=parley"}
+	return r.xSession(t, r.brand, accountID)
+}
+
+func (r *rig) xSession(t *testing.T, brand, accountID string) (id, link string) {
+	t.Helper()
+	body := map[string]any{"platform": "x", "brand_id": brand, "redirect_url": r.app.URL + "/connected?from=parley"}
 	if accountID != "" {
 		body["account_id"] = accountID
 	}
@@ -107,6 +118,12 @@ var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value=
 // the final response (the app's page, or Parley's) and its URL.
 func consent(t *testing.T, c *http.Client, link, decision string) (*http.Response, string) {
 	t.Helper()
+	return consentAs(t, c, link, decision, xUser)
+}
+
+// consentAs is consent signed in as the X user userID.
+func consentAs(t *testing.T, c *http.Client, link, decision, userID string) (*http.Response, string) {
+	t.Helper()
 	res, err := c.Get(link)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +133,7 @@ func consent(t *testing.T, c *http.Client, link, decision string) (*http.Respons
 	if res.StatusCode != 200 || !strings.Contains(string(page), "wants to access your X account") {
 		t.Fatalf("consent page: %d %s", res.StatusCode, page)
 	}
-	form := url.Values{"decision": {decision}, "user_id": {xUser}}
+	form := url.Values{"decision": {decision}, "user_id": {userID}}
 	for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
 	}

@@ -104,15 +104,17 @@ func month(t time.Time) (string, time.Time) {
 	return t.Format("2006-01"), time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 }
 
-// org reads an organisation, reusing a read for domain.HotCacheTTL: a plan
-// change applies at once on the replica that made it, within a second on
-// the others.
-func (p *Plans) org(ctx context.Context, orgID string) (store.Organization, error) {
+// org reads an organisation through st, reusing a read for
+// domain.HotCacheTTL: a plan change applies at once on the replica that
+// made it, within a second on the others. st is the transaction a caller
+// has open (SQLite has one connection: a read beside it would wait for it
+// forever), or p.store.
+func (p *Plans) org(ctx context.Context, st store.Store, orgID string) (store.Organization, error) {
 	now := p.now()
 	if o, ok := p.orgCache.Get(orgID, now); ok {
 		return o, nil
 	}
-	o, err := p.store.GetOrganization(ctx, orgID)
+	o, err := st.GetOrganization(ctx, orgID)
 	if err != nil {
 		return store.Organization{}, err
 	}
@@ -124,7 +126,12 @@ func (p *Plans) org(ctx context.Context, orgID string) (store.Organization, erro
 // longer has (an operator removed it from PARLEY_PLANS_FILE) falls back to
 // the default plan, logged: the organisation keeps working.
 func (p *Plans) planOf(ctx context.Context, orgID string) (plantable.Plan, error) {
-	o, err := p.org(ctx, orgID)
+	return p.planIn(ctx, p.store, orgID)
+}
+
+// planIn is planOf read through st.
+func (p *Plans) planIn(ctx context.Context, st store.Store, orgID string) (plantable.Plan, error) {
+	o, err := p.org(ctx, st, orgID)
 	if err != nil {
 		return plantable.Plan{}, err
 	}
@@ -267,12 +274,21 @@ func (p *Plans) CreateBrand(ctx context.Context, b store.Brand) error {
 // the organisation's plan; otherwise 402 billing.account_limit. The brand
 // must be the organisation's (store.ErrNotFound otherwise).
 func (p *Plans) CreateAccount(ctx context.Context, a store.Account) error {
-	pl, err := p.planOf(ctx, a.OrgID)
+	return p.CreateAccountIn(ctx, p.store, a)
+}
+
+// CreateAccountIn is CreateAccount through st, a transaction the caller
+// has open (the hosted connect flow creates the account and ends its
+// session in one): the count and the insert are under the brand's lock
+// in that transaction, so the limit holds under concurrency and the
+// refusal leaves the transaction usable.
+func (p *Plans) CreateAccountIn(ctx context.Context, st store.Store, a store.Account) error {
+	pl, err := p.planIn(ctx, st, a.OrgID)
 	if err != nil {
 		return err
 	}
 	l := pl.MaxAccountsPerBrand
-	n, err := p.store.CreateAccountWithin(ctx, a, storeMax(l))
+	n, err := st.CreateAccountWithin(ctx, a, storeMax(l))
 	if errors.Is(err, store.ErrLimit) {
 		return refusal(CodeAccountLimit, "connected accounts per brand", pl, l, n, nil).With("brand_id", a.BrandID)
 	}

@@ -160,20 +160,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Disable: func(ctx context.Context, orgID, endpointID, reason string, at time.Time) error {
 			return svc.DisableEndpoint(ctx, orgID, endpointID, reason, at)
 		}})
-	// Hosted connect publishes through the service, made below.
-	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
-		HTTPClient: &http.Client{Timeout: 20 * time.Second},
-		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
-		Meta: connect.MetaApp{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, AuthorizeURL: cfg.MetaAuthorizeURL, ConfigID: cfg.MetaConfigID,
-			GraphURL: cfg.GraphFacebookURL, WhatsAppConfigID: cfg.WhatsAppConfigID, WhatsAppAuthorizeURL: cfg.WhatsAppAuthorizeURL, WhatsAppURL: cfg.WhatsAppURL},
-		Instagram: connect.InstagramApp{AppID: cfg.InstagramAppID, AppSecret: cfg.InstagramAppSecret, AuthorizeURL: cfg.InstagramAuthorizeURL,
-			TokenURL: cfg.InstagramTokenURL, GraphURL: cfg.GraphInstagramURL},
-		LinkedIn: connect.LinkedInApp{ClientID: cfg.LinkedInClientID, ClientSecret: cfg.LinkedInClientSecret, AuthorizeURL: cfg.LinkedInAuthorizeURL,
-			APIURL: cfg.LinkedInURL},
-		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
-			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
-		},
-		AccountChanged: func(orgID, accountID string) { svc.AccountChanged(orgID, accountID) }})
 	table, err := plantable.Load(cfg.PlansFile)
 	if err != nil {
 		db.Close()
@@ -189,6 +175,22 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		db.Close()
 		return nil, err
 	}
+	// Hosted connect publishes through the service, made below.
+	cn := connect.New(connect.Config{Store: db, Keys: keys, Logger: log, Now: opts.Now, PublicURL: cfg.PublicURL,
+		HTTPClient: &http.Client{Timeout: 20 * time.Second},
+		X:          connect.XApp{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthorizeURL: cfg.XAuthorizeURL, APIURL: cfg.XURL},
+		Meta: connect.MetaApp{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, AuthorizeURL: cfg.MetaAuthorizeURL, ConfigID: cfg.MetaConfigID,
+			GraphURL: cfg.GraphFacebookURL, WhatsAppConfigID: cfg.WhatsAppConfigID, WhatsAppAuthorizeURL: cfg.WhatsAppAuthorizeURL, WhatsAppURL: cfg.WhatsAppURL},
+		Instagram: connect.InstagramApp{AppID: cfg.InstagramAppID, AppSecret: cfg.InstagramAppSecret, AuthorizeURL: cfg.InstagramAuthorizeURL,
+			TokenURL: cfg.InstagramTokenURL, GraphURL: cfg.GraphInstagramURL},
+		LinkedIn: connect.LinkedInApp{ClientID: cfg.LinkedInClientID, ClientSecret: cfg.LinkedInClientSecret, AuthorizeURL: cfg.LinkedInAuthorizeURL,
+			APIURL: cfg.LinkedInURL},
+		Publish: func(ctx context.Context, orgID, typ, dedupeKey string, data any) error {
+			return svc.Publish(ctx, orgID, typ, dedupeKey, data)
+		},
+		AccountChanged: func(orgID, accountID string) { svc.AccountChanged(orgID, accountID) },
+		// The plan's accounts per brand, as for POST /v1/accounts.
+		CreateAccount: pl.CreateAccountIn})
 	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {
@@ -253,7 +255,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	// The inbox app, on the same listener; its pages hear of committed
 	// events through the same hub as MCP subscriptions.
-	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now, Live: hub})
+	app := webapp.New(webapp.Config{Service: svc, People: ppl, Connect: cn, Plans: pl, PublicURL: BrowserURL(cfg), Log: log, Now: opts.Now, Live: hub})
 	top := http.NewServeMux()
 	app.Register(top)
 	top.Handle("/", h)

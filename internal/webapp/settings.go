@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/people"
@@ -24,6 +25,9 @@ type settingsPage struct {
 	Accounts  []service.Account
 	Keys      []service.APIKey
 	Webhooks  []webhookRow
+	// Usage is the plan and this month's use, as GET /v1/usage shows it;
+	// nil when the server runs without plans.
+	Usage *apitype.Usage
 	// Shown once, right after they are made.
 	Invited   *people.Person
 	Link      string
@@ -46,6 +50,13 @@ func (a *App) settingsData(r *http.Request) (settingsPage, error) {
 	d := settingsPage{base: a.base(r, "Settings", "settings"), Platforms: platforms, BrandByID: map[string]string{}}
 	if !who.Admin() {
 		return d, nil
+	}
+	if a.plans != nil {
+		u, err := a.plans.Usage(ctx, who.OrgID)
+		if err != nil {
+			return d, err
+		}
+		d.Usage = &u
 	}
 	all := service.PageRequest{Limit: 100}
 	pl, err := a.ppl.List(ctx, who.OrgID, all)

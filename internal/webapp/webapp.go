@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/live"
 	"github.com/parleyhq/parley/internal/people"
+	"github.com/parleyhq/parley/internal/plans"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -56,6 +57,9 @@ type Config struct {
 	// Heartbeat is how often an idle event stream sends a comment, so
 	// proxies keep it open; 0 means 25 s.
 	Heartbeat time.Duration
+	// Plans, when set, shows admins the organisation's plan and usage in
+	// the settings, from the same call as GET /v1/usage.
+	Plans *plans.Plans
 }
 
 // App is the inbox app.
@@ -68,6 +72,7 @@ type App struct {
 	live      *live.Hub
 	tmpl      *template.Template
 	connect   *connect.Connect
+	plans     *plans.Plans
 	publicURL string
 	// done closes when the server starts shutting down, ending every event
 	// stream (an open one would hold a graceful shutdown to its timeout).
@@ -82,7 +87,7 @@ func (a *App) Close() { a.closeOnce.Do(func() { close(a.done) }) }
 // New returns the app.
 func New(cfg Config) *App {
 	a := &App{svc: cfg.Service, ppl: cfg.People, log: cfg.Log, now: cfg.Now, heartbeat: cfg.Heartbeat, live: cfg.Live,
-		connect: cfg.Connect, publicURL: strings.TrimRight(cfg.PublicURL, "/"), done: make(chan struct{})}
+		connect: cfg.Connect, plans: cfg.Plans, publicURL: strings.TrimRight(cfg.PublicURL, "/"), done: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -200,6 +205,9 @@ func funcs(now func() time.Time) template.FuncMap {
 			}
 			return p
 		},
+		// utcDay is a UTC instant as people read it, for the plan's
+		// monthly reset (00:00 UTC on the first of the month).
+		"utcDay": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
 		"rfc3339": func(t any) string {
 			switch v := t.(type) {
 			case time.Time:

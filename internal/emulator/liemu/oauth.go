@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -120,64 +119,54 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 // authorize checks the app and redirect URI before anything else: a
 // mismatch is shown, never redirected to (RFC 6749 §4.1.2.1).
 func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ token) {
-	q := r.URL.Query()
+	emukit.Authorize(w, r, emukit.AuthorizePage{
+		Known:   e.registered,
+		Refused: "The redirect_uri does not match the registered value",
+		Invalid: func(q url.Values) url.Values {
+			if q.Get("scope") == "" {
+				return url.Values{"error": {"invalid_scope"}, "error_description": {"Scope is required"}}
+			}
+			return nil
+		},
+		Hidden: []string{"client_id", "redirect_uri", "scope", "state"},
+		Page:   consentPage,
+		Data: func() map[string]any {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return map[string]any{"Members": emukit.Values(e.members, func(x Member) string { return x.URN })}
+		},
+	})
+}
+
+// registered says whether client_id is a registered client and
+// redirect_uri one of its redirect URIs.
+func (e *Emulator) registered(q url.Values) bool {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	c, ok := e.clients[q.Get("client_id")]
-	members := make([]Member, 0, len(e.members))
-	for _, m := range e.members {
-		members = append(members, *m)
-	}
-	e.mu.Unlock()
-	if !ok || !slices.Contains(c.RedirectURIs, q.Get("redirect_uri")) {
-		http.Error(w, "The redirect_uri does not match the registered value", http.StatusBadRequest)
-		return
-	}
-	back := func(v url.Values) { emukit.RedirectWith(w, r, q.Get("redirect_uri"), v) }
-	switch {
-	case q.Get("response_type") != "code":
-		back(url.Values{"error": {"unsupported_response_type"}, "state": {q.Get("state")}})
-		return
-	case q.Get("scope") == "":
-		back(url.Values{"error": {"invalid_scope"}, "error_description": {"Scope is required"}, "state": {q.Get("state")}})
-		return
-	}
-	sort.Slice(members, func(i, j int) bool { return members[i].URN < members[j].URN })
-	hidden := map[string]string{}
-	for _, k := range []string{"client_id", "redirect_uri", "scope", "state"} {
-		hidden[k] = q.Get(k)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = consentPage.Execute(w, map[string]any{"Client": c.ID, "Scopes": strings.Fields(q.Get("scope")), "Hidden": hidden, "Members": members})
+	return ok && slices.Contains(c.RedirectURIs, q.Get("redirect_uri"))
 }
 
 // consent is the form's answer. Cancel is LinkedIn's
 // error=user_cancelled_authorize ("The user cancelled the authorization",
 // authorization-code-flow page, "Failed Requests").
 func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ token) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := r.PostForm
-	e.mu.Lock()
-	c, ok := e.clients[f.Get("client_id")]
-	_, known := e.members[f.Get("member")]
-	e.mu.Unlock()
-	if !ok || !slices.Contains(c.RedirectURIs, f.Get("redirect_uri")) || !known {
-		http.Error(w, "The redirect_uri does not match the registered value", http.StatusBadRequest)
-		return
-	}
-	if f.Get("decision") != "allow" {
-		emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"user_cancelled_authorize"},
-			"error_description": {"The user cancelled the authorization"}, "state": {f.Get("state")}})
-		return
-	}
-	code := emukit.RandomToken()
-	e.mu.Lock()
-	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), member: f.Get("member"), scope: f.Get("scope"),
-		expires: e.kit.Now().Add(codeTTL)}
-	e.mu.Unlock()
-	emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
+	emukit.Consent(w, r, emukit.ConsentForm{
+		Known: func(f url.Values) bool {
+			e.mu.Lock()
+			_, known := e.members[f.Get("member")]
+			e.mu.Unlock()
+			return known && e.registered(f)
+		},
+		Refused: "The redirect_uri does not match the registered value",
+		Denied:  url.Values{"error": {"user_cancelled_authorize"}, "error_description": {"The user cancelled the authorization"}},
+		Save: func(f url.Values, code string) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.codes[code] = authCode{client: f.Get("client_id"), redirect: f.Get("redirect_uri"), member: f.Get("member"), scope: f.Get("scope"),
+				expires: e.kit.Now().Add(codeTTL)}
+		},
+	})
 }
 
 // badCode answers a code that is unknown, used, expired or issued to

@@ -560,18 +560,30 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 // ({"access_token","token_type":"bearer","expires_in"}, get-long-lived
 // guide). "You can not use an expired token to request a long-lived token."
 func (s *Server) fbExchange(w http.ResponseWriter, app App, short string) {
+	s.exchange(w, short, func(t *Token) bool { return t.AppID == app.ID && t.Type == TypeUser }, nil)
+}
+
+// exchange is the one path of the token trades (Facebook's long-lived
+// token, Instagram's exchange and refresh): the token named value, if
+// eligible says it may be traded (under s.mu) and it is alive, becomes a
+// new long-lived user token of the same user and scopes. refuse, when set,
+// turns a live token down for the endpoint's own reason. Anything else is
+// the invalid-token error, as Graph answers it.
+func (s *Server) exchange(w http.ResponseWriter, value string, eligible func(*Token) bool, refuse func(*Token) (Error, bool)) {
 	s.mu.Lock()
-	t, ok := s.tokens[short]
+	t, ok := s.tokens[value]
 	var long Token
-	var bad Error
-	switch {
-	case !ok || t.AppID != app.ID || t.Type != TypeUser:
-		bad = errInvalidToken
-	default:
-		if e, dead := s.deadLocked(t); dead {
+	bad := errInvalidToken
+	if ok && eligible(t) {
+		e, refused := s.deadLocked(t)
+		if !refused && refuse != nil {
+			e, refused = refuse(t)
+		}
+		if refused {
 			bad = e
 		} else {
-			long = *s.issueLocked(app.ID, t.UserID, TypeUser, t.Scopes, LongTTL)
+			bad = Error{}
+			long = *s.issueLocked(t.AppID, t.UserID, TypeUser, t.Scopes, LongTTL)
 		}
 	}
 	s.mu.Unlock()
@@ -637,25 +649,9 @@ func (s *Server) igExchange(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errParam("grant_type must be ig_exchange_token"))
 		return
 	}
-	s.mu.Lock()
-	t, ok := s.tokens[q.Get("access_token")]
-	var long Token
-	bad := errInvalidToken
-	if ok && s.apps[t.AppID].Instagram && hmac.Equal([]byte(s.apps[t.AppID].Secret), []byte(q.Get("client_secret"))) {
-		if e, dead := s.deadLocked(t); dead {
-			bad = e
-		} else {
-			bad = Error{}
-			long = *s.issueLocked(t.AppID, t.UserID, TypeUser, t.Scopes, LongTTL)
-		}
-	}
-	s.mu.Unlock()
-	if bad.Code != 0 {
-		writeError(w, bad)
-		return
-	}
-	s.grant(long)
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": long.Value, "token_type": "bearer", "expires_in": int(LongTTL / time.Second)})
+	s.exchange(w, q.Get("access_token"), func(t *Token) bool {
+		return s.apps[t.AppID].Instagram && hmac.Equal([]byte(s.apps[t.AppID].Secret), []byte(q.Get("client_secret")))
+	}, nil)
 }
 
 // igRefresh serves refresh_access_token?grant_type=ig_refresh_token: a
@@ -668,27 +664,12 @@ func (s *Server) igRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	s.mu.Lock()
-	t, ok := s.tokens[q.Get("access_token")]
-	var fresh Token
-	bad := errInvalidToken
-	if ok && s.apps[t.AppID].Instagram && t.Expires.Sub(t.Issued) >= LongTTL {
-		if e, dead := s.deadLocked(t); dead {
-			bad = e
-		} else if now.Sub(t.Issued) < MinRefreshAge {
-			bad = errParam("Session key invalid. This token is too young to be refreshed.") // ASSUMED wording
-		} else {
-			bad = Error{}
-			fresh = *s.issueLocked(t.AppID, t.UserID, TypeUser, t.Scopes, LongTTL)
-		}
-	}
-	s.mu.Unlock()
-	if bad.Code != 0 {
-		writeError(w, bad)
-		return
-	}
-	s.grant(fresh)
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": fresh.Value, "token_type": "bearer", "expires_in": int(LongTTL / time.Second)})
+	s.exchange(w, q.Get("access_token"), func(t *Token) bool {
+		return s.apps[t.AppID].Instagram && t.Expires.Sub(t.Issued) >= LongTTL
+	}, func(t *Token) (Error, bool) {
+		// ASSUMED wording
+		return errParam("Session key invalid. This token is too young to be refreshed."), now.Sub(t.Issued) < MinRefreshAge
+	})
 }
 
 // Error is a Graph error body's fields.

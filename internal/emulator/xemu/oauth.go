@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -122,66 +121,56 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 // client and redirect_uri that do not match are shown an error page, never
 // redirected to (RFC 6749 §4.1.2.1).
 func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, _ string) {
-	q := r.URL.Query()
+	emukit.Authorize(w, r, emukit.AuthorizePage{
+		Known:   e.registered,
+		Refused: "Something went wrong: you weren't able to give access to the App. Go back and try logging in again.",
+		Invalid: func(q url.Values) url.Values {
+			switch method := q.Get("code_challenge_method"); {
+			case q.Get("code_challenge") == "" || (method != "S256" && method != "plain"):
+				// PKCE is required; "plain" and "S256" are the methods X lists.
+				return url.Values{"error": {"invalid_request"}}
+			case q.Get("scope") == "":
+				return url.Values{"error": {"invalid_scope"}}
+			}
+			return nil
+		},
+		Hidden: []string{"client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"},
+		Page:   consentPage,
+		Data: func() map[string]any {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return map[string]any{"Users": emukit.Values(e.users, func(x User) string { return x.ID })}
+		},
+	})
+}
+
+// registered says whether client_id is a registered client and
+// redirect_uri one of its redirect URIs.
+func (e *Emulator) registered(q url.Values) bool {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	c, ok := e.clients[q.Get("client_id")]
-	users := make([]User, 0, len(e.users))
-	for _, u := range e.users {
-		users = append(users, *u)
-	}
-	e.mu.Unlock()
-	if !ok || !slices.Contains(c.RedirectURIs, q.Get("redirect_uri")) {
-		http.Error(w, "Something went wrong: you weren't able to give access to the App. Go back and try logging in again.", http.StatusBadRequest)
-		return
-	}
-	back := func(v url.Values) { emukit.RedirectWith(w, r, q.Get("redirect_uri"), v) }
-	method := q.Get("code_challenge_method")
-	switch {
-	case q.Get("response_type") != "code":
-		back(url.Values{"error": {"unsupported_response_type"}, "state": {q.Get("state")}})
-		return
-	case q.Get("code_challenge") == "" || (method != "S256" && method != "plain"):
-		// PKCE is required; "plain" and "S256" are the methods X lists.
-		back(url.Values{"error": {"invalid_request"}, "state": {q.Get("state")}})
-		return
-	case q.Get("scope") == "":
-		back(url.Values{"error": {"invalid_scope"}, "state": {q.Get("state")}})
-		return
-	}
-	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
-	hidden := map[string]string{}
-	for _, k := range []string{"client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"} {
-		hidden[k] = q.Get(k)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = consentPage.Execute(w, map[string]any{"Client": c.ID, "Scopes": strings.Fields(q.Get("scope")), "Hidden": hidden, "Users": users})
+	return ok && slices.Contains(c.RedirectURIs, q.Get("redirect_uri"))
 }
 
 // consent is the form's answer: Deny returns access_denied, Allow a code.
 func (e *Emulator) consent(w http.ResponseWriter, r *http.Request, _ string) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	f := r.PostForm
-	e.mu.Lock()
-	c, ok := e.clients[f.Get("client_id")]
-	_, known := e.users[f.Get("user_id")]
-	e.mu.Unlock()
-	if !ok || !slices.Contains(c.RedirectURIs, f.Get("redirect_uri")) || !known {
-		http.Error(w, "Something went wrong: you weren't able to give access to the App.", http.StatusBadRequest)
-		return
-	}
-	if f.Get("decision") != "allow" {
-		emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"error": {"access_denied"}, "state": {f.Get("state")}})
-		return
-	}
-	code := emukit.RandomToken()
-	e.mu.Lock()
-	e.codes[code] = authCode{client: c.ID, redirect: f.Get("redirect_uri"), challenge: f.Get("code_challenge"),
-		method: f.Get("code_challenge_method"), user: f.Get("user_id"), scope: f.Get("scope"), expires: e.kit.Now().Add(codeTTL)}
-	e.mu.Unlock()
-	emukit.RedirectWith(w, r, f.Get("redirect_uri"), url.Values{"code": {code}, "state": {f.Get("state")}})
+	emukit.Consent(w, r, emukit.ConsentForm{
+		Known: func(f url.Values) bool {
+			e.mu.Lock()
+			_, known := e.users[f.Get("user_id")]
+			e.mu.Unlock()
+			return known && e.registered(f)
+		},
+		Refused: "Something went wrong: you weren't able to give access to the App.",
+		Denied:  url.Values{"error": {"access_denied"}},
+		Save: func(f url.Values, code string) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.codes[code] = authCode{client: f.Get("client_id"), redirect: f.Get("redirect_uri"), challenge: f.Get("code_challenge"),
+				method: f.Get("code_challenge_method"), user: f.Get("user_id"), scope: f.Get("scope"), expires: e.kit.Now().Add(codeTTL)}
+		},
+	})
 }
 
 // X's token errors are emukit.OAuthError bodies (RFC 6749 §5.2), e.g.
