@@ -40,15 +40,28 @@ var (
 	xSend = ceiling{"send", 15 * time.Minute, 15, "X API: 15 DM sends per 15 minutes per user"}
 )
 
-// count is domain.Count on this service's store and clock.
-func (s *Inbox) count(ctx context.Context, bucket string, length time.Duration, n int) (int, time.Duration, error) {
-	return domain.Count(ctx, s.store, s.now(), bucket, length, n)
-}
+// platformSkew bounds how long after it is counted a send reaches the
+// platform. A send counted this close to the end of a window may arrive in
+// the next, so it counts in both: the platform then never sees more than a
+// ceiling's max in one of its windows, whatever the timing across replicas.
+const platformSkew = 100 * time.Millisecond
 
 // hit counts use (1, or 0 to only look) events against a ceiling and
 // refuses when one more would pass it.
 func (s *Inbox) hit(ctx context.Context, c ceiling, key string, code string, p platform.Name, use int) error {
-	n, reset, err := s.count(ctx, c.name+":"+key, c.window, use)
+	now := s.now()
+	if err := s.hitAt(ctx, c, key, code, p, use, now); err != nil {
+		return err
+	}
+	if next := now.Add(platformSkew); next.UnixNano()/int64(c.window) != now.UnixNano()/int64(c.window) {
+		return s.hitAt(ctx, c, key, code, p, use, next)
+	}
+	return nil
+}
+
+// hitAt is hit for the window that holds at.
+func (s *Inbox) hitAt(ctx context.Context, c ceiling, key string, code string, p platform.Name, use int, at time.Time) error {
+	n, reset, err := domain.Count(ctx, s.store, at, c.name+":"+key, c.window, use)
 	if err != nil {
 		return err
 	}

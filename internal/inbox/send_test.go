@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/apitype"
 	"github.com/parleyhq/parley/internal/apierr"
 	"github.com/parleyhq/parley/internal/convid"
+	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/platform"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
@@ -140,6 +141,38 @@ func TestSendCeilings(t *testing.T) {
 	}
 }
 
+// A send counted in the last moments of a one-second window may reach the
+// platform in the next one, so it counts in both: WhatsApp's 80 messages/s
+// then holds at the platform in every second, not only in Parley's count.
+func TestSendNearWindowEndCountsInNextWindow(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		e := setup(t, db, nil)
+		h := accountHandle{row: store.Account{ID: store.NewID("acct"), Platform: string(platform.WhatsApp)}}
+		// 30 sends early in second 10:00:00, 50 in its last 50 ms: all
+		// allowed (80 in the second).
+		for i := range 80 {
+			e.now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			if i >= 30 {
+				e.now = e.now.Add(950 * time.Millisecond)
+			}
+			if err := e.inbox.allowSend(context.Background(), h, 1); err != nil {
+				t.Fatalf("send %d of 80 refused: %v", i+1, err)
+			}
+		}
+		// In 10:00:01 only 30 more fit: the 50 late ones may land there.
+		e.now = time.Date(2026, 11, 25, 10, 0, 1, 200_000_000, time.UTC)
+		for i := range 30 {
+			if err := e.inbox.allowSend(context.Background(), h, 1); err != nil {
+				t.Fatalf("send %d of 30 in the next second refused: %v", i+1, err)
+			}
+		}
+		if ae, ok := apierr.As(e.inbox.allowSend(context.Background(), h, 1)); !ok || ae.Code != "platform.whatsapp.rate_limit" {
+			t.Fatalf("send 31 in the next second: %v, want platform.whatsapp.rate_limit", ae)
+		}
+	})
+}
+
 // Instagram's automated-message cap counts only automated sends on
 // Instagram.
 func TestAutomatedCapCountsOnlyAutomatedInstagram(t *testing.T) {
@@ -157,14 +190,14 @@ func TestAutomatedCapCountsOnlyAutomatedInstagram(t *testing.T) {
 				t.Fatalf("an automated Messenger message was capped: %v", err)
 			}
 		}
-		n, _, err := e.inbox.count(ctx, igAutomated.name+":"+ig.row.ID, igAutomated.window, 0)
+		n, _, err := domain.Count(ctx, e.db, e.now, igAutomated.name+":"+ig.row.ID, igAutomated.window, 0)
 		if err != nil || n != 0 {
 			t.Fatalf("automated counter %d (%v) after no automated sends", n, err)
 		}
 		if err := e.inbox.allowAutomated(ctx, ig, true, 1); err != nil {
 			t.Fatal(err)
 		}
-		if n, _, _ := e.inbox.count(ctx, igAutomated.name+":"+ig.row.ID, igAutomated.window, 0); n != 1 {
+		if n, _, _ := domain.Count(ctx, e.db, e.now, igAutomated.name+":"+ig.row.ID, igAutomated.window, 0); n != 1 {
 			t.Fatalf("automated counter %d after one automated send", n)
 		}
 	})
