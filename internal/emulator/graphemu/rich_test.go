@@ -96,7 +96,13 @@ func TestInstagramReplyTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	mid := th.Messages[0].ID
+	// Instagram quick replies are plain text only.
 	status, body, _ := fx.do(t, "POST", ig+"/me/messages", igToken, "application/json",
+		richBody(jane, map[string]any{"text": "email?", "quick_replies": []map[string]any{{"content_type": "user_email"}}}, nil))
+	if status != 400 {
+		t.Fatalf("an email quick reply on Instagram: %d %v", status, body)
+	}
+	status, body, _ = fx.do(t, "POST", ig+"/me/messages", igToken, "application/json",
 		richBody(jane, map[string]any{"text": "yes"}, map[string]any{"reply_to": map[string]any{"mid": mid}}))
 	if status != 200 {
 		t.Fatalf("%d %v", status, body)
