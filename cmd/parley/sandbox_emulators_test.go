@@ -46,7 +46,7 @@ func TestSandboxEmulatorsOnly(t *testing.T) {
 	}
 	err = json.NewDecoder(res.Body).Decode(&list)
 	res.Body.Close()
-	if err != nil || res.StatusCode != 200 || len(list.Data) != 3 {
+	if err != nil || res.StatusCode != 200 || len(list.Data) != 4 { // open, human_agent_only, closed, quick_reply
 		t.Fatalf("messenger conversations: %d %+v %v", res.StatusCode, list, err)
 	}
 	// Every other printed URL is served, and the printed "try" lines use the

@@ -49,6 +49,30 @@ func TestRichSendsPerPlatform(t *testing.T) {
 			return []string{fmt.Sprint(ms[len(ms)-1].QuickReplies), fmt.Sprint(ms[len(ms)-1].Template), ms[len(ms)-1].ReplyTo}
 		}
 
+		// What each platform carries is public, and so is the schema.
+		caps := l.do("GET", "/v1/platforms", l.key, nil)
+		expect(t, caps, 200, "")
+		for _, c := range caps.body["data"].([]any) {
+			c := c.(map[string]any)
+			rich, _ := c["rich"].(map[string]any)
+			switch c["platform"] {
+			case "messenger":
+				if rich["quick_replies"] != float64(13) || rich["cards"] != float64(10) || rich["reply_to"] != false {
+					t.Fatalf("messenger rich capability %v", rich)
+				}
+			case "x", "linkedin":
+				if rich["quick_replies"] != float64(0) || rich["attachments"] != float64(0) {
+					t.Fatalf("%s rich capability %v", c["platform"], rich)
+				}
+			}
+		}
+		spec := l.do("GET", "/openapi.json", "", nil)
+		for _, f := range []string{"quick_replies", "reply_to_message_id", "cards", "choice"} {
+			if !strings.Contains(string(spec.raw), `"`+f+`"`) {
+				t.Fatalf("openapi.json does not describe %s", f)
+			}
+		}
+
 		// Refused up front: the platform cannot carry the field, nothing
 		// reaches the emulator; dry runs refuse the same.
 		for _, tc := range []struct {

@@ -260,14 +260,22 @@ type TemplateArg struct {
 
 // SendDMArgs are send_dm's arguments.
 type SendDMArgs struct {
-	ConversationID string         `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…) to reply in"`
-	Text           string         `json:"text,omitempty" jsonschema:"message text; required unless attachment or template is given"`
-	Attachment     *AttachmentArg `json:"attachment,omitempty" jsonschema:"one media attachment by URL"`
-	Tag            string         `json:"tag,omitempty" jsonschema:"Meta message tag, only for Instagram/Messenger replies outside the 24 h window: HUMAN_AGENT (a person replies, up to 7 days). Meta retired CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE in 2026. Omit for a normal reply."`
-	Template       *TemplateArg   `json:"template,omitempty" jsonschema:"WhatsApp only: an APPROVED message template (required when reply_window.requires_template is true)"`
-	Automated      bool           `json:"automated,omitempty" jsonschema:"true when the message was written by software (you, an AI agent, without a person approving it); HUMAN_AGENT is then refused"`
-	IdempotencyKey string         `json:"idempotency_key,omitempty" jsonschema:"a unique string (max 255 characters) for this message; repeating the call with the same key and arguments returns the first outcome instead of sending again"`
-	DryRun         bool           `json:"dry_run,omitempty" jsonschema:"true: check every rule (reply window, tag, template, rate limits) and return the message that would be sent, with status dry_run, or the refusal; nothing is sent or recorded"`
+	ConversationID string          `json:"conversation_id" jsonschema:"the conversation id (sapi_dm_…) to reply in"`
+	Text           string          `json:"text,omitempty" jsonschema:"message text; required unless attachments, cards or a template are given (and with quick replies or buttons)"`
+	Attachment     *AttachmentArg  `json:"attachment,omitempty" jsonschema:"one media attachment by URL"`
+	Attachments    []AttachmentArg `json:"attachments,omitempty" jsonschema:"several media attachments by URL, sent in order (Instagram, Messenger, WhatsApp)"`
+	// The rich fields (issue 18): each is delivered natively or the send is
+	// refused with validation.unsupported_on_platform; get_conversation's
+	// platform and GET /v1/platforms (rich) say what each platform carries.
+	QuickReplies     []apitype.QuickReply `json:"quick_replies,omitempty" jsonschema:"quick replies offered under the text, [{title, payload}]: Instagram/Messenger up to 13 (title 20 characters), WhatsApp up to 10 (3 as buttons, more as a list); a tap arrives as message.received with choice.payload"`
+	Buttons          []apitype.Button     `json:"buttons,omitempty" jsonschema:"buttons under the text, [{type: url|postback, title, url|payload}]: Instagram/Messenger up to 3; WhatsApp up to 3 postback buttons or one url button"`
+	Cards            []apitype.Card       `json:"cards,omitempty" jsonschema:"a carousel (Instagram/Messenger, up to 10): [{title, subtitle, image_url, buttons}]"`
+	ReplyToMessageID string               `json:"reply_to_message_id,omitempty" jsonschema:"platform_id of the message this one answers (Instagram, WhatsApp)"`
+	Tag              string               `json:"tag,omitempty" jsonschema:"Meta message tag, only for Instagram/Messenger replies outside the 24 h window: HUMAN_AGENT (a person replies, up to 7 days). Meta retired CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE and ACCOUNT_UPDATE in 2026. Omit for a normal reply."`
+	Template         *TemplateArg         `json:"template,omitempty" jsonschema:"WhatsApp only: an APPROVED message template (required when reply_window.requires_template is true)"`
+	Automated        bool                 `json:"automated,omitempty" jsonschema:"true when the message was written by software (you, an AI agent, without a person approving it); HUMAN_AGENT is then refused"`
+	IdempotencyKey   string               `json:"idempotency_key,omitempty" jsonschema:"a unique string (max 255 characters) for this message; repeating the call with the same key and arguments returns the first outcome instead of sending again"`
+	DryRun           bool                 `json:"dry_run,omitempty" jsonschema:"true: check every rule (reply window, tag, template, rate limits) and return the message that would be sent, with status dry_run, or the refusal; nothing is sent or recorded"`
 }
 
 // MarkReadArgs are mark_conversation_read's arguments.
@@ -520,6 +528,10 @@ func (t tools) sendDM(ctx context.Context, _ *mcp.CallToolRequest, in SendDMArgs
 	if in.Template != nil {
 		si.Template = &apitype.Template{Name: in.Template.Name, Language: in.Template.Language, Components: in.Template.Components}
 	}
+	for _, a := range in.Attachments {
+		si.Attachments = append(si.Attachments, apitype.Attachment{Type: a.Type, URL: a.URL})
+	}
+	si.QuickReplies, si.Buttons, si.Cards, si.ReplyToMessageID = in.QuickReplies, in.Buttons, in.Cards, in.ReplyToMessageID
 	m, err := t.b.SendMessage(ctx, strings.TrimSpace(in.ConversationID), si)
 	if err != nil {
 		return nil, client.Single[apitype.Message]{}, err

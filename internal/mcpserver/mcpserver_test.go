@@ -209,7 +209,7 @@ func TestConversationTools(t *testing.T) {
 		// marking one read takes it out of the unread list.
 		fb := l.seeded.Accounts[platform.Messenger]
 		fbOpen := l.conv("messenger/open")
-		fbAll := []string{fbOpen, l.conv("messenger/human_agent_only"), l.conv("messenger/closed")}
+		fbAll := []string{fbOpen, l.conv("messenger/human_agent_only"), l.conv("messenger/closed"), l.conv("messenger/quick_reply")}
 		unread := func(u bool) []string {
 			t.Helper()
 			return convIDs(ok(t, call(t, cs, "list_conversations", map[string]any{"account_id": fb, "unread": u})))

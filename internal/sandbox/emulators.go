@@ -272,6 +272,20 @@ func (e *Emulators) Seed(ctx context.Context, svc *service.Service, c service.Ca
 			conv(string(m.p)+"/"+sc.scenario, out.Accounts[m.p], tid)
 		}
 	}
+	// Messenger: a conversation that ends with the customer tapping one of
+	// the quick replies the business offered (issue 18); a further tap
+	// (graphemu TapQuickReply) arrives as message.received with its payload.
+	qrThread, err := e.Graph.AddConversation(pageID, graphemu.Conversation{Participant: graphemu.Participant{ID: "6100000000000004", Name: "Lea Martin"},
+		Messages: []graphemu.SeedMessage{
+			{Inbound: true, Text: "Hi! Do you have the rain jacket in blue?", At: h(40 * time.Minute)},
+			{Text: "We do! Which size?", At: h(35 * time.Minute), QuickReplies: []graphemu.QuickReply{
+				{Title: "Small", Payload: "SIZE_S"}, {Title: "Medium", Payload: "SIZE_M"}, {Title: "Large", Payload: "SIZE_L"}}},
+			{Inbound: true, Text: "Medium", QuickReplyPayload: "SIZE_M", At: h(30 * time.Minute)},
+		}})
+	if err != nil {
+		return out, err
+	}
+	conv("messenger/quick_reply", out.Accounts[platform.Messenger], qrThread)
 
 	// WhatsApp: open, closed (template required), and opened from an ad.
 	e.WhatsApp.AddPhoneNumber(waemu.PhoneNumber{ID: waPhoneID, DisplayPhoneNumber: "+1 555 010 0100", VerifiedName: "Acme", WABAID: waWABAID, Token: tokenWA})

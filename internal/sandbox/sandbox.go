@@ -230,6 +230,11 @@ Try it:
   # reply (the window is open)
   curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[4]s/messages" -H "$H"     -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%%s)" -d '{"text":"Yes, medium is in stock!"}'
 
+  # rich messages: quick replies (a tap comes back as message.received with choice.payload);
+  # this Messenger conversation ends with the customer tapping one
+  curl -s "$PARLEY_URL/v1/inbox/conversations/%[19]s/messages" -H "$H"
+  curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[19]s/messages" -H "$H"     -d '{"text":"Pickup or delivery?","quick_replies":[{"title":"Pickup","payload":"PICKUP"},{"title":"Delivery","payload":"DELIVERY"}]}'
+
   # a closed window answers 410 with the options that remain (HUMAN_AGENT for a person)
   curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[5]s/messages" -H "$H" -d '{"text":"Still there?"}'
   curl -s -X POST "$PARLEY_URL/v1/inbox/conversations/%[5]s/messages" -H "$H" -d '{"text":"Sorry for the wait!","tag":"HUMAN_AGENT"}'
@@ -267,7 +272,7 @@ The platform emulators Parley talks to (point your own platform SDK at them;
 
 `, base, sb.Key.Secret, sb.Brand.Name, c["instagram/open"], c["messenger/human_agent_only"], c["whatsapp/closed"], c["x/open"], c["linkedin/open"],
 		sb.ConnectURL, XConnectUsername, connect.SessionTTL, sb.Brand.ID, sb.SignInURL, AdminEmail,
-		sb.ConnectURLs["instagram"], sb.ConnectURLs["messenger"], sb.ConnectURLs["whatsapp"], sb.ConnectURLs["linkedin"])
+		sb.ConnectURLs["instagram"], sb.ConnectURLs["messenger"], sb.ConnectURLs["whatsapp"], sb.ConnectURLs["linkedin"], c["messenger/quick_reply"])
 	sb.Emulators.Endpoints(w, sb.Seeded)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

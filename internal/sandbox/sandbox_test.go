@@ -162,7 +162,7 @@ func TestStandaloneEmulators(t *testing.T) {
 	if len(s.Accounts) != 0 || len(s.Conversations) != 0 {
 		t.Fatalf("Parley ids without Parley: %+v", s)
 	}
-	if len(s.Threads) != 11 || len(s.Tokens) != 5 {
+	if len(s.Threads) != 12 || len(s.Tokens) != 5 {
 		t.Fatalf("threads %d, tokens %d: %+v", len(s.Threads), len(s.Tokens), s)
 	}
 	if n := len(e.Graph.Messages(s.NativeIDs[platform.Messenger])); n != 0 {

@@ -3,6 +3,7 @@ package webapp_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -167,6 +168,25 @@ func TestAgentAnswersFromTheApp(t *testing.T) {
 		}
 		if !historyHas(t, sb, open, "Yes, medium is in stock!") {
 			t.Fatal("the reply did not reach the platform")
+		}
+
+		// Quick replies from the composer reach Messenger natively; the
+		// seeded conversation shows the customer's tap.
+		qr := sb.Seeded.Conversations["messenger/quick_reply"]
+		_, page, _ = br.do("GET", "/app/c/"+qr, nil)
+		if !strings.Contains(page, `name="quick_replies"`) {
+			t.Fatal("the composer offers no quick replies")
+		}
+		code, _, _ = br.do("POST", "/app/c/"+qr+"/send", url.Values{"csrf": {csrf}, "mode": {"open"}, "text": {"Pickup or delivery?"},
+			"quick_replies": {"Pickup | PICKUP\nDelivery"}})
+		sent := sb.Emulators.Graph.Messages(sb.Seeded.NativeIDs[platform.Messenger])
+		if code != http.StatusSeeOther || len(sent) == 0 || fmt.Sprint(sent[len(sent)-1].QuickReplies) != "[{Pickup PICKUP} {Delivery Delivery}]" {
+			t.Fatalf("quick replies from the app: %d %+v", code, sent)
+		}
+		code, page, _ = br.do("POST", "/app/c/"+sb.Seeded.Conversations["x/open"]+"/send", url.Values{"csrf": {csrf}, "mode": {"open"}, "text": {"hi"},
+			"quick_replies": {"Yes"}})
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "validation.unsupported_on_platform") || !strings.Contains(page, ">Yes</textarea>") {
+			t.Fatalf("quick replies on X answered %d:\n%s", code, page)
 		}
 
 		// Messenger after 24 h: HUMAN_AGENT, and only that.

@@ -110,6 +110,8 @@ type conversationPage struct {
 	Idem      string
 	// What the person typed, kept when a send was refused.
 	Text, AttachmentURL, AttachmentType string
+	// QuickReplies is the composer's quick-replies field, kept on a refusal.
+	QuickReplies string
 }
 
 func (a *App) loadConversation(r *http.Request, id string) (conversationPage, error) {
@@ -213,6 +215,7 @@ func sendInput(r *http.Request) service.SendInput {
 	if r.PostFormValue("mode") == composeHumanAgent {
 		in.Tag = "HUMAN_AGENT"
 	}
+	in.QuickReplies = quickRepliesOf(r.PostFormValue("quick_replies"))
 	if name := r.PostFormValue("template"); name != "" {
 		t := &apitype.Template{Name: name, Language: r.PostFormValue("language")}
 		var params []map[string]any
@@ -231,6 +234,26 @@ func sendInput(r *http.Request) service.SendInput {
 	return in
 }
 
+// quickRepliesOf reads the composer's quick replies, one a line: "Title"
+// (its payload is the title) or "Title | PAYLOAD". The domain checks them
+// against the platform's limits.
+func quickRepliesOf(s string) []apitype.QuickReply {
+	var out []apitype.QuickReply
+	for _, line := range strings.Split(s, "\n") {
+		title, payload, found := strings.Cut(line, "|")
+		title = strings.TrimSpace(title)
+		if title == "" {
+			continue
+		}
+		payload = strings.TrimSpace(payload)
+		if !found || payload == "" {
+			payload = title
+		}
+		out = append(out, apitype.QuickReply{Title: title, Payload: payload})
+	}
+	return out
+}
+
 func (a *App) send(w http.ResponseWriter, r *http.Request) {
 	c, _ := caller(r.Context())
 	id := r.PathValue("id")
@@ -247,6 +270,7 @@ func (a *App) send(w http.ResponseWriter, r *http.Request) {
 	}
 	e := a.errorOf(sendErr)
 	d.Error, d.Text, d.AttachmentURL, d.AttachmentType = e, in.Text, r.PostFormValue("attachment_url"), r.PostFormValue("attachment_type")
+	d.QuickReplies = r.PostFormValue("quick_replies")
 	a.render(w, e.Status, "conversation", d)
 }
 

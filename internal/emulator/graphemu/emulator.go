@@ -101,6 +101,11 @@ type SeedMessage struct {
 	Text        string
 	Attachments []Attachment
 	At          time.Time
+	// QuickReplies are the chips a business message offered; on the
+	// person's message, QuickReplyPayload is the one they tapped (Text is
+	// then its title).
+	QuickReplies      []QuickReply
+	QuickReplyPayload string
 }
 
 // Conversation seeds one thread with its history.
@@ -386,7 +391,8 @@ func (e *Emulator) AddConversation(accountID string, c Conversation) (string, er
 		if at.IsZero() {
 			at = e.opts.Now()
 		}
-		e.appendMessage(t, &Message{Inbound: m.Inbound, Text: m.Text, Attachments: slices.Clone(m.Attachments), At: at})
+		e.appendMessage(t, &Message{Inbound: m.Inbound, Text: m.Text, Attachments: slices.Clone(m.Attachments), At: at,
+			QuickReplies: slices.Clone(m.QuickReplies), QuickReplyPayload: m.QuickReplyPayload})
 		if m.Inbound {
 			unread++
 		} else {

@@ -55,6 +55,9 @@ func FuzzSendBody(f *testing.F) {
 		`{"recipient":{"id":"7000000000010002"},"messaging_type":"MESSAGE_TAG","tag":"HUMAN_AGENT","message":{"text":"x"}}`,
 		`{"recipient":{"id":"7000000000010001"},"message":{"attachment":{"type":"image","payload":{"url":"https://a.b/c.jpg"}}}}`,
 		`{"recipient":[],"message":null}`,
+		`{"recipient":{"id":"7000000000010001"},"message":{"text":"pick","quick_replies":[{"content_type":"text","title":"A","payload":1}]}}`,
+		`{"recipient":{"id":"7000000000010001"},"message":{"attachment":{"type":"template","payload":{"template_type":"generic","elements":[{"title":"t","buttons":[{"type":"postback","title":"b","payload":"p"}]}]}}}}`,
+		`{"recipient":{"id":"7000000000010001"},"reply_to":{"mid":"m_1"},"message":{"attachment":{"type":"template","payload":{"template_type":"button","text":"x","buttons":[]}}}}`,
 		`recipient={'id':'7000000000010001'}&message={'text':'hi'}`,
 	} {
 		f.Add(s)

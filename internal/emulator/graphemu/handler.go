@@ -834,7 +834,7 @@ func (e *Emulator) send(req *request, a *account) answer {
 			atts = []Attachment{{Type: att.Type, URL: media.URL}}
 		}
 	}
-	qrs, g := quickReplies(p.Message.QuickReplies)
+	qrs, g := quickReplies(a.Platform, p.Message.QuickReplies)
 	if g != nil {
 		return e.fail(req, *g)
 	}

@@ -108,7 +108,7 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 
 // quickReplies checks message.quick_replies and returns them, titles
 // truncated as Meta shows them.
-func quickReplies(raw []wireQuickReply) ([]QuickReply, *Error) {
+func quickReplies(p platform.Name, raw []wireQuickReply) ([]QuickReply, *Error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
@@ -121,6 +121,11 @@ func quickReplies(raw []wireQuickReply) ([]QuickReply, *Error) {
 		switch q.ContentType {
 		case "text":
 		case "user_phone_number", "user_email":
+			if p == platform.Instagram {
+				// "Quick replies only support plain text" on Instagram.
+				g := invalidParam("param message[quick_replies][%d][content_type] must be one of {text}", i)
+				return nil, &g
+			}
 			out = append(out, QuickReply{})
 			continue
 		default:

@@ -13,6 +13,8 @@ func FuzzParseSendRequest(f *testing.F) {
 	f.Add([]byte(`{"messaging_product":"whatsapp","to":"16505551234","type":"text","text":{"body":"hi"}}`))
 	f.Add([]byte(`{"messaging_product":"whatsapp","to":"1","type":"template","template":{"name":"order_update","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"a"}]}]}}`))
 	f.Add([]byte(`{"messaging_product":"whatsapp","status":"read","message_id":"wamid.x"}`))
+	f.Add([]byte(`{"messaging_product":"whatsapp","to":"16505551234","type":"interactive","context":{"message_id":"wamid.x"},"interactive":{"type":"list","body":{"text":"x"},"action":{"button":"b","sections":[{"rows":[{"id":"1","title":"a"}]}]}}}`))
+	f.Add([]byte(`{"messaging_product":"whatsapp","to":"16505551234","type":"interactive","interactive":{"type":"cta_url","body":{"text":"x"},"action":{"name":"cta_url","parameters":{"display_text":"d","url":"https://e.com"}}}}`))
 	e, _ := newEmu(f, nil)
 	e.Inbound(phoneID, user, "Ana", "hi")
 	f.Fuzz(func(t *testing.T, body []byte) {

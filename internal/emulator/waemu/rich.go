@@ -28,8 +28,13 @@ import (
 // Interactive is the interactive object of a type "interactive" message.
 type Interactive struct {
 	Type   string            `json:"type"`
-	Body   *TextObject       `json:"body,omitempty"`
+	Body   *InteractiveBody  `json:"body,omitempty"`
 	Action InteractiveAction `json:"action"`
+}
+
+// InteractiveBody is interactive.body.
+type InteractiveBody struct {
+	Text string `json:"text"`
 }
 
 // InteractiveAction is interactive.action.
@@ -86,15 +91,10 @@ func checkInteractive(in *Interactive) (string, *Error) {
 	if in == nil {
 		return "", errRequiredParam("The parameter interactive is required.")
 	}
-	if in.Body == nil || in.Body.Body == "" {
-		if in.Body == nil {
-			return "", errRequiredParam("The parameter interactive['body'] is required.")
-		}
+	if in.Body == nil {
+		return "", errRequiredParam("The parameter interactive['body'] is required.")
 	}
-	text := ""
-	if in.Body != nil {
-		text = in.Body.Body
-	}
+	text := in.Body.Text
 	if text == "" {
 		return "", errRequiredParam("The parameter interactive['body']['text'] is required.")
 	}

@@ -22,8 +22,13 @@ type contextBody struct {
 // https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/interactive-cta-url-messages.
 type interactive struct {
 	Type   string            `json:"type"`
-	Body   textBody          `json:"body"`
+	Body   interactiveBody   `json:"body"`
 	Action interactiveAction `json:"action"`
+}
+
+// interactiveBody is interactive.body: {"text": …}.
+type interactiveBody struct {
+	Text string `json:"text"`
 }
 
 type interactiveAction struct {
@@ -154,7 +159,7 @@ func interactiveOf(msg platform.Outbound) (*interactive, error) {
 	if msg.Text == "" {
 		return nil, apierr.Required("text")
 	}
-	in := &interactive{Body: textBody{Body: msg.Text}}
+	in := &interactive{Body: interactiveBody{Text: msg.Text}}
 	var choices []choice
 	for _, q := range msg.QuickReplies {
 		choices = append(choices, choice{q.Payload, q.Title})
