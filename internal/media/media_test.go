@@ -66,13 +66,18 @@ func setup(t *testing.T, db *sqlstore.DB) fixture {
 	}
 	clk := &clock{now: t0}
 	m := media.New(domain.Deps{Store: db, Keys: ring, Now: clk.Now, Log: slog.New(slog.DiscardHandler)}, media.Config{BaseURL: "https://parley.example/", TTL: 24 * time.Hour})
+	return fixture{m: m, clk: clk, db: db, a: org(t, db), b: org(t, db), mux: serveMux(m), ring: ring, entry: entry}
+}
+
+// serveMux serves m's signed URLs as the API does, any refusal a 404.
+func serveMux(m *media.Media) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+media.URLPath+"{id}", func(w http.ResponseWriter, r *http.Request) {
 		if err := m.Serve(w, r); err != nil {
 			http.Error(w, "not found", http.StatusNotFound)
 		}
 	})
-	return fixture{m: m, clk: clk, db: db, a: org(t, db), b: org(t, db), mux: mux, ring: ring, entry: entry}
+	return mux
 }
 
 func (f fixture) get(t *testing.T, u string) *httptest.ResponseRecorder {
@@ -133,16 +138,9 @@ func TestSignedURL(t *testing.T) {
 			t.Fatal(err)
 		}
 		r2 := media.New(domain.Deps{Store: db, Keys: rotated, Now: f.clk.Now}, media.Config{BaseURL: "https://parley.example"})
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET "+media.URLPath+"{id}", func(w http.ResponseWriter, r *http.Request) {
-			if r2.Serve(w, r) != nil {
-				w.WriteHeader(404)
-			}
-		})
-		p, _ := url.Parse(at.URL)
-		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, httptest.NewRequest("GET", p.RequestURI(), nil))
-		if w.Code != 200 {
+		rf := f
+		rf.mux = serveMux(r2)
+		if w := rf.get(t, at.URL); w.Code != 200 {
 			t.Fatalf("URL signed before rotation: %d", w.Code)
 		}
 		// Expired: 404 though the file is still there.
