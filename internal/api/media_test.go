@@ -152,6 +152,17 @@ func TestMediaUploadAndSend(t *testing.T) {
 			}
 		}
 
+		// The single `attachment` may name an upload too; url and media_id
+		// together are refused.
+		id4 := l.upload(l.key, "c.png", "image/png", img).data(t)["id"].(string)
+		expect(t, send(l.key, ms, map[string]any{"attachments": []any{map[string]any{"type": "image", "media_id": id4, "url": "https://cdn.example/c.png"}}}),
+			422, "validation.invalid_field")
+		expect(t, send(l.key, ms, map[string]any{"attachment": map[string]any{"type": "image", "media_id": id4}}), 201, "")
+		if gm := l.emu.Graph.Messages(l.seeded.NativeIDs[platform.Messenger]); len(gm[len(gm)-1].Attachments) != 1 ||
+			!strings.Contains(gm[len(gm)-1].Attachments[0].URL, "/media/"+id4+"?") {
+			t.Fatalf("attachment by media_id: Messenger got %+v", gm[len(gm)-1])
+		}
+
 		// Limits: WhatsApp takes images up to 5 MB (422 naming it); the
 		// server's own maximum is 413.
 		big := pngBytes(5<<20 + 10)
