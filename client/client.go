@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -107,6 +108,10 @@ type call struct {
 	query        url.Values
 	header       http.Header
 	body         any
+	// form is a body already encoded as formType (an upload's
+	// multipart/form-data) instead of JSON.
+	form     []byte
+	formType string
 	// idempotent requests may be retried after a 5xx or a lost connection:
 	// repeating them cannot do twice what was meant once. Any request is
 	// retried after a 429, which the server answers before acting.
@@ -127,7 +132,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (*http.Response, erro
 	if len(cl.query) > 0 {
 		target += "?" + cl.query.Encode()
 	}
-	var body []byte
+	body := cl.form
 	if cl.body != nil {
 		var err error
 		if body, err = json.Marshal(cl.body); err != nil {
@@ -186,7 +191,7 @@ func (c *Client) once(ctx context.Context, cl call, target string, body []byte, 
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", cmp.Or(cl.formType, "application/json"))
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

@@ -42,6 +42,7 @@ func TestEveryOperation(t *testing.T) {
 		var (
 			plans  []apitype.PlanView
 			tenant apitype.Organization
+			upload apitype.Media
 		)
 		hooks := newHookSink(t)
 		conv := sb.Seeded.Conversations["instagram/open"]
@@ -238,6 +239,24 @@ func TestEveryOperation(t *testing.T) {
 				active, aerr := c.UpdateConversation(ctx, conv, apitype.ConversationUpdate{Status: "active"})
 				return want(errors.Join(lerr, aerr), archived.Status == "archived" && n == 1 && active.Status == "active",
 					"archived %q (%d listed as archived), then %q", archived.Status, n, active.Status)
+			}},
+			{"uploadMedia", func() (err error) {
+				img := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), make([]byte, 64)...)
+				upload, err = c.UploadMedia(ctx, client.MediaUpload{Filename: "size-chart.png", ContentType: "image/png", Data: img, Platform: "instagram"})
+				if err != nil {
+					return err
+				}
+				m, err := c.SendMessage(ctx, conv, apitype.SendInput{Text: "Our size chart", Attachments: []apitype.Attachment{{Type: "image", MediaID: upload.ID}}})
+				return want(err, upload.Type == "image" && upload.Size == int64(len(img)) && m.Direction == "outgoing", "uploaded %+v, sent %+v", upload, m)
+			}},
+			{"getMedia", func() error {
+				m, err := c.GetMedia(ctx, upload.ID)
+				return want(err, m.ID == upload.ID && m.UsedAt != nil, "media after its send %+v", m)
+			}},
+			{"deleteMedia", func() error {
+				err := c.DeleteMedia(ctx, upload.ID)
+				_, gerr := c.GetMedia(ctx, upload.ID)
+				return want(err, client.IsNotFound(gerr), "after delete: %v", gerr)
 			}},
 			{"markConversationRead", func() error {
 				if err := c.MarkRead(ctx, conv); err != nil {

@@ -1,9 +1,13 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"iter"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 
@@ -404,5 +408,65 @@ func (c *Client) SendMessage(ctx context.Context, conversationID string, in apit
 // MarkRead marks a conversation read.
 func (c *Client) MarkRead(ctx context.Context, conversationID string) error {
 	_, err := c.do(ctx, call{method: http.MethodPost, path: path("/v1/inbox/conversations/", conversationID, "/read"), idempotent: true}, nil)
+	return err
+}
+
+// Media.
+
+// MediaUpload is a file for UploadMedia.
+type MediaUpload struct {
+	// Filename names the file for the customer (documents show it).
+	Filename string
+	// ContentType is the file's media type; "" lets the server tell it
+	// from the bytes. The server refuses a type the bytes contradict.
+	ContentType string
+	Data        []byte
+	// Type is image, video, audio or file; "" derives it from the type.
+	Type string
+	// Platform, when set, checks that platform's limits at upload.
+	Platform string
+}
+
+// UploadMedia uploads a file for a later send: name the answer's ID in
+// SendInput.Attachments[].MediaID. It is kept until ExpiresAt, or briefly
+// after the send that uses it.
+func (c *Client) UploadMedia(ctx context.Context, in MediaUpload) (apitype.Media, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range [][2]string{{"type", in.Type}, {"platform", in.Platform}} {
+		if f[1] != "" {
+			_ = mw.WriteField(f[0], f[1])
+		}
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file", "filename": in.Filename}))
+	if in.ContentType != "" {
+		h.Set("Content-Type", in.ContentType)
+	}
+	pw, err := mw.CreatePart(h)
+	if err != nil {
+		return apitype.Media{}, err
+	}
+	if _, err := pw.Write(in.Data); err != nil {
+		return apitype.Media{}, err
+	}
+	if err := mw.Close(); err != nil {
+		return apitype.Media{}, err
+	}
+	var out Single[apitype.Media]
+	_, err = c.do(ctx, call{method: http.MethodPost, path: "/v1/media", form: buf.Bytes(), formType: mw.FormDataContentType()}, &out)
+	return out.Data, err
+}
+
+// GetMedia describes an upload (never its bytes).
+func (c *Client) GetMedia(ctx context.Context, id string) (apitype.Media, error) {
+	var out Single[apitype.Media]
+	err := c.get(ctx, path("/v1/media/", id), nil, &out)
+	return out.Data, err
+}
+
+// DeleteMedia deletes an upload now.
+func (c *Client) DeleteMedia(ctx context.Context, id string) error {
+	_, err := c.do(ctx, call{method: http.MethodDelete, path: path("/v1/media/", id), idempotent: true}, nil)
 	return err
 }

@@ -59,7 +59,7 @@ func TestMediaUploadAndSend(t *testing.T) {
 	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		l := newLiveEnvCfg(t, b, config.Config{MediaMaxBytes: 6 << 20})
-		img := pngBytes(1000)
+		img := pngBytes(2 << 20) // over a megabyte: bodies are not cut at JSON-sized bounds anywhere
 
 		r := l.upload(l.key, "photo.png", "image/png", img)
 		expect(t, r, 201, "")
@@ -150,6 +150,17 @@ func TestMediaUploadAndSend(t *testing.T) {
 			if r.status != 404 {
 				t.Errorf("GET %s: %d, want 404", bad, r.status)
 			}
+		}
+
+		// The single `attachment` may name an upload too; url and media_id
+		// together are refused.
+		id4 := l.upload(l.key, "c.png", "image/png", img).data(t)["id"].(string)
+		expect(t, send(l.key, ms, map[string]any{"attachments": []any{map[string]any{"type": "image", "media_id": id4, "url": "https://cdn.example/c.png"}}}),
+			422, "validation.invalid_field")
+		expect(t, send(l.key, ms, map[string]any{"attachment": map[string]any{"type": "image", "media_id": id4}}), 201, "")
+		if gm := l.emu.Graph.Messages(l.seeded.NativeIDs[platform.Messenger]); len(gm[len(gm)-1].Attachments) != 1 ||
+			!strings.Contains(gm[len(gm)-1].Attachments[0].URL, "/media/"+id4+"?") {
+			t.Fatalf("attachment by media_id: Messenger got %+v", gm[len(gm)-1])
 		}
 
 		// Limits: WhatsApp takes images up to 5 MB (422 naming it); the

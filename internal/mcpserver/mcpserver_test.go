@@ -114,7 +114,7 @@ func TestToolsList(t *testing.T) {
 			Properties map[string]map[string]any `json:"properties"`
 		}
 		remarshal(t, tools["list_conversations"].InputSchema, &lc)
-		if lc.Properties["limit"]["maximum"] != 100.0 || len(lc.Properties["platform"]["enum"].([]any)) != 5 {
+		if lc.Properties["limit"]["maximum"] != 100.0 || len(lc.Properties["platform"]["enum"].([]any)) != 6 {
 			t.Errorf("list_conversations schema lacks bounds/enums: %v", lc.Properties)
 		}
 	})

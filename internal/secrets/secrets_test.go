@@ -182,3 +182,27 @@ func TestParseKeyRingRequiresAES256(t *testing.T) {
 		t.Fatalf("a 32-byte key was refused: %v", err)
 	}
 }
+
+// MAC keys are per purpose, stable for a ring, current key first, and
+// never the sealing key itself.
+func TestMACKeys(t *testing.T) {
+	a, b := newEntry(t, time.Unix(1, 0)), newEntry(t, time.Unix(2, 0))
+	old, rotated := ring(t, a), ring(t, a, b)
+	m1, m2 := old.MACKeys("media url"), rotated.MACKeys("media url")
+	if len(m1) != 1 || len(m2) != 2 || len(m1[0]) != 32 {
+		t.Fatalf("key counts %d, %d", len(m1), len(m2))
+	}
+	if !bytes.Equal(m2[1], m1[0]) || bytes.Equal(m2[0], m1[0]) {
+		t.Fatal("after rotation the new key must sign and the old one still verify")
+	}
+	if bytes.Equal(old.MACKeys("other")[0], m1[0]) {
+		t.Fatal("two purposes share a MAC key")
+	}
+	raw, _ := base64.StdEncoding.DecodeString(strings.SplitN(a, ":", 2)[1])
+	if bytes.Equal(raw, m1[0]) {
+		t.Fatal("the MAC key is the sealing key")
+	}
+	if !bytes.Equal(ring(t, a).MACKeys("media url")[0], m1[0]) {
+		t.Fatal("MAC keys differ between two parses of one ring")
+	}
+}

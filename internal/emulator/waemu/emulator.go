@@ -385,7 +385,11 @@ func routePath(r *http.Request) string { return "/" + strings.Join(segments(r.UR
 // gate reads the body (bounded) and checks the access token; which objects
 // the token may use is each route's check.
 func (e *Emulator) gate(_ http.ResponseWriter, r *http.Request) (string, Error, bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	limit := int64(maxBody)
+	if r.Method == http.MethodPost && strings.HasSuffix(routePath(r), "/media") {
+		limit = maxUpload // a media upload: up to a 100 MB document
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	if err != nil {
 		return "", *errInvalidParam("Unable to read request body"), false
 	}
