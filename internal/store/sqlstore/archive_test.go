@@ -62,7 +62,7 @@ func TestArchive(t *testing.T) {
 		if got := archivedAt("t-foreign"); !got.IsZero() {
 			t.Fatalf("another organisation archived a thread of A's account: %v", got)
 		}
-		ids := []string{"t-single", "t-batch", "t-late", "t-same", "t-new", "t-unknown"}
+		ids := []string{"t-single", "t-batch", "t-late", "t-same", "t-new", "t-unknown", "t-foreign"}
 		if got, err := db.ArchivedThreads(ctx, b.org.ID, ids); err != nil || len(got) != 0 {
 			t.Fatalf("B sees A's archived threads: %v %v", got, err)
 		}
