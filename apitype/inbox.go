@@ -307,9 +307,10 @@ type Sent struct {
 	Success bool `json:"success" jsonschema:"always true: the hosted DM API's success flag"`
 	// MessageID is the sent message's id (data.id).
 	MessageID string `json:"message_id" jsonschema:"the sent message's id, the same as data.id"`
-	// MessageIDs are the ids of every platform message the send made
-	// (one, unless a platform splits it).
-	MessageIDs []string `json:"message_ids" jsonschema:"the ids of every platform message the send made; [message_id] unless the platform split the send"`
+	// MessageIDs lists the send's message ids, as the hosted DM API does.
+	// It is [MessageID]: where a platform needs two messages for one send
+	// (Meta: the attachment, then the text), MessageID is the last.
+	MessageIDs []string `json:"message_ids" jsonschema:"[message_id], the hosted DM API's list of the send's ids; where a platform needs two messages for one send (Meta: the attachment, then the text), message_id is the last"`
 }
 
 // NewSent is the answer to a send of m.
