@@ -100,6 +100,10 @@ type Message struct {
 	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
 	Buttons      []Button     `json:"buttons,omitempty"`
 	Cards        []Card       `json:"cards,omitempty"`
+	// PartIDs are, when one send posted several platform messages (Meta
+	// and WhatsApp take one attachment per message), all their ids in
+	// order; ID is the last. Omitted for a single message.
+	PartIDs []string `json:"part_ids,omitempty"`
 	// Replayed is true when an Idempotency-Key answered with a stored
 	// outcome instead of sending. It is not part of the JSON body: REST
 	// reports it in the Idempotent-Replayed header.
@@ -307,12 +311,18 @@ type Sent struct {
 	Success bool `json:"success" jsonschema:"always true: the hosted DM API's success flag"`
 	// MessageID is the sent message's id (data.id).
 	MessageID string `json:"message_id" jsonschema:"the sent message's id, the same as data.id"`
-	// MessageIDs are the ids of every platform message the send made
-	// (one, unless a platform splits it).
-	MessageIDs []string `json:"message_ids" jsonschema:"the ids of every platform message the send made; [message_id] unless the platform split the send"`
+	// MessageIDs lists the send's message ids, as the hosted DM API does:
+	// every platform message where the platform needed several for one send
+	// (Meta and WhatsApp take one attachment per message), in order, the
+	// last being MessageID.
+	MessageIDs []string `json:"message_ids" jsonschema:"the ids of every platform message the send posted, in order (Meta and WhatsApp take one attachment per message); message_id is the last"`
 }
 
 // NewSent is the answer to a send of m.
 func NewSent(m Message) Sent {
-	return Sent{Data: m, Success: true, MessageID: m.ID, MessageIDs: []string{m.ID}}
+	ids := m.PartIDs
+	if len(ids) == 0 {
+		ids = []string{m.ID}
+	}
+	return Sent{Data: m, Success: true, MessageID: m.ID, MessageIDs: ids}
 }

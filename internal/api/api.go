@@ -219,7 +219,7 @@ func (a *API) routeTable() []Route {
 			Status: 204, Errors: append([]int{http.StatusConflict}, withNotFound...)}, a.deleteBrand),
 
 		list(a, Route{Method: "GET", Path: "/v1/accounts", OperationID: "listAccounts", Summary: "List connected accounts", Tag: "accounts",
-			Query:  append([]Param{{Name: "brand_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "status", Type: "string"}}, pageParams...),
+			Query:  append([]Param{{Name: "brand_id", Type: "string"}, {Name: "platform", Type: "string", Description: "facebook is accepted for messenger"}, {Name: "status", Type: "string"}}, pageParams...),
 			Status: 200, Errors: std}, a.listAccounts),
 		op(a, Route{Method: "POST", Path: "/v1/accounts", OperationID: "createAccount", Summary: "Connect an account with a platform access token the platform confirms grants it", Tag: "accounts",
 			Status: 201,
@@ -275,8 +275,9 @@ func (a *API) routeTable() []Route {
 			Status: 204, Errors: withNotFound}, a.revokeAPIKey),
 
 		list(a, Route{Method: "GET", Path: "/v1/inbox/conversations", OperationID: "listConversations", Summary: "Conversations across connected accounts, newest first", Tag: "inbox",
-			Query: append([]Param{{Name: "account_id", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "brand_id", Type: "string"},
-				{Name: "status", Type: "string"}, {Name: "unread", Type: "boolean"}}, pageParams...),
+			Query: append([]Param{{Name: "account_id", Type: "string"}, {Name: "platform", Type: "string", Description: "instagram, messenger (also accepted as facebook), whatsapp, linkedin or x"},
+				{Name: "brand_id", Type: "string"},
+				{Name: "status", Type: "string", Description: "active (the default) or archived"}, {Name: "unread", Type: "boolean"}}, pageParams...),
 			Status: 200, Errors: inbox}, a.listConversations),
 		op(a, Route{Method: "GET", Path: "/v1/inbox/conversations/{id}", OperationID: "getConversation", Summary: "One conversation with its reply_window", Tag: "inbox",
 			Status: 200, Errors: inbox}, a.getConversation),

@@ -119,9 +119,11 @@ func TestMetaEventKindsReachUsers(t *testing.T) {
 		if err := l.emu.Graph.Read(thread); err != nil {
 			t.Fatal(err)
 		}
-		next("message.read", func(d map[string]any) bool { return d["conversation_id"] == conv })
-		if got := history(t, l, conv, mid)["status"]; got != "read" {
-			t.Fatalf("status after read %v", got)
+		read := next("message.read", func(d map[string]any) bool { return d["conversation_id"] == conv })
+		// status_updated_at is the read receipt's time, in the history
+		// and in the event alike.
+		if got := history(t, l, conv, mid); got["status"] != "read" || got["status_updated_at"] == nil || got["status_updated_at"] != read["status_updated_at"] {
+			t.Fatalf("after read: status %v at %v; the event says %v", got["status"], got["status_updated_at"], read["status_updated_at"])
 		}
 
 		// The customer reacts to the reply, then takes it back.

@@ -154,6 +154,13 @@ func TestRichSendsPerPlatform(t *testing.T) {
 		if tpl := igMsgs[len(igMsgs)-1].Template; tpl == nil || tpl.Type != "generic" || len(tpl.Elements) != 2 || tpl.Elements[0].Buttons[0].Payload != "BUY_J" {
 			t.Fatalf("Instagram recorded %+v", tpl)
 		}
+		// Two platform messages for one send: message_ids names both, in
+		// order, and message_id (data.id) the last.
+		if ids, _ := r.body["message_ids"].([]any); len(ids) != 2 || ids[0] != igMsgs[len(igMsgs)-2].ID || ids[1] != igMsgs[len(igMsgs)-1].ID ||
+			r.body["message_id"] != igMsgs[len(igMsgs)-1].ID || r.data(t)["id"] != r.body["message_id"] {
+			t.Fatalf("message_ids %v, message_id %v for the text %s and the carousel %s", r.body["message_ids"], r.body["message_id"],
+				igMsgs[len(igMsgs)-2].ID, igMsgs[len(igMsgs)-1].ID)
+		}
 
 		// WhatsApp: 4 quick replies become a list, as a reply; a url
 		// button a cta_url message. Ten rows are the most (dry run).

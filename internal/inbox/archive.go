@@ -12,10 +12,10 @@ import (
 )
 
 // Archiving is Parley's own metadata: no platform exposes an archive state
-// through its API. A conversation is archived when it was archived after the
-// customer's last message; a newer message makes it active again (the store
-// clears the mark as it notes the message, and until then every view
-// already reads it as active).
+// through its API. The next customer message makes an archived conversation
+// active again: the store clears the mark as it notes the message (in the
+// same statement), and a view that sees the platform show a message newer
+// than the archiving before that already reads it as active.
 
 // archived reports whether a conversation archived at archivedAt (zero: not
 // archived) still is, the customer's last message being at lastInbound.
@@ -77,10 +77,12 @@ func (s *Inbox) UpdateConversation(ctx context.Context, c domain.Caller, id stri
 	}
 	var at time.Time
 	if status == apitype.ConversationArchived {
+		// What the platform shows is noted first (syncMeta), so that a
+		// message the user could see now is not taken later for a new one.
 		meta := s.syncMeta(ctx, h, pc)
-		// Archived as of now, or of the customer's last message if the
-		// platform's clock runs ahead of ours: archiving must hide what
-		// is already there, and only a newer message brings it back.
+		// Archived as of now, or of the last message known if the
+		// platform's clock runs ahead of ours: archiving hides what is
+		// there.
 		at = s.now()
 		if meta.LastInboundAt.After(at) {
 			at = meta.LastInboundAt

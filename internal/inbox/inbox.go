@@ -491,6 +491,8 @@ func (s *Inbox) syncMeta(ctx context.Context, h accountHandle, pc platform.Conve
 		meta.ParticipantID = pc.ParticipantID
 		if err := s.store.NoteInbound(ctx, meta, 0); err != nil {
 			s.log.WarnContext(ctx, "record inbound time", "account_id", h.row.ID, "err", err)
+		} else {
+			meta.ArchivedAt = time.Time{} // noting a customer message unarchives (store.SetArchived)
 		}
 	}
 	return meta

@@ -183,6 +183,7 @@ func (s *Inbox) send(ctx context.Context, c domain.Caller, id string, in apitype
 	}
 	pm := outboundMessage(h, in, at, sent.PlatformID, "sent")
 	mv := MessageView(id, pm)
+	mv.PartIDs = sent.PlatformIDs
 	s.recordSend(ctx, h, thread, pm, mv, d)
 	return mv, true, nil
 }

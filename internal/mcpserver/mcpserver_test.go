@@ -3,9 +3,11 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,7 +116,10 @@ func TestToolsList(t *testing.T) {
 			Properties map[string]map[string]any `json:"properties"`
 		}
 		remarshal(t, tools["list_conversations"].InputSchema, &lc)
-		if lc.Properties["limit"]["maximum"] != 100.0 || len(lc.Properties["platform"]["enum"].([]any)) != 6 {
+		// facebook is Messenger, by the hosted DM APIs' name for it.
+		if lc.Properties["limit"]["maximum"] != 100.0 || len(lc.Properties["platform"]["enum"].([]any)) != 6 ||
+			!slices.Contains(lc.Properties["platform"]["enum"].([]any), any("facebook")) ||
+			fmt.Sprint(lc.Properties["status"]["enum"]) != "[active archived]" {
 			t.Errorf("list_conversations schema lacks bounds/enums: %v", lc.Properties)
 		}
 	})

@@ -289,7 +289,7 @@ type ConversationMeta struct {
 	DeliveredAt time.Time
 	ReadAt      time.Time
 	// ArchivedAt is when the conversation was archived in Parley; zero
-	// when it is active. A customer message newer than it unarchives it.
+	// when it is active. The next customer message unarchives it.
 	ArchivedAt  time.Time
 	UnreadCount int
 	UpdatedAt   time.Time
@@ -346,8 +346,8 @@ type MessagingStore interface {
 	NoteReceipt(ctx context.Context, orgID, accountID, threadID string, read bool, at time.Time) error
 	// SetArchived archives a thread as of at, or unarchives it when at is
 	// zero. Unknown threads are created only for an account of the
-	// organisation. NoteInbound(s) unarchive a thread when the inbound
-	// message is newer than its archiving.
+	// organisation. NoteInbound(s) unarchive a thread: they note a
+	// customer message Parley did not know of.
 	SetArchived(ctx context.Context, orgID, accountID, threadID string, at time.Time) error
 	// ArchivedThreads reports, among an organisation's threads with these
 	// native ids, those archived, keyed by {account id, thread id}, with

@@ -155,6 +155,20 @@ func TestAgentAnswersFromTheApp(t *testing.T) {
 		if strings.Contains(only, `<span class="platform">Instagram</span>`) || !strings.Contains(only, `<span class="platform">WhatsApp</span>`) {
 			t.Error("the platform filter did not narrow the list to WhatsApp")
 		}
+		// An archived conversation leaves the inbox for its Archived filter.
+		closed := sb.Seeded.Conversations["messenger/closed"]
+		req, _ := http.NewRequest("PATCH", base+"/v1/inbox/conversations/"+closed, strings.NewReader(`{"status":"archived"}`))
+		req.Header.Set("Authorization", "Bearer "+sb.Key.Secret)
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+			t.Fatalf("archive: %v %v", res, err)
+		} else {
+			res.Body.Close()
+		}
+		_, active, _ := br.do("GET", "/app/?platform=messenger", nil)
+		_, archived, _ := br.do("GET", "/app/?platform=messenger&archived=1", nil)
+		if link := "/app/c/" + closed; strings.Contains(active, link) || !strings.Contains(archived, link) || strings.Contains(archived, "/app/c/"+sb.Seeded.Conversations["messenger/open"]) {
+			t.Error("the archived conversation is not listed under the Archived filter only")
+		}
 		csrf := br.csrf()
 		open := sb.Seeded.Conversations["instagram/open"]
 		_, page, _ := br.do("GET", "/app/c/"+open, nil)

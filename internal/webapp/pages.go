@@ -25,6 +25,7 @@ type inboxPage struct {
 	Brand       string
 	Platform    string
 	Unread      bool
+	Archived    bool // list the archived conversations instead of the active ones
 	Rows        []service.Conversation
 	Failures    []apitype.AccountFailure
 	More        string // the next page's URL; "" on the last
@@ -37,11 +38,14 @@ func (a *App) inbox(w http.ResponseWriter, r *http.Request) {
 	c, _ := caller(r.Context())
 	q := r.URL.Query()
 	d := inboxPage{base: a.base(r, "Inbox", "inbox"), Platforms: platforms, Brand: q.Get("brand"), Platform: q.Get("platform"),
-		Unread: q.Get("unread") == "1", BrandByID: map[string]string{}}
+		Unread: q.Get("unread") == "1", Archived: q.Get("archived") == "1", BrandByID: map[string]string{}}
 	f := service.ConversationFilter{PageRequest: service.PageRequest{Cursor: q.Get("cursor"), Limit: 25}, BrandID: d.Brand, Platform: d.Platform}
 	if d.Unread {
 		t := true
 		f.Unread = &t
+	}
+	if d.Archived {
+		f.Status = apitype.ConversationArchived
 	}
 	list, err := a.svc.ListConversations(r.Context(), c, f)
 	if err != nil {
@@ -57,6 +61,9 @@ func (a *App) inbox(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.Unread {
 		keep.Set("unread", "1")
+	}
+	if d.Archived {
+		keep.Set("archived", "1")
 	}
 	d.ListURL = Base + "/?" + keep.Encode()
 	if list.HasMore {

@@ -11,11 +11,12 @@ import (
 )
 
 // TestArchive: a conversation archived in Parley reads as archived, is
-// listed by ArchivedThreads for its organisation only, is unarchived by a
-// customer message newer than the archiving (through the single and the
-// batched inbound note, which ingestion uses), stays archived for an older
-// one, and can be unarchived by hand. Another organisation can neither
-// archive nor see the thread.
+// listed by ArchivedThreads for its organisation only, is unarchived by the
+// next customer message noted (through the single and the batched inbound
+// note, which ingestion uses), even one dated before the archiving (a late
+// webhook: the user never saw it), and by hand; a business message does
+// not unarchive. Another organisation can neither archive nor see the
+// thread.
 func TestArchive(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
@@ -33,7 +34,7 @@ func TestArchive(t *testing.T) {
 			return store.ConversationMeta{OrgID: a.org.ID, AccountID: a.acct.ID, ThreadID: thread, ParticipantID: "p-" + thread, LastInboundAt: at, UnreadCount: 1}
 		}
 		arch := t0.Add(time.Hour).Truncate(time.Microsecond) // as stored
-		for _, thread := range []string{"t-single", "t-batch", "t-late", "t-new"} {
+		for _, thread := range []string{"t-single", "t-batch", "t-late", "t-same", "t-new"} {
 			if thread != "t-new" {
 				if err := db.NoteInbound(ctx, inbound(thread, t0), 1); err != nil {
 					t.Fatal(err)
@@ -61,27 +62,34 @@ func TestArchive(t *testing.T) {
 		if got := archivedAt("t-foreign"); !got.IsZero() {
 			t.Fatalf("another organisation archived a thread of A's account: %v", got)
 		}
-		ids := []string{"t-single", "t-batch", "t-late", "t-new", "t-unknown"}
+		ids := []string{"t-single", "t-batch", "t-late", "t-same", "t-new", "t-unknown", "t-foreign"}
 		if got, err := db.ArchivedThreads(ctx, b.org.ID, ids); err != nil || len(got) != 0 {
 			t.Fatalf("B sees A's archived threads: %v %v", got, err)
 		}
 		got, err := db.ArchivedThreads(ctx, a.org.ID, ids)
-		if err != nil || len(got) != 4 || !got[[2]string{a.acct.ID, "t-batch"}].Equal(arch) {
-			t.Fatalf("ArchivedThreads = %v %v, want the 4 archived threads", got, err)
+		if err != nil || len(got) != 5 || !got[[2]string{a.acct.ID, "t-batch"}].Equal(arch) {
+			t.Fatalf("ArchivedThreads = %v %v, want the 5 archived threads", got, err)
 		}
 		if none, err := db.ArchivedThreads(ctx, a.org.ID, nil); err != nil || len(none) != 0 {
 			t.Fatalf("ArchivedThreads(nil) = %v %v", none, err)
 		}
 
-		// A newer customer message unarchives; an older one (a late
-		// webhook) does not.
+		// Customer messages unarchive; the business's own send, a receipt
+		// and a note without a message time do not.
 		if err := db.NoteInbound(ctx, inbound("t-single", arch.Add(time.Minute)), 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.NoteInbounds(ctx, []store.ConversationMeta{inbound("t-batch", arch.Add(time.Second)), inbound("t-late", arch.Add(-time.Minute))}); err != nil {
+		if err := db.NoteInbounds(ctx, []store.ConversationMeta{inbound("t-batch", arch.Add(time.Second)), inbound("t-late", arch.Add(-time.Minute)),
+			inbound("t-same", time.Time{})}); err != nil {
 			t.Fatal(err)
 		}
-		for thread, want := range map[string]time.Time{"t-single": {}, "t-batch": {}, "t-late": arch, "t-new": arch} {
+		if err := db.NoteOutbound(ctx, a.org.ID, a.acct.ID, "t-new", arch.Add(time.Minute), false); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.NoteReceipt(ctx, a.org.ID, a.acct.ID, "t-new", true, arch.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for thread, want := range map[string]time.Time{"t-single": {}, "t-batch": {}, "t-late": {}, "t-same": arch, "t-new": arch} {
 			if got := archivedAt(thread); !got.Equal(want) {
 				t.Errorf("%s archived at %v after the inbound notes, want %v", thread, got, want)
 			}
@@ -93,7 +101,7 @@ func TestArchive(t *testing.T) {
 		if got := archivedAt("t-new"); !got.IsZero() {
 			t.Fatalf("t-new still archived at %v", got)
 		}
-		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "t-late"); m.UnreadCount != 2 || m.ParticipantID != "p-t-late" {
+		if m, _ := db.ConversationMeta(ctx, a.org.ID, a.acct.ID, "t-late"); m.UnreadCount != 2 || m.ParticipantID != "p-t-late" || !m.LastInboundAt.Equal(arch.Add(-time.Minute)) {
 			t.Fatalf("archiving disturbed the conversation's other metadata: %+v", m)
 		}
 	})

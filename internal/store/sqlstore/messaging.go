@@ -61,12 +61,17 @@ func later(col string) string {
 		` > conversations.` + col + `) THEN excluded.` + col + ` ELSE conversations.` + col + ` END`
 }
 
-// unarchive clears archived_at when the inbound message being noted is
-// newer than the archiving: a customer writing again brings an archived
-// conversation back (the hosted DM APIs' behaviour). Part of the upsert
-// itself, so ingestion spends no extra statement on it. An older message
-// (a webhook delivered late) leaves the archive as the user set it.
-const unarchive = `archived_at = CASE WHEN excluded.last_inbound_at > conversations.archived_at THEN NULL ELSE conversations.archived_at END`
+// unarchive clears archived_at as a customer message is noted: a customer
+// writing again brings an archived conversation back (the hosted DM APIs'
+// behaviour). Part of the upsert itself, so ingestion spends no extra
+// statement on it. Every message noted is one Parley did not know of when
+// the conversation was archived (ingestion notes each message once, and
+// the inbox only a newer one than it knew, and it notes what the platform
+// shows before archiving), so the user cannot have seen it: even one
+// dated before the archiving (a late webhook) brings it back. Comparing
+// times instead would hide messages, since platform times are coarse
+// (WhatsApp's are whole seconds).
+const unarchive = `archived_at = CASE WHEN excluded.last_inbound_at IS NULL THEN conversations.archived_at ELSE NULL END`
 
 // NoteInbound implements store.MessagingStore.
 func (s *DB) NoteInbound(ctx context.Context, m store.ConversationMeta, unreadDelta int) error {
