@@ -9,8 +9,10 @@ import (
 const maxBatch = 256
 
 // GroupCommit makes concurrent requests share transactions: the first
-// request to arrive commits its own work and whatever queued meanwhile, and
-// keeps going while more arrives; the others wait for their batch. With one
+// request to arrive commits its own work; what queues meanwhile is the next
+// batch, committed as soon as that one ends (by a goroutine, so the first
+// caller returns at once), and so on while more arrives; the others wait for
+// their batch. With one
 // SQLite writer or a PostgreSQL fsync per commit, this turns N commits into
 // a few without delaying anyone by a timer.
 //
@@ -53,23 +55,45 @@ func (g *GroupCommit[T]) Commit(ctx context.Context, item T, run func([]T) error
 		}
 	}
 	g.running++
+	batch := g.take()
+	g.mu.Unlock()
+	g.run(batch, run)
+	// Our batch is done. What queued meanwhile is committed by a goroutine
+	// that takes over this committer: were the caller to keep committing
+	// other requests' batches, under steady load it would never return.
+	g.mu.Lock()
+	if len(g.pending) == 0 {
+		g.running--
+	} else {
+		go g.drain(run)
+	}
+	g.mu.Unlock()
+	return <-req.done
+}
+
+// take removes the next batch from pending; g.mu is held.
+func (g *GroupCommit[T]) take() []*gcReq[T] {
+	batch := g.pending
+	if len(batch) > maxBatch {
+		batch = batch[:maxBatch]
+	}
+	g.pending = g.pending[len(batch):]
+	return batch
+}
+
+// drain commits batches until none is pending, as one committer.
+func (g *GroupCommit[T]) drain(run func([]T) error) {
 	for {
-		batch := g.pending
-		if len(batch) > maxBatch {
-			batch = batch[:maxBatch]
-		}
-		g.pending = g.pending[len(batch):]
-		g.mu.Unlock()
-		g.run(batch, run)
 		g.mu.Lock()
 		if len(g.pending) == 0 {
 			g.running--
 			g.mu.Unlock()
-			break
+			return
 		}
+		batch := g.take()
+		g.mu.Unlock()
+		g.run(batch, run)
 	}
-	// Another committer may have taken our request.
-	return <-req.done
 }
 
 func (g *GroupCommit[T]) run(batch []*gcReq[T], run func([]T) error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/testsupport"
@@ -157,4 +158,55 @@ func TestGroupCommitWaiterHonoursItsContext(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A committer's caller returns once its own batch is done, however long
+// the requests that queued behind it take: under steady load the
+// committer never runs out of batches, and its caller must not wait for
+// them (a webhook's sender times out).
+func TestGroupCommitCallerDoesNotWaitForLaterBatches(t *testing.T) {
+	t.Parallel()
+	var g GroupCommit[string]
+	started, release, later := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	// The committer's run: the first batch waits for release, the next
+	// for later.
+	run := func([]string) error {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		} else {
+			<-later
+		}
+		return nil
+	}
+	first := make(chan error, 1)
+	go func() { first <- g.Commit(context.Background(), "first", run) }()
+	<-started
+	second := make(chan error, 1)
+	go func() { second <- g.Commit(context.Background(), "second", run) }()
+	testsupport.Eventually(t, func() bool { return queued(&g) == 1 }, "the second request queues")
+	close(release)
+	var firstErr error
+	testsupport.Eventually(t, func() bool {
+		select {
+		case firstErr = <-first:
+			return true
+		default:
+			return false
+		}
+	}, "the first caller returns while the next batch commits")
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	select {
+	case err := <-second:
+		t.Fatalf("the second request finished (%v) before its batch could commit", err)
+	default:
+	}
+	close(later)
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	testsupport.Eventually(t, func() bool { return !g.isRunning() }, "the committer stops once nothing is pending")
 }

@@ -52,7 +52,11 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 		return nil
 	}
 	return s.group.Commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
-		return s.store.InTx(context.WithoutCancel(ctx), func(st store.Store, tx *sql.Tx) error {
+		// The batch may hold other requests and outlive this one (the group
+		// commit's next batches run with this function): its writes must not
+		// end with this request.
+		ctx := context.WithoutCancel(ctx)
+		return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
 			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
 			for _, ws := range batch {
 				for _, w := range ws {

@@ -87,7 +87,13 @@ func TestIngestCountsInboundExactlyUnderConcurrency(t *testing.T) {
 					// Every fifth message is retried by the platform, on the
 					// other replica.
 					for r := range 1 + btoi(i%5 == 0) {
-						if err := replicas[(s+r)%2].Ingest(context.Background(), []platform.InboundEvent{ev}); err != nil {
+						// A request's context ends when it is answered, as
+						// an HTTP request's does, while the batches queued
+						// behind it may still be committing.
+						ctx, cancel := context.WithCancel(context.Background())
+						err := replicas[(s+r)%2].Ingest(ctx, []platform.InboundEvent{ev})
+						cancel()
+						if err != nil {
 							errs <- err
 							return
 						}

@@ -464,5 +464,7 @@ func ingestCommitters(d sqlstore.Dialect) int {
 	return 1
 }
 
-// postgresCommitters: measured with BenchmarkInboundAck (see BENCHMARKS.md).
+// postgresCommitters is enough for a replica to keep the database busy
+// between its commits without holding many connections (the pool's default
+// is 20); not yet tuned on an idle machine (BENCHMARKS.md, issue 15).
 const postgresCommitters = 4

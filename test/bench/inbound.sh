@@ -6,6 +6,9 @@
 # before and after: on a shared machine, compare only figures of one run.
 #
 #   test/bench/inbound.sh [seconds per pgbench run, default 10]
+#
+# test/bench/run.sh is the fuller set (SQLite yardstick, latency, delivery,
+# replicas) as one table.
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
