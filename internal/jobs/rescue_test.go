@@ -28,10 +28,12 @@ func TestShortRescueAfterRescuesWithinIt(t *testing.T) {
 		done := make(chan struct{}, 10)
 		c, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: slog.New(slog.DiscardHandler),
 			PollInterval: 100 * time.Millisecond, RescueAfter: 2 * time.Second,
-			Timeouts: map[string]time.Duration{failArgs{}.Kind(): time.Hour},
+			// As the server wires it: the map repeats the worker's own
+			// Timeout, which River's rescuer (whenever it runs) honours too.
+			Timeouts: map[string]time.Duration{slowArgs{}.Kind(): slowWorker{}.Timeout(nil)},
 			Register: func(w *river.Workers) {
 				river.AddWorker(w, pingWorker{done: done})
-				river.AddWorker(w, failWorker{})
+				river.AddWorker(w, slowWorker{})
 			}})
 		if err != nil {
 			t.Fatal(err)
@@ -63,7 +65,7 @@ func TestShortRescueAfterRescuesWithinIt(t *testing.T) {
 		}
 		lostAt := time.Now()
 		lost(pingArgs{})
-		long := lost(failArgs{})
+		long := lost(slowArgs{})
 		select {
 		case <-done:
 			t.Logf("lost job run again %s after it was left running", time.Since(lostAt).Round(time.Millisecond))
@@ -79,3 +81,16 @@ func TestShortRescueAfterRescuesWithinIt(t *testing.T) {
 		}
 	})
 }
+
+type slowArgs struct{}
+
+func (slowArgs) Kind() string { return "slow" }
+
+// slowWorker allows itself an hour per job.
+type slowWorker struct {
+	river.WorkerDefaults[slowArgs]
+}
+
+func (slowWorker) Timeout(*river.Job[slowArgs]) time.Duration { return time.Hour }
+
+func (slowWorker) Work(context.Context, *river.Job[slowArgs]) error { return nil }
