@@ -61,10 +61,14 @@ func headless(t *testing.T) context.Context {
 	return ctx
 }
 
+// stepTimeout bounds one step. Generous: under the whole suite with -race on
+// two cores one step (a send, then the next page) once took over 30 s.
+const stepTimeout = 90 * time.Second
+
 // do runs steps with a deadline, failing the test with what was tried.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -74,7 +78,7 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 // value runs one step that answers a value.
 func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
