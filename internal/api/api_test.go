@@ -72,6 +72,18 @@ func newEnvFull(t testing.TB, b storetest.Backend, cfg config.Config, key string
 	return &env{t: t, srv: s.Server, url: s.URL, keys: s.KeyRing}
 }
 
+// settle waits until the webhooks Parley acknowledged are recorded (see
+// parleytest.Server.Settle): every request a test makes reads what the
+// platforms' webhooks before it said.
+func (e *env) settle() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.srv.Service.WaitInbound(ctx); err != nil {
+		e.t.Fatalf("accepted webhooks not recorded: %v", err)
+	}
+}
+
 // org creates an organisation and returns its API key.
 func (e *env) org(name string) string {
 	e.t.Helper()
@@ -91,6 +103,7 @@ type response struct {
 
 func (e *env) do(method, path, key string, body any, headers ...string) response {
 	e.t.Helper()
+	e.settle()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:

@@ -24,9 +24,25 @@ import (
 // platform verified and an active status, the event is
 // de-duplicated, the conversation metadata updated (and, for WhatsApp, the
 // message journalled) and its deliveries enqueued, all in one transaction.
-// When Ingest returns nil everything is durable; an error asks the platform
-// to retry.
+// When Ingest returns nil everything is durable; an error asks the caller
+// to retry. The webhook receivers use Accept, which answers sooner; the X
+// poller, which has nobody to answer, calls Ingest.
 func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) error {
+	return s.apply(ctx, "", events)
+}
+
+// unit is what one call of apply commits: the writes of its events and,
+// for a queued webhook, the queue row to claim with them.
+type unit struct {
+	raw    string
+	writes []func(store.Store, *sql.Tx) error
+}
+
+// apply does the events' reads and platform calls, then commits their
+// writes in a group-committed transaction, which also claims the queued
+// webhook raw (when not empty): if another replica claimed it first, its
+// writes are skipped.
+func (s *Ingest) apply(ctx context.Context, raw string, events []platform.InboundEvent) error {
 	var writes []func(store.Store, *sql.Tx) error
 	for _, ev := range events {
 		accounts, err := s.accountsByNative(ctx, string(ev.Platform), ev.AccountNativeID)
@@ -48,18 +64,33 @@ func (s *Ingest) Ingest(ctx context.Context, events []platform.InboundEvent) err
 			}
 		}
 	}
-	if len(writes) == 0 {
+	if len(writes) == 0 && raw == "" {
 		return nil
 	}
-	return s.group.Commit(ctx, writes, func(batch [][]func(store.Store, *sql.Tx) error) error {
+	return s.group.Commit(ctx, unit{raw: raw, writes: writes}, func(batch []unit) error {
 		// The batch may hold other requests and outlive this one (the group
 		// commit's next batches run with this function): its writes must not
 		// end with this request.
 		ctx := context.WithoutCancel(ctx)
 		return s.store.InTx(ctx, func(st store.Store, tx *sql.Tx) error {
+			var ids []string
+			for _, u := range batch {
+				if u.raw != "" {
+					ids = append(ids, u.raw)
+				}
+			}
+			// The claim comes first, so a second claimer waits here, not
+			// after doing the writes for nothing.
+			claimed, err := st.ClaimInbound(ctx, ids)
+			if err != nil {
+				return err
+			}
 			b := &batchStore{Store: st, endpoints: map[string][]store.Endpoint{}}
-			for _, ws := range batch {
-				for _, w := range ws {
+			for _, u := range batch {
+				if u.raw != "" && !claimed[u.raw] {
+					continue // recorded by another replica meanwhile
+				}
+				for _, w := range u.writes {
 					if err := b.run(w, tx); err != nil {
 						return err
 					}

@@ -1,8 +1,10 @@
-// Package ingest is the inbound-ingestion capability: platform webhook
-// events, normalised, made durable for every organisation that connected
-// the account — de-duplicated, journalled (WhatsApp), with conversation
-// metadata updated and deliveries enqueued — in group-committed
-// transactions, so a burst of webhooks costs a few commits (DESIGN §3, §4).
+// Package ingest is the inbound-ingestion capability: a platform webhook's
+// verified body is queued durably before the platform is answered
+// (Accept), then its normalised events are recorded for every organisation
+// that connected the account — de-duplicated, journalled (WhatsApp), with
+// conversation metadata updated and deliveries enqueued — in
+// group-committed transactions, so a burst of webhooks costs a few commits
+// (DESIGN §3, §4).
 package ingest
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/domain"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/journal"
+	"github.com/parleyhq/parley/internal/secrets"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -40,6 +43,10 @@ type Config struct {
 	// (see domain.GroupCommit); 0 means one, which is all SQLite's single writer
 	// can use.
 	Committers int
+	// Keys seal queued webhooks at rest; required by Accept.
+	Keys *secrets.KeyRing
+	// Queue tunes Accept and Sweep.
+	Queue QueueConfig
 }
 
 // Ingest is the capability. It is safe for concurrent use.
@@ -52,7 +59,11 @@ type Ingest struct {
 	journal       *journal.Journal
 	resolveThread func(ctx context.Context, a store.Account, participantID string) (string, error)
 
-	group domain.GroupCommit[[]func(store.Store, *sql.Tx) error]
+	keys  *secrets.KeyRing
+	queue *queue
+
+	group       domain.GroupCommit[unit]
+	appendGroup domain.GroupCommit[store.InboundRaw]
 	// byNative caches AccountsByNative, which every webhook would otherwise
 	// read: a burst for one account reads it once a HotCacheTTL.
 	byNative domain.TTLCache[string, []store.Account]
@@ -92,5 +103,6 @@ func (s *Ingest) AccountChanged(orgID, accountID string) {
 func New(d domain.Deps, cfg Config) *Ingest {
 	d = d.WithDefaults()
 	return &Ingest{store: d.Store, log: d.Log, now: d.Now, events: cfg.Events, jobs: cfg.Jobs, journal: cfg.Journal,
-		resolveThread: cfg.ResolveThread, group: domain.GroupCommit[[]func(store.Store, *sql.Tx) error]{Limit: cfg.Committers}}
+		resolveThread: cfg.ResolveThread, keys: cfg.Keys, queue: newQueue(cfg.Queue),
+		group: domain.GroupCommit[unit]{Limit: cfg.Committers}, appendGroup: domain.GroupCommit[store.InboundRaw]{Limit: cfg.Committers}}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,8 +28,41 @@ type env struct {
 	now     time.Time
 	ingest  *Ingest
 	journal *journal.Journal
-	// resolveErr, when set, is what thread resolution answers.
+	// resolveErr, when set, is what thread resolution answers; gate, when
+	// set, holds thread resolution until it is closed.
 	resolveErr error
+	gate       chan struct{}
+
+	mu     sync.Mutex
+	offset time.Duration // how far the clock has moved from now
+}
+
+// clock is the time the capability sees: now, moved by advance.
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now.Add(e.offset)
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.offset += d
+	e.mu.Unlock()
+}
+
+// resolve is the thread resolution the test steers.
+func (e *env) resolve(ctx context.Context, participant string) (string, error) {
+	if e.gate != nil {
+		select {
+		case <-e.gate:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if e.resolveErr != nil {
+		return "", e.resolveErr
+	}
+	return "thread-of-" + participant, nil
 }
 
 func setup(t *testing.T, db *sqlstore.DB) *env {
@@ -42,14 +76,11 @@ func setup(t *testing.T, db *sqlstore.DB) *env {
 		t.Fatal(err)
 	}
 	e := &env{db: db, keys: keys, now: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
-	deps := domain.Deps{Store: db, Keys: keys, Now: func() time.Time { return e.now }}
+	deps := domain.Deps{Store: db, Keys: keys, Now: e.clock}
 	e.journal = journal.New(db, keys, 30*24*time.Hour)
 	e.ingest = New(deps, Config{Events: events.New(deps, events.Config{}), Journal: e.journal,
-		ResolveThread: func(_ context.Context, _ store.Account, participant string) (string, error) {
-			if e.resolveErr != nil {
-				return "", e.resolveErr
-			}
-			return "thread-of-" + participant, nil
+		ResolveThread: func(ctx context.Context, _ store.Account, participant string) (string, error) {
+			return e.resolve(ctx, participant)
 		}})
 	return e
 }

@@ -31,16 +31,6 @@ func (c *countingStore) AccountsByNative(ctx context.Context, p, native string) 
 	return c.DB.AccountsByNative(ctx, p, native)
 }
 
-// replica is another Ingest on the same database (another process behind
-// the load balancer), running committers transactions at once, over st.
-func (e *env) replica(st store.Store, committers int) *Ingest {
-	deps := domain.Deps{Store: st, Keys: e.keys, Now: func() time.Time { return e.now }}
-	return New(deps, Config{Events: events.New(deps, events.Config{}), Journal: e.journal, Committers: committers,
-		ResolveThread: func(_ context.Context, _ store.Account, participant string) (string, error) {
-			return "thread-of-" + participant, nil
-		}})
-}
-
 // received reports whether an organisation recorded message.received for
 // a message id.
 func (e *env) received(t *testing.T, orgID, messageID string) bool {
@@ -67,7 +57,7 @@ func TestIngestCountsInboundExactlyUnderConcurrency(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		e := setup(t, db)
 		a, b, c := e.org(t, platform.Instagram, "ig-1"), e.org(t, platform.Instagram, "ig-2"), e.org(t, platform.Instagram, "ig-1")
-		replicas := []*Ingest{e.replica(db, 4), e.replica(db, 4)}
+		replicas := []*Ingest{e.replica(db, 4, QueueConfig{}), e.replica(db, 4, QueueConfig{})}
 		const n, senders = 300, 32
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -144,7 +134,7 @@ func TestIngestBurstLooksTheAccountUpOnce(t *testing.T) {
 		e := setup(t, db)
 		a := e.org(t, platform.Instagram, "ig-1")
 		st := &countingStore{DB: db}
-		in := e.replica(st, 1)
+		in := e.replica(st, 1, QueueConfig{})
 		for i := range 20 {
 			if err := in.Ingest(context.Background(), []platform.InboundEvent{message(platform.Instagram, "ig-1", "cust", fmt.Sprintf("mid.%d", i), e.now)}); err != nil {
 				t.Fatal(err)
@@ -171,7 +161,7 @@ func TestIngestAccountCacheFollowsChanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		e := setup(t, db)
-		here, there := e.replica(db, 1), e.replica(db, 1)
+		here, there := e.replica(db, 1, QueueConfig{}), e.replica(db, 1, QueueConfig{})
 		seq := 0
 		send := func(in *Ingest, native string) string {
 			t.Helper()

@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/connect"
 	"github.com/parleyhq/parley/internal/delivery"
 	"github.com/parleyhq/parley/internal/domain"
+	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/jobs"
 	"github.com/parleyhq/parley/internal/journal"
 	"github.com/parleyhq/parley/internal/live"
@@ -213,6 +214,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			// Uploads are deleted within a few minutes of their TTL or of
 			// their send's signed URL expiring.
 			{Name: "prune_media", Interval: 5 * time.Minute, Run: func(ctx context.Context) error { return svc.PruneMedia(ctx) }},
+			// Accepted webhooks a killed replica left, or whose recording
+			// failed, are recorded once their grace (the job rescue
+			// delay: how long a lost job waits too) has passed.
+			{Name: "sweep_inbound", Interval: sweepInterval(cfg.JobRescueAfter), Run: func(ctx context.Context) error { return svc.SweepInbound(ctx) }},
 		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
 		closeAll(db, listen)
@@ -222,7 +227,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		KeyQuota: cfg.KeyQuota, OrgQuota: cfg.OrgQuota, AuthFailureLimit: cfg.AuthFailureLimit, Now: opts.Now, Journal: jr, Jobs: jobs.NewEnqueuer(jc),
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead, Plans: pl,
 		Media:            media.Config{BaseURL: BrowserURL(cfg), MaxBytes: int64(cfg.MediaMaxBytes), TTL: cfg.MediaTTL},
-		IngestCommitters: ingestCommitters(db.Dialect())})
+		IngestCommitters: ingestCommitters(db.Dialect()),
+		IngestQueue:      ingest.QueueConfig{Parse: receiver.Parse, Grace: cfg.JobRescueAfter}})
 	// Committed events reach this replica's MCP subscribers through the hub.
 	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
 	// Hosted agent clients sign in to /mcp with OAuth: the person signs in
@@ -237,7 +243,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// load balancer drains this replica while it still serves.
 	draining := new(atomic.Bool)
 	h, _, err := api.New(api.Config{Service: svc, Logger: log, Version: Version, TrustedProxies: proxies, Connect: cn, Plans: pl, MCPAuth: oauth,
-		Draining: draining.Load, Collectors: []prometheus.Collector{jobs.NewStats(db.SQL(), db.Dialect().Name, log, delivery.Args{}.Kind())},
+		Draining: draining.Load, Collectors: []prometheus.Collector{jobs.NewStats(db.SQL(), db.Dialect().Name, log, delivery.Args{}.Kind()),
+			ingest.NewQueueStats(db, log)},
 		MCP: mcpserver.Handler(svc, &mcpserver.Options{Logger: log, Version: Version, Live: hub, OAuth: oauth}),
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
@@ -342,6 +349,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.log.Warn("shutting down: requests still in flight at the deadline were cut off", "err", err)
 		_ = srv.Close()
 	}
+	// What this replica accepted is recorded before the database closes;
+	// what is left at the deadline stays queued for another's sweep.
+	if err := s.Service.WaitInbound(deadline); err != nil {
+		s.log.Warn("shutting down: accepted webhooks not recorded yet stay queued for another replica", "err", err)
+	}
 	wg.Wait()
 	s.stopLive()
 	closeAll(s.Store, s.listen)
@@ -369,8 +381,13 @@ func (s *Server) stopJobs(deadline context.Context) {
 	}
 }
 
-// Close releases resources of a server that was never Run.
+// Close releases resources of a server that was never Run, once the
+// webhooks it accepted are recorded (or a few seconds have passed: they stay
+// queued).
 func (s *Server) Close() error {
+	wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Service.WaitInbound(wait)
 	s.stopLive()
 	return closeAll(s.Store, s.listen)
 }
@@ -452,6 +469,16 @@ func xPollTask(cfg config.Config, opts Options, db *sqlstore.DB, keys *secrets.K
 		tick = xpoll.Tick
 	}
 	return []jobs.Task{{Name: "x_dm_poll", Interval: tick, Run: job.Run}}
+}
+
+// sweepInterval is how often the leader looks for accepted webhooks left
+// unrecorded: a quarter of their grace, as River's rescuer looks for lost
+// jobs, and at least once a minute.
+func sweepInterval(grace time.Duration) time.Duration {
+	if grace <= 0 {
+		grace = ingest.DefaultGrace
+	}
+	return min(grace/4, time.Minute)
 }
 
 // ingestCommitters is how many ingest transactions a replica runs at once:

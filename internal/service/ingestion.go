@@ -17,6 +17,21 @@ func (s *Service) Ingest(ctx context.Context, events []platform.InboundEvent) er
 	return s.ingest.Ingest(ctx, events)
 }
 
+// Accept makes a verified webhook body durable and records its events in
+// the background (ingest.Ingest.Accept): when it returns nil the platform
+// may be answered.
+func (s *Service) Accept(ctx context.Context, source string, body []byte, events []platform.InboundEvent) error {
+	return s.ingest.Accept(ctx, source, body, events)
+}
+
+// SweepInbound records accepted webhooks a replica left behind or failed
+// to record (ingest.Ingest.Sweep).
+func (s *Service) SweepInbound(ctx context.Context) error { return s.ingest.Sweep(ctx) }
+
+// WaitInbound waits until the webhooks this replica accepted are recorded,
+// or ctx ends.
+func (s *Service) WaitInbound(ctx context.Context) error { return s.ingest.Wait(ctx) }
+
 // RecordInbound notes a message a customer sent on an account's thread; it
 // reports false for a message already recorded (platforms retry webhooks).
 func (s *Service) RecordInbound(ctx context.Context, orgID, accountID, threadID string, m platform.Message, referralAt time.Time) (bool, error) {

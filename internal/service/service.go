@@ -72,6 +72,9 @@ type Config struct {
 	// IngestCommitters is how many group-committed ingest transactions
 	// may run at once (ingest.Config.Committers); 0 means one.
 	IngestCommitters int
+	// IngestQueue tunes how accepted webhooks are queued and swept
+	// (ingest.QueueConfig).
+	IngestQueue ingest.QueueConfig
 }
 
 // Service is the domain layer. It is safe for concurrent use.
@@ -102,7 +105,7 @@ func New(cfg Config) *Service {
 	s.inbox = inbox.New(deps, inbox.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, Journal: cfg.Journal,
 		Publish: s.events.Publish, AuthFailed: cfg.AuthFailed, Hold: hold, Media: s.media})
 	s.ingest = ingest.New(deps, ingest.Config{Events: s.events, Jobs: cfg.Jobs, Journal: cfg.Journal, ResolveThread: s.inbox.ResolveThread,
-		Committers: cfg.IngestCommitters})
+		Committers: cfg.IngestCommitters, Keys: cfg.Keys, Queue: cfg.IngestQueue})
 	s.manage = manage.New(deps, manage.Config{Adapters: cfg.Adapters, AccountTimeout: cfg.AccountTimeout, KeyQuota: cfg.KeyQuota,
 		OrgQuota: cfg.OrgQuota, Limits: limits, AuthFailureLimit: cfg.AuthFailureLimit, AccountChanged: s.AccountChanged})
 	return s

@@ -179,6 +179,7 @@ type Store interface {
 	PlanStore
 	OAuthStore
 	MediaStore
+	InboundQueueStore
 
 	// InTx runs fn in one transaction. Store calls through st, and writes
 	// through tx (River job inserts), commit or roll back together.
@@ -670,4 +671,50 @@ type PollStore interface {
 	DuePolls(ctx context.Context, platform string, now time.Time, limit int) ([]PollState, error)
 	// SavePoll stores an account's poll state (Account is ignored).
 	SavePoll(ctx context.Context, p PollState) error
+}
+
+// InboundRaw is a verified platform webhook waiting to be recorded
+// (ingest.Accept): the body as the platform signed it, sealed.
+type InboundRaw struct {
+	ID string
+	// Source names the receiver, which knows how to parse the body
+	// ("meta", "x", "linkedin").
+	Source     string
+	Sealed     []byte
+	ReceivedAt time.Time
+	// NextAt is when a sweep may take it; Attempts counts failed tries.
+	NextAt    time.Time
+	Attempts  int
+	LastError string
+}
+
+// InboundBacklog is the state of the inbound queue.
+type InboundBacklog struct {
+	// Pending are waiting to be recorded; Failed of them failed at least
+	// once.
+	Pending, Failed int64
+	// Oldest is when the oldest pending one was received (zero if none).
+	Oldest time.Time
+}
+
+// InboundQueueStore keeps verified webhooks between their acknowledgement
+// and their recording. Rows belong to no organisation yet: one webhook may
+// concern accounts several organisations connected; only ingest reads them.
+// It is part of Store.
+type InboundQueueStore interface {
+	// AppendInbound stores webhooks, in one statement, durably once it
+	// returns outside a transaction.
+	AppendInbound(ctx context.Context, rs []InboundRaw) error
+	// ClaimInbound deletes the named rows and reports which it deleted. In
+	// the transaction that records them it is the claim: a concurrent
+	// claimer waits for that transaction and then finds them gone, so what
+	// a webhook says is recorded once.
+	ClaimInbound(ctx context.Context, ids []string) (map[string]bool, error)
+	// InboundDue lists up to limit rows whose NextAt has come and that
+	// failed fewer than maxAttempts times, oldest first.
+	InboundDue(ctx context.Context, now time.Time, maxAttempts, limit int) ([]InboundRaw, error)
+	// FailInbound counts a failed attempt and sets when the next may be.
+	FailInbound(ctx context.Context, id, reason string, next time.Time) error
+	// InboundBacklogStats reads the queue's size, for /metrics.
+	InboundBacklogStats(ctx context.Context) (InboundBacklog, error)
 }

@@ -152,6 +152,7 @@ var sealedColumns = []struct{ table, column string }{
 	{"webhook_endpoints", "secret"},
 	{"webhook_endpoints", "previous_secret"},
 	{"whatsapp_messages", "sealed"},
+	{"inbound_queue", "body"},
 }
 
 // RotateSealed implements store.Store. Rows are read in pages and re-sealed

@@ -1,6 +1,7 @@
 // Package receiver serves the platforms' webhooks: verification handshakes,
 // signature checks over the raw body, bounded reads, parsing into
-// platform.InboundEvent, and a 200 only once the events are durable.
+// platform.InboundEvent, and a 200 only once the verified body is durable
+// (the Ingester's Accept).
 //
 // Meta (Instagram, Messenger, WhatsApp) posts to /webhooks/meta, X to
 // /webhooks/x, LinkedIn to /webhooks/linkedin.
@@ -10,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -23,9 +25,11 @@ import (
 	"github.com/parleyhq/parley/internal/webhook/inbound"
 )
 
-// Ingester makes events durable; an error asks the platform to retry.
+// Ingester makes a verified webhook durable (its body, from which events
+// were parsed, source naming the receiver: see Parse); nil means the
+// platform may be answered 200, an error asks it to retry.
 type Ingester interface {
-	Ingest(ctx context.Context, events []platform.InboundEvent) error
+	Accept(ctx context.Context, source string, body []byte, events []platform.InboundEvent) error
 }
 
 // Config holds each platform app's webhook secrets. A platform whose secret
@@ -51,11 +55,11 @@ func New(cfg Config) http.Handler {
 	}
 	h := &handler{cfg: cfg, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /webhooks/meta", h.metaVerify)
-	h.mux.HandleFunc("POST /webhooks/meta", h.receive("meta", cfg.MetaAppSecret, inbound.HeaderMetaSignature, inbound.VerifyMeta, parseMeta))
+	h.mux.HandleFunc("POST /webhooks/meta", h.receive("meta", cfg.MetaAppSecret, inbound.HeaderMetaSignature, inbound.VerifyMeta))
 	h.mux.HandleFunc("GET /webhooks/x", h.xCRC)
-	h.mux.HandleFunc("POST /webhooks/x", h.receive("x", cfg.XConsumerSecret, inbound.HeaderXSignature, inbound.VerifyX, xapi.ParseWebhook))
+	h.mux.HandleFunc("POST /webhooks/x", h.receive("x", cfg.XConsumerSecret, inbound.HeaderXSignature, inbound.VerifyX))
 	h.mux.HandleFunc("GET /webhooks/linkedin", h.linkedInChallenge)
-	h.mux.HandleFunc("POST /webhooks/linkedin", h.receive("linkedin", cfg.LinkedInClientSecret, inbound.HeaderLinkedInSignature, inbound.VerifyLinkedIn, linkedin.ParseWebhook))
+	h.mux.HandleFunc("POST /webhooks/linkedin", h.receive("linkedin", cfg.LinkedInClientSecret, inbound.HeaderLinkedInSignature, inbound.VerifyLinkedIn))
 	return nosniff(h.mux)
 }
 
@@ -68,6 +72,21 @@ func nosniff(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Parse parses a body a receiver accepted, by the receiver's name ("meta",
+// "x", "linkedin"), as that receiver did: how queued webhooks are read
+// back (ingest.QueueConfig.Parse).
+func Parse(source string, body []byte) ([]platform.InboundEvent, error) {
+	switch source {
+	case "meta":
+		return parseMeta(body)
+	case "x":
+		return xapi.ParseWebhook(body)
+	case "linkedin":
+		return linkedin.ParseWebhook(body)
+	}
+	return nil, fmt.Errorf("receiver: unknown source %q", source)
 }
 
 // parseMeta routes one Meta app's webhook by its object: WhatsApp Business
@@ -104,9 +123,8 @@ func writeErr(w http.ResponseWriter, e *apierr.Error) {
 	_ = json.NewEncoder(w).Encode(envelope.FromError(e, w.Header().Get("X-Request-ID")))
 }
 
-// receive verifies, parses and ingests one platform's POST.
-func (h *handler) receive(name, secret, header string, verify func(secret, header string, body []byte) error,
-	parse func([]byte) ([]platform.InboundEvent, error)) http.HandlerFunc {
+// receive verifies, parses and accepts one platform's POST.
+func (h *handler) receive(name, secret, header string, verify func(secret, header string, body []byte) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		log := h.cfg.Logger.With("platform", name, "remote", r.RemoteAddr)
 		if secret == "" {
@@ -129,13 +147,13 @@ func (h *handler) receive(name, secret, header string, verify func(secret, heade
 			fail(w, http.StatusUnauthorized, "auth.invalid_signature", "invalid signature")
 			return
 		}
-		events, err := parse(body)
+		events, err := Parse(name, body)
 		if err != nil {
 			log.Warn("inbound webhook unparsable", "err", err)
 			fail(w, http.StatusBadRequest, "validation.malformed_body", "unrecognised payload")
 			return
 		}
-		if err := h.cfg.Ingest.Ingest(r.Context(), events); err != nil {
+		if err := h.cfg.Ingest.Accept(r.Context(), name, body, events); err != nil {
 			log.Error("inbound webhook not recorded; the platform will retry", "err", err)
 			fail(w, http.StatusInternalServerError, "system.internal", "not recorded, retry")
 			return
