@@ -144,13 +144,16 @@ type Config struct {
 	// an account, so what the replica cached about it is dropped
 	// (service.AccountChanged); nil tells no one.
 	AccountChanged func(orgID, accountID string)
-	// CreateAccount stores a newly connected account through st, the
-	// transaction that also ends the session, if the organisation's plan
-	// allows its brand one more (plans.Plans.CreateAccountIn); a refusal
-	// is an *apierr.Error (402 billing.account_limit) whose code the end
-	// customer is sent back with. nil stores it with no limit. A
-	// reconnected account is not new and is not counted.
-	CreateAccount func(ctx context.Context, st store.Store, a store.Account) error
+	// HoldAccount takes one of the brand's account slots for session s
+	// through st (a transaction) until until, if the organisation's plan
+	// allows its brand one more account (plans.Plans.HoldAccountIn); a
+	// refusal is an *apierr.Error (402 billing.account_limit) whose code
+	// the end customer is sent back with. It runs before the platform is
+	// asked for the account's webhooks, so a refused connect leaves no
+	// subscription behind; the account created afterwards takes the slot.
+	// nil holds with no limit. A reconnected account is not new and holds
+	// nothing.
+	HoldAccount func(ctx context.Context, st store.Store, s store.ConnectSession, now, until time.Time) error
 }
 
 // changed tells the replica's caches an account changed.
@@ -177,8 +180,11 @@ func New(cfg Config) *Connect {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.CreateAccount == nil {
-		cfg.CreateAccount = func(ctx context.Context, st store.Store, a store.Account) error { return st.CreateAccount(ctx, a) }
+	if cfg.HoldAccount == nil {
+		cfg.HoldAccount = func(ctx context.Context, st store.Store, s store.ConnectSession, now, until time.Time) error {
+			_, err := st.HoldConnectSlot(ctx, s.ID, -1, now, until)
+			return err
+		}
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	c := &Connect{cfg: cfg}

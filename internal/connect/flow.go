@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -252,17 +253,59 @@ func (c *Connect) Pick(w http.ResponseWriter, r *http.Request) {
 	c.page(w, http.StatusBadRequest, "Choose one of the accounts listed", ErrNothingGranted, "Go back and choose an account.")
 }
 
-// complete subscribes the asset's webhooks, then creates or reconnects the
-// account and ends the session in one transaction.
+// A new account's slot is held (hold) for holdFor: long enough to outlast
+// the platform call, bounded by subscribeTimeout, and the save after it by
+// minutes; short enough that a replica dying in between gives the brand
+// its slot back soon.
+const (
+	holdFor          = 5 * time.Minute
+	subscribeTimeout = time.Minute
+)
+
+// complete lets the plan decide, then subscribes the asset's webhooks, then
+// creates or reconnects the account and ends the session in one
+// transaction. The plan comes first so that a connect it refuses never
+// asks the platform for webhooks that ingest would only drop: Parley
+// unsubscribes nothing, since another organisation may have connected the
+// same Page or WABA.
 func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.ConnectSession, a asset) {
 	ctx := r.Context()
-	if err := c.providers[s.Platform].subscribe(ctx, a); err != nil {
-		c.cfg.Logger.WarnContext(ctx, "connect: subscribing webhooks failed", "platform", s.Platform, "session", s.ID, "err", err)
-		c.finish(w, r, s, ErrPlatform, "The platform refused to send this account's messages.")
+	held, refused, err := c.hold(ctx, s, a)
+	if err != nil {
+		c.internal(w, r, err)
 		return
 	}
-	acct, reconnected, refused, err := c.save(ctx, s, a)
+	if refused != nil {
+		c.redirect(w, r, s, refused.query(s.ID), "Not connected", refused.msg+" ("+refused.code+")")
+		return
+	}
+	// A browser that goes away now must not leave a subscription made and
+	// its outcome unrecorded (or a slot held until the hold ends).
+	ctx = context.WithoutCancel(ctx)
+	sctx, cancel := context.WithTimeout(ctx, subscribeTimeout)
+	err = c.providers[s.Platform].subscribe(sctx, a)
+	cancel()
 	if err != nil {
+		c.cfg.Logger.WarnContext(ctx, "connect: subscribing webhooks failed", "platform", s.Platform, "session", s.ID, "err", err)
+		const msg = "The platform refused to send this account's messages."
+		if !held {
+			c.finish(w, r, s, ErrPlatform, msg)
+			return
+		}
+		if err := c.release(ctx, s, ErrPlatform); err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		c.redirect(w, r, s, url.Values{"session_id": {s.ID}, "status": {"error"}, "error": {ErrPlatform}}, "Not connected", msg+" ("+ErrPlatform+")")
+		return
+	}
+	acct, reconnected, refused, err := c.save(ctx, s, a, held)
+	if err != nil {
+		if held {
+			if rerr := c.release(ctx, s, "system.internal"); rerr != nil {
+				c.cfg.Logger.ErrorContext(ctx, "connect: giving back a held account slot", "session", s.ID, "err", rerr)
+			}
+		}
 		c.internal(w, r, err)
 		return
 	}
@@ -286,8 +329,75 @@ func (c *Connect) complete(w http.ResponseWriter, r *http.Request, s store.Conne
 		"Connected", label+" is connected. You can close this page.")
 }
 
-// refusal is why save did not connect the account, for the end customer
-// and the caller's redirect_url: a token of another account than the one
+// hold decides, before any platform call, whether the asset reconnects an
+// account of the organisation's or becomes a new one, and for a new one
+// takes a slot of the brand under the plan (held: the session is now
+// holding). A reconnect holds nothing. refused is an end-customer outcome
+// (with no error), the session ended failed in the same transaction.
+func (c *Connect) hold(ctx context.Context, s store.ConnectSession, a asset) (held bool, refused *refusal, err error) {
+	now := c.cfg.Now().UTC()
+	err = c.cfg.Store.InTx(ctx, func(st store.Store, _ *sql.Tx) error {
+		cur, found, err := existing(ctx, st, s, a)
+		if err != nil {
+			return err
+		}
+		if found {
+			if cur.NativeID != a.NativeID {
+				refused = wrongAccount()
+				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", refused.code, now)
+			}
+			return nil
+		}
+		if err := c.cfg.HoldAccount(ctx, st, s, now, now.Add(holdFor)); err != nil {
+			// Counted under the brand's lock with the accounts and the
+			// other holds: of concurrent connects at the boundary exactly
+			// the allowed number get past here.
+			if f, ok := planRefusal(err); ok {
+				refused = f
+				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", f.code, now)
+			}
+			return err
+		}
+		held = true
+		return nil
+	})
+	if err != nil {
+		held, refused = false, nil
+	}
+	return held, refused, err
+}
+
+// release ends a holding session failed with code, giving its slot back.
+func (c *Connect) release(ctx context.Context, s store.ConnectSession, code string) error {
+	return c.cfg.Store.FinishHeldConnectSession(ctx, s.ID, store.ConnectFailed, "", code, c.cfg.Now())
+}
+
+// existing finds the account a session reconnects: the one it names, or
+// the organisation's account for the same platform account (connecting it
+// again reconnects it, so its conversation ids stay valid).
+func existing(ctx context.Context, st store.Store, s store.ConnectSession, a asset) (store.Account, bool, error) {
+	if s.AccountID == "" {
+		same, err := st.AccountByNative(ctx, s.OrgID, s.Platform, a.NativeID)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Account{}, false, nil
+		}
+		return same, err == nil, err
+	}
+	cur, err := st.GetAccount(ctx, s.OrgID, s.AccountID)
+	return cur, err == nil, err
+}
+
+// errReconnectGone: the account hold found to reconnect was deleted before
+// save; a new account would need the plan's slot, which the session does
+// not hold. The Page stays subscribed as the deleted account left it.
+var errReconnectGone = errors.New("connect: the account to reconnect was deleted while connecting")
+
+func wrongAccount() *refusal {
+	return &refusal{code: ErrWrongAccount, msg: "That account is not the one this link reconnects."}
+}
+
+// refusal is why hold or save did not connect the account, for the end
+// customer and the caller's redirect_url: a token of another account than the one
 // to reconnect, or the plan's limit on accounts per brand.
 type refusal struct {
 	code, msg string
@@ -305,7 +415,7 @@ func (f *refusal) query(sessionID string) url.Values {
 }
 
 // planRefusal reads a refusal of the plan's (a 402 billing.* from
-// Config.CreateAccount); any other error is not one.
+// Config.HoldAccount); any other error is not one.
 func planRefusal(err error) (*refusal, bool) {
 	e, ok := apierr.As(err)
 	if !ok || e.Status != http.StatusPaymentRequired {
@@ -323,33 +433,31 @@ func planRefusal(err error) (*refusal, bool) {
 
 // save ends the session and creates or reconnects the account in one
 // transaction: a replayed state (the CAS fails) or any error leaves neither
-// a finished session nor an account behind. refused is an end-customer
-// error (with no error): the session ends failed and no account is made.
-func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (acct store.Account, reconnected bool, refused *refusal, err error) {
+// a finished session nor an account behind. held says hold took a slot
+// for a new account: the account created is the slot's, counted then, and
+// the session is finished from holding. refused is an end-customer error
+// (with no error): the session ends failed and no account is made.
+func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset, held bool) (acct store.Account, reconnected bool, refused *refusal, err error) {
 	now := c.cfg.Now().UTC()
 	err = c.cfg.Store.InTx(ctx, func(st store.Store, _ *sql.Tx) error {
-		id := s.AccountID
-		if id == "" {
-			// Connecting an account the organisation already has reconnects
-			// it, so its conversation ids stay valid.
-			same, err := st.AccountByNative(ctx, s.OrgID, s.Platform, a.NativeID)
-			if err == nil {
-				id = same.ID
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		finish := st.FinishConnectSession
+		if held {
+			finish = st.FinishHeldConnectSession
 		}
-		if id != "" {
-			cur, err := st.GetAccount(ctx, s.OrgID, id)
-			if err != nil {
-				return err
-			}
-			if cur.NativeID != a.NativeID {
-				refused = &refusal{code: ErrWrongAccount, msg: "That account is not the one this link reconnects."}
-				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", refused.code, now)
-			}
+		cur, found, err := existing(ctx, st, s, a)
+		switch {
+		case err != nil:
+			return err
+		case found && cur.NativeID != a.NativeID:
+			refused = wrongAccount()
+			return finish(ctx, s.ID, store.ConnectFailed, "", refused.code, now)
+		case found:
+			// Held too when another session of the organisation created
+			// the account meanwhile: the slot goes back unused.
 			acct, reconnected = cur, true
-		} else {
+		case !held:
+			return errReconnectGone
+		default:
 			acct = store.Account{ID: store.NewID("acct"), OrgID: s.OrgID, BrandID: s.BrandID, Platform: s.Platform, NativeID: a.NativeID,
 				CreatedAt: now}
 		}
@@ -360,19 +468,16 @@ func (c *Connect) save(ctx context.Context, s store.ConnectSession, a asset) (ac
 		}
 		if reconnected {
 			err = st.UpdateAccount(ctx, acct)
-		} else if err = c.cfg.CreateAccount(ctx, st, acct); err != nil {
-			// The plan's limit, counted under the brand's lock in this
-			// transaction: of concurrent connects at the boundary exactly
-			// the allowed number get here with no error.
-			if f, ok := planRefusal(err); ok {
-				refused = f
-				return st.FinishConnectSession(ctx, s.ID, store.ConnectFailed, "", f.code, now)
-			}
+		} else {
+			// Not counted again: the plan admitted it when the slot was
+			// held, and refusing it now would leave the subscription
+			// made for it behind.
+			err = st.CreateAccount(ctx, acct)
 		}
 		if err != nil {
 			return err
 		}
-		if err := st.FinishConnectSession(ctx, s.ID, store.ConnectConnected, acct.ID, "", now); err != nil {
+		if err := finish(ctx, s.ID, store.ConnectConnected, acct.ID, "", now); err != nil {
 			return err
 		}
 		return st.SetAccountGrantor(ctx, s.OrgID, acct.ID, a.Grantor, now)

@@ -34,6 +34,13 @@ const (
 // Pages.
 func newMetaRig(t *testing.T, b storetest.Backend) (*rig, *graphemu.Emulator) {
 	t.Helper()
+	return newMetaRigWith(t, b, config.Config{})
+}
+
+// newMetaRigWith is newMetaRig with cfg's settings (plans) added to the
+// platform's.
+func newMetaRigWith(t *testing.T, b storetest.Backend, cfg config.Config) (*rig, *graphemu.Emulator) {
+	t.Helper()
 	r := &rig{clk: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	emu := graphemu.New(graphemu.Options{Now: r.clk.Now})
 	for _, p := range []struct{ id, name string }{{pageA, "Acme Shop"}, {pageB, "Acme Support"}} {
@@ -50,8 +57,8 @@ func newMetaRig(t *testing.T, b storetest.Backend) (*rig, *graphemu.Emulator) {
 		_, _ = io.WriteString(w, "welcome back")
 	}))
 	t.Cleanup(r.app.Close)
-	cfg := config.Config{GraphFacebookURL: emuSrv.URL, MetaAppID: metaAppID, MetaAppSecret: metaSecret,
-		MetaAuthorizeURL: emuSrv.URL + "/v25.0/dialog/oauth"}
+	cfg.GraphFacebookURL, cfg.MetaAppID, cfg.MetaAppSecret = emuSrv.URL, metaAppID, metaSecret
+	cfg.MetaAuthorizeURL = emuSrv.URL + "/v25.0/dialog/oauth"
 	r.srv = parleytest.Start(t, b, cfg, "", server.Options{Now: r.clk.Now, PollInterval: 50 * time.Millisecond})
 	emu.OAuth().RegisterApp(metaoauth.App{ID: metaAppID, Secret: metaSecret,
 		RedirectURIs:   []string{r.srv.URL + "/oauth/callback/messenger", r.srv.URL + "/oauth/callback/instagram"},
@@ -66,7 +73,13 @@ func newMetaRig(t *testing.T, b storetest.Backend) (*rig, *graphemu.Emulator) {
 
 func (r *rig) sessionFor(t *testing.T, platform, accountID string) string {
 	t.Helper()
-	body := map[string]any{"platform": platform, "brand_id": r.brand, "redirect_url": r.app.URL + "/connected"}
+	return r.sessionIn(t, r.brand, platform, accountID)
+}
+
+// sessionIn is sessionFor for another brand of the organisation.
+func (r *rig) sessionIn(t *testing.T, brand, platform, accountID string) string {
+	t.Helper()
+	body := map[string]any{"platform": platform, "brand_id": brand, "redirect_url": r.app.URL + "/connected"}
 	if accountID != "" {
 		body["account_id"] = accountID
 	}

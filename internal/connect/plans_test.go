@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/emulator/graphemu"
+	"github.com/parleyhq/parley/internal/emulator/waemu"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -40,6 +42,18 @@ func (r *rig) brandAccounts(t *testing.T, brand string) []store.Account {
 	return as
 }
 
+// plan is a configuration whose one plan, the default, allows accounts
+// connected accounts per brand.
+func plan(t *testing.T, name string, accounts int) config.Config {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "plans.json")
+	if err := os.WriteFile(file, fmt.Appendf(nil, `{"plans": [{"name": %q, "max_brands": "unlimited",
+		"max_accounts_per_brand": %d, "monthly_interactions": "unlimited"}]}`, name, accounts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config.Config{PlansFile: file, DefaultPlan: name}
+}
+
 // TestConnectPlanAccountLimit: connecting through the hosted page honours
 // the plan's connected accounts per brand as POST /v1/accounts does (402
 // billing.account_limit there, the same code on the caller's redirect_url
@@ -47,12 +61,7 @@ func (r *rig) brandAccounts(t *testing.T, brand string) []store.Account {
 // boundary connect exactly the allowed number.
 func TestConnectPlanAccountLimit(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		file := filepath.Join(t.TempDir(), "plans.json")
-		if err := os.WriteFile(file, []byte(`{"plans": [{"name": "duo", "max_brands": "unlimited",
-			"max_accounts_per_brand": 2, "monthly_interactions": "unlimited"}]}`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r := newRigWith(t, b, config.Config{PlansFile: file, DefaultPlan: "duo"})
+		r := newRigWith(t, b, plan(t, "duo", 2))
 		for i := 1; i <= 8; i++ {
 			id := fmt.Sprint(1000 + i)
 			r.emu.AddAccount(id, "shop"+id, "Shop "+id, "token-"+id)
@@ -168,5 +177,75 @@ func TestConnectPlanAccountLimit(t *testing.T) {
 		if n := len(r.brandAccounts(t, brand)); n != 2 {
 			t.Fatalf("%d accounts on the brand after concurrent connects, want 2", n)
 		}
+	})
+}
+
+// TestConnectRefusedSubscribesNothing: the plan decides before the platform
+// is asked for webhooks, so a Page or WABA the plan refuses is not left
+// subscribed to the app (whose events ingest would drop), and a
+// subscription the platform refuses gives the held slot back.
+func TestConnectRefusedSubscribesNothing(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		t.Run("messenger", func(t *testing.T) {
+			r, emu := newMetaRigWith(t, b, plan(t, "solo", 1))
+			subscribed := func(page string) bool { _, ok := emu.Subscribed(page); return ok }
+			pick := func(t *testing.T, brand, page string) url.Values {
+				t.Helper()
+				c := browser(t)
+				res := submit(t, c, open(t, c, r.sessionIn(t, brand, "messenger", "")), url.Values{"user_id": {fbUser}, "decision": {"allow"}})
+				submit(t, c, res, url.Values{"asset": {page}}).Body.Close()
+				return r.lastReturn(t)
+			}
+			if back := pick(t, r.brand, pageA); back.Get("status") != "connected" || !subscribed(pageA) {
+				t.Fatalf("within the limit: %v, subscribed %v", back, subscribed(pageA))
+			}
+			back := pick(t, r.brand, pageB)
+			if back.Get("error") != "billing.account_limit" || back.Get("used") != "1" {
+				t.Fatalf("beyond the limit returned with %v", back)
+			}
+			if subscribed(pageB) {
+				t.Fatal("a Page the plan refused was subscribed to the app's webhooks")
+			}
+			if s, err := r.srv.Store.ConnectSessionByID(context.Background(), back.Get("session_id")); err != nil ||
+				s.Status != store.ConnectFailed || s.ErrorCode != "billing.account_limit" {
+				t.Fatalf("refused session: %+v %v", s, err)
+			}
+
+			// Another brand has a free slot: Meta fails the subscription
+			// (the next authenticated call), the slot is given back, and
+			// the next try takes it.
+			_, other := call(t, r.srv.URL, r.key, "POST", "/v1/brands", map[string]any{"name": "Other"})
+			brand := other["id"].(string)
+			emu.FailNext(graphemu.ErrTransient)
+			if back := pick(t, brand, pageB); back.Get("error") != "connect.platform_error" || subscribed(pageB) {
+				t.Fatalf("subscription refused by Meta: %v, subscribed %v", back, subscribed(pageB))
+			}
+			if back := pick(t, brand, pageB); back.Get("status") != "connected" || !subscribed(pageB) {
+				t.Fatalf("after a failed subscription: %v, subscribed %v", back, subscribed(pageB))
+			}
+			if n := len(r.brandAccounts(t, brand)); n != 1 {
+				t.Fatalf("%d accounts on the other brand, want 1", n)
+			}
+		})
+
+		t.Run("whatsapp", func(t *testing.T) {
+			const wabaA, wabaB = "102290129340398", "102290129340399"
+			r, emu := newWhatsAppRig(t, b, plan(t, "solo", 1),
+				waemu.PhoneNumber{ID: "106540352242922", DisplayPhoneNumber: "+1 555-0100", VerifiedName: "Acme", WABAID: wabaA, Token: "seed-a"},
+				waemu.PhoneNumber{ID: "106540352242923", DisplayPhoneNumber: "+1 555-0101", VerifiedName: "Acme Two", WABAID: wabaB, Token: "seed-b"})
+			pick := func(t *testing.T, number string) url.Values {
+				t.Helper()
+				c := browser(t)
+				res := submit(t, c, open(t, c, r.sessionFor(t, "whatsapp", "")), url.Values{"user_id": {fbUser}, "decision": {"allow"}})
+				submit(t, c, res, url.Values{"asset": {number}}).Body.Close()
+				return r.lastReturn(t)
+			}
+			if back := pick(t, "106540352242922"); back.Get("status") != "connected" || !emu.Subscribed(wabaA) {
+				t.Fatalf("within the limit: %v, subscribed %v", back, emu.Subscribed(wabaA))
+			}
+			if back := pick(t, "106540352242923"); back.Get("error") != "billing.account_limit" || emu.Subscribed(wabaB) {
+				t.Fatalf("beyond the limit: %v, WABA subscribed %v", back, emu.Subscribed(wabaB))
+			}
+		})
 	})
 }

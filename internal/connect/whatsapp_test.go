@@ -25,28 +25,8 @@ import (
 func TestConnectWhatsAppEmbeddedSignup(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		const waba, number = "102290129340398", "106540352242922"
-		r := &rig{clk: &clock{t: time.Now().UTC().Truncate(time.Second)}}
-		emu := waemu.New(waemu.Options{Now: r.clk.Now})
-		emu.AddPhoneNumber(waemu.PhoneNumber{ID: number, DisplayPhoneNumber: "+1 555-0100", VerifiedName: "Acme", WABAID: waba, Token: "seed-wa"})
-		emuSrv := httptest.NewServer(emu)
-		t.Cleanup(emuSrv.Close)
-		r.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			r.mu.Lock()
-			r.returns = append(r.returns, req.URL.Query())
-			r.mu.Unlock()
-			_, _ = io.WriteString(w, "welcome back")
-		}))
-		t.Cleanup(r.app.Close)
-		cfg := config.Config{WhatsAppURL: emuSrv.URL, MetaAppID: metaAppID, MetaAppSecret: metaSecret,
-			WhatsAppAuthorizeURL: emuSrv.URL + "/v25.0/dialog/oauth", WhatsAppConfigID: "es-1"}
-		r.srv = parleytest.Start(t, b, cfg, "", server.Options{Now: r.clk.Now, PollInterval: 50 * time.Millisecond})
-		emu.OAuth().RegisterApp(metaoauth.App{ID: metaAppID, Secret: metaSecret, RedirectURIs: []string{r.srv.URL + "/oauth/callback/whatsapp"},
-			Configs: map[string]metaoauth.LoginConfig{"es-1": {Scopes: []string{"whatsapp_business_management", "whatsapp_business_messaging"}, SystemUser: true}}})
-		emu.OAuth().AddUser(metaoauth.User{ID: fbUser, Name: "Ada Admin", Grants: map[string][]string{
-			"whatsapp_business_management": {waba}, "whatsapp_business_messaging": {waba}}})
-		r.key = r.srv.Org(t, "Acme")
-		_, brand := call(t, r.srv.URL, r.key, "POST", "/v1/brands", map[string]any{"name": "Shop"})
-		r.brand = brand["id"].(string)
+		r, emu := newWhatsAppRig(t, b, config.Config{},
+			waemu.PhoneNumber{ID: number, DisplayPhoneNumber: "+1 555-0100", VerifiedName: "Acme", WABAID: waba, Token: "seed-wa"})
 
 		c := browser(t)
 		submit(t, c, open(t, c, r.sessionFor(t, "whatsapp", "")), url.Values{"user_id": {fbUser}, "decision": {"allow"}}).Body.Close()
@@ -85,4 +65,39 @@ func TestConnectWhatsAppEmbeddedSignup(t *testing.T) {
 			t.Fatalf("reauth events: %v", ev)
 		}
 	})
+}
+
+// newWhatsAppRig is Parley (with cfg's settings added) in front of the
+// Cloud API emulator serving numbers, whose Meta OAuth server knows
+// Parley's Embedded Signup configuration and a user who shares every
+// number's WABA.
+func newWhatsAppRig(t *testing.T, b storetest.Backend, cfg config.Config, numbers ...waemu.PhoneNumber) (*rig, *waemu.Emulator) {
+	t.Helper()
+	r := &rig{clk: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	emu := waemu.New(waemu.Options{Now: r.clk.Now})
+	var wabas []string
+	for _, n := range numbers {
+		emu.AddPhoneNumber(n)
+		wabas = append(wabas, n.WABAID)
+	}
+	emuSrv := httptest.NewServer(emu)
+	t.Cleanup(emuSrv.Close)
+	r.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.returns = append(r.returns, req.URL.Query())
+		r.mu.Unlock()
+		_, _ = io.WriteString(w, "welcome back")
+	}))
+	t.Cleanup(r.app.Close)
+	cfg.WhatsAppURL, cfg.MetaAppID, cfg.MetaAppSecret = emuSrv.URL, metaAppID, metaSecret
+	cfg.WhatsAppAuthorizeURL, cfg.WhatsAppConfigID = emuSrv.URL+"/v25.0/dialog/oauth", "es-1"
+	r.srv = parleytest.Start(t, b, cfg, "", server.Options{Now: r.clk.Now, PollInterval: 50 * time.Millisecond})
+	emu.OAuth().RegisterApp(metaoauth.App{ID: metaAppID, Secret: metaSecret, RedirectURIs: []string{r.srv.URL + "/oauth/callback/whatsapp"},
+		Configs: map[string]metaoauth.LoginConfig{"es-1": {Scopes: []string{"whatsapp_business_management", "whatsapp_business_messaging"}, SystemUser: true}}})
+	emu.OAuth().AddUser(metaoauth.User{ID: fbUser, Name: "Ada Admin", Grants: map[string][]string{
+		"whatsapp_business_management": wabas, "whatsapp_business_messaging": wabas}})
+	r.key = r.srv.Org(t, "Acme")
+	_, brand := call(t, r.srv.URL, r.key, "POST", "/v1/brands", map[string]any{"name": "Shop"})
+	r.brand = brand["id"].(string)
+	return r, emu
 }

@@ -278,10 +278,9 @@ func (p *Plans) CreateAccount(ctx context.Context, a store.Account) error {
 }
 
 // CreateAccountIn is CreateAccount through st, a transaction the caller
-// has open (the hosted connect flow creates the account and ends its
-// session in one): the count and the insert are under the brand's lock
-// in that transaction, so the limit holds under concurrency and the
-// refusal leaves the transaction usable.
+// may have open: the count (connect sessions' holds included) and the
+// insert are under the brand's lock in that transaction, so the limit
+// holds under concurrency and the refusal leaves the transaction usable.
 func (p *Plans) CreateAccountIn(ctx context.Context, st store.Store, a store.Account) error {
 	pl, err := p.planIn(ctx, st, a.OrgID)
 	if err != nil {
@@ -291,6 +290,26 @@ func (p *Plans) CreateAccountIn(ctx context.Context, st store.Store, a store.Acc
 	n, err := st.CreateAccountWithin(ctx, a, storeMax(l))
 	if errors.Is(err, store.ErrLimit) {
 		return refusal(CodeAccountLimit, "connected accounts per brand", pl, l, n, nil).With("brand_id", a.BrandID)
+	}
+	return err
+}
+
+// HoldAccountIn takes one of a brand's account slots for the hosted
+// connect session s through st, until until, if the organisation's plan
+// allows the brand one more account (store.Store.HoldConnectSlot);
+// otherwise 402 billing.account_limit, as CreateAccount answers. The
+// connect flow holds the slot before it asks the platform to send the
+// account's webhooks, so a connect the plan refuses subscribes nothing,
+// and the account it then creates is the slot's.
+func (p *Plans) HoldAccountIn(ctx context.Context, st store.Store, s store.ConnectSession, now, until time.Time) error {
+	pl, err := p.planIn(ctx, st, s.OrgID)
+	if err != nil {
+		return err
+	}
+	l := pl.MaxAccountsPerBrand
+	n, err := st.HoldConnectSlot(ctx, s.ID, storeMax(l), now, until)
+	if errors.Is(err, store.ErrLimit) {
+		return refusal(CodeAccountLimit, "connected accounts per brand", pl, l, n, nil).With("brand_id", s.BrandID)
 	}
 	return err
 }

@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		},
 		AccountChanged: func(orgID, accountID string) { svc.AccountChanged(orgID, accountID) },
 		// The plan's accounts per brand, as for POST /v1/accounts.
-		CreateAccount: pl.CreateAccountIn})
+		HoldAccount: pl.HoldAccountIn})
 	ppl := people.New(people.Config{Store: db, Log: log, Now: opts.Now, PublicURL: BrowserURL(cfg)})
 	listen, err := listenPool(cfg)
 	if err != nil {

@@ -100,11 +100,17 @@ type Account struct {
 }
 
 // Connect session statuses: pending until the hosted page is opened,
-// started while the end customer is at the platform, then connected or
+// started while the end customer is at the platform, holding while a new
+// account's webhooks are subscribed at the platform, then connected or
 // failed. Every step is a compare-and-swap, so each works once.
 const (
-	ConnectPending   = "pending"
-	ConnectStarted   = "started"
+	ConnectPending = "pending"
+	ConnectStarted = "started"
+	// ConnectHolding: the session holds one of its brand's account slots
+	// (HoldConnectSlot) until it ends or its expires_at passes, so the
+	// plan's limit is decided before the platform is asked to send the
+	// account's webhooks, and a refused connect subscribes nothing.
+	ConnectHolding   = "holding"
 	ConnectConnected = "connected"
 	ConnectFailed    = "failed"
 )
@@ -256,8 +262,17 @@ type PlanStore interface {
 	CreateBrandWithin(ctx context.Context, b Brand, max int) (int, error)
 	// CreateAccountWithin is CreateAccount when the account's brand has
 	// fewer than max accounts (max < 0: no limit); ErrLimit, with the
-	// brand's count, otherwise.
+	// brand's count, otherwise. The count includes the connect sessions
+	// holding a slot of the brand at a.CreatedAt (HoldConnectSlot).
 	CreateAccountWithin(ctx context.Context, a Account, max int) (int, error)
+	// HoldConnectSlot moves a started connect session to holding, until
+	// until, if its brand has fewer than max accounts and live holds
+	// (max < 0: no limit), counted under the brand's lock as
+	// CreateAccountWithin counts, and returns the count after. ErrLimit,
+	// with the count, when the brand has max or more; ErrNotFound when the
+	// session is not started. The slot is given back when the session ends
+	// (FinishHeldConnectSession) or until passes.
+	HoldConnectSlot(ctx context.Context, id string, max int, now, until time.Time) (int, error)
 	// ReserveInteraction counts one interaction in an organisation's month
 	// if it has used fewer than max (max < 0: no limit), and returns the
 	// count after; ErrLimit, with the count, when it has not.
@@ -538,6 +553,11 @@ type ConnectStore interface {
 	// FinishConnectSession moves a started session to status (connected or
 	// failed). ErrNotFound when it is not started: a state works once.
 	FinishConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
+	// FinishHeldConnectSession is FinishConnectSession for a holding
+	// session: its slot goes to the account it connected, or back to the
+	// brand. ErrNotFound when it is not holding, so nothing that finishes
+	// a started session (a replayed callback) can end a hold under way.
+	FinishHeldConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error
 
 	// ExpiringAccounts lists active accounts of a platform, in every
 	// organisation, whose token expires before a time and that hold a

@@ -61,6 +61,41 @@ func (s *DB) FinishConnectSession(ctx context.Context, id, status, accountID, er
 		WHERE id = ? AND status = ?`, status, accountID, errorCode, ts(now), id, store.ConnectStarted)
 }
 
+// HoldConnectSlot implements store.Store: the brand's row is the lock, as
+// for CreateAccountWithin, so holds and new accounts share one count.
+func (s *DB) HoldConnectSlot(ctx context.Context, id string, max int, now, until time.Time) (int, error) {
+	c, err := s.ConnectSessionByID(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if c.Status != store.ConnectStarted {
+		return 0, store.ErrNotFound
+	}
+	var n int
+	err = s.locked(ctx, lockBrand, []any{c.OrgID, c.BrandID}, func(t *DB) error {
+		var err error
+		if n, err = t.brandSlots(ctx, c.OrgID, c.BrandID, now); err != nil {
+			return err
+		}
+		if max >= 0 && n >= max {
+			return store.ErrLimit
+		}
+		if err := t.execOne(ctx, `UPDATE connect_sessions SET status = ?, expires_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			store.ConnectHolding, ts(until), ts(now), id, store.ConnectStarted); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// FinishHeldConnectSession implements store.Store.
+func (s *DB) FinishHeldConnectSession(ctx context.Context, id, status, accountID, errorCode string, now time.Time) error {
+	return s.execOne(ctx, `UPDATE connect_sessions SET status = ?, result_account_id = ?, error_code = ?, verifier = NULL, assets = NULL, updated_at = ?
+		WHERE id = ? AND status = ?`, status, accountID, errorCode, ts(now), id, store.ConnectHolding)
+}
+
 // AccountByNative implements store.Store.
 func (s *DB) AccountByNative(ctx context.Context, orgID, platform, nativeID string) (store.Account, error) {
 	return scanAccount(s.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE org_id = ? AND platform = ? AND native_id = ?`,

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -143,6 +144,77 @@ func TestTokenChecksAndGrantors(t *testing.T) {
 		}
 		if got, _ := db.AccountsByGrantor(ctx, []string{"whatsapp"}, "100077"); len(got) != 1 {
 			t.Fatalf("inactive accounts listed: %v", got)
+		}
+	})
+}
+
+// A connect session's hold takes a slot of its brand's accounts, counted
+// with them under the brand's lock: until it ends or expires, neither
+// another hold nor a new account can take that slot.
+func TestConnectSlotHolds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := seedTenant(t, db, "A", "106540352242922") // one account on A's brand
+		b := seedTenant(t, db, "B", "106540352242923")
+		n := 0
+		started := func(t *testing.T, f tenant) string {
+			t.Helper()
+			n++
+			s := store.ConnectSession{ID: store.NewID("cs"), OrgID: f.org.ID, BrandID: f.brand.ID, Platform: "x",
+				SecretHash: fmt.Appendf(nil, "hold-%d", n), Status: store.ConnectPending, ExpiresAt: t0.Add(15 * time.Minute), CreatedAt: t0, UpdatedAt: t0}
+			if err := db.CreateConnectSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.StartConnectSession(ctx, s.ID, nil, nil, t0); err != nil {
+				t.Fatal(err)
+			}
+			return s.ID
+		}
+		newAcct := func(f tenant, at time.Time) store.Account {
+			acct := f.acct
+			acct.ID, acct.NativeID, acct.CreatedAt = store.NewID("acct"), store.NewID("native"), at
+			return acct
+		}
+		now, until := t0.Add(time.Minute), t0.Add(6*time.Minute)
+
+		first, second := started(t, a), started(t, a)
+		if n, err := db.HoldConnectSlot(ctx, first, 2, now, until); err != nil || n != 2 {
+			t.Fatalf("hold at 1/2: %d, %v", n, err)
+		}
+		if got, _ := db.ConnectSessionByID(ctx, first); got.Status != store.ConnectHolding || !got.ExpiresAt.Equal(until.Truncate(time.Microsecond)) {
+			t.Fatalf("held session: %+v", got)
+		}
+		if _, err := db.HoldConnectSlot(ctx, first, 2, now, until); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("holding twice: %v", err)
+		}
+		if n, err := db.HoldConnectSlot(ctx, second, 2, now, until); !errors.Is(err, store.ErrLimit) || n != 2 {
+			t.Fatalf("a second hold at 2/2: %d, %v", n, err)
+		}
+		if n, err := db.CreateAccountWithin(ctx, newAcct(a, now), 2); !errors.Is(err, store.ErrLimit) || n != 2 {
+			t.Fatalf("an account while the slot is held: %d, %v", n, err)
+		}
+		// Another organisation's brand counts its own.
+		if n, err := db.HoldConnectSlot(ctx, started(t, b), 2, now, until); err != nil || n != 2 {
+			t.Fatalf("B's hold: %d, %v", n, err)
+		}
+		// Only a holding session is finished as held, and a started-only
+		// finish (a replayed callback failing) cannot end a hold.
+		wantNotFound(t, db.FinishConnectSession(ctx, first, store.ConnectFailed, "", "connect.exchange_failed", now))
+		wantNotFound(t, db.FinishHeldConnectSession(ctx, second, store.ConnectFailed, "", "x", now))
+		if err := db.FinishHeldConnectSession(ctx, first, store.ConnectFailed, "", "connect.platform_error", now); err != nil {
+			t.Fatal(err)
+		}
+		wantNotFound(t, db.FinishHeldConnectSession(ctx, first, store.ConnectFailed, "", "again", now))
+		// Given back: the next hold gets it, and expires unused.
+		if n, err := db.HoldConnectSlot(ctx, second, 2, now, until); err != nil || n != 2 {
+			t.Fatalf("hold after a release: %d, %v", n, err)
+		}
+		if _, err := db.CreateAccountWithin(ctx, newAcct(a, until.Add(-time.Second)), 2); !errors.Is(err, store.ErrLimit) {
+			t.Fatalf("an account just before the hold expires: %v", err)
+		}
+		if n, err := db.CreateAccountWithin(ctx, newAcct(a, until), 2); err != nil || n != 2 {
+			t.Fatalf("an account once the hold expired: %d, %v", n, err)
 		}
 	})
 }

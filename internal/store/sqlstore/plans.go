@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -69,12 +70,26 @@ func (s *DB) CreateBrandWithin(ctx context.Context, b store.Brand, max int) (int
 	return n, err
 }
 
-// CreateAccountWithin implements store.Store: the brand's row is the lock,
-// and taking it checks the brand is the organisation's.
+// lockBrand is the lock of a brand's account slots; taking it checks the
+// brand is the organisation's.
+const lockBrand = `UPDATE brands SET name = name WHERE org_id = ? AND id = ?`
+
+// brandSlots counts a brand's accounts and the connect sessions holding a
+// slot of it at now (under lockBrand).
+func (s *DB) brandSlots(ctx context.Context, orgID, brandID string, now time.Time) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM accounts WHERE org_id = ? AND brand_id = ?)
+		+ (SELECT COUNT(*) FROM connect_sessions WHERE org_id = ? AND brand_id = ? AND status = ? AND expires_at > ?)`,
+		orgID, brandID, orgID, brandID, store.ConnectHolding, ts(now)).Scan(&n)
+	return n, err
+}
+
+// CreateAccountWithin implements store.Store: the brand's row is the lock.
 func (s *DB) CreateAccountWithin(ctx context.Context, a store.Account, max int) (int, error) {
 	var n int
-	err := s.locked(ctx, `UPDATE brands SET name = name WHERE org_id = ? AND id = ?`, []any{a.OrgID, a.BrandID}, func(t *DB) error {
-		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = ? AND brand_id = ?`, a.OrgID, a.BrandID).Scan(&n); err != nil {
+	err := s.locked(ctx, lockBrand, []any{a.OrgID, a.BrandID}, func(t *DB) error {
+		var err error
+		if n, err = t.brandSlots(ctx, a.OrgID, a.BrandID, a.CreatedAt); err != nil {
 			return err
 		}
 		if max >= 0 && n >= max {

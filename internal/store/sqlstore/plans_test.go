@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
@@ -165,6 +166,38 @@ func TestPlanLimitsStore(t *testing.T) {
 			})
 			if ok != 2 || limited != 18 {
 				t.Fatalf("20 concurrent accounts at 1/3: %d created, %d refused; want 2 and 18", ok, limited)
+			}
+		})
+
+		t.Run("connect holds and accounts share the count", func(t *testing.T) {
+			brand := store.Brand{ID: store.NewID("brand"), OrgID: a.org.ID, Name: "holds", CreatedAt: t0, UpdatedAt: t0}
+			if err := db.CreateBrand(ctx, brand); err != nil {
+				t.Fatal(err)
+			}
+			sessions := make([]string, 20)
+			for i := range sessions {
+				s := store.ConnectSession{ID: store.NewID("cs"), OrgID: a.org.ID, BrandID: brand.ID, Platform: "x",
+					SecretHash: fmt.Appendf(nil, "race-%d", i), Status: store.ConnectPending, ExpiresAt: t0.Add(15 * time.Minute), CreatedAt: t0, UpdatedAt: t0}
+				if err := db.CreateConnectSession(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.StartConnectSession(ctx, s.ID, nil, nil, t0); err != nil {
+					t.Fatal(err)
+				}
+				sessions[i] = s.ID
+			}
+			ok, limited := race(t, dbs, 20, func(db *sqlstore.DB, i int) error {
+				if i%2 == 0 {
+					_, err := db.HoldConnectSlot(ctx, sessions[i], 3, t0, t0.Add(5*time.Minute))
+					return err
+				}
+				acct := a.acct
+				acct.ID, acct.BrandID, acct.NativeID = store.NewID("acct"), brand.ID, fmt.Sprint("held-", i)
+				_, err := db.CreateAccountWithin(ctx, acct, 3)
+				return err
+			})
+			if ok != 3 || limited != 17 {
+				t.Fatalf("10 holds and 10 accounts at 0/3: %d taken, %d refused; want 3 and 17", ok, limited)
 			}
 		})
 
