@@ -62,14 +62,13 @@ func (s *DB) InsertEvents(ctx context.Context, es []store.Event) (map[string]boo
 	}
 	rows.Close()
 	// Announced as InsertEvent announces each (live subscribers, NOTIFY).
+	var ns []store.EventNotice
 	for _, e := range es {
 		if fresh[e.ID] {
-			if err := s.recorded(ctx, store.EventNotice{OrgID: e.OrgID, ID: e.ID, Type: e.Type}); err != nil {
-				return nil, err
-			}
+			ns = append(ns, store.EventNotice{OrgID: e.OrgID, ID: e.ID, Type: e.Type})
 		}
 	}
-	return fresh, nil
+	return fresh, s.recorded(ctx, ns...)
 }
 
 // AppendJournals implements store.JournalStore. Entries repeating an

@@ -97,17 +97,26 @@ func (s *DB) OnEvent(fn func(store.EventNotice)) {
 // recorded notes an event inserted by this DB: on PostgreSQL a NOTIFY in
 // the same transaction, which the server delivers only if it commits; in
 // process after the commit (or at once outside a transaction).
-func (s *DB) recorded(ctx context.Context, n store.EventNotice) error {
+func (s *DB) recorded(ctx context.Context, ns ...store.EventNotice) error {
+	if len(ns) == 0 {
+		return nil
+	}
 	if s.d.NotifyEvents {
-		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, EventsChannel, n.OrgID+" "+n.ID); err != nil {
+		// One statement for a batch's events: a round trip each would
+		// cost a group-committed batch more than its inserts.
+		payloads := make([]string, len(ns))
+		for i, n := range ns {
+			payloads[i] = n.OrgID + " " + n.ID
+		}
+		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, EventsChannel, payloads); err != nil {
 			return err
 		}
 	}
 	if s.committed != nil {
-		*s.committed = append(*s.committed, n)
+		*s.committed = append(*s.committed, ns...)
 		return nil
 	}
-	s.watch.announce([]store.EventNotice{n})
+	s.watch.announce(ns)
 	return nil
 }
 
