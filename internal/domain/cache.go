@@ -14,9 +14,12 @@ const HotCacheTTL = time.Second
 // hotCacheMax bounds a cache's size; a full cache starts over.
 const hotCacheMax = 10_000
 
-// TTLCache is a small map whose entries expire after HotCacheTTL. The zero
-// value is ready to use; it is safe for concurrent use.
+// TTLCache is a small map whose entries expire after TTL. The zero value is
+// ready to use; it is safe for concurrent use.
 type TTLCache[K comparable, V any] struct {
+	// TTL is how long an entry answers; 0 means HotCacheTTL.
+	TTL time.Duration
+
 	mu sync.Mutex
 	m  map[K]ttlEntry[V]
 }
@@ -38,14 +41,18 @@ func (c *TTLCache[K, V]) Get(k K, now time.Time) (V, bool) {
 	return e.v, true
 }
 
-// Put stores v under k until now+HotCacheTTL.
+// Put stores v under k until now+TTL.
 func (c *TTLCache[K, V]) Put(k K, v V, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= hotCacheMax {
 		c.m = map[K]ttlEntry[V]{}
 	}
-	c.m[k] = ttlEntry[V]{v: v, expires: now.Add(HotCacheTTL)}
+	ttl := c.TTL
+	if ttl <= 0 {
+		ttl = HotCacheTTL
+	}
+	c.m[k] = ttlEntry[V]{v: v, expires: now.Add(ttl)}
 }
 
 // Forget drops the entries match selects.

@@ -113,7 +113,7 @@ func (s *Ingest) apply(ctx context.Context, raw string, events []platform.Inboun
 // business-scoped id outlives the phone number the thread began with).
 func (s *Ingest) threadOf(ctx context.Context, a store.Account, ev platform.InboundEvent) (string, error) {
 	if ev.ParticipantFirst && ev.ParticipantID != "" {
-		thread, err := s.store.ThreadByParticipant(ctx, a.ID, ev.ParticipantID)
+		thread, err := s.threadByParticipant(ctx, a.ID, ev.ParticipantID)
 		if err != nil || thread != "" {
 			return thread, err
 		}
@@ -124,7 +124,7 @@ func (s *Ingest) threadOf(ctx context.Context, a store.Account, ev platform.Inbo
 	if ev.ParticipantID == "" {
 		return "", nil
 	}
-	thread, err := s.store.ThreadByParticipant(ctx, a.ID, ev.ParticipantID)
+	thread, err := s.threadByParticipant(ctx, a.ID, ev.ParticipantID)
 	if err != nil || thread != "" {
 		return thread, err
 	}

@@ -67,6 +67,13 @@ type Ingest struct {
 	// byNative caches AccountsByNative, which every webhook would otherwise
 	// read: a burst for one account reads it once a HotCacheTTL.
 	byNative domain.TTLCache[string, []store.Account]
+	// threads caches ThreadByParticipant, which every event naming its
+	// participant would otherwise read (one query per event, as many as
+	// the rest of its recording together). Only threads found are kept; a
+	// participant's thread does not change once it exists (the first one
+	// wins, see threadOf), so a minute only bounds memory and the life of
+	// a deleted account's entries on other replicas.
+	threads domain.TTLCache[[2]string, string]
 }
 
 // accountsByNative is store.AccountsByNative through the cache. Only
@@ -97,6 +104,20 @@ func (s *Ingest) accountsByNative(ctx context.Context, platform, nativeID string
 // already connected, and its lookup must then include it.
 func (s *Ingest) AccountChanged(orgID, accountID string) {
 	s.byNative.Forget(func(string, []store.Account) bool { return true })
+	s.threads.Forget(func(k [2]string, _ string) bool { return k[0] == accountID })
+}
+
+// threadByParticipant is store.ThreadByParticipant through the cache.
+func (s *Ingest) threadByParticipant(ctx context.Context, accountID, participantID string) (string, error) {
+	key, now := [2]string{accountID, participantID}, time.Now()
+	if thread, ok := s.threads.Get(key, now); ok {
+		return thread, nil
+	}
+	thread, err := s.store.ThreadByParticipant(ctx, accountID, participantID)
+	if err == nil && thread != "" {
+		s.threads.Put(key, thread, now)
+	}
+	return thread, err
 }
 
 // New returns Ingest over the shared dependencies.
@@ -104,5 +125,6 @@ func New(d domain.Deps, cfg Config) *Ingest {
 	d = d.WithDefaults()
 	return &Ingest{store: d.Store, log: d.Log, now: d.Now, events: cfg.Events, jobs: cfg.Jobs, journal: cfg.Journal,
 		resolveThread: cfg.ResolveThread, keys: cfg.Keys, queue: newQueue(cfg.Queue),
-		group: domain.GroupCommit[unit]{Limit: cfg.Committers}, appendGroup: domain.GroupCommit[store.InboundRaw]{Limit: cfg.Committers}}
+		group: domain.GroupCommit[unit]{Limit: cfg.Committers}, appendGroup: domain.GroupCommit[store.InboundRaw]{Limit: cfg.Committers},
+		threads: domain.TTLCache[[2]string, string]{TTL: time.Minute}}
 }

@@ -23,7 +23,13 @@ import (
 // database.
 type countingStore struct {
 	*sqlstore.DB
-	lookups atomic.Int64
+	lookups       atomic.Int64
+	threadLookups atomic.Int64
+}
+
+func (c *countingStore) ThreadByParticipant(ctx context.Context, accountID, participantID string) (string, error) {
+	c.threadLookups.Add(1)
+	return c.DB.ThreadByParticipant(ctx, accountID, participantID)
 }
 
 func (c *countingStore) AccountsByNative(ctx context.Context, p, native string) ([]store.Account, error) {
@@ -127,7 +133,7 @@ func btoi(b bool) int {
 }
 
 // A burst of webhooks for one account reads the account from the database
-// once, not once per webhook.
+// once, not once per webhook, and a customer's thread once it is known.
 func TestIngestBurstLooksTheAccountUpOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
@@ -145,6 +151,19 @@ func TestIngestBurstLooksTheAccountUpOnce(t *testing.T) {
 		}
 		if got := e.eventTypes(t, a.OrgID); len(got) != 20 {
 			t.Fatalf("%d events recorded, want 20", len(got))
+		}
+		// The first webhook found no thread (then resolved it), the second
+		// found it and kept it.
+		if got := st.threadLookups.Load(); got != 2 {
+			t.Fatalf("20 webhooks from one customer read their thread %d times, want twice", got)
+		}
+		// Deleting the account forgets its threads here.
+		if err := db.DeleteAccount(context.Background(), a.OrgID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		in.AccountChanged(a.OrgID, a.ID)
+		if _, ok := in.threads.Get([2]string{a.ID, "cust"}, time.Now()); ok {
+			t.Fatal("a deleted account's threads are still cached after AccountChanged")
 		}
 	})
 }
