@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -142,7 +143,7 @@ func (s *DB) ReleaseInteraction(ctx context.Context, orgID, month string) error 
 
 // CountInbound implements store.Store.
 func (s *DB) CountInbound(ctx context.Context, orgID, month string) error {
-	_, err := s.exec(ctx, countInbound, orgID, month, 1)
+	_, err := s.exec(ctx, countInbound, orgID, month, rand.IntN(inboundShards), 1)
 	return err
 }
 
@@ -169,9 +170,12 @@ func (s *DB) CountInbounds(ctx context.Context, cs []store.InboundCount) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	// One shard for the whole batch: a transaction holds one row lock per
+	// organisation, taken in key order.
+	shard := rand.IntN(inboundShards)
 	if !s.d.Arrays {
 		for _, k := range keys {
-			if _, err := s.exec(ctx, countInbound, k[0], k[1], sum[k]); err != nil {
+			if _, err := s.exec(ctx, countInbound, k[0], k[1], shard, sum[k]); err != nil {
 				return err
 			}
 		}
@@ -182,22 +186,24 @@ func (s *DB) CountInbounds(ctx context.Context, cs []store.InboundCount) error {
 		orgs[i], months[i], ns[i] = k[0], k[1], int64(sum[k])
 	}
 	// WITH ORDINALITY … ORDER BY keeps the key order for the row locks.
-	_, err := s.q.ExecContext(ctx, `INSERT INTO plan_usage (org_id, month, interactions, inbound)
-		SELECT u.org_id, u.month, 0, u.n FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS u(org_id, month, n, i)
+	_, err := s.q.ExecContext(ctx, `INSERT INTO plan_inbound (org_id, month, shard, n)
+		SELECT u.org_id, u.month, $4, u.n FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS u(org_id, month, n, i)
 		ORDER BY u.i
-		ON CONFLICT (org_id, month) DO UPDATE SET inbound = plan_usage.inbound + excluded.inbound`, orgs, months, ns)
+		ON CONFLICT (org_id, month, shard) DO UPDATE SET n = plan_inbound.n + excluded.n`, orgs, months, ns, shard)
 	return err
 }
 
-const countInbound = `INSERT INTO plan_usage (org_id, month, interactions, inbound) VALUES (?, ?, 0, ?)
-		ON CONFLICT (org_id, month) DO UPDATE SET inbound = plan_usage.inbound + excluded.inbound`
+// inboundShards is how many rows an organisation's monthly inbound count
+// is spread over (see migration 00013).
+const inboundShards = 16
+
+const countInbound = `INSERT INTO plan_inbound (org_id, month, shard, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (org_id, month, shard) DO UPDATE SET n = plan_inbound.n + excluded.n`
 
 // PlanUsage implements store.Store.
 func (s *DB) PlanUsage(ctx context.Context, orgID, month string) (store.PlanUsage, error) {
 	var u store.PlanUsage
-	err := s.queryRow(ctx, `SELECT interactions, inbound FROM plan_usage WHERE org_id = ? AND month = ?`, orgID, month).Scan(&u.Interactions, &u.Inbound)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.PlanUsage{}, nil
-	}
+	err := s.queryRow(ctx, `SELECT COALESCE((SELECT interactions FROM plan_usage WHERE org_id = ? AND month = ?), 0),
+		COALESCE((SELECT SUM(n) FROM plan_inbound WHERE org_id = ? AND month = ?), 0)`, orgID, month, orgID, month).Scan(&u.Interactions, &u.Inbound)
 	return u, err
 }
