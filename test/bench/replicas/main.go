@@ -6,7 +6,7 @@
 // WhatsApp account and one endpoint, then has 32 senders POST distinct signed
 // message webhooks through the proxy for a fixed time, and prints one line:
 //
-//	replicas=N events/s=… errors=… load=…
+//	replicas=N events/s=… recorded/s=… errors=… load=…
 //
 // It is a benchmark, not a test: test/bench/run.sh runs it.
 //
@@ -63,11 +63,11 @@ func main() {
 		if err != nil || n < 1 {
 			log.Fatalf("bad replica count %q", f)
 		}
-		rate, errs, err := measure(*bin, *dbURL, n, time.Duration(*seconds)*time.Second, *senders)
+		r, err := measure(*bin, *dbURL, n, time.Duration(*seconds)*time.Second, *senders)
 		if err != nil {
 			log.Fatalf("%d replicas: %v", n, err)
 		}
-		fmt.Printf("replicas=%d events/s=%.0f errors=%d load=%s\n", n, rate, errs, loadavg())
+		fmt.Printf("replicas=%d events/s=%.0f recorded/s=%.0f errors=%d load=%s\n", n, r.acked, r.recorded, r.failed, loadavg())
 	}
 }
 
@@ -86,22 +86,21 @@ func loadavg() string {
 	return strings.Join(strings.Fields(string(b))[:3], "/")
 }
 
-// measure runs one replica count and returns acknowledged events/s and
-// how many requests were not answered 200.
-func measure(bin, dbURL string, n int, d time.Duration, senders int) (float64, int64, error) {
+// measure runs one replica count.
+func measure(bin, dbURL string, n int, d time.Duration, senders int) (result, error) {
 	admin, err := sql.Open("pgx", dbURL)
 	if err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	defer admin.Close()
 	schema := fmt.Sprintf("parley_bench_replicas_%d_%d", os.Getpid(), n)
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	defer func() { _, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) }()
 	u, err := url.Parse(dbURL)
 	if err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -120,14 +119,14 @@ func measure(bin, dbURL string, n int, d time.Duration, senders int) (float64, i
 
 	ring, err := secrets.GenerateKey(time.Now())
 	if err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	env := append(os.Environ(), "PARLEY_DATABASE_URL="+u.String(), "PARLEY_SECRET_KEYS="+ring,
 		"PARLEY_META_APP_SECRET="+appSecret, "PARLEY_WHATSAPP_URL="+waSrv.URL, "PARLEY_WEBHOOK_ALLOW_PRIVATE=true",
 		"PARLEY_LOG_LEVEL=error", "PARLEY_DB_MAX_CONNS=16", "PARLEY_ORG_QUOTA=0")
 	out, err := command(bin, env, "keys", "create", "--org", "Bench", "--name", "bench").CombinedOutput()
 	if err != nil {
-		return 0, 0, fmt.Errorf("keys create: %v\n%s", err, out)
+		return result{}, fmt.Errorf("keys create: %v\n%s", err, out)
 	}
 	f := strings.Fields(string(out))
 	key := f[len(f)-1]
@@ -136,17 +135,17 @@ func measure(bin, dbURL string, n int, d time.Duration, senders int) (float64, i
 	for range n {
 		addr, err := freeAddr()
 		if err != nil {
-			return 0, 0, err
+			return result{}, err
 		}
 		cmd := command(bin, append(env, "PARLEY_LISTEN="+addr), "serve")
 		var logs bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		if err := cmd.Start(); err != nil {
-			return 0, 0, err
+			return result{}, err
 		}
 		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 		if err := waitReady("http://" + addr); err != nil {
-			return 0, 0, fmt.Errorf("replica at %s: %v\n%s", addr, err, logs.String())
+			return result{}, fmt.Errorf("replica at %s: %v\n%s", addr, err, logs.String())
 		}
 		backends = append(backends, &url.URL{Scheme: "http", Host: addr})
 	}
@@ -154,14 +153,14 @@ func measure(bin, dbURL string, n int, d time.Duration, senders int) (float64, i
 	base := backends[0].String()
 	var brand struct{ ID string }
 	if err := call(base, key, "/v1/brands", map[string]any{"name": "b"}, &brand); err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	if err := call(base, key, "/v1/accounts", map[string]any{"brand_id": brand.ID, "platform": "whatsapp", "native_id": phoneID,
 		"access_token": waToken}, nil); err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 	if err := call(base, key, "/v1/webhooks", map[string]any{"url": sink.URL}, nil); err != nil {
-		return 0, 0, err
+		return result{}, err
 	}
 
 	// Round robin, one backend per request, as a load balancer would.
@@ -216,7 +215,35 @@ func measure(bin, dbURL string, n int, d time.Duration, senders int) (float64, i
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return float64(acked.Load()) / elapsed.Seconds(), failed.Load(), nil
+	// Acknowledging stores the body; recording follows. The recorded rate
+	// runs from the first post until the queue is empty (a benchmark may
+	// poll: it has no other way to watch three processes).
+	for end := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var queued int
+		if err := admin.QueryRow(`SELECT count(*) FROM ` + schema + `.inbound_queue`).Scan(&queued); err != nil {
+			return result{}, err
+		}
+		if queued == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			return result{}, fmt.Errorf("%d acknowledged webhooks still unrecorded after 5 minutes", queued)
+		}
+	}
+	recordedIn := time.Since(start)
+	var recorded int
+	if err := admin.QueryRow(`SELECT count(*) FROM ` + schema + `.events WHERE type = 'message.received'`).Scan(&recorded); err != nil {
+		return result{}, err
+	}
+	return result{acked: float64(acked.Load()) / elapsed.Seconds(), recorded: float64(recorded) / recordedIn.Seconds(), failed: failed.Load()}, nil
+}
+
+// result is one replica count's figures: webhooks acknowledged per second
+// while the senders ran, events recorded per second from the first post
+// until the last was recorded, and requests not answered 200.
+type result struct {
+	acked, recorded float64
+	failed          int64
 }
 
 func command(bin string, env []string, args ...string) *exec.Cmd {
