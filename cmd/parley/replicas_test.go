@@ -795,6 +795,12 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	if events != countAcked() {
 		t.Errorf("%d message.received events stored for %d acknowledged inbound messages; want one each", events, countAcked())
 	}
+	// Acknowledged webhooks the killed replica had not recorded were
+	// recorded by the sweep: none is left queued, none failed.
+	var queued int
+	if err := db.QueryRow(`SELECT count(*) FROM inbound_queue`).Scan(&queued); err != nil || queued != 0 {
+		t.Errorf("%d acknowledged webhooks left unrecorded (%v)", queued, err)
+	}
 	// No job is stuck: every delivery completed (none left running on a
 	// dead replica, queued or waiting for a retry), no job of any kind
 	// running past the rescue window (its worker's timeout, 20 s for a
