@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -51,12 +52,53 @@ type Config struct {
 	// only for LISTEN, so a job enqueued on any replica wakes the workers of
 	// every replica when its transaction commits. Nil means poll only.
 	ListenPool *pgxpool.Pool
+	// WorkDB, for PostgreSQL, is the pool River's own statements run on
+	// (fetching jobs, recording their outcome, maintenance), opened by
+	// OpenWorkDB; nil runs them on DB. Jobs are still inserted in the
+	// caller's transaction, on DB, and River's tables migrated there.
+	WorkDB *sql.DB
 }
 
 // DefaultPollInterval is the safety-net poll. Inserts notify workers (in
 // memory on SQLite, LISTEN/NOTIFY on PostgreSQL), so polling only catches
 // what a lost notification missed, and an idle Parley stays idle.
 const DefaultPollInterval = 2 * time.Second
+
+// OpenWorkDB opens the PostgreSQL pool for Config.WorkDB: at most
+// WorkConns connections, whose sessions commit asynchronously
+// (synchronous_commit=off).
+//
+// Every other commit on PostgreSQL waits for its WAL flush, and on a busy
+// or shared disk a flush now and then takes hundreds of milliseconds (the
+// filesystem's periodic journal commit). River's fetch is a committed
+// UPDATE made by one loop per queue, so one slow flush held up every
+// delivery of the queue behind it, jobs committed long before included;
+// its completions and retries queued for the same flushes. River's own
+// writes need none: were the last moments of them lost with a crashed
+// database server, a fetched job would be available again and a finished
+// one found running and rescued, so delivered again, as a job interrupted
+// by any crash is (at least once). The jobs themselves are inserted in
+// the caller's transaction on the store's pool, which keeps synchronous
+// commit: an accepted webhook's delivery is durable when acknowledged.
+// A pool of its own also keeps the fetch from waiting for a connection
+// behind a busy store.
+func OpenWorkDB(databaseURL string) (*sql.DB, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	db := stdlib.OpenDB(*pc.ConnConfig)
+	db.SetMaxOpenConns(WorkConns)
+	// Idle connections are kept, so the fetch loops do not reconnect.
+	db.SetMaxIdleConns(WorkConns)
+	db.SetConnMaxIdleTime(30 * time.Minute)
+	return db, nil
+}
+
+// WorkConns bounds OpenWorkDB: each queue's fetch loop, the completer and
+// the leader's maintenance each hold a connection briefly.
+const WorkConns = 4
 
 // Task is a periodic piece of maintenance.
 type Task struct {
@@ -164,7 +206,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := Migrate(ctx, cfg); err != nil {
 		return nil, err
 	}
-	d, err := driver(cfg)
+	work := cfg
+	if cfg.WorkDB != nil && cfg.Dialect == "postgres" {
+		work.DB = cfg.WorkDB
+	}
+	d, err := driver(work)
 	if err != nil {
 		return nil, err
 	}

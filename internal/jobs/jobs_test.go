@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/parleyhq/parley/internal/jobs"
+	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlstore"
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
@@ -75,12 +78,16 @@ func TestInsertWakesWorkersWithoutPolling(t *testing.T) {
 		defer cancel()
 		cfg := jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: slog.New(slog.DiscardHandler), PollInterval: time.Hour}
 		if b.URL != "" {
+			// As the server wires PostgreSQL: LISTEN on a pool of its own,
+			// and River's fetches on the work pool, not on the store's
+			// pool the jobs are inserted on.
 			pool, err := pgxpool.New(ctx, b.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer pool.Close()
 			cfg.ListenPool = pool
+			cfg.WorkDB = openWorkDB(t, b.URL)
 		}
 		done := make(chan struct{}, 10)
 		cfg.Register = func(w *river.Workers) { river.AddWorker(w, pingWorker{done: done}) }
@@ -137,4 +144,59 @@ func TestInsertWakesWorkersWithoutPolling(t *testing.T) {
 			wait(fmt.Sprintf("burst job %d", i))
 		}
 	})
+}
+
+func openWorkDB(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	db, err := jobs.OpenWorkDB(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestRiverWritesDoNotWaitForTheDisk: on PostgreSQL, River's own
+// statements (the fetch of every job, its completion) commit without
+// waiting for the WAL flush, so a slow flush cannot hold up deliveries of
+// jobs already committed; jobs are still inserted in the store's
+// transactions, which commit synchronously, so an acknowledged webhook's
+// delivery is durable.
+func TestRiverWritesDoNotWaitForTheDisk(t *testing.T) {
+	url := storetest.FreshPostgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	db, err := postgres.Open(ctx, url, postgres.Pool{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: "postgres", Logger: slog.New(slog.DiscardHandler), WorkDB: openWorkDB(t, url)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, tc := range []struct {
+		name string
+		exec riverdriver.Executor
+		want string
+	}{
+		{"River's own statements", c.Driver().GetExecutor(), "off"},
+		{"inserts in the store's transaction", c.Driver().UnwrapExecutor(tx), "on"},
+	} {
+		// River's executor runs statements but returns no rows: the block
+		// fails unless the session commits as wanted.
+		err := tc.exec.Exec(ctx, fmt.Sprintf(`DO $$ BEGIN
+			IF current_setting('synchronous_commit') <> '%s' THEN
+				RAISE EXCEPTION 'synchronous_commit is %%', current_setting('synchronous_commit');
+			END IF;
+		END $$`, tc.want))
+		if err != nil {
+			t.Errorf("%s: want synchronous_commit=%s: %v", tc.name, tc.want, err)
+		}
+	}
 }

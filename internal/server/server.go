@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,6 +86,7 @@ type Server struct {
 	log    *slog.Logger
 	Store  *sqlstore.DB
 	listen *pgxpool.Pool // PostgreSQL LISTEN connection for job notifications; nil on SQLite
+	work   *sql.DB       // PostgreSQL pool of the job runner's own statements (jobs.OpenWorkDB); nil on SQLite
 	// stopLive stops the hub feeding MCP subscriptions.
 	stopLive context.CancelFunc
 	Keys     *secrets.KeyRing
@@ -198,8 +200,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		db.Close()
 		return nil, err
 	}
+	work, err := workDB(cfg)
+	if err != nil {
+		closeAll(db, listen, nil)
+		return nil, err
+	}
 	jc, err := jobs.New(ctx, jobs.Config{DB: db.SQL(), Dialect: db.Dialect().Name, Logger: log, PollInterval: opts.PollInterval, RescueAfter: cfg.JobRescueAfter,
 		ListenPool: listen,
+		WorkDB:     work,
 		Timeouts:   map[string]time.Duration{delivery.Args{}.Kind(): worker.Timeout(nil)},
 		Register:   func(w *river.Workers) { river.AddWorker(w, worker) },
 		Queues:     map[string]int{delivery.Queue: delivery.Workers},
@@ -220,7 +228,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			{Name: "sweep_inbound", Interval: sweepInterval(cfg.JobRescueAfter), Run: func(ctx context.Context) error { return svc.SweepInbound(ctx) }},
 		}, xPollTask(cfg, opts, db, keys, adapters, log, func(ctx context.Context, evs []platform.InboundEvent) error { return svc.Ingest(ctx, evs) })...)})
 	if err != nil {
-		closeAll(db, listen)
+		closeAll(db, listen, work)
 		return nil, err
 	}
 	svc = service.New(service.Config{Store: db, Keys: keys, Adapters: adapters, Logger: log, AccountTimeout: cfg.AccountTimeout, AuthFailed: cn.AuthFailed,
@@ -249,7 +257,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Inbound: receiver.New(receiver.Config{Ingest: svc, Logger: log, MetaAppSecret: cfg.MetaAppSecret, MetaVerifyToken: cfg.MetaVerifyToken,
 			XConsumerSecret: cfg.XConsumerSecret, LinkedInClientSecret: cfg.LinkedInClientSecret})})
 	if err != nil {
-		closeAll(db, listen)
+		closeAll(db, listen, work)
 		return nil, err
 	}
 	// The hub runs from here, not from Run, since tests and the sandbox
@@ -257,7 +265,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
 	if err := hub.Start(liveCtx); err != nil {
 		stopLive()
-		closeAll(db, listen)
+		closeAll(db, listen, work)
 		return nil, err
 	}
 	// The inbox app, on the same listener; its pages hear of committed
@@ -266,7 +274,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	top := http.NewServeMux()
 	app.Register(top)
 	top.Handle("/", h)
-	return &Server{cfg: cfg, log: log, Store: db, listen: listen, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
+	return &Server{cfg: cfg, log: log, Store: db, listen: listen, work: work, Keys: keys, Service: svc, Journal: jr, Jobs: jc, Connect: cn, Plans: pl,
 		People: ppl, app: app, Handler: top, stopLive: stopLive, draining: draining}, nil
 }
 
@@ -299,8 +307,8 @@ func BrowserURL(cfg config.Config) string {
 //  3. jobs still running then are cancelled, and River hands each back to
 //     the queue as available, its attempt not counted, for another replica
 //     (or this one's successor) to run; open connections are closed;
-//  4. the job notification (LISTEN) connection, the live hub and the
-//     database pool are closed.
+//  4. the job notification (LISTEN) connection, the job runner's pool,
+//     the live hub and the database pool are closed.
 //
 // It returns nil after a clean stop, even if jobs had to be handed back.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
@@ -356,7 +364,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Wait()
 	s.stopLive()
-	closeAll(s.Store, s.listen)
+	closeAll(s.Store, s.listen, s.work)
 	s.log.Info("stopped")
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
@@ -389,7 +397,7 @@ func (s *Server) Close() error {
 	defer cancel()
 	_ = s.Service.WaitInbound(wait)
 	s.stopLive()
-	return closeAll(s.Store, s.listen)
+	return closeAll(s.Store, s.listen, s.work)
 }
 
 // listenPool opens, for PostgreSQL, the pool River takes its LISTEN
@@ -406,9 +414,25 @@ func listenPool(cfg config.Config) (*pgxpool.Pool, error) {
 	return pgxpool.NewWithConfig(context.Background(), pc)
 }
 
-func closeAll(db *sqlstore.DB, listen *pgxpool.Pool) error {
+// workDB opens, for PostgreSQL, the pool River fetches and finishes jobs
+// on, whose commits do not wait for the disk (see jobs.OpenWorkDB).
+func workDB(cfg config.Config) (*sql.DB, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil
+	}
+	db, err := jobs.OpenWorkDB(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("PARLEY_DATABASE_URL: %w", err)
+	}
+	return db, nil
+}
+
+func closeAll(db *sqlstore.DB, listen *pgxpool.Pool, work *sql.DB) error {
 	if listen != nil {
 		listen.Close()
+	}
+	if work != nil {
+		work.Close()
 	}
 	return db.Close()
 }
