@@ -10,9 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -96,14 +94,7 @@ func ackThenKill(t *testing.T, bin string, b storetest.Backend) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	kc := exec.Command(bin, "keys", "create", "--org", "Accept")
-	kc.Env = env
-	out, err := kc.CombinedOutput()
-	if err != nil {
-		t.Fatalf("keys create: %v\n%s", err, out)
-	}
-	fields := strings.Fields(string(out))
-	key := fields[len(fields)-1]
+	key := createKey(t, bin, env, "Accept")
 
 	var mu sync.Mutex
 	received := map[string]int{} // message id → deliveries of message.received

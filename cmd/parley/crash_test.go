@@ -87,6 +87,20 @@ func start(t *testing.T, bin string, env []string, args ...string) *proc {
 	return &proc{cmd: cmd, log: log}
 }
 
+// createKey runs `parley keys create` for a new organisation and returns
+// the key it prints last.
+func createKey(t *testing.T, bin string, env []string, org string) string {
+	t.Helper()
+	cli := exec.Command(bin, "keys", "create", "--org", org, "--name", "setup")
+	cli.Env = env
+	out, err := cli.CombinedOutput()
+	if err != nil {
+		t.Fatalf("keys create: %v\n%s", err, out)
+	}
+	f := strings.Fields(string(out))
+	return f[len(f)-1]
+}
+
 func waitReady(t *testing.T, base string, p *proc) {
 	t.Helper()
 	// Bounded: a request that hangs (say, a stray server took the port
@@ -146,14 +160,7 @@ func crashRun(t *testing.T, bin string, b storetest.Backend) {
 	} else {
 		env = append(env, "PARLEY_DATA_DIR="+b.DataDir)
 	}
-	kc := exec.Command(bin, "keys", "create", "--org", "Crash")
-	kc.Env = env
-	out, err := kc.CombinedOutput()
-	if err != nil {
-		t.Fatalf("keys create: %v\n%s", err, out)
-	}
-	lines := strings.Fields(string(out))
-	key := lines[len(lines)-1]
+	key := createKey(t, bin, env, "Crash")
 
 	// The user's endpoint records which inbound messages reached it. Until
 	// the kill it holds every delivery it receives (body read, answer not

@@ -14,7 +14,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -340,14 +339,7 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 			}
 		}
 	}()
-	cli := exec.Command(bin, "keys", "create", "--org", "Replicas", "--name", "setup")
-	cli.Env = c.env
-	out, err := cli.CombinedOutput()
-	if err != nil {
-		t.Fatalf("keys create: %v\n%s", err, out)
-	}
-	f := strings.Fields(string(out))
-	setupKey := f[len(f)-1]
+	setupKey := createKey(t, bin, c.env, "Replicas")
 	// The replicas start together.
 	for i := range c.procs {
 		c.procs[i] = start(t, bin, append(c.env, "PARLEY_LISTEN="+c.addrs[i]), "serve")

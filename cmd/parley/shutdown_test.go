@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,14 +84,7 @@ func TestSIGTERMDrainsThenStops(t *testing.T) {
 		"PARLEY_META_APP_SECRET="+appSecret, "PARLEY_WHATSAPP_URL="+emuSrv.URL, "PARLEY_WEBHOOK_ALLOW_PRIVATE=true",
 		"PARLEY_SHUTDOWN_DRAIN="+drain.String(), "PARLEY_SHUTDOWN_TIMEOUT="+timeout.String(),
 		"PARLEY_DB_MAX_CONNS=4", "PARLEY_DB_MIN_OPEN_CONNS=1")
-	cli := exec.Command(bin, "keys", "create", "--org", "Drain", "--name", "setup")
-	cli.Env = env
-	out, err := cli.CombinedOutput()
-	if err != nil {
-		t.Fatalf("keys create: %v\n%s", err, out)
-	}
-	f := strings.Fields(string(out))
-	key := f[len(f)-1]
+	key := createKey(t, bin, env, "Drain")
 
 	addrA, addrB := freePort(t), freePort(t)
 	a := start(t, bin, append(env, "PARLEY_LISTEN="+addrA), "serve")

@@ -53,6 +53,26 @@ func (e *env) queued(t *testing.T) []store.InboundRaw {
 	return rows
 }
 
+// sealed is a Meta webhook body queued as Accept queues it, received now
+// and due to a sweep at next.
+func (e *env) sealed(t *testing.T, body []byte, next time.Time) store.InboundRaw {
+	t.Helper()
+	raw := store.InboundRaw{ID: store.NewID("inb"), Source: "meta", ReceivedAt: e.now, NextAt: next}
+	var err error
+	if raw.Sealed, err = e.keys.Seal(body, []byte(raw.ID)); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// enqueue stores rows in the inbound queue, as a replica's Accept does.
+func (e *env) enqueue(t *testing.T, rows ...store.InboundRaw) {
+	t.Helper()
+	if err := e.db.AppendInbound(context.Background(), rows); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitSettled(t *testing.T, in *Ingest) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -121,14 +141,7 @@ func TestSweepRecordsWhatAKilledReplicaAccepted(t *testing.T) {
 		a := e.org(t, platform.WhatsApp, "106540352242922")
 		body, _ := waBody(t, "106540352242922", "15550001", "where is my order?")
 		// What the killed replica's Accept stored before it died.
-		raw := store.InboundRaw{ID: store.NewID("inb"), Source: "meta", ReceivedAt: e.now, NextAt: e.now.Add(time.Minute)}
-		var err error
-		if raw.Sealed, err = e.keys.Seal(body, []byte(raw.ID)); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.AppendInbound(ctx, []store.InboundRaw{raw}); err != nil {
-			t.Fatal(err)
-		}
+		e.enqueue(t, e.sealed(t, body, e.now.Add(time.Minute)))
 		other := e.replica(e.db, 0, QueueConfig{Grace: time.Minute})
 		if err := other.Sweep(ctx); err != nil {
 			t.Fatal(err)
@@ -166,16 +179,9 @@ func TestConcurrentRecordingsClaimOnce(t *testing.T) {
 		var rows []store.InboundRaw
 		for i := range 20 {
 			body, _ := waBody(t, "106540352242922", "15550001", fmt.Sprintf("message %d", i))
-			raw := store.InboundRaw{ID: store.NewID("inb"), Source: "meta", ReceivedAt: e.now, NextAt: e.now}
-			var err error
-			if raw.Sealed, err = e.keys.Seal(body, []byte(raw.ID)); err != nil {
-				t.Fatal(err)
-			}
-			rows = append(rows, raw)
+			rows = append(rows, e.sealed(t, body, e.now))
 		}
-		if err := db.AppendInbound(ctx, rows); err != nil {
-			t.Fatal(err)
-		}
+		e.enqueue(t, rows...)
 		r1, r2 := e.replica(e.db, 0, QueueConfig{}), e.replica(e.db, 0, QueueConfig{})
 		var wg sync.WaitGroup
 		for _, r := range []*Ingest{r1, r2} {
@@ -229,9 +235,7 @@ func TestFailedRecordingsStayQueuedAndAreRetried(t *testing.T) {
 		}
 		// Garbage that no key opens: kept, counted, never recorded.
 		junk := store.InboundRaw{ID: store.NewID("inb"), Source: "meta", Sealed: []byte("not sealed"), ReceivedAt: e.now, NextAt: e.now}
-		if err := db.AppendInbound(ctx, []store.InboundRaw{junk}); err != nil {
-			t.Fatal(err)
-		}
+		e.enqueue(t, junk)
 		e.resolveErr = nil
 		if err := in.Sweep(ctx); err != nil { // the backoff has not passed
 			t.Fatal(err)
