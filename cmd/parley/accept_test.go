@@ -41,7 +41,9 @@ func TestSIGKILLBetweenAckAndRecording(t *testing.T) {
 	}
 	bin := buildParley(t)
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
-		t.Parallel()
+		if b.URL == "" {
+			t.Skip("SQLite records a webhook before answering it (ingest.QueueConfig.Direct); TestSIGKILLLosesNoAcknowledgedWebhook covers it")
+		}
 		ackThenKill(t, bin, b)
 	})
 }

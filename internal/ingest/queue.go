@@ -27,7 +27,8 @@ import (
 // The acknowledgement costs one insert; the recording runs in larger
 // batches than the requests would make on their own, so the database does
 // less work per event. Deliveries stay at least once: a recorded event is
-// enqueued for delivery in the transaction that records it.
+// enqueued for delivery in the transaction that records it. SQLite records
+// before answering instead (QueueConfig.Direct).
 
 // QueueConfig tunes Accept and Sweep; the zero value is usable.
 type QueueConfig struct {
@@ -43,6 +44,13 @@ type QueueConfig struct {
 	// speed it is recorded rather than piling up in memory. 0 means
 	// DefaultBacklog.
 	Backlog int
+	// Direct records a webhook's events before Accept returns, in one
+	// transaction, without queueing the body: for SQLite, whose one
+	// process and one writer connection gain nothing from answering first
+	// and lose to the queue's extra write (at 200 webhooks/s the p50 to
+	// the endpoint went from about 10 to 20–28 ms, and throughput fell; see
+	// BENCHMARKS.md, issue 15 run D).
+	Direct bool
 }
 
 // Queue defaults.
@@ -115,6 +123,9 @@ func newQueue(cfg QueueConfig) *queue {
 func (s *Ingest) Accept(ctx context.Context, source string, body []byte, events []platform.InboundEvent) error {
 	if len(events) == 0 {
 		return nil // nothing it says would be recorded
+	}
+	if s.queue.cfg.Direct {
+		return s.apply(ctx, "", events)
 	}
 	if err := s.queue.backlog.Acquire(ctx, 1); err != nil {
 		return fmt.Errorf("ingest: backlog full: %w", err)

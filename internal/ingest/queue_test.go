@@ -294,3 +294,24 @@ func TestAcceptWaitsPastTheBacklog(t *testing.T) {
 		}
 	})
 }
+
+// With Direct (SQLite's single writer), Accept records the events before it
+// returns and queues nothing: one transaction per batch instead of two.
+func TestDirectAcceptRecordsBeforeAnswering(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		e := setup(t, db)
+		in := e.replica(e.db, 0, QueueConfig{Direct: true})
+		a := e.org(t, platform.WhatsApp, "106540352242922")
+		body, evs := waBody(t, "106540352242922", "15550001", "hello")
+		if err := in.Accept(context.Background(), "meta", body, evs); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.eventTypes(t, a.OrgID); len(got) != 1 || got[0] != events.EventMessageReceived {
+			t.Fatalf("events %v when Accept returned, want one message.received", got)
+		}
+		if rows := e.queued(t); len(rows) != 0 {
+			t.Fatalf("queue holds %d, want none", len(rows))
+		}
+	})
+}

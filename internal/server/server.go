@@ -236,7 +236,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, Resolver: opts.Resolver, WindowLead: cfg.WindowLead, Plans: pl,
 		Media:            media.Config{BaseURL: BrowserURL(cfg), MaxBytes: int64(cfg.MediaMaxBytes), TTL: cfg.MediaTTL},
 		IngestCommitters: ingestCommitters(db.Dialect()),
-		IngestQueue:      ingest.QueueConfig{Parse: receiver.Parse, Grace: cfg.JobRescueAfter}})
+		IngestQueue: ingest.QueueConfig{Parse: receiver.Parse, Grace: cfg.JobRescueAfter,
+			// SQLite: one process, one writer; see ingest.QueueConfig.Direct.
+			Direct: db.Dialect().Name == "sqlite"}})
 	// Committed events reach this replica's MCP subscribers through the hub.
 	hub := live.New(live.Config{Store: db, DatabaseURL: cfg.DatabaseURL, Logger: log})
 	// Hosted agent clients sign in to /mcp with OAuth: the person signs in
