@@ -72,16 +72,12 @@ func newEnvFull(t testing.TB, b storetest.Backend, cfg config.Config, key string
 	return &env{t: t, srv: s.Server, url: s.URL, keys: s.KeyRing}
 }
 
-// settle waits until the webhooks Parley acknowledged are recorded (see
-// parleytest.Server.Settle): every request a test makes reads what the
+// settle waits until the webhooks Parley acknowledged are recorded
+// (parleytest.Settle): every request a test makes reads what the
 // platforms' webhooks before it said.
 func (e *env) settle() {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.srv.Service.WaitInbound(ctx); err != nil {
-		e.t.Fatalf("accepted webhooks not recorded: %v", err)
-	}
+	parleytest.Settle(e.t, e.srv)
 }
 
 // org creates an organisation and returns its API key.

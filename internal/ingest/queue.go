@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -213,16 +214,13 @@ func (s *Ingest) Sweep(ctx context.Context) error {
 		if len(rows) == 0 {
 			return nil
 		}
-		var failed int
-		var mu sync.Mutex
+		var failed atomic.Int64
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(32)
 		for _, raw := range rows {
 			g.Go(func() error {
 				if !s.recordQueued(gctx, raw) {
-					mu.Lock()
-					failed++
-					mu.Unlock()
+					failed.Add(1)
 				}
 				return nil
 			})
@@ -231,7 +229,9 @@ func (s *Ingest) Sweep(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if failed == len(rows) || len(rows) < sweepBatch {
+		// A pass whose every row failed stops even if the failures could
+		// not be counted (the rows would come back at once).
+		if int(failed.Load()) == len(rows) || len(rows) < sweepBatch {
 			// What failed waits for its backoff; the next pass takes it.
 			return nil
 		}

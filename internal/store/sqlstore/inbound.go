@@ -29,19 +29,15 @@ func (s *DB) AppendInbound(ctx context.Context, rs []store.InboundRaw) error {
 			ids, sources, bodies, received, next)
 		return err
 	}
-	ins := func(st *DB) error {
+	return s.atomically(ctx, len(rs) == 1, func(t *DB) error {
 		for _, r := range rs {
-			if _, err := st.exec(ctx, `INSERT INTO inbound_queue (id, source, body, received_at, next_at) VALUES (?, ?, ?, ?, ?)`,
+			if _, err := t.exec(ctx, `INSERT INTO inbound_queue (id, source, body, received_at, next_at) VALUES (?, ?, ?, ?, ?)`,
 				r.ID, r.Source, r.Sealed, ts(r.ReceivedAt), ts(r.NextAt)); err != nil {
 				return err
 			}
 		}
 		return nil
-	}
-	if _, inTx := s.q.(*sql.Tx); inTx || len(rs) == 1 {
-		return ins(s)
-	}
-	return s.InTx(ctx, func(st store.Store, _ *sql.Tx) error { return ins(st.(*DB)) })
+	})
 }
 
 // ClaimInbound implements store.InboundQueueStore.

@@ -44,10 +44,7 @@ func (s *DB) locked(ctx context.Context, lock string, args []any, fn func(t *DB)
 		}
 		return fn(t)
 	}
-	if _, inTx := s.q.(*sql.Tx); inTx {
-		return run(s)
-	}
-	return s.InTx(ctx, func(st store.Store, _ *sql.Tx) error { return run(st.(*DB)) })
+	return s.atomically(ctx, false, run)
 }
 
 // CreateBrandWithin implements store.Store: the organisation's row is the

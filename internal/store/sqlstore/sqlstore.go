@@ -171,6 +171,15 @@ func (s *DB) prepared(ctx context.Context, q string) *sql.Stmt {
 	return st
 }
 
+// atomically runs fn in the transaction s is in, or else in a new one;
+// alone says fn makes a single write, atomic by itself, which needs none.
+func (s *DB) atomically(ctx context.Context, alone bool, fn func(t *DB) error) error {
+	if _, inTx := s.q.(*sql.Tx); inTx || alone {
+		return fn(s)
+	}
+	return s.InTx(ctx, func(st store.Store, _ *sql.Tx) error { return fn(st.(*DB)) })
+}
+
 // InTx runs fn in one transaction: every store call made through the Store
 // fn receives, and anything fn writes through the *sql.Tx (River job
 // inserts), commits or rolls back together.

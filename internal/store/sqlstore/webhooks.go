@@ -124,15 +124,14 @@ func (s *DB) InsertAttempt(ctx context.Context, a store.Attempt) error {
 // PostgreSQL (rows unnested from arrays), one commit either way.
 func (s *DB) InsertAttempts(ctx context.Context, as []store.Attempt) error {
 	if !s.d.Arrays {
-		if _, inTx := s.q.(*sql.Tx); inTx || len(as) == 1 {
+		return s.atomically(ctx, len(as) == 1, func(t *DB) error {
 			for _, a := range as {
-				if err := s.InsertAttempt(ctx, a); err != nil {
+				if err := t.InsertAttempt(ctx, a); err != nil {
 					return err
 				}
 			}
 			return nil
-		}
-		return s.InTx(ctx, func(st store.Store, _ *sql.Tx) error { return st.InsertAttempts(ctx, as) })
+		})
 	}
 	if len(as) == 0 {
 		return nil

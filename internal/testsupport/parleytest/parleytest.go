@@ -59,15 +59,15 @@ func Start(t testing.TB, b storetest.Backend, cfg config.Config, keyRing string,
 	return &Server{Server: srv, URL: hs.URL, KeyRing: keyRing}
 }
 
-// Settle waits until the webhooks the server acknowledged are recorded:
-// a 200 to a platform means the body is durable, and its events, metadata
-// and deliveries follow within milliseconds (ingest.Ingest.Accept). A
-// test reading what a webhook recorded settles first.
-func (s *Server) Settle(t testing.TB) {
+// Settle waits until the webhooks srv acknowledged are recorded: on
+// PostgreSQL a 200 to a platform means the body is durable, and its events,
+// metadata and deliveries follow within milliseconds (ingest.Ingest.Accept).
+// A test reading what a webhook recorded settles first.
+func Settle(t testing.TB, srv *server.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.Service.WaitInbound(ctx); err != nil {
+	if err := srv.Service.WaitInbound(ctx); err != nil {
 		t.Fatalf("accepted webhooks not recorded: %v", err)
 	}
 }
